@@ -1,0 +1,69 @@
+// Lint rules: strict typing at the boundaries, and a platform-free core that never
+// reaches for Node, the DOM or a concrete tfjs backend (see ../shared/STYLE.md habit 2).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'web-dist/',
+      'runs/',
+      'out/',
+      'models/',
+      'coverage/',
+      'native/build/',
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      globals: {
+        console: 'readonly',
+        process: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        performance: 'readonly',
+        structuredClone: 'readonly',
+        TextEncoder: 'readonly',
+        TextDecoder: 'readonly',
+        fetch: 'readonly',
+        document: 'readonly',
+        window: 'readonly',
+        navigator: 'readonly',
+        globalThis: 'readonly',
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+    },
+  },
+  {
+    // Pure stages: no Node built-ins, no DOM-only modules, no concrete tfjs backend.
+    files: ['src/augment/**/*.ts', 'src/evaluate/metrics*.ts', 'src/model/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*'], message: 'Pure stage: keep Node I/O out (see STYLE.md).' },
+            {
+              group: ['@tensorflow/tfjs-backend-*', '@tensorflow/tfjs-node*'],
+              message: 'Only src/engine picks a backend.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+);

@@ -1,0 +1,26 @@
+/**
+ * The `dentseg` command line: one commander program; each stage contributes its own
+ * sub-commands from a `register*` function so this file stays a table of contents.
+ */
+import { Command } from 'commander';
+import { VERSION } from '../version.js';
+import { runCli } from './run.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('dentseg')
+    .description(
+      'Segment panoramic dental X-rays with a VGG-16 U-Net: train, evaluate, predict, serve.',
+    )
+    .version(VERSION, '-v, --version')
+    .option(
+      '--backend <name>',
+      'compute backend: tensorflow, wasm or cpu (default: best available; env DENTSEG_BACKEND)',
+    )
+    .showHelpAfterError();
+  // Stages register their commands below (one line each).
+  return program;
+}
+
+await runCli(buildProgram(), process.argv);

@@ -1,0 +1,8 @@
+/**
+ * dentseg's library API. Stages export their public surface here.
+ */
+export { DentsegError, isDentsegError, ERROR_CODES } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { initEngine, engineInfo } from './engine/index.js';
+export type { BackendName, EngineInfo, EngineOptions } from './engine/index.js';
+export { VERSION } from './version.js';
