@@ -23,6 +23,11 @@ export const ERROR_CODES = [
   'E_TOO_LARGE',
   'E_EXPORT_UNSUPPORTED',
   'E_HDF5_INVALID',
+  'E_UNAUTHORIZED',
+  'E_NOT_FOUND',
+  'E_QUEUE_FULL',
+  'E_TIMEOUT',
+  'E_INTERNAL',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
