@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { initEngine, tf } from '../src/engine/index.js';
+import { initEngine, tf } from '../../src/engine/index.js';
 
 describe('engine', () => {
   it('initialises a backend once and reports it', async () => {
