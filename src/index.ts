@@ -6,3 +6,6 @@ export type { ErrorCode } from './errors.js';
 export { initEngine, engineInfo } from './engine/index.js';
 export type { BackendName, EngineInfo, EngineOptions } from './engine/index.js';
 export { VERSION } from './version.js';
+export { buildUnet, saveModelFolder, loadModelFolder } from './model/index.js';
+export type { UnetOptions, ModelMeta } from './model/index.js';
+export * as metrics from './evaluate/metrics.js';

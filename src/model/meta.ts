@@ -1,0 +1,98 @@
+/**
+ * `dentseg.json`: what a model folder says about itself (docs/model-folder.md), so that
+ * inference replays the exact pre-processing and names the classes the network learned.
+ */
+import { DentsegError } from '../errors.js';
+import { validatePreprocessConfig, type PreprocessConfig } from '../data/preprocess.js';
+import type { NormalizedUnetOptions } from './unet.js';
+
+/** The `dentseg.json` of a model folder (format 1). */
+export interface ModelMeta {
+  readonly format: 1;
+  /** Model id, e.g. `teeth-binary`. */
+  readonly name: string;
+  /** Model version (semver-like string). */
+  readonly version: string;
+  readonly task: 'binary' | 'multiclass';
+  /** Binary: one name (the target). Multi-class: K names, index 0 = background. */
+  readonly classes: readonly string[];
+  readonly input: { readonly size: readonly [number, number]; readonly channels: 1 | 3 };
+  /** Pre-processing replayed exactly at inference (src/data). */
+  readonly preprocess: PreprocessConfig;
+  readonly architecture: {
+    readonly encoder: 'vgg16';
+    readonly width: number;
+    readonly decoderFilters: readonly number[];
+    readonly batchNorm: boolean;
+    readonly dropout: number;
+  };
+  /** Free-form training facts (command, seed, epochs, time). */
+  readonly training?: Readonly<Record<string, unknown>>;
+  /** Free-form metrics (e.g. best validation Dice). */
+  readonly metrics?: Readonly<Record<string, unknown>>;
+}
+
+/** The `architecture` block of {@link ModelMeta} for built U-Net options. */
+export function architectureOf(o: NormalizedUnetOptions): ModelMeta['architecture'] {
+  return {
+    encoder: 'vgg16',
+    width: o.width,
+    decoderFilters: [...o.decoderFilters],
+    batchNorm: o.batchNorm,
+    dropout: o.dropout,
+  };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Check the shape of a parsed `dentseg.json` (unknown at the I/O edge) and return it typed.
+ * Throws E_MODEL_INVALID naming `file` and the first bad key.
+ */
+export function parseModelMeta(value: unknown, file: string): ModelMeta {
+  const bad = (key: string, expected: string): never => {
+    throw new DentsegError('E_MODEL_INVALID', `dentseg.json: "${key}" must be ${expected}`, {
+      file,
+      hint: 'point --model at a folder written by `dentseg train`',
+    });
+  };
+  if (!isRecord(value)) return bad('(root)', 'an object');
+  if (value.format !== 1) bad('format', '1');
+  if (typeof value.name !== 'string') bad('name', 'a string');
+  if (typeof value.version !== 'string') bad('version', 'a string');
+  if (value.task !== 'binary' && value.task !== 'multiclass')
+    bad('task', '"binary" or "multiclass"');
+  const classes = value.classes;
+  if (!Array.isArray(classes) || classes.length < 1 || classes.some((c) => typeof c !== 'string')) {
+    bad('classes', 'a non-empty array of strings');
+  }
+  const input = value.input;
+  if (!isRecord(input)) return bad('input', 'an object');
+  const size = input.size;
+  if (
+    !Array.isArray(size) ||
+    size.length !== 2 ||
+    size.some((n) => typeof n !== 'number' || !Number.isInteger(n) || n < 1)
+  ) {
+    bad('input.size', '[height, width] in pixels');
+  }
+  if (input.channels !== 1 && input.channels !== 3) bad('input.channels', '1 or 3');
+  if (!isRecord(value.preprocess)) bad('preprocess', 'an object (PreprocessConfig)');
+  let preprocess: PreprocessConfig;
+  try {
+    preprocess = validatePreprocessConfig(value.preprocess);
+  } catch (err) {
+    throw new DentsegError(
+      'E_MODEL_INVALID',
+      `dentseg.json: ${err instanceof Error ? err.message : String(err)}`,
+      { file, cause: err },
+    );
+  }
+  const arch = value.architecture;
+  if (!isRecord(arch)) return bad('architecture', 'an object');
+  if (arch.encoder !== 'vgg16') bad('architecture.encoder', '"vgg16"');
+  if (typeof arch.width !== 'number') bad('architecture.width', 'a number');
+  return { ...(value as unknown as ModelMeta), preprocess };
+}
