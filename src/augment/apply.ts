@@ -1,0 +1,218 @@
+/**
+ * Executes a normalised augmentation config on one image + mask pair. All geometric
+ * transforms (flips, affine) are composed into one matrix and applied in a single warp:
+ * image bilinear with reflect-101 borders, mask nearest with 0 borders (as
+ * Albumentations with `border_mode=cv2.BORDER_REFLECT_101`, `fill_mask=0`). Pixel
+ * transforms then run in list order on the warped image (0…1 grey). Pure.
+ */
+import { gaussianBlur, reflect101 } from '../data/filters.js';
+import type { NormalisedAugmentConfig } from './config.js';
+import type { Rng } from './rng.js';
+
+/** Row-major 2×3 affine matrix [a, b, c, d, e, f]: x' = a·x + b·y + c, y' = d·x + e·y + f. */
+export type Affine = [number, number, number, number, number, number];
+
+const IDENTITY: Affine = [1, 0, 0, 0, 1, 0];
+
+/** m1 ∘ m2 (apply m2 first). */
+function compose(m1: Affine, m2: Affine): Affine {
+  const [a, b, c, d, e, f] = m1;
+  const [g, h, i, j, k, l] = m2;
+  return [
+    a * g + b * j,
+    a * h + b * k,
+    a * i + b * l + c,
+    d * g + e * j,
+    d * h + e * k,
+    d * i + e * l + f,
+  ];
+}
+
+function invert(m: Affine): Affine {
+  const [a, b, c, d, e, f] = m;
+  const det = a * e - b * d;
+  return [e / det, -b / det, (b * f - c * e) / det, -d / det, a / det, (c * d - a * f) / det];
+}
+
+/** What the random draws decided for one sample (useful for tests and debugging). */
+export interface AugmentDecision {
+  /** Forward matrix in pixel-index coordinates (input → output). */
+  readonly matrix: Affine;
+  readonly hflips: number;
+  readonly vflips: number;
+  readonly applied: string[];
+}
+
+/**
+ * Augment `grey` (`width*height`, 0…1) and `mask` (`width*height` class indices) in the
+ * same way; returns new arrays. Draws come from `rng` in transform order, so the same
+ * rng state gives the same result.
+ */
+export function augmentSample(
+  grey: Float32Array,
+  mask: Uint8Array,
+  width: number,
+  height: number,
+  cfg: NormalisedAugmentConfig,
+  rng: Rng,
+): { grey: Float32Array; mask: Uint8Array; decision: AugmentDecision } {
+  let m: Affine = IDENTITY;
+  let hflips = 0;
+  let vflips = 0;
+  const applied: string[] = [];
+  const pixelOps: ((img: Float32Array) => Float32Array)[] = [];
+  const cx = (width - 1) / 2;
+  const cy = (height - 1) / 2;
+  for (const t of cfg.transforms) {
+    // As in Albumentations, parameters are drawn only when the transform fires.
+    if (!(rng.next() < t.p)) continue;
+    applied.push(t.type);
+    switch (t.type) {
+      case 'HorizontalFlip':
+        m = compose([-1, 0, width - 1, 0, 1, 0], m);
+        hflips++;
+        break;
+      case 'VerticalFlip':
+        m = compose([1, 0, 0, 0, -1, height - 1], m);
+        vflips++;
+        break;
+      case 'Affine': {
+        const s = rng.uniform(t.scale[0], t.scale[1]);
+        const tx = rng.uniform(t.translate[0], t.translate[1]) * width;
+        const ty = rng.uniform(t.translate[0], t.translate[1]) * height;
+        const rot = (rng.uniform(t.rotate[0], t.rotate[1]) * Math.PI) / 180;
+        const sh = Math.tan((rng.uniform(t.shear[0], t.shear[1]) * Math.PI) / 180);
+        // Counter-clockwise on screen (y down) as OpenCV: [cos, sin; -sin, cos].
+        const cos = Math.cos(rot) * s;
+        const sin = Math.sin(rot) * s;
+        // R·S·Shear about the centre, then translate.
+        const a = cos;
+        const b = cos * sh + sin;
+        const d = -sin;
+        const e = -sin * sh + cos;
+        const local: Affine = [a, b, cx + tx - a * cx - b * cy, d, e, cy + ty - d * cx - e * cy];
+        m = compose(local, m);
+        break;
+      }
+      case 'RandomBrightnessContrast': {
+        const beta = rng.uniform(t.brightness[0], t.brightness[1]);
+        const alpha = 1 + rng.uniform(t.contrast[0], t.contrast[1]);
+        pixelOps.push((img) => {
+          for (let i = 0; i < img.length; i++) img[i] = clamp01(img[i]! * alpha + beta);
+          return img;
+        });
+        break;
+      }
+      case 'RandomGamma': {
+        const g = rng.uniform(t.gamma[0], t.gamma[1]) / 100;
+        pixelOps.push((img) => {
+          for (let i = 0; i < img.length; i++) img[i] = Math.pow(Math.max(img[i]!, 0), g);
+          return img;
+        });
+        break;
+      }
+      case 'GaussNoise': {
+        const std = rng.uniform(t.std[0], t.std[1]);
+        const noiseRng = rng.nextUint32();
+        pixelOps.push((img) => addNoise(img, std, noiseRng));
+        break;
+      }
+      case 'GaussianBlur': {
+        const sigma = rng.uniform(t.sigma[0], t.sigma[1]);
+        pixelOps.push((img) => gaussianBlur(img, width, height, sigma));
+        break;
+      }
+    }
+  }
+  let outGrey = grey;
+  let outMask = mask;
+  if (m !== IDENTITY) {
+    ({ grey: outGrey, mask: outMask } = warp(grey, mask, width, height, invert(m)));
+  } else {
+    outGrey = grey.slice();
+    outMask = mask.slice();
+  }
+  relabel(outMask, hflips % 2 === 1 ? cfg.flipClassMap : undefined);
+  relabel(outMask, vflips % 2 === 1 ? cfg.vflipClassMap : undefined);
+  for (const op of pixelOps) outGrey = op(outGrey);
+  return { grey: outGrey, mask: outMask, decision: { matrix: m, hflips, vflips, applied } };
+}
+
+const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
+
+function relabel(mask: Uint8Array, map: readonly number[] | undefined): void {
+  if (!map) return;
+  const lut = new Uint8Array(256);
+  for (let i = 0; i < 256; i++) lut[i] = map[i] ?? i;
+  for (let i = 0; i < mask.length; i++) mask[i] = lut[mask[i]!]!;
+}
+
+/** Gaussian noise from its own small generator (one draw of the sample rng seeds it). */
+function addNoise(img: Float32Array, std: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const u = (): number => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  for (let i = 0; i < img.length; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(1 - u())) * std;
+    const th = 2 * Math.PI * u();
+    img[i] = clamp01(img[i]! + r * Math.cos(th));
+    if (i + 1 < img.length) img[i + 1] = clamp01(img[i + 1]! + r * Math.sin(th));
+  }
+  return img;
+}
+
+/**
+ * One pass: for each output pixel, find its source through `inv` (output → input);
+ * image bilinear with reflect-101, mask nearest with 0 outside.
+ */
+export function warp(
+  grey: Float32Array,
+  mask: Uint8Array,
+  width: number,
+  height: number,
+  inv: Affine,
+): { grey: Float32Array; mask: Uint8Array } {
+  const [a, b, c, d, e, f] = inv;
+  const outG = new Float32Array(width * height);
+  const outM = new Uint8Array(width * height);
+  const wMax = width - 1;
+  const hMax = height - 1;
+  for (let y = 0; y < height; y++) {
+    let sx = b * y + c;
+    let sy = e * y + f;
+    let o = y * width;
+    for (let x = 0; x < width; x++, o++, sx += a, sy += d) {
+      const x0 = Math.floor(sx);
+      const y0 = Math.floor(sy);
+      const fx = sx - x0;
+      const fy = sy - y0;
+      let v00: number, v01: number, v10: number, v11: number;
+      if (x0 >= 0 && y0 >= 0 && x0 < wMax && y0 < hMax) {
+        const p = y0 * width + x0;
+        v00 = grey[p]!;
+        v01 = grey[p + 1]!;
+        v10 = grey[p + width]!;
+        v11 = grey[p + width + 1]!;
+      } else {
+        const xa = reflect101(x0, width);
+        const xb = reflect101(x0 + 1, width);
+        const ya = reflect101(y0, height) * width;
+        const yb = reflect101(y0 + 1, height) * width;
+        v00 = grey[ya + xa]!;
+        v01 = grey[ya + xb]!;
+        v10 = grey[yb + xa]!;
+        v11 = grey[yb + xb]!;
+      }
+      outG[o] = (1 - fy) * ((1 - fx) * v00 + fx * v01) + fy * ((1 - fx) * v10 + fx * v11);
+      const mx = Math.round(sx);
+      const my = Math.round(sy);
+      if (mx >= 0 && my >= 0 && mx <= wMax && my <= hMax) outM[o] = mask[my * width + mx]!;
+    }
+  }
+  return { grey: outG, mask: outM };
+}

@@ -1,0 +1,69 @@
+/**
+ * The data-set flags every command shares (`data check`, `train`, `evaluate`, …), so a
+ * data set is described the same way everywhere.
+ */
+import { Option, type Command } from 'commander';
+import { DentsegError } from '../errors.js';
+import type { DatasetOptions } from './dataset.js';
+
+/** Add the data-set flags to `cmd` (returns it for chaining). */
+export function addDatasetOptions(cmd: Command): Command {
+  return cmd
+    .option('--coco <file>', 'COCO JSON (Roboflow/Kaggle export); file_name relative to --images')
+    .option('--images <dir>', 'image folder')
+    .option('--masks <dir>', 'mask folder (folder layout)')
+    .option(
+      '--mask-pattern <pattern>',
+      "mask file name from the image stem, e.g. '{name}_mask.png'",
+      '{name}.png',
+    )
+    .option(
+      '--split <csv>',
+      'CSV with a name column (stem/name/file_name) and a split column (train/val)',
+    )
+    .option(
+      '--val <source>',
+      'validation source: a second COCO JSON, or a folder with images/ and masks/',
+    )
+    .addOption(
+      new Option(
+        '--val-fraction <f>',
+        'without --split/--val: share held out for validation',
+      ).default('0.1'),
+    )
+    .option('--seed <n>', 'seed for --val-fraction', '42')
+    .option(
+      '--classes <file|list>',
+      'class names: JSON file or comma list starting with background',
+    )
+    .option('--multiclass', 'masks hold class indices / keep COCO categories apart', false);
+}
+
+function num(flag: string, v: unknown, integer: boolean): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)))
+    throw new DentsegError(
+      'E_USAGE',
+      `${flag} expects ${integer ? 'an integer' : 'a number'}, got "${String(v)}"`,
+    );
+  return n;
+}
+
+/** Turn parsed commander options (from `addDatasetOptions`) into `DatasetOptions`. */
+export function datasetOptionsFromCli(opts: Record<string, unknown>): DatasetOptions {
+  const str = (k: string): string | undefined =>
+    typeof opts[k] === 'string' ? (opts[k] as string) : undefined;
+  return {
+    coco: str('coco'),
+    images: str('images'),
+    masks: str('masks'),
+    maskPattern: str('maskPattern'),
+    split: str('split'),
+    val: str('val'),
+    valFraction: num('--val-fraction', opts.valFraction, false),
+    seed: num('--seed', opts.seed, true),
+    classes: str('classes'),
+    multiclass: opts.multiclass === true,
+  };
+}

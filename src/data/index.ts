@@ -1,0 +1,55 @@
+/**
+ * Data stage public API: decode images, pre-process them for the network (and map
+ * results back), open data sets in either layout, check them, and load batches.
+ * Pure parts (types, preprocess, resample, rasterise, classes) import nothing from Node.
+ */
+export type { GreyImage } from './types.js';
+export { decodeImage, sniffFormat, MAX_PIXELS, type ImageFormat } from './decode.js';
+export {
+  DEFAULT_PREPROCESS,
+  NORMALISE_MODES,
+  validatePreprocessConfig,
+  computeGeometry,
+  preprocessImage,
+  prepareGrey,
+  normaliseGrey,
+  maskToInput,
+  restoreToOriginal,
+  resizeMaskNearest,
+  type PreprocessConfig,
+  type PreprocessGeometry,
+  type NormaliseMode,
+} from './preprocess.js';
+export { resizeLinear } from './resample.js';
+export {
+  openDataset,
+  loadSample,
+  binariseMask,
+  type Dataset,
+  type DatasetOptions,
+  type DatasetProblem,
+  type SampleRef,
+} from './dataset.js';
+export { addDatasetOptions, datasetOptionsFromCli } from './cli-options.js';
+export { flipClassMapFor, classesFromJson, fdiNumber } from './classes.js';
+export { parseCoco, type ParsedCoco, type CocoImageEntry, type CocoShape } from './coco.js';
+export {
+  fillPolygons,
+  fillSegmentation,
+  fillRle,
+  rleStringToCounts,
+  rleCountsToString,
+  maskToRleCounts,
+  type CocoSegmentation,
+} from './rasterise.js';
+export {
+  createLoader,
+  defaultWorkers,
+  type LoaderOptions,
+  type Batch,
+  type DataLoader,
+  type LoaderStats,
+} from './loader.js';
+export { prepareSample, type PreparedSample } from './pipeline.js';
+export { loadAugmentConfig } from './augment-file.js';
+export { DEFAULT_AUGMENT, type AugmentConfig } from '../augment/config.js';

@@ -1,0 +1,340 @@
+/**
+ * Pre-processing as serialisable config, then executed: the same `PreprocessConfig` is
+ * saved with a model (`dentseg.json`) and replayed at inference so training and serving
+ * cannot drift. Pure: runs in Node, workers and the browser.
+ *
+ * Order: resize (antialiased; stretch or letterbox) → denoise → CLAHE → [augmentation,
+ * training only] → normalise → replicate to 1 or 3 channels.
+ */
+import { DentsegError } from '../errors.js';
+import { clahe, gaussianBlur, medianFilter } from './filters.js';
+import { resizeLinear, resizeMaskNearest } from './resample.js';
+import { maxValue, type GreyImage } from './types.js';
+
+/** How grey values in 0…1 become network input. */
+export const NORMALISE_MODES = ['unit', 'imagenet', 'caffe', 'zscore'] as const;
+export type NormaliseMode = (typeof NORMALISE_MODES)[number];
+
+/** Serialisable pre-processing description (JSON, stored with every model). */
+export interface PreprocessConfig {
+  /** Network input size `[height, width]` in pixels, each 16…4096. */
+  readonly size: readonly [number, number];
+  /** Input channels: 1 (grey) or 3 (grey replicated, for ImageNet encoders). */
+  readonly channels: 1 | 3;
+  /** `stretch`: fill the input, ignoring aspect; `letterbox`: keep aspect, pad with 0. */
+  readonly aspect: 'stretch' | 'letterbox';
+  /**
+   * `unit`: 0…1; `imagenet`: (v − mean) / std with torchvision's RGB statistics;
+   * `caffe`: 0…255 minus Keras VGG16's BGR means (what the Keras VGG16 weights expect);
+   * `zscore`: per-image mean 0, std 1.
+   */
+  readonly normalise: NormaliseMode;
+  /** Optional CLAHE at model size (OpenCV semantics). clipLimit > 0, tiles [rows, cols] ≥ 1. */
+  readonly clahe?: { readonly clipLimit: number; readonly tiles: readonly [number, number] };
+  /** Optional denoising at model size: median (radius px) or Gaussian (sigma px). */
+  readonly denoise?:
+    | { readonly method: 'median'; readonly radius: number }
+    | { readonly method: 'gaussian'; readonly sigma: number };
+}
+
+/** Where the original image lies inside the network input. */
+export interface PreprocessGeometry {
+  /** Original image size in pixels. */
+  readonly srcWidth: number;
+  readonly srcHeight: number;
+  /** Network input size in pixels. */
+  readonly width: number;
+  readonly height: number;
+  /** The image's rectangle inside the input (whole input for `stretch`). */
+  readonly contentX: number;
+  readonly contentY: number;
+  readonly contentWidth: number;
+  readonly contentHeight: number;
+}
+
+/** 256² grey replicated to 3 channels, stretched (as ufba425 itself is), Keras-VGG16 input. */
+export const DEFAULT_PREPROCESS: PreprocessConfig = Object.freeze({
+  size: Object.freeze([256, 256]) as readonly [number, number],
+  channels: 3,
+  aspect: 'stretch',
+  normalise: 'caffe',
+}) as PreprocessConfig;
+
+const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
+const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
+/** Keras `preprocess_input(mode='caffe')`: BGR order, means on the 0…255 scale. */
+const CAFFE_MEAN_BGR = [103.939, 116.779, 123.68] as const;
+
+function bad(key: string, expected: string, got: unknown): never {
+  throw new DentsegError(
+    'E_CONFIG_INVALID',
+    `pre-processing "${key}" must be ${expected}, got ${JSON.stringify(got)}`,
+    { hint: 'see PreprocessConfig in src/data/preprocess.ts' },
+  );
+}
+
+function isInt(v: unknown, lo: number, hi: number): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
+}
+
+/**
+ * Validate an unknown value (e.g. parsed JSON, possibly partial) into a frozen config;
+ * missing keys take `DEFAULT_PREPROCESS`'s values. Throws E_CONFIG_INVALID naming the key.
+ */
+export function validatePreprocessConfig(value: unknown): PreprocessConfig {
+  if (value === undefined || value === null) return DEFAULT_PREPROCESS;
+  if (typeof value !== 'object' || Array.isArray(value)) bad('(root)', 'an object', value);
+  const v = value as Record<string, unknown>;
+  const known = ['size', 'channels', 'aspect', 'normalise', 'clahe', 'denoise'];
+  for (const k of Object.keys(v)) if (!known.includes(k)) bad(k, `one of ${known.join(', ')}`, k);
+  const size = v.size ?? DEFAULT_PREPROCESS.size;
+  if (!Array.isArray(size) || size.length !== 2 || !size.every((s) => isInt(s, 16, 4096)))
+    bad('size', '[height, width], integers 16…4096', size);
+  const channels = v.channels ?? DEFAULT_PREPROCESS.channels;
+  if (channels !== 1 && channels !== 3) bad('channels', '1 or 3', channels);
+  const aspect = v.aspect ?? DEFAULT_PREPROCESS.aspect;
+  if (aspect !== 'stretch' && aspect !== 'letterbox')
+    bad('aspect', '"stretch" or "letterbox"', aspect);
+  const normalise = v.normalise ?? DEFAULT_PREPROCESS.normalise;
+  if (!NORMALISE_MODES.includes(normalise as NormaliseMode))
+    bad('normalise', NORMALISE_MODES.map((m) => `"${m}"`).join(' | '), normalise);
+  const out: {
+    size: readonly [number, number];
+    channels: 1 | 3;
+    aspect: 'stretch' | 'letterbox';
+    normalise: NormaliseMode;
+    clahe?: PreprocessConfig['clahe'];
+    denoise?: PreprocessConfig['denoise'];
+  } = {
+    size: Object.freeze([size[0], size[1]]) as readonly [number, number],
+    channels,
+    aspect,
+    normalise: normalise as NormaliseMode,
+  };
+  if (v.clahe !== undefined && v.clahe !== null && v.clahe !== false) {
+    const c = (v.clahe === true ? {} : v.clahe) as Record<string, unknown>;
+    if (typeof c !== 'object') bad('clahe', 'an object {clipLimit, tiles}', v.clahe);
+    const clipLimit = c.clipLimit ?? 2;
+    const tiles = c.tiles ?? [8, 8];
+    if (typeof clipLimit !== 'number' || !(clipLimit > 0) || clipLimit > 1000)
+      bad('clahe.clipLimit', 'a number in (0, 1000]', clipLimit);
+    if (!Array.isArray(tiles) || tiles.length !== 2 || !tiles.every((t) => isInt(t, 1, 64)))
+      bad('clahe.tiles', '[rows, cols], integers 1…64', tiles);
+    out.clahe = Object.freeze({
+      clipLimit,
+      tiles: Object.freeze([tiles[0], tiles[1]]) as readonly [number, number],
+    });
+  }
+  if (v.denoise !== undefined && v.denoise !== null && v.denoise !== false) {
+    const d = v.denoise as Record<string, unknown>;
+    if (typeof d !== 'object') bad('denoise', 'an object {method, radius|sigma}', d);
+    if (d.method === 'median') {
+      const radius = d.radius ?? 1;
+      if (!isInt(radius, 1, 5)) bad('denoise.radius', 'an integer 1…5', radius);
+      out.denoise = Object.freeze({ method: 'median', radius });
+    } else if (d.method === 'gaussian') {
+      const sigma = d.sigma ?? 1;
+      if (typeof sigma !== 'number' || !(sigma > 0) || sigma > 10)
+        bad('denoise.sigma', 'a number in (0, 10]', sigma);
+      out.denoise = Object.freeze({ method: 'gaussian', sigma });
+    } else bad('denoise.method', '"median" or "gaussian"', d.method);
+  }
+  return Object.freeze(out) as PreprocessConfig;
+}
+
+/** Where an image of `srcWidth × srcHeight` lands in the network input for `cfg`. */
+export function computeGeometry(
+  srcWidth: number,
+  srcHeight: number,
+  cfg: PreprocessConfig,
+): PreprocessGeometry {
+  const [height, width] = cfg.size;
+  if (cfg.aspect === 'stretch') {
+    return {
+      srcWidth,
+      srcHeight,
+      width,
+      height,
+      contentX: 0,
+      contentY: 0,
+      contentWidth: width,
+      contentHeight: height,
+    };
+  }
+  const scale = Math.min(width / srcWidth, height / srcHeight);
+  const contentWidth = Math.max(1, Math.min(width, Math.round(srcWidth * scale)));
+  const contentHeight = Math.max(1, Math.min(height, Math.round(srcHeight * scale)));
+  return {
+    srcWidth,
+    srcHeight,
+    width,
+    height,
+    contentX: Math.floor((width - contentWidth) / 2),
+    contentY: Math.floor((height - contentHeight) / 2),
+    contentWidth,
+    contentHeight,
+  };
+}
+
+/** Paste a `cw × ch × k` block into a zeroed `w × h × k` canvas at (x0, y0). */
+function place(
+  block: Float32Array | Uint8Array,
+  g: PreprocessGeometry,
+  k: number,
+): Float32Array | Uint8Array {
+  if (g.contentWidth === g.width && g.contentHeight === g.height) return block;
+  const out =
+    block instanceof Uint8Array
+      ? new Uint8Array(g.width * g.height * k)
+      : new Float32Array(g.width * g.height * k);
+  const rowLen = g.contentWidth * k;
+  for (let y = 0; y < g.contentHeight; y++) {
+    out.set(
+      block.subarray(y * rowLen, (y + 1) * rowLen),
+      ((g.contentY + y) * g.width + g.contentX) * k,
+    );
+  }
+  return out;
+}
+
+/**
+ * Steps before augmentation: resize to the network size (antialiased), denoise, CLAHE.
+ * Returns one grey channel, `height * width` values in 0…1, and the geometry.
+ */
+export function prepareGrey(
+  img: GreyImage,
+  cfg: PreprocessConfig,
+): { grey: Float32Array; geometry: PreprocessGeometry } {
+  const geometry = computeGeometry(img.width, img.height, cfg);
+  const { contentWidth: cw, contentHeight: ch } = geometry;
+  let grey = resizeLinear(img.data, img.width, img.height, cw, ch, 1, 1 / maxValue(img.bitDepth));
+  if (cfg.denoise?.method === 'median') grey = medianFilter(grey, cw, ch, cfg.denoise.radius);
+  else if (cfg.denoise?.method === 'gaussian') grey = gaussianBlur(grey, cw, ch, cfg.denoise.sigma);
+  if (cfg.clahe) grey = clahe(grey, cw, ch, cfg.clahe.clipLimit, cfg.clahe.tiles);
+  return { grey: place(grey, geometry, 1) as Float32Array, geometry };
+}
+
+/**
+ * Last step: normalise grey values (0…1, `height*width`) and replicate them to
+ * `cfg.channels`, giving NHWC data without the batch axis (`height*width*channels`).
+ * Write into `out` at `offset` to fill a batch without copying.
+ */
+export function normaliseGrey(
+  grey: Float32Array,
+  cfg: PreprocessConfig,
+  out?: Float32Array,
+  offset = 0,
+): Float32Array {
+  const c = cfg.channels;
+  const n = grey.length;
+  const dst = out ?? new Float32Array(n * c);
+  let scale: number[];
+  let shift: number[];
+  switch (cfg.normalise) {
+    case 'unit':
+      scale = [1, 1, 1];
+      shift = [0, 0, 0];
+      break;
+    case 'imagenet':
+      if (c === 1) {
+        const m = (IMAGENET_MEAN[0] + IMAGENET_MEAN[1] + IMAGENET_MEAN[2]) / 3;
+        const s = (IMAGENET_STD[0] + IMAGENET_STD[1] + IMAGENET_STD[2]) / 3;
+        scale = [1 / s];
+        shift = [-m / s];
+      } else {
+        scale = IMAGENET_STD.map((s) => 1 / s);
+        shift = IMAGENET_MEAN.map((m, i) => -m / IMAGENET_STD[i]!);
+      }
+      break;
+    case 'caffe':
+      scale = [255, 255, 255];
+      shift =
+        c === 1
+          ? [-(CAFFE_MEAN_BGR[0] + CAFFE_MEAN_BGR[1] + CAFFE_MEAN_BGR[2]) / 3]
+          : CAFFE_MEAN_BGR.map((m) => -m);
+      break;
+    case 'zscore': {
+      let sum = 0;
+      let sq = 0;
+      for (let i = 0; i < n; i++) {
+        const v = grey[i]!;
+        sum += v;
+        sq += v * v;
+      }
+      const mean = sum / n;
+      const std = Math.sqrt(Math.max(sq / n - mean * mean, 0)) || 1e-6;
+      scale = [1 / std, 1 / std, 1 / std];
+      shift = [-mean / std, -mean / std, -mean / std];
+      break;
+    }
+  }
+  if (c === 1) {
+    const a = scale[0]!;
+    const b = shift[0]!;
+    for (let i = 0; i < n; i++) dst[offset + i] = grey[i]! * a + b;
+  } else {
+    const [a0, a1, a2] = scale as [number, number, number];
+    const [b0, b1, b2] = shift as [number, number, number];
+    for (let i = 0, o = offset; i < n; i++, o += 3) {
+      const v = grey[i]!;
+      dst[o] = v * a0 + b0;
+      dst[o + 1] = v * a1 + b1;
+      dst[o + 2] = v * a2 + b2;
+    }
+  }
+  return dst;
+}
+
+/**
+ * Full pre-processing for inference: `data` is NHWC without the batch axis
+ * (`size[0]*size[1]*channels` float32), `geometry` maps results back with
+ * `restoreToOriginal`.
+ */
+export function preprocessImage(
+  img: GreyImage,
+  cfg: PreprocessConfig = DEFAULT_PREPROCESS,
+): { data: Float32Array; geometry: PreprocessGeometry } {
+  const { grey, geometry } = prepareGrey(img, cfg);
+  return { data: normaliseGrey(grey, cfg), geometry };
+}
+
+/**
+ * Map a mask at the original image size into the network input (nearest neighbour,
+ * 0 in letterbox padding): `height*width` class indices.
+ */
+export function maskToInput(mask: Uint8Array, geometry: PreprocessGeometry): Uint8Array {
+  const g = geometry;
+  const inner = resizeMaskNearest(mask, g.srcWidth, g.srcHeight, g.contentWidth, g.contentHeight);
+  return place(inner, g, 1) as Uint8Array;
+}
+
+/**
+ * Bring `k`-channel network outputs (`height*width*k`, e.g. probabilities) back to the
+ * original image: crop the letterbox padding, resize bilinearly (antialiased when
+ * shrinking) to `srcHeight*srcWidth*k`.
+ */
+export function restoreToOriginal(
+  values: Float32Array,
+  k: number,
+  geometry: PreprocessGeometry,
+): Float32Array {
+  const g = geometry;
+  if (values.length !== g.width * g.height * k) {
+    throw new DentsegError(
+      'E_USAGE',
+      `restoreToOriginal: expected ${g.width}×${g.height}×${k} = ${g.width * g.height * k} values, got ${values.length}`,
+    );
+  }
+  let content = values;
+  if (g.contentWidth !== g.width || g.contentHeight !== g.height) {
+    content = new Float32Array(g.contentWidth * g.contentHeight * k);
+    const rowLen = g.contentWidth * k;
+    for (let y = 0; y < g.contentHeight; y++) {
+      const s = ((g.contentY + y) * g.width + g.contentX) * k;
+      content.set(values.subarray(s, s + rowLen), y * rowLen);
+    }
+  }
+  return resizeLinear(content, g.contentWidth, g.contentHeight, g.srcWidth, g.srcHeight, k);
+}
+
+export { resizeMaskNearest };

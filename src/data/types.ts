@@ -1,0 +1,20 @@
+/**
+ * The one internal image type every stage speaks: a single grey channel at the file's
+ * own bit depth. Kept free of Node so the browser and workers can share it.
+ */
+
+/** A decoded grey image, row-major, one sample per pixel. */
+export interface GreyImage {
+  /** Width in pixels (≥ 1). */
+  readonly width: number;
+  /** Height in pixels (≥ 1). */
+  readonly height: number;
+  /** `width * height` samples: 0…255 for 8-bit, 0…65535 for 16-bit. */
+  readonly data: Uint8Array | Uint16Array;
+  readonly bitDepth: 8 | 16;
+}
+
+/** Largest sample value for a bit depth (255 or 65535). */
+export function maxValue(bitDepth: 8 | 16): number {
+  return bitDepth === 16 ? 65535 : 255;
+}
