@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { runCli } from './run.js';
+import { registerDataCommands } from './data.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     )
     .showHelpAfterError();
   // Stages register their commands below (one line each).
+  registerDataCommands(program);
   return program;
 }
 

@@ -1,0 +1,128 @@
+/**
+ * `dentseg data …`: look at a data set before training on it. `data check` decodes every
+ * image and mask and names every bad file; `data preview` writes augmented samples.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Command } from 'commander';
+import sharp from 'sharp';
+import { checkDataset, type CheckReport } from '../data/check.js';
+import {
+  addDatasetOptions,
+  createLoader,
+  datasetOptionsFromCli,
+  DEFAULT_AUGMENT,
+  loadAugmentConfig,
+  openDataset,
+  validatePreprocessConfig,
+} from '../data/index.js';
+import { DentsegError } from '../errors.js';
+
+function printReport(r: CheckReport): void {
+  const lines: string[] = [];
+  lines.push(
+    `task: ${r.task}, ${r.classes.length} classes (${r.classes.slice(0, 6).join(', ')}${r.classes.length > 6 ? ', …' : ''})`,
+  );
+  lines.push(`train ${r.train}, val ${r.val}`);
+  const sizes = Object.entries(r.sizes)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5)
+    .map(([s, n]) => `${s} ×${n}`)
+    .join(', ');
+  if (sizes) lines.push(`image sizes: ${sizes}${Object.keys(r.sizes).length > 5 ? ', …' : ''}`);
+  const total = r.classPixels.reduce((a, b) => a + b, 0);
+  if (total > 0) {
+    const fg = total - (r.classPixels[0] ?? 0);
+    const missing = r.classPixels
+      .map((n, i) => (n === 0 && i > 0 ? r.classes[i] : undefined))
+      .filter(Boolean);
+    lines.push(
+      `foreground: ${((100 * fg) / total).toFixed(2)}% of pixels` +
+        (missing.length ? `; classes never seen: ${missing.join(', ')}` : ''),
+    );
+  }
+  if (r.errors.length === 0) lines.push(`ok: ${r.ok} samples, no errors`);
+  else {
+    lines.push(`${r.errors.length} error${r.errors.length === 1 ? '' : 's'}:`);
+    for (const e of r.errors) lines.push(`  ${e.code}  ${e.file}: ${e.message}`);
+  }
+  console.log(lines.join('\n'));
+}
+
+/** Register `dentseg data check` and `dentseg data preview` on `program`. */
+export function registerDataCommands(program: Command): void {
+  const data = program.command('data').description('inspect and validate data sets');
+
+  addDatasetOptions(
+    data
+      .command('check')
+      .description(
+        'decode every image and mask, report train/val counts and every bad file (exit 1 if any)',
+      )
+      .option('--json', 'print the report as JSON'),
+  ).action(async (opts: Record<string, unknown>) => {
+    const ds = await openDataset(datasetOptionsFromCli(opts));
+    const report = await checkDataset(ds);
+    if (opts.json) console.log(JSON.stringify(report, null, 2));
+    else printReport(report);
+    if (report.errors.length > 0) process.exitCode = 1;
+  });
+
+  addDatasetOptions(
+    data
+      .command('preview')
+      .description('write augmented training samples (image and mask side by side) as PNG')
+      .requiredOption('--out <dir>', 'output folder')
+      .option('-n, --count <n>', 'samples to write', '8')
+      .option('--size <h,w>', 'network input size', '256,256')
+      .option('--augment <file>', 'augmentation config (JSON/YAML); default: the built-in one')
+      .option('--epoch <n>', 'epoch whose draws to show', '0'),
+  ).action(async (opts: Record<string, unknown>) => {
+    const count = Number(opts.count);
+    if (!Number.isInteger(count) || count < 1)
+      throw new DentsegError(
+        'E_USAGE',
+        `--count expects an integer ≥ 1, got "${String(opts.count)}"`,
+      );
+    const size = String(opts.size).split(',').map(Number);
+    const preprocess = validatePreprocessConfig({ size, channels: 1, normalise: 'unit' });
+    const ds = await openDataset(datasetOptionsFromCli(opts));
+    const augment =
+      typeof opts.augment === 'string' ? await loadAugmentConfig(opts.augment) : DEFAULT_AUGMENT;
+    const loader = createLoader({
+      samples: ds.train.slice(0, count),
+      batchSize: 1,
+      preprocess,
+      augment,
+      seed: Number(opts.seed ?? 42),
+      epoch: Number(opts.epoch),
+      shuffle: false,
+      workers: 0,
+      flipClassMap: ds.flipClassMap,
+      vflipClassMap: ds.vflipClassMap,
+    });
+    const out = String(opts.out);
+    await mkdir(out, { recursive: true });
+    const [h, w] = preprocess.size;
+    const scale = ds.task === 'binary' ? 255 : Math.floor(255 / Math.max(1, ds.classes.length - 1));
+    for await (const batch of loader) {
+      const pair = new Uint8Array(h * w * 2);
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          pair[y * 2 * w + x] = Math.round(
+            Math.min(1, Math.max(0, batch.images[y * w + x]!)) * 255,
+          );
+          pair[y * 2 * w + w + x] = batch.masks[y * w + x]! * scale;
+        }
+      }
+      const file = path.join(out, `${batch.ids[0]}.png`);
+      await writeFile(
+        file,
+        await sharp(pair, { raw: { width: 2 * w, height: h, channels: 1 } })
+          .png()
+          .toBuffer(),
+      );
+      console.log(file);
+    }
+  });
+}
