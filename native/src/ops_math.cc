@@ -1,0 +1,271 @@
+// Element-wise, reduction and shape ops of the tfjs kernel set on ATen. Unary and binary
+// functions are table-driven (one name -> one ATen call); ATen broadcasting follows the
+// same NumPy rules as tfjs. Axes arrive already normalised (non-negative) from TS.
+#include <unordered_map>
+
+#include "common.h"
+
+namespace dentseg {
+namespace {
+
+using Unary = at::Tensor (*)(const at::Tensor&);
+using Binary = at::Tensor (*)(const at::Tensor&, const at::Tensor&);
+
+at::Tensor as_float(const at::Tensor& x) { return x.is_floating_point() ? x : x.to(at::kFloat); }
+
+const std::unordered_map<std::string, Unary>& unary_table() {
+  static const std::unordered_map<std::string, Unary> t = {
+      {"Abs", [](const at::Tensor& x) { return at::abs(x); }},
+      {"Acos", [](const at::Tensor& x) { return at::acos(as_float(x)); }},
+      {"Acosh", [](const at::Tensor& x) { return at::acosh(as_float(x)); }},
+      {"Asin", [](const at::Tensor& x) { return at::asin(as_float(x)); }},
+      {"Asinh", [](const at::Tensor& x) { return at::asinh(as_float(x)); }},
+      {"Atan", [](const at::Tensor& x) { return at::atan(as_float(x)); }},
+      {"Atanh", [](const at::Tensor& x) { return at::atanh(as_float(x)); }},
+      {"Ceil", [](const at::Tensor& x) { return at::ceil(x); }},
+      {"Cos", [](const at::Tensor& x) { return at::cos(as_float(x)); }},
+      {"Cosh", [](const at::Tensor& x) { return at::cosh(as_float(x)); }},
+      {"Elu", [](const at::Tensor& x) { return at::elu(x); }},
+      {"Erf", [](const at::Tensor& x) { return at::erf(as_float(x)); }},
+      {"Exp", [](const at::Tensor& x) { return at::exp(as_float(x)); }},
+      {"Expm1", [](const at::Tensor& x) { return at::expm1(as_float(x)); }},
+      {"Floor", [](const at::Tensor& x) { return at::floor(x); }},
+      {"IsFinite", [](const at::Tensor& x) { return at::isfinite(x); }},
+      {"IsInf", [](const at::Tensor& x) { return at::isinf(x); }},
+      {"IsNan", [](const at::Tensor& x) { return at::isnan(x); }},
+      {"Log", [](const at::Tensor& x) { return at::log(as_float(x)); }},
+      {"Log1p", [](const at::Tensor& x) { return at::log1p(as_float(x)); }},
+      {"LogicalNot", [](const at::Tensor& x) { return at::logical_not(x); }},
+      {"Neg", [](const at::Tensor& x) { return at::neg(x); }},
+      {"Reciprocal", [](const at::Tensor& x) { return at::reciprocal(as_float(x)); }},
+      {"Relu", [](const at::Tensor& x) { return at::relu(x); }},
+      {"Relu6", [](const at::Tensor& x) { return at::clamp(x, 0, 6); }},
+      {"Round", [](const at::Tensor& x) { return at::round(x); }},
+      {"Rsqrt", [](const at::Tensor& x) { return at::rsqrt(as_float(x)); }},
+      {"Selu", [](const at::Tensor& x) { return at::selu(x); }},
+      {"Sigmoid", [](const at::Tensor& x) { return at::sigmoid(as_float(x)); }},
+      {"Sign", [](const at::Tensor& x) { return at::sign(x); }},
+      {"Sin", [](const at::Tensor& x) { return at::sin(as_float(x)); }},
+      {"Sinh", [](const at::Tensor& x) { return at::sinh(as_float(x)); }},
+      {"Softplus", [](const at::Tensor& x) { return at::softplus(as_float(x)); }},
+      {"Sqrt", [](const at::Tensor& x) { return at::sqrt(as_float(x)); }},
+      {"Square", [](const at::Tensor& x) { return at::square(x); }},
+      {"Tan", [](const at::Tensor& x) { return at::tan(as_float(x)); }},
+      {"Tanh", [](const at::Tensor& x) { return at::tanh(as_float(x)); }},
+      {"ZerosLike", [](const at::Tensor& x) { return at::zeros_like(x); }},
+      {"OnesLike", [](const at::Tensor& x) { return at::ones_like(x); }},
+  };
+  return t;
+}
+
+const std::unordered_map<std::string, Binary>& binary_table() {
+  static const std::unordered_map<std::string, Binary> t = {
+      {"Add", [](const at::Tensor& a, const at::Tensor& b) { return at::add(a, b); }},
+      {"Sub", [](const at::Tensor& a, const at::Tensor& b) { return at::sub(a, b); }},
+      {"Multiply", [](const at::Tensor& a, const at::Tensor& b) { return at::mul(a, b); }},
+      {"RealDiv", [](const at::Tensor& a, const at::Tensor& b) { return at::div(a, b); }},
+      {"FloorDiv", [](const at::Tensor& a, const at::Tensor& b) { return at::div(a, b, "floor").to(at::kInt); }},
+      {"Maximum", [](const at::Tensor& a, const at::Tensor& b) { return at::maximum(a, b); }},
+      {"Minimum", [](const at::Tensor& a, const at::Tensor& b) { return at::minimum(a, b); }},
+      {"Mod", [](const at::Tensor& a, const at::Tensor& b) { return at::remainder(a, b); }},
+      {"Pow", [](const at::Tensor& a, const at::Tensor& b) { return at::pow(a, b); }},
+      {"Atan2", [](const at::Tensor& a, const at::Tensor& b) { return at::atan2(as_float(a), as_float(b)); }},
+      {"SquaredDifference", [](const at::Tensor& a, const at::Tensor& b) { return at::square(a - b); }},
+      {"Equal", [](const at::Tensor& a, const at::Tensor& b) { return at::eq(a, b); }},
+      {"NotEqual", [](const at::Tensor& a, const at::Tensor& b) { return at::ne(a, b); }},
+      {"Greater", [](const at::Tensor& a, const at::Tensor& b) { return at::gt(a, b); }},
+      {"GreaterEqual", [](const at::Tensor& a, const at::Tensor& b) { return at::ge(a, b); }},
+      {"Less", [](const at::Tensor& a, const at::Tensor& b) { return at::lt(a, b); }},
+      {"LessEqual", [](const at::Tensor& a, const at::Tensor& b) { return at::le(a, b); }},
+      {"LogicalAnd", [](const at::Tensor& a, const at::Tensor& b) { return at::logical_and(a, b); }},
+      {"LogicalOr", [](const at::Tensor& a, const at::Tensor& b) { return at::logical_or(a, b); }},
+      {"LogicalXor", [](const at::Tensor& a, const at::Tensor& b) { return at::logical_xor(a, b); }},
+      {"Prelu", [](const at::Tensor& x, const at::Tensor& al) { return at::where(x < 0, x * al, x); }},
+      {"EluGrad", [](const at::Tensor& dy, const at::Tensor& y) { return at::where(y < 0, dy * (y + 1), dy); }},
+  };
+  return t;
+}
+
+Tensors op_unary(const Tensors& in, const Attrs& a) {
+  std::string fn = a.s("fn");
+  auto it = unary_table().find(fn);
+  if (it == unary_table().end()) throw std::invalid_argument("no unary function " + fn);
+  return {it->second(in[0])};
+}
+
+Tensors op_binary(const Tensors& in, const Attrs& a) {
+  std::string fn = a.s("fn");
+  auto it = binary_table().find(fn);
+  if (it == binary_table().end()) throw std::invalid_argument("no binary function " + fn);
+  return {it->second(in[0], in[1])};
+}
+
+// attrs: fn (sum|mean|max|min|prod|any|all), axes (non-negative), keepDims
+Tensors op_reduce(const Tensors& in, const Attrs& a) {
+  std::string fn = a.s("fn");
+  std::vector<int64_t> axes = a.ints("axes");
+  bool keep = a.b("keepDims");
+  at::Tensor x = in[0];
+  if (fn == "sum" && x.scalar_type() == at::kBool) x = x.to(at::kInt);
+  if (axes.empty()) return {fn == "mean" ? as_float(x).clone() : x.clone()};
+  if (fn == "sum") return {at::sum(x, axes, keep)};
+  if (fn == "mean") return {at::mean(as_float(x), axes, keep)};
+  if (fn == "max") return {at::amax(x, axes, keep)};
+  if (fn == "min") return {at::amin(x, axes, keep)};
+  std::sort(axes.rbegin(), axes.rend());
+  at::Tensor y = x;
+  for (int64_t d : axes) {
+    if (fn == "prod") y = at::prod(y, d, keep);
+    else if (fn == "any") y = at::any(y, d, keep);
+    else if (fn == "all") y = at::all(y, d, keep);
+    else throw std::invalid_argument("no reduction " + fn);
+  }
+  return {y};
+}
+
+Tensors op_arg(const Tensors& in, const Attrs& a) {
+  int64_t axis = a.i("axis");
+  return {a.s("fn") == "max" ? at::argmax(in[0], axis) : at::argmin(in[0], axis)};
+}
+
+// attrs: axis, exclusive, reverse
+Tensors op_cumsum(const Tensors& in, const Attrs& a) {
+  int64_t axis = a.i("axis");
+  at::Tensor x = a.b("reverse") ? in[0].flip({axis}) : in[0];
+  at::Tensor y = at::cumsum(x, axis);
+  if (a.b("exclusive")) y = y - x;
+  return {a.b("reverse") ? y.flip({axis}) : y};
+}
+
+Tensors op_cast(const Tensors& in, const Attrs& a) {
+  at::ScalarType t = dtype_from_name(a.s("dtype"));
+  if (t == at::kBool) return {in[0] != 0};
+  return {in[0].to(t)};
+}
+
+Tensors op_transpose(const Tensors& in, const Attrs& a) { return {in[0].permute(a.ints("perm"))}; }
+
+// attrs: begin, size (resolved, non-negative)
+Tensors op_slice(const Tensors& in, const Attrs& a) {
+  std::vector<int64_t> begin = a.ints("begin"), size = a.ints("size");
+  at::Tensor y = in[0];
+  for (size_t d = 0; d < begin.size(); d++) y = y.narrow(static_cast<int64_t>(d), begin[d], size[d]);
+  return {y};
+}
+
+// attrs: begin, end, strides (resolved by tfjs' slice_util, positive strides only)
+Tensors op_strided_slice(const Tensors& in, const Attrs& a) {
+  std::vector<int64_t> begin = a.ints("begin"), end = a.ints("end"), strides = a.ints("strides");
+  at::Tensor y = in[0];
+  for (size_t d = 0; d < begin.size(); d++)
+    y = y.slice(static_cast<int64_t>(d), begin[d], std::max(begin[d], end[d]), strides[d]);
+  return {y};
+}
+
+Tensors op_concat(const Tensors& in, const Attrs& a) { return {at::cat(in, a.i("axis"))}; }
+
+Tensors op_split(const Tensors& in, const Attrs& a) {
+  auto parts = at::split_with_sizes(in[0], a.ints("sizes"), a.i("axis"));
+  return Tensors(parts.begin(), parts.end());
+}
+
+Tensors op_stack(const Tensors& in, const Attrs& a) { return {at::stack(in, a.i("axis"))}; }
+
+Tensors op_unstack(const Tensors& in, const Attrs& a) {
+  auto parts = at::unbind(in[0], a.i("axis"));
+  return Tensors(parts.begin(), parts.end());
+}
+
+Tensors op_tile(const Tensors& in, const Attrs& a) { return {in[0].repeat(a.ints("reps"))}; }
+
+Tensors op_reverse(const Tensors& in, const Attrs& a) {
+  std::vector<int64_t> dims = a.ints("dims");
+  return {dims.empty() ? in[0].clone() : in[0].flip(dims)};
+}
+
+// inputs: x, indices; attrs: axis
+Tensors op_gather(const Tensors& in, const Attrs& a) {
+  int64_t axis = a.i("axis");
+  const at::Tensor& x = in[0];
+  at::Tensor idx = in[1].to(at::kLong);
+  std::vector<int64_t> shape(x.sizes().begin(), x.sizes().begin() + axis);
+  for (int64_t s : idx.sizes()) shape.push_back(s);
+  for (int64_t d = axis + 1; d < x.dim(); d++) shape.push_back(x.size(d));
+  return {x.index_select(axis, idx.reshape({-1})).reshape(shape)};
+}
+
+// inputs: condition, t, e (tfjs broadcasts all three to one shape before the kernel)
+Tensors op_select(const Tensors& in, const Attrs& a) { return {at::where(in[0].to(at::kBool), in[1], in[2])}; }
+
+Tensors op_clip(const Tensors& in, const Attrs& a) { return {at::clamp(in[0], a.f("min"), a.f("max"))}; }
+
+Tensors op_step(const Tensors& in, const Attrs& a) {
+  const at::Tensor& x = in[0];
+  at::Tensor y = at::where(x > 0, at::ones_like(x), at::full_like(x, a.f("alpha")));
+  return {at::where(at::isnan(x), x, y)};
+}
+
+Tensors op_leaky_relu(const Tensors& in, const Attrs& a) {
+  return {at::where(in[0] < 0, in[0] * a.f("alpha"), in[0])};
+}
+
+// attrs: shape, value, dtype
+Tensors op_fill(const Tensors&, const Attrs& a) {
+  return {at::full(a.ints("shape"), a.f("value"), at::TensorOptions().dtype(dtype_from_name(a.s("dtype"))))};
+}
+
+// attrs: start, step, count, dtype
+Tensors op_range(const Tensors&, const Attrs& a) {
+  at::Tensor r = at::arange(a.i("count"), at::TensorOptions().dtype(at::kDouble)) * a.f("step") + a.f("start");
+  return {r.to(dtype_from_name(a.s("dtype")))};
+}
+
+// inputs: indices; attrs: depth, onValue, offValue, dtype
+Tensors op_one_hot(const Tensors& in, const Attrs& a) {
+  int64_t depth = a.i("depth");
+  at::Tensor idx = in[0].to(at::kLong);
+  at::Tensor valid = (idx >= 0).logical_and(idx < depth);
+  at::Tensor oh = at::one_hot(at::where(valid, idx, at::zeros_like(idx)), depth) * valid.unsqueeze(-1);
+  at::Tensor y = oh.to(at::kDouble) * (a.f("onValue") - a.f("offValue")) + a.f("offValue");
+  return {y.to(dtype_from_name(a.s("dtype")))};
+}
+
+Tensors op_add_n(const Tensors& in, const Attrs&) {
+  at::Tensor y = in[0].clone();
+  for (size_t k = 1; k < in.size(); k++) y.add_(in[k]);
+  return {y};
+}
+
+Tensors op_clone(const Tensors& in, const Attrs&) { return {in[0].clone()}; }
+
+}  // namespace
+
+void register_math_ops() {
+  register_op("unary", op_unary);
+  register_op("binary", op_binary);
+  register_op("reduce", op_reduce);
+  register_op("arg", op_arg);
+  register_op("cumsum", op_cumsum);
+  register_op("cast", op_cast);
+  register_op("transpose", op_transpose);
+  register_op("slice", op_slice);
+  register_op("stridedSlice", op_strided_slice);
+  register_op("concat", op_concat);
+  register_op("split", op_split);
+  register_op("stack", op_stack);
+  register_op("unstack", op_unstack);
+  register_op("tile", op_tile);
+  register_op("reverse", op_reverse);
+  register_op("gather", op_gather);
+  register_op("select", op_select);
+  register_op("clip", op_clip);
+  register_op("step", op_step);
+  register_op("leakyRelu", op_leaky_relu);
+  register_op("fill", op_fill);
+  register_op("range", op_range);
+  register_op("oneHot", op_one_hot);
+  register_op("addN", op_add_n);
+  register_op("clone", op_clone);
+}
+
+}  // namespace dentseg

@@ -1,0 +1,299 @@
+// Network ops in NHWC (tfjs layout) on ATen: convolutions and their gradients, pooling,
+// batch-norm, resizing, padding and matrix products. Convolutions run on NCHW views of
+// the NHWC data, which ATen treats as channels-last memory (oneDNN's fast path) so that
+// no layout copy is made on the way in or out.
+#include <cmath>
+
+#include "common.h"
+
+namespace dentseg {
+namespace {
+
+using at::IntArrayRef;
+
+struct Pad4 {
+  int64_t top, bottom, left, right;
+  bool symmetric() const { return top == bottom && left == right; }
+};
+
+Pad4 pad_of(const Attrs& a) { return {a.i("padTop"), a.i("padBottom"), a.i("padLeft"), a.i("padRight")}; }
+
+/** Pads an NCHW tensor on H/W when the padding is asymmetric (ATen only pads symmetrically). */
+at::Tensor pad_nchw(const at::Tensor& x, const Pad4& p, double value) {
+  return at::constant_pad_nd(x, {p.left, p.right, p.top, p.bottom}, value);
+}
+
+/** tfjs filter [kh, kw, in, out] -> ATen weight [out, in, kh, kw] in channels-last memory. */
+at::Tensor weight_oihw(const at::Tensor& w) {
+  return w.permute({3, 2, 0, 1}).contiguous(at::MemoryFormat::ChannelsLast);
+}
+
+at::Tensor activation(const at::Tensor& y, const std::string& act, const at::Tensor* prelu, double alpha) {
+  if (act == "linear" || act.empty()) return y;
+  if (act == "relu") return at::relu(y);
+  if (act == "relu6") return at::clamp(y, 0, 6);
+  if (act == "elu") return at::elu(y);
+  if (act == "sigmoid") return at::sigmoid(y);
+  if (act == "leakyrelu") return at::leaky_relu(y, alpha);
+  if (act == "prelu" && prelu != nullptr) return at::where(y < 0, y * *prelu, y);
+  throw std::invalid_argument("unsupported fused activation " + act);
+}
+
+/** conv(x, w [, bias]) in NHWC with tfjs padding; attrs strideH/W, dilationH/W, pad*. */
+at::Tensor conv_nhwc(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& bias,
+                     const Attrs& a) {
+  Pad4 p = pad_of(a);
+  at::Tensor xn = to_nchw(x);
+  std::vector<int64_t> padding{p.top, p.left};
+  if (!p.symmetric()) {
+    xn = pad_nchw(xn, p, 0.0);
+    padding = {0, 0};
+  }
+  at::Tensor y = at::convolution(xn, weight_oihw(w), bias, {a.i("strideH"), a.i("strideW")}, padding,
+                                 {a.i("dilationH"), a.i("dilationW")}, false, {0, 0}, 1);
+  return to_nhwc(y);
+}
+
+Tensors op_conv2d(const Tensors& in, const Attrs& a) { return {conv_nhwc(in[0], in[1], c10::nullopt, a)}; }
+
+// inputs: x, filter, [bias], [preluWeights]; attrs: hasBias, hasPrelu, activation, leakyreluAlpha
+Tensors op_fused_conv2d(const Tensors& in, const Attrs& a) {
+  size_t k = 2;
+  c10::optional<at::Tensor> bias;
+  at::Tensor extra_bias;
+  if (a.b("hasBias")) {
+    const at::Tensor& b = in[k++];
+    int64_t cout = in[1].size(3);
+    if (b.numel() == cout) bias = b.reshape({cout});
+    else extra_bias = b;
+  }
+  at::Tensor y = conv_nhwc(in[0], in[1], bias, a);
+  if (extra_bias.defined()) y = y + extra_bias;
+  const at::Tensor* prelu = a.b("hasPrelu") ? &in[k] : nullptr;
+  return {activation(y, a.s("activation"), prelu, a.has("leakyreluAlpha") ? a.f("leakyreluAlpha") : 0.2)};
+}
+
+// inputs: dy, filter; attrs: inShape [n,h,w,c], strides, pads
+Tensors op_conv2d_backprop_input(const Tensors& in, const Attrs& a) {
+  Pad4 p = pad_of(a);
+  std::vector<int64_t> s = a.ints("inShape");
+  int64_t hp = s[1] + p.top + p.bottom, wp = s[2] + p.left + p.right;
+  at::Tensor proto = at::empty({s[0], s[3], hp, wp}, in[0].options().memory_format(at::MemoryFormat::ChannelsLast));
+  auto grads = at::convolution_backward(to_nchw(in[0]), proto, weight_oihw(in[1]), c10::nullopt,
+                                        {a.i("strideH"), a.i("strideW")}, {0, 0}, {1, 1}, false, {0, 0}, 1,
+                                        {true, false, false});
+  at::Tensor dx = std::get<0>(grads);
+  dx = dx.narrow(2, p.top, s[1]).narrow(3, p.left, s[2]);
+  return {to_nhwc(dx)};
+}
+
+// inputs: x, dy; attrs: filterShape [kh,kw,in,out], strides, pads
+Tensors op_conv2d_backprop_filter(const Tensors& in, const Attrs& a) {
+  Pad4 p = pad_of(a);
+  std::vector<int64_t> f = a.ints("filterShape");
+  at::Tensor xn = to_nchw(in[0]);
+  if (p.top || p.bottom || p.left || p.right) xn = pad_nchw(xn, p, 0.0);
+  at::Tensor proto = at::empty({f[3], f[2], f[0], f[1]}, in[0].options().memory_format(at::MemoryFormat::ChannelsLast));
+  auto grads = at::convolution_backward(to_nchw(in[1]), xn, proto, c10::nullopt, {a.i("strideH"), a.i("strideW")},
+                                        {0, 0}, {1, 1}, false, {0, 0}, 1, {false, true, false});
+  return {std::get<1>(grads).permute({2, 3, 1, 0})};
+}
+
+/** max pool with indices on NCHW; asymmetric padding is applied with -inf. */
+std::tuple<at::Tensor, at::Tensor, at::Tensor> max_pool(const at::Tensor& x, const Attrs& a) {
+  Pad4 p = pad_of(a);
+  at::Tensor xn = to_nchw(x);
+  xn = pad_nchw(xn, p, -std::numeric_limits<double>::infinity());
+  auto r = at::max_pool2d_with_indices(xn, {a.i("filterH"), a.i("filterW")}, {a.i("strideH"), a.i("strideW")},
+                                       {0, 0}, {1, 1}, false);
+  return {std::get<0>(r), std::get<1>(r), xn};
+}
+
+Tensors op_max_pool(const Tensors& in, const Attrs& a) { return {to_nhwc(std::get<0>(max_pool(in[0], a)))}; }
+
+// inputs: dy, x
+Tensors op_max_pool_grad(const Tensors& in, const Attrs& a) {
+  Pad4 p = pad_of(a);
+  auto [y, idx, xn] = max_pool(in[1], a);
+  at::Tensor dx = at::max_pool2d_with_indices_backward(to_nchw(in[0]), xn, {a.i("filterH"), a.i("filterW")},
+                                                       {a.i("strideH"), a.i("strideW")}, {0, 0}, {1, 1}, false, idx);
+  dx = dx.narrow(2, p.top, in[1].size(1)).narrow(3, p.left, in[1].size(2));
+  return {to_nhwc(dx)};
+}
+
+Tensors op_avg_pool(const Tensors& in, const Attrs& a) {
+  Pad4 p = pad_of(a);
+  if (!p.symmetric()) throw std::invalid_argument("AvgPool with asymmetric padding is not supported");
+  at::Tensor y = at::avg_pool2d(to_nchw(in[0]), {a.i("filterH"), a.i("filterW")}, {a.i("strideH"), a.i("strideW")},
+                                {p.top, p.left}, false, false);
+  return {to_nhwc(y)};
+}
+
+// inputs: dy, x
+Tensors op_avg_pool_grad(const Tensors& in, const Attrs& a) {
+  Pad4 p = pad_of(a);
+  if (!p.symmetric()) throw std::invalid_argument("AvgPoolGrad with asymmetric padding is not supported");
+  // tfjs' AvgPoolGrad divides by the full window even where the forward pass excluded
+  // padding (count_include_pad = true here); matched so both backends train alike.
+  at::Tensor dx = at::avg_pool2d_backward(to_nchw(in[0]), to_nchw(in[1]), {a.i("filterH"), a.i("filterW")},
+                                          {a.i("strideH"), a.i("strideW")}, {p.top, p.left}, false, true,
+                                          c10::nullopt);
+  return {to_nhwc(dx)};
+}
+
+// inputs: x, mean, variance, [offset], [scale]; attrs: hasOffset, hasScale, varianceEpsilon
+Tensors op_batch_norm(const Tensors& in, const Attrs& a) {
+  at::Tensor inv = at::rsqrt(in[2] + a.f("varianceEpsilon"));
+  size_t k = 3;
+  at::Tensor offset = a.b("hasOffset") ? in[k++] : at::Tensor();
+  if (a.b("hasScale")) inv = inv * in[k];
+  at::Tensor y = (in[0] - in[1]) * inv;
+  if (offset.defined()) y = y + offset;
+  return {y};
+}
+
+/** Source rows for tfjs' resize formulas along one axis (legacy or half-pixel). */
+struct Axis {
+  at::Tensor lo, hi, frac, nearest;
+};
+
+Axis resize_axis(int64_t in_size, int64_t out_size, bool align, bool half) {
+  double eff_in = (align && out_size > 1) ? in_size - 1 : in_size;
+  double eff_out = (align && out_size > 1) ? out_size - 1 : out_size;
+  double ratio = eff_in / eff_out;
+  std::vector<int64_t> lo(out_size), hi(out_size), nearest(out_size);
+  std::vector<float> frac(out_size);
+  for (int64_t r = 0; r < out_size; r++) {
+    double src = half ? ratio * (r + 0.5) - 0.5 : ratio * r;
+    double fl = std::max(0.0, std::floor(src));
+    lo[r] = static_cast<int64_t>(fl);
+    hi[r] = std::min<int64_t>(in_size - 1, static_cast<int64_t>(std::ceil(src)));
+    frac[r] = static_cast<float>(src - fl);
+    double nsrc = half ? ratio * (r + 0.5) : ratio * r;
+    int64_t n = std::min<int64_t>(in_size - 1, static_cast<int64_t>(align ? std::round(nsrc) : std::floor(nsrc)));
+    nearest[r] = half ? std::max<int64_t>(0, n) : n;
+  }
+  auto li = at::TensorOptions().dtype(at::kLong);
+  return {at::tensor(lo, li), at::tensor(hi, li), at::tensor(frac, at::TensorOptions().dtype(at::kFloat)),
+          at::tensor(nearest, li)};
+}
+
+// inputs: images [n,h,w,c]; attrs: newH, newW, alignCorners, halfPixelCenters
+Tensors op_resize_bilinear(const Tensors& in, const Attrs& a) {
+  const at::Tensor& x = in[0];
+  Axis ry = resize_axis(x.size(1), a.i("newH"), a.b("alignCorners"), a.b("halfPixelCenters"));
+  Axis rx = resize_axis(x.size(2), a.i("newW"), a.b("alignCorners"), a.b("halfPixelCenters"));
+  at::Tensor fy = ry.frac.view({1, -1, 1, 1}), fx = rx.frac.view({1, 1, -1, 1});
+  at::Tensor top = x.index_select(1, ry.lo), bottom = x.index_select(1, ry.hi);
+  at::Tensor tl = top.index_select(2, rx.lo), tr = top.index_select(2, rx.hi);
+  at::Tensor bl = bottom.index_select(2, rx.lo), br = bottom.index_select(2, rx.hi);
+  at::Tensor t = tl + (tr - tl) * fx;
+  at::Tensor b = bl + (br - bl) * fx;
+  return {t + (b - t) * fy};
+}
+
+// inputs: images, dy; attrs: alignCorners (tfjs' gradient uses the legacy mapping)
+Tensors op_resize_bilinear_grad(const Tensors& in, const Attrs& a) {
+  const at::Tensor& x = in[0];
+  const at::Tensor& dy = in[1];
+  Axis ry = resize_axis(x.size(1), dy.size(1), a.b("alignCorners"), false);
+  Axis rx = resize_axis(x.size(2), dy.size(2), a.b("alignCorners"), false);
+  at::Tensor fx = rx.frac.view({1, 1, -1, 1}), fy = ry.frac.view({1, -1, 1, 1});
+  at::Tensor cols = at::zeros({dy.size(0), dy.size(1), x.size(2), dy.size(3)}, dy.options());
+  cols.index_add_(2, rx.lo, dy * (1 - fx));
+  cols.index_add_(2, rx.hi, dy * fx);
+  at::Tensor dx = at::zeros(x.sizes(), dy.options());
+  dx.index_add_(1, ry.lo, cols * (1 - fy));
+  dx.index_add_(1, ry.hi, cols * fy);
+  return {dx};
+}
+
+Tensors op_resize_nearest(const Tensors& in, const Attrs& a) {
+  const at::Tensor& x = in[0];
+  Axis ry = resize_axis(x.size(1), a.i("newH"), a.b("alignCorners"), a.b("halfPixelCenters"));
+  Axis rx = resize_axis(x.size(2), a.i("newW"), a.b("alignCorners"), a.b("halfPixelCenters"));
+  return {x.index_select(1, ry.nearest).index_select(2, rx.nearest)};
+}
+
+Tensors op_resize_nearest_grad(const Tensors& in, const Attrs& a) {
+  const at::Tensor& x = in[0];
+  const at::Tensor& dy = in[1];
+  Axis ry = resize_axis(x.size(1), dy.size(1), a.b("alignCorners"), false);
+  Axis rx = resize_axis(x.size(2), dy.size(2), a.b("alignCorners"), false);
+  at::Tensor cols = at::zeros({dy.size(0), dy.size(1), x.size(2), dy.size(3)}, dy.options());
+  cols.index_add_(2, rx.nearest, dy);
+  at::Tensor dx = at::zeros(x.sizes(), dy.options());
+  dx.index_add_(1, ry.nearest, cols);
+  return {dx};
+}
+
+// attrs: transposeA, transposeB
+Tensors op_batch_matmul(const Tensors& in, const Attrs& a) {
+  at::Tensor A = a.b("transposeA") ? in[0].transpose(-1, -2) : in[0];
+  at::Tensor B = a.b("transposeB") ? in[1].transpose(-1, -2) : in[1];
+  return {at::matmul(A, B)};
+}
+
+// inputs: a, b, [bias], [prelu]; attrs as BatchMatMul plus hasBias, hasPrelu, activation
+Tensors op_fused_matmul(const Tensors& in, const Attrs& a) {
+  at::Tensor y = op_batch_matmul(in, a)[0];
+  size_t k = 2;
+  if (a.b("hasBias")) y = y + in[k++];
+  const at::Tensor* prelu = a.b("hasPrelu") ? &in[k] : nullptr;
+  return {activation(y, a.s("activation"), prelu, a.has("leakyreluAlpha") ? a.f("leakyreluAlpha") : 0.2)};
+}
+
+// attrs: pads (flat [before0, after0, ...] in tfjs axis order), value
+Tensors op_pad(const Tensors& in, const Attrs& a) {
+  std::vector<int64_t> p = a.ints("pads");
+  std::vector<int64_t> torch_pad;
+  for (int64_t d = static_cast<int64_t>(p.size()) / 2 - 1; d >= 0; d--) {
+    torch_pad.push_back(p[2 * d]);
+    torch_pad.push_back(p[2 * d + 1]);
+  }
+  return {at::constant_pad_nd(in[0], torch_pad, a.f("value"))};
+}
+
+// attrs: pads, mode ('reflect' | 'symmetric')
+Tensors op_mirror_pad(const Tensors& in, const Attrs& a) {
+  std::vector<int64_t> p = a.ints("pads");
+  int64_t off = a.s("mode") == "reflect" ? 1 : 0;
+  at::Tensor y = in[0];
+  for (size_t d = 0; d < p.size() / 2; d++) {
+    int64_t before = p[2 * d], after = p[2 * d + 1], n = y.size(static_cast<int64_t>(d));
+    std::vector<at::Tensor> parts;
+    if (before > 0) parts.push_back(y.narrow(static_cast<int64_t>(d), off, before).flip({static_cast<int64_t>(d)}));
+    parts.push_back(y);
+    if (after > 0)
+      parts.push_back(y.narrow(static_cast<int64_t>(d), n - after - off, after).flip({static_cast<int64_t>(d)}));
+    if (parts.size() > 1) y = at::cat(parts, static_cast<int64_t>(d));
+  }
+  return {y};
+}
+
+Tensors op_softmax(const Tensors& in, const Attrs& a) { return {at::softmax(in[0], a.i("dim"))}; }
+
+}  // namespace
+
+void register_nn_ops() {
+  register_op("conv2d", op_conv2d);
+  register_op("fusedConv2d", op_fused_conv2d);
+  register_op("conv2dBackpropInput", op_conv2d_backprop_input);
+  register_op("conv2dBackpropFilter", op_conv2d_backprop_filter);
+  register_op("maxPool", op_max_pool);
+  register_op("maxPoolGrad", op_max_pool_grad);
+  register_op("avgPool", op_avg_pool);
+  register_op("avgPoolGrad", op_avg_pool_grad);
+  register_op("batchNorm", op_batch_norm);
+  register_op("resizeBilinear", op_resize_bilinear);
+  register_op("resizeBilinearGrad", op_resize_bilinear_grad);
+  register_op("resizeNearest", op_resize_nearest);
+  register_op("resizeNearestGrad", op_resize_nearest_grad);
+  register_op("batchMatMul", op_batch_matmul);
+  register_op("fusedMatMul", op_fused_matmul);
+  register_op("pad", op_pad);
+  register_op("mirrorPad", op_mirror_pad);
+  register_op("softmax", op_softmax);
+}
+
+}  // namespace dentseg

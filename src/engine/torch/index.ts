@@ -1,0 +1,88 @@
+/**
+ * The `torch` compute backend: registers the libtorch-backed KernelBackend and its
+ * kernels with tfjs. Every kernel the cpu backend has but torch lacks is registered as a
+ * stub that throws E_KERNEL_MISSING naming it, so a model never silently falls back.
+ */
+import '@tensorflow/tfjs-backend-cpu';
+import * as tfc from '@tensorflow/tfjs-core';
+import { DentsegError } from '../../errors.js';
+import { TorchBackend } from './backend.js';
+import { MATH_KERNELS } from './kernels_math.js';
+import { NN_KERNELS } from './kernels_nn.js';
+import type { TorchKernel } from './kernel_util.js';
+import { loadTorchNative, torchAddonBuilt } from './native.js';
+
+export { TorchBackend } from './backend.js';
+export { torchAddonBuilt, ADDON_PATH } from './native.js';
+
+/** Name under which the backend registers with tfjs. */
+export const TORCH_BACKEND = 'torch';
+
+/** All kernels the torch backend implements. */
+export const TORCH_KERNELS: readonly TorchKernel[] = [...MATH_KERNELS, ...NN_KERNELS];
+
+export interface TorchOptions {
+  /** libtorch intra-op threads (at::set_num_threads), ≥ 1. Default: all cores. */
+  readonly threads: number;
+}
+
+let registered = false;
+
+/** Names of the tfjs kernels the torch backend runs (sorted). */
+export function torchKernelNames(): string[] {
+  return TORCH_KERNELS.map((k) => k.name).sort();
+}
+
+/**
+ * Loads the addon and registers the `torch` backend and its kernels (once). Throws a plain
+ * Error saying why when the addon is not built or libtorch does not load. Returns the
+ * thread count libtorch actually uses.
+ */
+export function registerTorchBackend(options: TorchOptions): number {
+  const native = loadTorchNative();
+  if (!Number.isInteger(options.threads) || options.threads < 1) {
+    throw new DentsegError(
+      'E_USAGE',
+      `threads must be an integer ≥ 1; received ${options.threads}`,
+    );
+  }
+  native.setThreads(options.threads);
+  if (registered) return native.getThreads();
+  tfc.registerBackend(TORCH_BACKEND, () => new TorchBackend(native), 3);
+  const have = new Set<string>();
+  for (const k of TORCH_KERNELS) {
+    have.add(k.name);
+    tfc.registerKernel({
+      kernelName: k.name,
+      backendName: TORCH_BACKEND,
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        if (!(backend instanceof TorchBackend)) throw new Error(`${k.name}: not a torch backend`);
+        return k.run(inputs, backend, attrs ?? {});
+      },
+    });
+  }
+  for (const cpuKernel of tfc.getKernelsForBackend('cpu')) {
+    const name = cpuKernel.kernelName;
+    if (have.has(name)) continue;
+    tfc.registerKernel({
+      kernelName: name,
+      backendName: TORCH_BACKEND,
+      kernelFunc: () => {
+        throw new DentsegError(
+          'E_KERNEL_MISSING',
+          `kernel ${name} is not implemented by the torch backend`,
+          {
+            hint: 'use --backend wasm or cpu for this operation, or add the kernel in src/engine/torch',
+          },
+        );
+      },
+    });
+  }
+  registered = true;
+  return native.getThreads();
+}
+
+/** Whether the addon can be used here (built; does not load it). */
+export function torchAvailable(): boolean {
+  return torchAddonBuilt();
+}

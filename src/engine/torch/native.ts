@@ -1,0 +1,83 @@
+/**
+ * Loads the libtorch addon (native/, built by scripts/build-native.mjs) and describes its
+ * API. Kept apart from the backend so that "is the addon there?" can be asked without
+ * touching tfjs, and so that the rest of the code sees a typed interface, not `require`.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** dtypes the addon stores (tfjs' `string` and `complex64` are not supported). */
+export type NativeDType = 'float32' | 'int32' | 'bool';
+
+/** One op result: a new native tensor handle with its shape and dtype. */
+export interface NativeResult {
+  readonly id: number;
+  readonly shape: number[];
+  readonly dtype: NativeDType;
+}
+
+/** Attribute values the addon reads (numbers, lists of numbers, strings, booleans). */
+export type NativeAttrs = Readonly<Record<string, number | readonly number[] | string | boolean>>;
+
+/** The functions exported by `dentseg_torch.node` (native/src/addon.cc). */
+export interface TorchNative {
+  /** Copies a typed array into a new tensor; returns its handle. */
+  write(
+    values: Float32Array | Int32Array | Uint8Array,
+    shape: readonly number[],
+    dtype: NativeDType,
+  ): number;
+  /** Copies a tensor out (Float32Array, Int32Array, or Uint8Array for bool). */
+  read(id: number): Float32Array | Int32Array | Uint8Array;
+  free(id: number): void;
+  /** Runs op `name` on stored tensors viewed in `shapes`; synchronous, on the JS thread. */
+  exec(
+    name: string,
+    ids: readonly number[],
+    shapes: readonly (readonly number[])[],
+    attrs: NativeAttrs,
+  ): NativeResult[];
+  setThreads(n: number): void;
+  getThreads(): number;
+  stats(): { tensors: number; bytes: number };
+  ops(): string[];
+  version(): { torch: string; mkldnn: boolean; parallel: string };
+}
+
+/** Where the build puts the addon, relative to this file in both src/ and dist/. */
+export const ADDON_PATH = fileURLToPath(
+  new URL('../../../native/build/Release/dentseg_torch.node', import.meta.url),
+);
+
+let cached: TorchNative | undefined;
+
+/**
+ * Loads the addon once. Throws an Error whose message says why (not built, or libtorch's
+ * shared libraries missing) and how to fix it.
+ */
+export function loadTorchNative(): TorchNative {
+  if (cached) return cached;
+  if (!existsSync(ADDON_PATH)) {
+    throw new Error(
+      'the libtorch addon is not built (apt-get install libtorch-dev, or set LIBTORCH to a ' +
+        'LibTorch folder; then npm run build:native)',
+    );
+  }
+  const require = createRequire(import.meta.url);
+  try {
+    cached = require(ADDON_PATH) as TorchNative;
+  } catch (err) {
+    throw new Error(
+      `the libtorch addon failed to load (${err instanceof Error ? err.message : String(err)}); ` +
+        'reinstall libtorch-dev or rebuild with npm run build:native',
+      { cause: err },
+    );
+  }
+  return cached;
+}
+
+/** True when the addon file exists (cheap; does not load libtorch). */
+export function torchAddonBuilt(): boolean {
+  return existsSync(ADDON_PATH);
+}
