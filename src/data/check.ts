@@ -5,7 +5,7 @@
  */
 import { isDentsegError } from '../errors.js';
 import { decodeImage } from './decode.js';
-import { loadSample, type Dataset, type SampleRef } from './dataset.js';
+import { loadSample, maskValues, type Dataset, type SampleRef } from './dataset.js';
 
 export interface CheckIssue {
   readonly code: string;
@@ -52,48 +52,55 @@ function badMaskValues(
   return ok ? [] : vals.filter((v) => v !== 0 && v !== 255).slice(0, 8);
 }
 
+function tally(report: CheckReport, width: number, height: number, mask: Uint8Array): void {
+  const key = `${width}×${height}`;
+  report.sizes[key] = (report.sizes[key] ?? 0) + 1;
+  const counts = report.classPixels;
+  for (let i = 0; i < mask.length; i++) counts[mask[i]!] = (counts[mask[i]!] ?? 0) + 1;
+}
+
 async function checkOne(ref: SampleRef, ds: Dataset, report: CheckReport): Promise<CheckIssue[]> {
-  const issues: CheckIssue[] = [];
-  if (ref.kind === 'mask') {
-    // Decode both separately first so that a bad image and a bad mask are both named.
-    const [img, mask] = await Promise.allSettled([decodeImage(ref.image), decodeImage(ref.mask)]);
-    if (img.status === 'rejected') issues.push(issueFrom(img.reason, ref.image));
-    if (mask.status === 'rejected') issues.push(issueFrom(mask.reason, ref.mask));
-    if (img.status === 'fulfilled' && mask.status === 'fulfilled') {
-      const i = img.value;
-      const m = mask.value;
-      if (i.width !== m.width || i.height !== m.height) {
-        issues.push({
-          code: 'E_MASK_MISMATCH',
-          file: ref.mask,
-          message: `mask is ${m.width}×${m.height}, image is ${i.width}×${i.height}`,
-        });
-      } else {
-        const bad = badMaskValues(m.data, ds.task, ds.classes.length);
-        if (bad.length > 0) {
-          issues.push({
-            code: 'E_MASK_VALUES',
-            file: ref.mask,
-            message:
-              ds.task === 'binary'
-                ? `binary mask holds values other than 0/255: ${bad.join(', ')}`
-                : `class indices ≥ ${ds.classes.length} (the number of classes): ${bad.join(', ')}`,
-          });
-        }
-      }
+  if (ref.kind === 'coco') {
+    try {
+      const { image, mask } = await loadSample(ref);
+      tally(report, image.width, image.height, mask);
+      return [];
+    } catch (err) {
+      return [issueFrom(err, ref.image)];
     }
-    if (issues.length > 0) return issues;
   }
-  try {
-    const { image, mask } = await loadSample(ref);
-    const key = `${image.width}×${image.height}`;
-    report.sizes[key] = (report.sizes[key] ?? 0) + 1;
-    const counts = report.classPixels;
-    for (let i = 0; i < mask.length; i++) counts[mask[i]!] = (counts[mask[i]!] ?? 0) + 1;
-  } catch (err) {
-    issues.push(issueFrom(err, ref.image));
+  // Decode both separately so that a bad image and a bad mask are both named.
+  const issues: CheckIssue[] = [];
+  const [img, mask] = await Promise.allSettled([decodeImage(ref.image), decodeImage(ref.mask)]);
+  if (img.status === 'rejected') issues.push(issueFrom(img.reason, ref.image));
+  if (mask.status === 'rejected') issues.push(issueFrom(mask.reason, ref.mask));
+  if (img.status === 'rejected' || mask.status === 'rejected') return issues;
+  const i = img.value;
+  const m = mask.value;
+  if (i.width !== m.width || i.height !== m.height) {
+    return [
+      {
+        code: 'E_MASK_MISMATCH',
+        file: ref.mask,
+        message: `mask is ${m.width}×${m.height}, image is ${i.width}×${i.height}`,
+      },
+    ];
   }
-  return issues;
+  const bad = badMaskValues(m.data, ds.task, ds.classes.length);
+  if (bad.length > 0) {
+    return [
+      {
+        code: 'E_MASK_VALUES',
+        file: ref.mask,
+        message:
+          ds.task === 'binary'
+            ? `binary mask holds values other than 0/255: ${bad.join(', ')}`
+            : `class indices ≥ ${ds.classes.length} (the number of classes): ${bad.join(', ')}`,
+      },
+    ];
+  }
+  tally(report, i.width, i.height, maskValues(m, ds.task));
+  return [];
 }
 
 /**

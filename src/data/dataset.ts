@@ -360,10 +360,11 @@ export async function loadSample(ref: SampleRef): Promise<{ image: GreyImage; ma
       },
     );
   }
-  if (ref.multiclass) {
-    const mask =
-      m.data instanceof Uint8Array ? m.data : Uint8Array.from(m.data, (v) => Math.min(v, 255));
-    return { image, mask };
-  }
-  return { image, mask: binariseMask(m.data, m.bitDepth) };
+  return { image, mask: maskValues(m, ref.multiclass ? 'multiclass' : 'binary') };
+}
+
+/** A decoded mask file as mask values: binary 0/1 (see `binariseMask`) or class indices. */
+export function maskValues(m: GreyImage, task: 'binary' | 'multiclass'): Uint8Array {
+  if (task === 'binary') return binariseMask(m.data, m.bitDepth);
+  return m.data instanceof Uint8Array ? m.data : Uint8Array.from(m.data, (v) => Math.min(v, 255));
 }

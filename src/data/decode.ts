@@ -99,8 +99,12 @@ export async function decodeImage(input: string | Buffer, name?: string): Promis
     const image = sharp(bytes, { failOn: 'truncated', limitInputPixels: MAX_PIXELS });
     const meta = await image.metadata();
     const sixteen = meta.depth === 'ushort' || meta.depth === 'short';
+    const colour = (meta.channels ?? 3) >= 3;
+    // Without an explicit colour space libvips would turn everything into 8-bit sRGB.
+    const space = sixteen ? (colour ? 'rgb16' : 'grey16') : colour ? 'srgb' : 'b-w';
     const { data, info } = await image
       .rotate()
+      .toColourspace(space)
       .raw(sixteen ? { depth: 'ushort' } : {})
       .toBuffer({ resolveWithObject: true });
     const raw = sixteen

@@ -25,12 +25,14 @@ export {
   openDataset,
   loadSample,
   binariseMask,
+  maskValues,
   type Dataset,
   type DatasetOptions,
   type DatasetProblem,
   type SampleRef,
 } from './dataset.js';
 export { addDatasetOptions, datasetOptionsFromCli } from './cli-options.js';
+export { checkDataset, type CheckReport, type CheckIssue } from './check.js';
 export { flipClassMapFor, classesFromJson, fdiNumber } from './classes.js';
 export { parseCoco, type ParsedCoco, type CocoImageEntry, type CocoShape } from './coco.js';
 export {
