@@ -28,6 +28,19 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat | undefined {
   return undefined;
 }
 
+/** A decoder for one format: bytes in, grey image out; errors should name `name`. */
+export type ImageDecoder = (bytes: Buffer, name: string) => Promise<GreyImage>;
+
+const decoders = new Map<ImageFormat, ImageDecoder>();
+
+/**
+ * Plug in a decoder for a format dentseg recognises but does not decode itself (DICOM:
+ * the inference stage registers its dcmjs reader), or replace a built-in one.
+ */
+export function registerImageDecoder(format: ImageFormat, decoder: ImageDecoder): void {
+  decoders.set(format, decoder);
+}
+
 async function readInput(input: string | Buffer, name: string): Promise<Buffer> {
   if (typeof input !== 'string') return input;
   try {
@@ -88,8 +101,10 @@ export async function decodeImage(input: string | Buffer, name?: string): Promis
       hint: 'convert it to PNG',
     });
   }
+  const plugged = decoders.get(format);
+  if (plugged) return plugged(bytes, label);
   if (format === 'dicom') {
-    throw new DentsegError('E_IMAGE_FORMAT', 'DICOM files are not read here', {
+    throw new DentsegError('E_IMAGE_FORMAT', 'no DICOM reader is registered here', {
       file: label,
       hint: 'export the radiograph as PNG',
     });

@@ -35,6 +35,11 @@ export interface LoaderOptions {
   /** Batches prepared ahead (memory bound: (prefetch + 1) × batch). Default 2. */
   readonly prefetch?: number | undefined;
   readonly dropLast?: boolean | undefined;
+  /**
+   * Skip this many batches of the epoch without preparing them (resume mid-epoch: the
+   * remaining batches are the same bytes as in an uninterrupted run). Default 0.
+   */
+  readonly startBatch?: number | undefined;
   /** Class swap under a horizontal/vertical flip when `augment` has none (from `Dataset`). */
   readonly flipClassMap?: readonly number[] | undefined;
   readonly vflipClassMap?: readonly number[] | undefined;
@@ -62,7 +67,7 @@ export interface LoaderStats {
 }
 
 export interface DataLoader extends AsyncIterable<Batch> {
-  /** Number of batches this epoch. */
+  /** Number of batches this loader yields (the epoch's, less `startBatch`). */
   readonly length: number;
   stats(): LoaderStats;
   /** Stop workers early (also done when iteration ends or breaks). */
@@ -137,12 +142,13 @@ export function createLoader(opts: LoaderOptions): DataLoader {
   if (opts.shuffle) Rng.seeded(opts.seed, opts.epoch, 0x5eed).shuffle(order);
   const total = opts.dropLast ? Math.floor(order.length / bs) * bs : order.length;
   const nBatches = Math.ceil(total / bs);
+  const startBatch = Math.max(0, Math.floor(opts.startBatch ?? 0));
   const [h, w] = preprocess.size;
   const c = preprocess.channels;
   const job: WorkerJob = { preprocess, augment, seed: opts.seed, epoch: opts.epoch };
 
   const slots = new Map<number, Slot>();
-  let nextPos = 0; // next sample position to schedule
+  let nextPos = Math.min(total, startBatch * bs); // next sample position to schedule
   let workers: Worker[] = [];
   let pending: number[] = [];
   let closed = false;
@@ -219,7 +225,7 @@ export function createLoader(opts: LoaderOptions): DataLoader {
     started = performance.now();
     if (nWorkers > 0) startWorkers();
     try {
-      for (let b = 0; b < nBatches; b++) {
+      for (let b = startBatch; b < nBatches; b++) {
         const t0 = performance.now(); // consumer is inside next() from here to the yield
         schedule(b);
         const from = b * bs;
@@ -247,7 +253,7 @@ export function createLoader(opts: LoaderOptions): DataLoader {
   }
 
   return {
-    length: nBatches,
+    length: Math.max(0, nBatches - startBatch),
     stats: () => ({
       batches: batchesOut,
       samples: samplesOut,

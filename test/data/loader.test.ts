@@ -111,6 +111,17 @@ describe('createLoader', () => {
     expect(plain.batches.flatMap((x) => x.ids)).toEqual(samples.map((s) => s.id));
   });
 
+  it('resumes mid-epoch: startBatch yields the remaining batches, byte for byte', async () => {
+    const whole = await collect({ workers: 0 });
+    const rest = await collect({ workers: 1, startBatch: 1 });
+    expect(rest.batches.map((b) => b.ids)).toEqual(whole.batches.slice(1).map((b) => b.ids));
+    expect(
+      Buffer.from(rest.batches[0]!.images.buffer).equals(
+        Buffer.from(whole.batches[1]!.images.buffer),
+      ),
+    ).toBe(true);
+  });
+
   it('carries a sample error out of a worker with its code and file', async () => {
     const broken = path.join(dir, 'images', 'broken.png');
     writeFileSync(broken, 'not a png');
