@@ -6,6 +6,37 @@ export type { ErrorCode } from './errors.js';
 export { initEngine, engineInfo } from './engine/index.js';
 export type { BackendName, EngineInfo, EngineOptions } from './engine/index.js';
 export { VERSION } from './version.js';
+export {
+  decodeImage,
+  preprocessImage,
+  restoreToOriginal,
+  resizeMaskNearest,
+  validatePreprocessConfig,
+  DEFAULT_PREPROCESS,
+  openDataset,
+  loadSample,
+  checkDataset,
+  createLoader,
+} from './data/index.js';
+export type {
+  GreyImage,
+  PreprocessConfig,
+  PreprocessGeometry,
+  Dataset,
+  DatasetOptions,
+  SampleRef,
+  Batch,
+  DataLoader,
+  LoaderOptions,
+} from './data/index.js';
+export {
+  DEFAULT_AUGMENT,
+  loadAugmentConfig,
+  normaliseAugmentConfig,
+  augmentSample,
+  Rng,
+} from './augment/index.js';
+export type { AugmentConfig } from './augment/index.js';
 export { buildUnet, saveModelFolder, loadModelFolder } from './model/index.js';
 export type { UnetOptions, ModelMeta } from './model/index.js';
 export * as metrics from './evaluate/metrics.js';
