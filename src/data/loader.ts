@@ -187,6 +187,12 @@ export function createLoader(opts: LoaderOptions): DataLoader {
       wk.on('error', (err) => {
         for (const s of slots.values()) s.reject(err);
       });
+      // A worker that dies without an 'error' (e.g. its bootstrap exits) must not hang us.
+      wk.on('exit', (code) => {
+        if (closed) return;
+        const err = new Error(`data loader worker ${i} exited with code ${code}`);
+        for (const s of slots.values()) s.reject(err);
+      });
     });
   }
 
