@@ -1,6 +1,7 @@
 // Element-wise, reduction and shape ops of the tfjs kernel set on ATen. Unary and binary
 // functions are table-driven (one name -> one ATen call); ATen broadcasting follows the
 // same NumPy rules as tfjs. Axes arrive already normalised (non-negative) from TS.
+#include <limits>
 #include <unordered_map>
 
 #include "common.h"
@@ -128,13 +129,46 @@ Tensors op_arg(const Tensors& in, const Attrs& a) {
   return {a.s("fn") == "max" ? at::argmax(in[0], axis) : at::argmin(in[0], axis)};
 }
 
-// attrs: axis, exclusive, reverse
-Tensors op_cumsum(const Tensors& in, const Attrs& a) {
+/** Exclusive scan from an inclusive one: shift by one along `axis`, `fill` first. */
+at::Tensor shift_exclusive(const at::Tensor& incl, int64_t axis, double fill) {
+  int64_t n = incl.size(axis);
+  if (n == 0) return incl;
+  at::Tensor head = at::full_like(incl.narrow(axis, 0, 1), fill);
+  return at::cat({head, incl.narrow(axis, 0, n - 1)}, axis);
+}
+
+// attrs: fn (sum|prod), axis, exclusive, reverse
+Tensors op_scan(const Tensors& in, const Attrs& a) {
   int64_t axis = a.i("axis");
+  bool prod = a.s("fn") == "prod";
   at::Tensor x = a.b("reverse") ? in[0].flip({axis}) : in[0];
-  at::Tensor y = at::cumsum(x, axis);
-  if (a.b("exclusive")) y = y - x;
+  at::Tensor y = prod ? at::cumprod(x, axis) : at::cumsum(x, axis);
+  if (a.b("exclusive")) y = shift_exclusive(y, axis, prod ? 1.0 : 0.0);
   return {a.b("reverse") ? y.flip({axis}) : y};
+}
+
+// inputs: x, segmentIds; attrs: numSegments. Ids outside [0, numSegments) are dropped.
+Tensors op_segment_sum(const Tensors& in, const Attrs& a) {
+  int64_t segments = a.i("numSegments");
+  at::Tensor ids = in[1].to(at::kLong).reshape({-1});
+  std::vector<int64_t> rest(in[0].sizes().begin() + in[1].dim(), in[0].sizes().end());
+  at::Tensor x = in[0].reshape({ids.size(0), -1});
+  at::Tensor valid = (ids >= 0).logical_and(ids < segments);
+  std::vector<int64_t> shape{segments};
+  shape.insert(shape.end(), rest.begin(), rest.end());
+  at::Tensor out = at::zeros({segments, x.size(1)}, x.options());
+  out.index_add_(0, ids.masked_select(valid), x.index({valid}));
+  return {out.reshape(shape)};
+}
+
+// attrs: k, sorted. Values and int32 indices along the last axis, largest first.
+Tensors op_topk(const Tensors& in, const Attrs& a) {
+  auto r = at::topk(in[0], a.i("k"), -1, true, true);
+  return {std::get<0>(r), std::get<1>(r)};
+}
+
+Tensors op_linspace(const Tensors&, const Attrs& a) {
+  return {at::linspace(a.f("start"), a.f("stop"), a.i("num"), at::TensorOptions().dtype(at::kFloat))};
 }
 
 Tensors op_cast(const Tensors& in, const Attrs& a) {
@@ -199,10 +233,15 @@ Tensors op_select(const Tensors& in, const Attrs& a) { return {at::where(in[0].t
 
 Tensors op_clip(const Tensors& in, const Attrs& a) { return {at::clamp(in[0], a.f("min"), a.f("max"))}; }
 
+// tfjs step: x > 0 ? 1 : alpha, NaN stays NaN. The ReLU gradient (dy * step(x)) runs it on
+// every activation, so it is two passes rather than a chain of full-size temporaries.
 Tensors op_step(const Tensors& in, const Attrs& a) {
   const at::Tensor& x = in[0];
-  at::Tensor y = at::where(x > 0, at::ones_like(x), at::full_like(x, a.f("alpha")));
-  return {at::where(at::isnan(x), x, y)};
+  double alpha = a.f("alpha");
+  at::Tensor y = (x > 0).to(x.scalar_type());
+  if (alpha != 0) y.mul_(1 - alpha).add_(alpha);
+  if (x.is_floating_point()) y.masked_fill_(at::isnan(x), std::numeric_limits<double>::quiet_NaN());
+  return {y};
 }
 
 Tensors op_leaky_relu(const Tensors& in, const Attrs& a) {
@@ -245,7 +284,10 @@ void register_math_ops() {
   register_op("binary", op_binary);
   register_op("reduce", op_reduce);
   register_op("arg", op_arg);
-  register_op("cumsum", op_cumsum);
+  register_op("scan", op_scan);
+  register_op("segmentSum", op_segment_sum);
+  register_op("topk", op_topk);
+  register_op("linspace", op_linspace);
   register_op("cast", op_cast);
   register_op("transpose", op_transpose);
   register_op("slice", op_slice);

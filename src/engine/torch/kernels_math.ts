@@ -110,6 +110,22 @@ function argReduction(name: string, fn: 'max' | 'min'): TorchKernel {
   };
 }
 
+function scan(name: string, fn: 'sum' | 'prod'): TorchKernel {
+  return {
+    name,
+    run: (inputs, backend, attrs) => {
+      const x = input(inputs, 'x', name);
+      const a = attrsAs<tfc.CumsumAttrs>(attrs);
+      return backend.exec1('scan', [x], {
+        fn,
+        axis: axes(a.axis, x.shape)[0] ?? 0,
+        exclusive: Boolean(a.exclusive),
+        reverse: Boolean(a.reverse),
+      });
+    },
+  };
+}
+
 export const MATH_KERNELS: readonly TorchKernel[] = [
   ...UNARY_KERNELS.map((name): TorchKernel => ({
     name,
@@ -143,16 +159,42 @@ export const MATH_KERNELS: readonly TorchKernel[] = [
   reduction(tfc.All, 'all', 'axis'),
   argReduction(tfc.ArgMax, 'max'),
   argReduction(tfc.ArgMin, 'min'),
+  scan(tfc.Cumsum, 'sum'),
+  scan(tfc.Cumprod, 'prod'),
   {
-    name: tfc.Cumsum,
+    name: tfc.UnsortedSegmentSum,
+    run: (inputs, backend, attrs) =>
+      backend.exec1(
+        'segmentSum',
+        [
+          input(inputs, 'x', 'UnsortedSegmentSum'),
+          input(inputs, 'segmentIds', 'UnsortedSegmentSum'),
+        ],
+        { numSegments: attrsAs<tfc.UnsortedSegmentSumAttrs>(attrs).numSegments },
+      ),
+  },
+  {
+    name: tfc.TopK,
     run: (inputs, backend, attrs) => {
-      const x = input(inputs, 'x', 'Cumsum');
-      const a = attrsAs<tfc.CumsumAttrs>(attrs);
-      return backend.exec1('cumsum', [x], {
-        axis: axes(a.axis, x.shape)[0] ?? 0,
-        exclusive: Boolean(a.exclusive),
-        reverse: Boolean(a.reverse),
-      });
+      const a = attrsAs<tfc.TopKAttrs>(attrs);
+      return backend.exec('topk', [input(inputs, 'x', 'TopK')], { k: a.k, sorted: a.sorted });
+    },
+  },
+  {
+    name: tfc.LinSpace,
+    run: (_inputs, backend, attrs) => {
+      const a = attrsAs<tfc.LinSpaceAttrs>(attrs);
+      return backend.exec1('linspace', [], { start: a.start, stop: a.stop, num: a.num });
+    },
+  },
+  {
+    name: tfc.ExpandDims,
+    run: (inputs, backend, attrs) => {
+      const x = input(inputs, 'input', 'ExpandDims');
+      const dim = attrsAs<tfc.ExpandDimsAttrs>(attrs).dim;
+      const shape = [...x.shape];
+      shape.splice(dim < 0 ? shape.length + 1 + dim : dim, 0, 1);
+      return backend.share(x, shape);
     },
   },
   {
