@@ -6,6 +6,8 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { runCli } from './run.js';
 import { registerDataCommands } from './data.js';
+import { registerPredictCommands } from './predict.js';
+import { registerTrainCommands } from './train.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   // Stages register their commands below (one line each).
   registerDataCommands(program);
+  registerPredictCommands(program);
+  registerTrainCommands(program);
   return program;
 }
 

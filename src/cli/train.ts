@@ -1,0 +1,203 @@
+/**
+ * `dentseg train`: the seed's protocol by default (Adam 1e-4, batch 8, 256²), with the
+ * data-set flags of `dentseg data check`, a run folder, `--resume`, and Ctrl-C that saves.
+ */
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { DEFAULT_AUGMENT } from '../augment/config.js';
+import {
+  addDatasetOptions,
+  datasetOptionsFromCli,
+  loadAugmentConfig,
+  NORMALISE_MODES,
+  type NormaliseMode,
+} from '../data/index.js';
+import { initEngine, type BackendName } from '../engine/index.js';
+import { DentsegError } from '../errors.js';
+import { formatDuration, progressReporter } from '../train/progress.js';
+import { readRunConfig } from '../train/run-folder.js';
+import { runTraining, type TrainConfig } from '../train/session.js';
+import { VERSION } from '../version.js';
+
+function num(flag: string, v: unknown, check: (n: number) => boolean, expected: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || !check(n))
+    throw new DentsegError('E_USAGE', `${flag} must be ${expected}; received "${String(v)}"`);
+  return n;
+}
+const int = (flag: string, v: unknown, min: number): number =>
+  num(flag, v, (n) => Number.isInteger(n) && n >= min, `an integer ≥ ${min}`);
+const pos = (flag: string, v: unknown): number => num(flag, v, (n) => n > 0, 'a positive number');
+
+function numList(flag: string, v: unknown): number[] | undefined {
+  if (v === undefined) return undefined;
+  return String(v)
+    .split(',')
+    .map((s) => num(flag, s.trim(), (n) => n >= 0, 'comma-separated non-negative numbers'));
+}
+
+/** Flags → a validated `TrainConfig` (relative paths resolved against the cwd). */
+export async function trainConfigFromCli(
+  o: Record<string, unknown>,
+  argv: readonly string[],
+): Promise<TrainConfig> {
+  if (typeof o.out !== 'string')
+    throw new DentsegError('E_USAGE', '--out DIR is required (the run folder, e.g. runs/NAME)');
+  const ds = datasetOptionsFromCli(o);
+  const abs = (p: string | undefined): string | undefined =>
+    p === undefined ? undefined : path.resolve(p);
+  const size = int('--size', o.size, 32);
+  if (size % 32)
+    throw new DentsegError('E_USAGE', `--size must be a multiple of 32; received ${size}`);
+  const channels = int('--channels', o.channels, 1);
+  if (channels !== 1 && channels !== 3)
+    throw new DentsegError('E_USAGE', `--channels must be 1 or 3; received ${channels}`);
+  const normalise = String(o.normalise);
+  if (!(NORMALISE_MODES as readonly string[]).includes(normalise)) {
+    throw new DentsegError(
+      'E_USAGE',
+      `--normalise must be one of ${NORMALISE_MODES.join(', ')}; received "${normalise}"`,
+    );
+  }
+  const augment =
+    o.augment === false
+      ? null
+      : typeof o.augment === 'string'
+        ? await loadAugmentConfig(o.augment)
+        : DEFAULT_AUGMENT;
+  const decoderFilters = numList('--decoder-filters', o.decoderFilters);
+  return {
+    dataset: {
+      ...ds,
+      coco: abs(ds.coco),
+      images: abs(ds.images),
+      masks: abs(ds.masks),
+      split: abs(ds.split),
+      val: abs(ds.val),
+    },
+    out: path.resolve(o.out),
+    epochs: int('--epochs', o.epochs, 1),
+    batch: int('--batch', o.batch, 1),
+    lr: pos('--lr', o.lr),
+    seed: ds.seed ?? 42,
+    size,
+    width: num('--width', o.width, (n) => n > 0 && n <= 1, 'in (0, 1]'),
+    channels,
+    normalise: normalise as NormaliseMode,
+    decoderFilters,
+    batchNorm: o.batchNorm !== false,
+    dropout: num('--dropout', o.dropout, (n) => n >= 0 && n < 1, 'in [0, 1)'),
+    classWeights: numList('--class-weights', o.classWeights),
+    augment,
+    patience: int('--patience', o.patience, 0),
+    lrPatience: int('--lr-patience', o.lrPatience, 0),
+    lrFactor: num('--lr-factor', o.lrFactor, (n) => n > 0 && n < 1, 'in (0, 1)'),
+    minLr: num('--min-lr', o.minLr, (n) => n >= 0, '≥ 0'),
+    limit: o.limit === undefined ? undefined : int('--limit', o.limit, 1),
+    valLimit: o.valLimit === undefined ? undefined : int('--val-limit', o.valLimit, 1),
+    workers: o.workers === undefined ? undefined : int('--workers', o.workers, 0),
+    name: String(o.name ?? path.basename(o.out)),
+    version: String(o.modelVersion ?? VERSION),
+    command: ['dentseg', ...argv].join(' '),
+  };
+}
+
+/** Register `dentseg train`. */
+export function registerTrainCommands(program: Command): void {
+  const cmd = program
+    .command('train')
+    .description(
+      'train the U-Net on a data set into a run folder (config.json, metrics.csv, curves.png, best/, last/)',
+    );
+  addDatasetOptions(cmd)
+    .option('--out <dir>', 'run folder, e.g. runs/NAME')
+    .option(
+      '--resume <dir>',
+      'continue the run in DIR exactly where it stopped (other flags ignored, except --epochs)',
+    )
+    .option('--epochs <n>', 'epochs', '8')
+    .option('--batch <n>', 'batch size', '8')
+    .option('--lr <x>', 'Adam learning rate', '1e-4')
+    .option('--size <px>', 'square input size, multiple of 32', '256')
+    .option('--width <x>', 'encoder width multiplier in (0, 1]; 1 = VGG-16', '1')
+    .option('--channels <n>', 'input channels: 1 (grey) or 3 (grey ×3, Keras VGG16 layout)', '3')
+    .addOption(
+      new Option('--normalise <mode>', 'input normalisation')
+        .choices([...NORMALISE_MODES])
+        .default('caffe'),
+    )
+    .option(
+      '--decoder-filters <list>',
+      'five decoder filter counts, deepest first (default 256,128,64,32,16 × width)',
+    )
+    .option('--no-batch-norm', 'no batch normalisation in the decoder')
+    .option('--dropout <x>', 'dropout before the head', '0')
+    .option(
+      '--class-weights <list>',
+      'cross-entropy weights: background,foreground (binary) or one per class',
+    )
+    .option(
+      '--augment <file>',
+      'augmentation config (YAML/JSON); default: the built-in panoramic set',
+    )
+    .option('--no-augment', 'train without augmentation')
+    .option('--patience <n>', 'early stopping: epochs without val Dice gain (0 = off)', '10')
+    .option('--lr-patience <n>', 'reduce LR after N epochs without val loss gain (0 = off)', '5')
+    .option('--lr-factor <x>', 'LR multiplier on plateau', '0.5')
+    .option('--min-lr <x>', 'LR floor', '1e-6')
+    .option('--limit <n>', 'use only the first N training samples')
+    .option('--val-limit <n>', 'use only the first N validation samples')
+    .option('--workers <n>', 'data loader worker threads (0 = main thread)')
+    .option('--name <id>', 'model name in dentseg.json (default: the run folder name)')
+    .option('--model-version <v>', 'model version in dentseg.json')
+    .action(async (_opts: Record<string, unknown>, c: Command) => {
+      const o = c.opts<Record<string, unknown>>();
+      const globals = c.optsWithGlobals<{ backend?: BackendName }>();
+      let cfg: TrainConfig;
+      const resume = typeof o.resume === 'string';
+      if (resume) {
+        const dir = path.resolve(o.resume as string);
+        const saved = (await readRunConfig(dir)) as unknown as TrainConfig;
+        const epochs =
+          c.getOptionValueSource('epochs') === 'cli' ? int('--epochs', o.epochs, 1) : saved.epochs;
+        cfg = { ...saved, out: dir, epochs };
+      } else {
+        cfg = await trainConfigFromCli(o, process.argv.slice(2));
+      }
+      await initEngine({ backend: globals.backend, log: true });
+      const abort = new AbortController();
+      let sigints = 0;
+      const onSigint = (): void => {
+        if (++sigints > 1) process.exit(130);
+        console.error(
+          '\ndentseg train: interrupted; saving last/ after this step (Ctrl-C again to quit now)',
+        );
+        abort.abort();
+      };
+      process.on('SIGINT', onSigint);
+      const t0 = performance.now();
+      try {
+        const r = await runTraining(cfg, {
+          resume,
+          signal: abort.signal,
+          log: (l) => console.error(`dentseg train: ${l}`),
+          progress: progressReporter(),
+          onEpoch: (h) =>
+            console.error(
+              `epoch ${h.epoch}: loss ${h.loss?.toFixed(4)} acc ${h.accuracy?.toFixed(4)} dice ${h.dice?.toFixed(4)} | ` +
+                `val loss ${h.val_loss?.toFixed(4)} acc ${h.val_accuracy?.toFixed(4)} dice ${h.val_dice?.toFixed(4)} | ` +
+                `lr ${h.lr} ${formatDuration(h.epoch_s ?? NaN)} data-wait ${((h.data_wait_share ?? 0) * 100).toFixed(1)}%`,
+            ),
+        });
+        console.error(
+          `dentseg train: ${r.reason} after ${r.history.length} epochs in ${formatDuration((performance.now() - t0) / 1000)}; ` +
+            `best val Dice ${r.bestValDice?.toFixed(4) ?? '-'}; run folder ${r.runDir}`,
+        );
+        if (r.reason === 'interrupted') process.exitCode = 130;
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+      // The wasm backend's pthread workers keep the event loop alive: leave explicitly.
+      process.exit(process.exitCode ?? 0);
+    });
+}

@@ -1,0 +1,141 @@
+/**
+ * Losses and on-device batch statistics for training: the seed's BCE + Dice (smooth = 1)
+ * for binary masks, categorical cross-entropy + soft Dice for K classes, with optional
+ * per-class weights. Pure tfjs; callers run them inside `tf.tidy`/`variableGrads`.
+ */
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { tf } from '../engine/index.js';
+import { DentsegError } from '../errors.js';
+
+/** Probability clip for the logarithms (as Keras' epsilon). */
+export const EPSILON = 1e-7;
+/** The seed's Dice smoothing term. */
+export const DICE_SMOOTH = 1;
+
+/** Loss options. */
+export interface LossOptions {
+  /** 1 = binary (sigmoid output), K ≥ 2 = softmax over K classes. */
+  readonly classes: number;
+  /**
+   * Per-class weights for the cross-entropy term: binary [background, foreground],
+   * multi-class K values. Default: all 1.
+   */
+  readonly classWeights?: readonly number[] | undefined;
+}
+
+/** Validate class weights against the class count (E_USAGE naming `--class-weights`). */
+export function checkClassWeights(classes: number, weights: readonly number[] | undefined): void {
+  if (weights === undefined) return;
+  const want = classes === 1 ? 2 : classes;
+  if (weights.length !== want || weights.some((w) => !(w >= 0) || !Number.isFinite(w))) {
+    throw new DentsegError(
+      'E_USAGE',
+      `--class-weights must be ${want} non-negative numbers (${classes === 1 ? 'background,foreground' : 'one per class'}); received ${weights.join(',')}`,
+    );
+  }
+}
+
+/**
+ * Target tensor for a batch of class-index masks: binary → [b,h,w,1] of 0/1 (any non-zero
+ * is foreground); K classes → one-hot [b,h,w,K].
+ */
+export function targetTensor(
+  masks: Uint8Array,
+  b: number,
+  h: number,
+  w: number,
+  classes: number,
+): Tensor {
+  if (classes === 1) {
+    const y = new Float32Array(masks.length);
+    for (let i = 0; i < masks.length; i++) y[i] = masks[i] ? 1 : 0;
+    return tf.tensor4d(y, [b, h, w, 1]);
+  }
+  return tf.tidy(() => {
+    const flat = tf.oneHot(tf.tensor1d(Int32Array.from(masks), 'int32'), classes);
+    return tf.reshape(tf.cast(flat, 'float32'), [b, h, w, classes]);
+  });
+}
+
+/** The seed's Dice over the whole batch: (2·Σ y·p + 1) / (Σ y + Σ p + 1). Scalar. */
+export function softDice(yTrue: Tensor, yPred: Tensor, smooth = DICE_SMOOTH): Tensor {
+  return tf.tidy(() => {
+    const inter = tf.sum(tf.mul(yTrue, yPred));
+    return tf.div(
+      tf.add(tf.mul(2, inter), smooth),
+      tf.add(tf.add(tf.sum(yTrue), tf.sum(yPred)), smooth),
+    );
+  });
+}
+
+/**
+ * Binary loss: mean BCE + (1 − Dice). yTrue, yPred: [b,h,w,1], yPred probabilities.
+ * With weights [w0, w1], each pixel's BCE is scaled by w1 (foreground) or w0.
+ */
+export function bceDiceLoss(
+  yTrue: Tensor,
+  yPred: Tensor,
+  classWeights?: readonly number[],
+): Tensor {
+  return tf.tidy(() => {
+    const p = tf.clipByValue(yPred, EPSILON, 1 - EPSILON);
+    const one = tf.scalar(1);
+    let bce = tf.neg(
+      tf.add(tf.mul(yTrue, tf.log(p)), tf.mul(tf.sub(one, yTrue), tf.log(tf.sub(one, p)))),
+    );
+    if (classWeights) {
+      const [w0 = 1, w1 = 1] = classWeights;
+      bce = tf.mul(bce, tf.add(tf.mul(yTrue, w1 - w0), w0));
+    }
+    return tf.add(tf.mean(bce), tf.sub(one, softDice(yTrue, yPred)));
+  });
+}
+
+/**
+ * Multi-class loss: mean categorical cross-entropy (optionally class-weighted per pixel
+ * by its true class) + (1 − mean over classes of the per-class soft Dice). [b,h,w,K].
+ */
+export function cceDiceLoss(
+  yTrue: Tensor,
+  yPred: Tensor,
+  classWeights?: readonly number[],
+): Tensor {
+  return tf.tidy(() => {
+    const k = yPred.shape[yPred.shape.length - 1] ?? 1;
+    const p = tf.clipByValue(yPred, EPSILON, 1 - EPSILON);
+    let ce = tf.neg(tf.sum(tf.mul(yTrue, tf.log(p)), -1));
+    if (classWeights) ce = tf.mul(ce, tf.sum(tf.mul(yTrue, tf.tensor1d([...classWeights])), -1));
+    const t = tf.reshape(yTrue, [-1, k]);
+    const q = tf.reshape(yPred, [-1, k]);
+    const inter = tf.sum(tf.mul(t, q), 0);
+    const perClass = tf.div(
+      tf.add(tf.mul(2, inter), DICE_SMOOTH),
+      tf.add(tf.add(tf.sum(t, 0), tf.sum(q, 0)), DICE_SMOOTH),
+    );
+    return tf.add(tf.mean(ce), tf.sub(1, tf.mean(perClass)));
+  });
+}
+
+/** The loss for a task (binary when `classes` is 1). */
+export function segmentationLoss(opts: LossOptions): (yTrue: Tensor, yPred: Tensor) => Tensor {
+  checkClassWeights(opts.classes, opts.classWeights);
+  const w = opts.classWeights;
+  return opts.classes === 1 ? (t, p) => bceDiceLoss(t, p, w) : (t, p) => cceDiceLoss(t, p, w);
+}
+
+/**
+ * Hard-prediction counts of a batch, per class (binary: one entry, the foreground):
+ * `[tp_k, pred_k, true_k]` flattened as a Float32Array of length 3·K', plus pixel count.
+ * Binary thresholds at 0.5; multi-class takes the argmax.
+ */
+export function batchCounts(yTrue: Tensor, yPred: Tensor): Tensor {
+  return tf.tidy(() => {
+    const k = yPred.shape[yPred.shape.length - 1] ?? 1;
+    let pHard: Tensor;
+    if (k === 1) pHard = tf.cast(tf.greater(yPred, 0.5), 'float32');
+    else pHard = tf.cast(tf.oneHot(tf.argMax(yPred, -1), k), 'float32');
+    const t = tf.reshape(yTrue, [-1, k]);
+    const p = tf.reshape(pHard, [-1, k]);
+    return tf.concat([tf.sum(tf.mul(t, p), 0), tf.sum(p, 0), tf.sum(t, 0)]);
+  });
+}

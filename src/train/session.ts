@@ -1,0 +1,281 @@
+/**
+ * One training run from a serialisable config: open the data set, build (or resume) the
+ * U-Net, wire loaders, callbacks and the run folder, and fit. The CLI parses flags into a
+ * `TrainConfig`; tests call `runTraining` directly. `config.json` is this config.
+ */
+import path from 'node:path';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { AugmentConfig } from '../augment/config.js';
+import {
+  createLoader,
+  openDataset,
+  validatePreprocessConfig,
+  type DatasetOptions,
+  type NormaliseMode,
+  type PreprocessConfig,
+  type SampleRef,
+} from '../data/index.js';
+import { engineInfo } from '../engine/index.js';
+import { DentsegError } from '../errors.js';
+import { architectureOf, type ModelMeta } from '../model/meta.js';
+import { buildUnet, normalizeUnetOptions, type NormalizedUnetOptions } from '../model/unet.js';
+import {
+  Callback,
+  CallbackList,
+  EarlyStopping,
+  ModelCheckpoint,
+  ReduceLROnPlateau,
+  type EpochLogs,
+} from './callbacks.js';
+import { loadCheckpoint, RunFolder } from './run-folder.js';
+import { Trainer, type BatchSource, type StepProgress } from './trainer.js';
+
+/** Everything that defines a run (saved as `config.json`; `--resume` replays it). */
+export interface TrainConfig {
+  readonly dataset: DatasetOptions;
+  /** Run folder. */
+  readonly out: string;
+  readonly epochs: number;
+  readonly batch: number;
+  readonly lr: number;
+  /** Seed for shuffling, augmentation and initial weights. */
+  readonly seed: number;
+  /** Square input size in pixels (multiple of 32). */
+  readonly size: number;
+  readonly width: number;
+  readonly channels: 1 | 3;
+  readonly normalise: NormaliseMode;
+  readonly decoderFilters?: readonly number[] | undefined;
+  readonly batchNorm: boolean;
+  readonly dropout: number;
+  readonly classWeights?: readonly number[] | undefined;
+  /** Augmentation (null = none). */
+  readonly augment: AugmentConfig | null;
+  /** Early stopping patience in epochs on validation Dice (0 = off). */
+  readonly patience: number;
+  /** Reduce-LR-on-plateau on validation loss: patience (0 = off), factor, floor. */
+  readonly lrPatience: number;
+  readonly lrFactor: number;
+  readonly minLr: number;
+  /** Use only the first N train / val samples (quick experiments, tests). */
+  readonly limit?: number | undefined;
+  readonly valLimit?: number | undefined;
+  /** Loader worker threads (default: the data stage's). */
+  readonly workers?: number | undefined;
+  /** Model id and version written to dentseg.json. */
+  readonly name: string;
+  readonly version: string;
+  /** The command line that started the run (for the model card). */
+  readonly command?: string | undefined;
+}
+
+/** What a run ended with. */
+export interface TrainResult {
+  readonly reason: 'done' | 'stopped' | 'interrupted';
+  readonly history: readonly EpochLogs[];
+  readonly bestValDice: number | null;
+  readonly runDir: string;
+}
+
+/** Hooks for the caller (the CLI prints; tests stay quiet). */
+export interface TrainHooks {
+  readonly log?: (line: string) => void;
+  readonly progress?: (p: StepProgress) => void;
+  /** Abort = save `last/` after the current step and return 'interrupted' (Ctrl-C). */
+  readonly signal?: AbortSignal;
+  /** Resume from the run folder's `last/` checkpoint. */
+  readonly resume?: boolean;
+  /** After each epoch, with its logs. */
+  readonly onEpoch?: (logs: EpochLogs) => void;
+}
+
+/** Forwards epoch logs to a hook (stateless, so it is not part of the checkpoint). */
+class EpochHook extends Callback {
+  readonly name = 'epochHook';
+  constructor(private readonly hook: (logs: EpochLogs) => void) {
+    super();
+  }
+  override async onEpochEnd(_e: number, logs: EpochLogs): Promise<void> {
+    this.hook(logs);
+  }
+}
+
+function limitRefs(refs: SampleRef[], n: number | undefined): SampleRef[] {
+  return n === undefined ? refs : refs.slice(0, n);
+}
+
+function source(
+  refs: SampleRef[],
+  cfg: TrainConfig,
+  preprocess: PreprocessConfig,
+  train: boolean,
+  maps: { flip?: number[] | undefined; vflip?: number[] | undefined },
+): BatchSource {
+  return {
+    steps: Math.ceil(refs.length / cfg.batch),
+    batches: (epoch) =>
+      createLoader({
+        samples: refs,
+        batchSize: cfg.batch,
+        preprocess,
+        augment: train && cfg.augment ? cfg.augment : undefined,
+        seed: cfg.seed,
+        epoch: train ? epoch : 0,
+        shuffle: train,
+        workers: cfg.workers,
+        flipClassMap: maps.flip,
+        vflipClassMap: maps.vflip,
+      }),
+  };
+}
+
+/** The pre-processing a config implies (saved with every checkpoint). */
+export function preprocessFor(cfg: TrainConfig): PreprocessConfig {
+  return validatePreprocessConfig({
+    size: [cfg.size, cfg.size],
+    channels: cfg.channels,
+    aspect: 'stretch',
+    normalise: cfg.normalise,
+  });
+}
+
+/** Run (or resume) training as `cfg` says; returns when done, stopped early or interrupted. */
+export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const log = hooks.log ?? (() => {});
+  const ds = await openDataset(cfg.dataset);
+  const train = limitRefs(ds.train, cfg.limit);
+  const val = limitRefs(ds.val, cfg.valLimit);
+  if (train.length === 0)
+    throw new DentsegError('E_USAGE', 'the training split is empty', {
+      file: cfg.dataset.images ?? cfg.dataset.coco ?? cfg.out,
+    });
+  if (val.length === 0)
+    throw new DentsegError(
+      'E_USAGE',
+      'the validation split is empty: give --split, --val or --val-fraction',
+      { file: cfg.dataset.images ?? cfg.dataset.coco ?? cfg.out },
+    );
+  const classes = ds.task === 'binary' ? 1 : ds.classes.length;
+  const preprocess = preprocessFor(cfg);
+  const unet: NormalizedUnetOptions = normalizeUnetOptions({
+    inputSize: [cfg.size, cfg.size],
+    channels: cfg.channels,
+    classes,
+    width: cfg.width,
+    ...(cfg.decoderFilters ? { decoderFilters: cfg.decoderFilters } : {}),
+    batchNorm: cfg.batchNorm,
+    dropout: cfg.dropout,
+    seed: cfg.seed,
+  });
+  const started = new Date().toISOString();
+  const meta = (extra: { epoch: number; logs?: EpochLogs }): ModelMeta => ({
+    format: 1,
+    name: cfg.name,
+    version: cfg.version,
+    task: ds.task,
+    classes: ds.task === 'binary' ? [ds.classes[1] ?? 'foreground'] : ds.classes,
+    input: { size: [cfg.size, cfg.size], channels: cfg.channels },
+    preprocess,
+    architecture: architectureOf(unet),
+    training: {
+      command: cfg.command ?? null,
+      seed: cfg.seed,
+      epoch: extra.epoch,
+      epochs: cfg.epochs,
+      batch: cfg.batch,
+      lr: cfg.lr,
+      trainSamples: train.length,
+      valSamples: val.length,
+      backend: engineInfo()?.backend ?? null,
+      started,
+    },
+    ...(extra.logs ? { metrics: { ...extra.logs } } : {}),
+  });
+  const run = new RunFolder(cfg.out, meta);
+  let model: LayersModel;
+  const callbacks = new CallbackList([
+    ...(hooks.onEpoch ? [new EpochHook(hooks.onEpoch)] : []),
+    new ModelCheckpoint({ monitor: 'val_dice', mode: 'max' }),
+    ...(cfg.patience > 0
+      ? [new EarlyStopping({ monitor: 'val_dice', mode: 'max', minDelta: 1e-4 }, cfg.patience)]
+      : []),
+    ...(cfg.lrPatience > 0
+      ? [
+          new ReduceLROnPlateau(
+            { monitor: 'val_loss', mode: 'min', minDelta: 1e-4 },
+            cfg.lrPatience,
+            cfg.lrFactor,
+            cfg.minLr,
+          ),
+        ]
+      : []),
+  ]);
+  let trainer: Trainer;
+  if (hooks.resume) {
+    const ck = await loadCheckpoint(cfg.out);
+    model = ck.model;
+    trainer = new Trainer(
+      model,
+      {
+        epochs: cfg.epochs,
+        learningRate: cfg.lr,
+        classes,
+        classWeights: cfg.classWeights,
+        input: [cfg.size, cfg.size, cfg.channels],
+      },
+      callbacks,
+      run,
+      hooks.progress,
+    );
+    await trainer.restore(ck.state, ck.optimizer, ck.from);
+    log(
+      `resuming ${path.join(cfg.out)} at epoch ${ck.state.epoch + 1}${ck.state.step ? `, step ${ck.state.step + 1}` : ''} (lr ${ck.state.learningRate})`,
+    );
+  } else {
+    model = buildUnet({ ...unet, inputSize: [cfg.size, cfg.size] });
+    trainer = new Trainer(
+      model,
+      {
+        epochs: cfg.epochs,
+        learningRate: cfg.lr,
+        classes,
+        classWeights: cfg.classWeights,
+        input: [cfg.size, cfg.size, cfg.channels],
+      },
+      callbacks,
+      run,
+      hooks.progress,
+    );
+    await run.writeConfig({
+      ...cfg,
+      preprocess,
+      architecture: architectureOf(unet),
+      task: ds.task,
+      classes: ds.classes,
+      trainSamples: train.length,
+      valSamples: val.length,
+    });
+  }
+  log(
+    `${ds.task}, ${classes === 1 ? '1 class' : `${classes} classes`}; train ${train.length}, val ${val.length}; ` +
+      `${cfg.size}² × ${cfg.channels}ch, width ${cfg.width}, ${model.countParams().toLocaleString('en-US')} parameters; ` +
+      `batch ${cfg.batch}, ${Math.ceil(train.length / cfg.batch)} steps/epoch`,
+  );
+  const onAbort = (): void => trainer.interrupt();
+  hooks.signal?.addEventListener('abort', onAbort, { once: true });
+  const maps = { flip: ds.flipClassMap, vflip: ds.vflipClassMap };
+  try {
+    const reason = await trainer.fit(
+      source(train, cfg, preprocess, true, maps),
+      source(val, cfg, preprocess, false, maps),
+    );
+    const history = trainer.logs;
+    const best =
+      callbacks.callbacks.find((c): c is ModelCheckpoint => c instanceof ModelCheckpoint)
+        ?.bestValue ?? null;
+    return { reason, history, bestValDice: best, runDir: cfg.out };
+  } finally {
+    hooks.signal?.removeEventListener('abort', onAbort);
+    model.dispose();
+  }
+}
