@@ -6,7 +6,6 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { runCli } from './run.js';
 import { registerDataCommands } from './data.js';
-import { registerPredictCommands } from './predict.js';
 import { registerTrainCommands } from './train.js';
 
 export function buildProgram(): Command {
@@ -24,7 +23,6 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   // Stages register their commands below (one line each).
   registerDataCommands(program);
-  registerPredictCommands(program);
   registerTrainCommands(program);
   return program;
 }
