@@ -32,6 +32,7 @@ const { values: args } = parseArgs({
     size: { type: 'string', default: '256' },
     batch: { type: 'string', default: '8' },
     workers: { type: 'string', default: '0,1,2' },
+    'step-ms': { type: 'string', default: '400' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -72,6 +73,50 @@ async function timeLoader(name: string, samples: SampleRef[], workers: number): 
   }
   const seconds = (performance.now() - t0) / 1000;
   return { data: name, workers, images: n, seconds, perSecond: n / seconds };
+}
+
+/**
+ * The consumer as a trainer: the main thread is busy `stepMs` per batch (a stand-in for a
+ * training step); returns the share of wall time it waited in next().
+ */
+async function waitShare(
+  samples: SampleRef[],
+  workers: number,
+  stepMs: number,
+): Promise<Record<string, string | number>> {
+  const loader = createLoader({
+    samples,
+    batchSize,
+    preprocess,
+    augment: DEFAULT_AUGMENT,
+    seed: 1,
+    epoch: 0,
+    shuffle: true,
+    workers,
+  });
+  const t0 = performance.now();
+  let first = 0;
+  let tFirst = 0;
+  for await (const _ of loader) {
+    void _;
+    if (!tFirst) {
+      tFirst = performance.now();
+      first = loader.stats().waitMs;
+    }
+    const until = performance.now() + stepMs;
+    while (performance.now() < until); // busy, like a synchronous training step
+  }
+  const rest = performance.now() - tFirst;
+  const steady = loader.stats().waitMs - first;
+  return {
+    workers,
+    'step ms': stepMs,
+    batches: loader.length,
+    'first batch ms': first.toFixed(0),
+    'then waited ms': steady.toFixed(0),
+    'wait share after the first batch': `${((100 * steady) / rest).toFixed(1)}%`,
+    'wait share overall': `${((100 * loader.stats().waitMs) / (performance.now() - t0)).toFixed(1)}%`,
+  };
 }
 
 /** In this thread, one sample at a time: where the time goes. */
@@ -158,6 +203,9 @@ async function cocoIou(): Promise<{ images: number; meanIoU: number; minIoU: num
   };
 }
 const coco = await cocoIou();
+const stepMs = Number(args['step-ms']);
+const waits = [];
+for (const w of workerCounts) waits.push(await waitShare(ufba.train.slice(0, 128), w, stepMs));
 
 if (args.json) {
   console.log(
@@ -176,6 +224,12 @@ if (args.json) {
   const keys = Object.keys(split[0]!);
   console.log(`| ${keys.join(' | ')} |\n|${keys.map(() => '---').join('|')}|`);
   for (const s of split) console.log(`| ${keys.map((k) => s[k]).join(' | ')} |`);
+  console.log(
+    `\nWaiting for data while the main thread is busy ${stepMs} ms per batch of ${batchSize} (ufba425, 128 samples):\n`,
+  );
+  const wk = Object.keys(waits[0]!);
+  console.log(`| ${wk.join(' | ')} |\n|${wk.map(() => '---').join('|')}|`);
+  for (const r of waits) console.log(`| ${wk.map((k) => r[k]).join(' | ')} |`);
   console.log(
     `\nCOCO polygons rasterised vs ufba425/masks: ${coco.images} images, mean IoU ${coco.meanIoU.toFixed(4)}, min ${coco.minIoU.toFixed(4)}`,
   );
