@@ -7,7 +7,7 @@
  */
 import { gaussianBlur, reflect101 } from '../data/filters.js';
 import type { NormalisedAugmentConfig } from './config.js';
-import type { Rng } from './rng.js';
+import { mulberry32, type Rng } from './rng.js';
 
 /** Row-major 2×3 affine matrix [a, b, c, d, e, f]: x' = a·x + b·y + c, y' = d·x + e·y + f. */
 export type Affine = [number, number, number, number, number, number];
@@ -149,14 +149,7 @@ function relabel(mask: Uint8Array, map: readonly number[] | undefined): void {
 
 /** Gaussian noise from its own small generator (one draw of the sample rng seeds it). */
 function addNoise(img: Float32Array, std: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const u = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const u = mulberry32(seed);
   for (let i = 0; i < img.length; i += 2) {
     const r = Math.sqrt(-2 * Math.log(1 - u())) * std;
     const th = 2 * Math.PI * u();

@@ -12,7 +12,7 @@ import { parseCoco, type CocoShape } from './coco.js';
 import { decodeImage } from './decode.js';
 import { fillSegmentation } from './rasterise.js';
 import type { GreyImage } from './types.js';
-import { mulberry32 } from '../augment/rng.js';
+import { Rng } from '../augment/rng.js';
 
 /** Where a data set lives and how to split it (the flags of `dentseg data check`). */
 export interface DatasetOptions {
@@ -277,12 +277,7 @@ export async function openDataset(opts: DatasetOptions): Promise<Dataset> {
   } else {
     const frac = opts.valFraction ?? 0.1;
     if (!(frac >= 0 && frac < 1)) usage(`--val-fraction must be in [0, 1), got ${frac}`);
-    const order = main.refs.map((_, i) => i);
-    const rnd = mulberry32(opts.seed ?? 42);
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(rnd() * (i + 1));
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
+    const order = Rng.seeded(opts.seed ?? 42).shuffle(main.refs.map((_, i) => i));
     const nVal = Math.round(main.refs.length * frac);
     const valSet = new Set(order.slice(0, nVal));
     train = main.refs.filter((_, i) => !valSet.has(i));

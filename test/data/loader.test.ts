@@ -122,6 +122,23 @@ describe('createLoader', () => {
     ).toBe(true);
   });
 
+  it('splits by a seeded fraction when there is no split file or second source', async () => {
+    const opts = {
+      images: path.join(dir, 'images'),
+      masks: path.join(dir, 'masks'),
+      valFraction: 0.3,
+    };
+    const a = await openDataset({ ...opts, seed: 1 });
+    const b = await openDataset({ ...opts, seed: 1 });
+    const c = await openDataset({ ...opts, seed: 2 });
+    expect([a.train.length, a.val.length]).toEqual([7, 3]);
+    expect(b.val.map((r) => r.id)).toEqual(a.val.map((r) => r.id));
+    expect(c.val.map((r) => r.id)).not.toEqual(a.val.map((r) => r.id));
+    await expect(openDataset({ ...opts, valFraction: 1 })).rejects.toMatchObject({
+      code: 'E_USAGE',
+    });
+  });
+
   it('carries a sample error out of a worker with its code and file', async () => {
     const broken = path.join(dir, 'images', 'broken.png');
     writeFileSync(broken, 'not a png');
