@@ -10,13 +10,16 @@ import * as tfCore from '@tensorflow/tfjs-core';
 import { DentsegError } from '../errors.js';
 
 /** Backends in priority order: native first, portable last. */
-export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['torch', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 export interface EngineOptions {
   /** Force a backend; otherwise `DENTSEG_BACKEND`, otherwise the first that loads. */
   readonly backend?: BackendName | undefined;
-  /** Threads for backends that take a count (wasm). Default: all cores. */
+  /**
+   * Threads for backends that take a count (wasm: 1–8). Default: `DENTSEG_THREADS`, else
+   * all cores Node sees. Capped at that core count.
+   */
   readonly threads?: number | undefined;
   /** Print the chosen backend to stderr (the CLI does; tests and the library do not). */
   readonly log?: boolean | undefined;
@@ -24,23 +27,47 @@ export interface EngineOptions {
 
 export interface EngineInfo {
   readonly backend: BackendName;
+  /** Threads the backend really computes with (wasm: XNNPACK's pool, as it reports it). */
   readonly threads: number;
+  /** Why the backend runs with fewer threads than asked for, when it does. */
+  readonly note?: string | undefined;
   /** Why higher-priority backends were skipped. */
   readonly skipped: readonly { backend: BackendName; reason: string }[];
 }
+
+interface Started {
+  readonly threads: number;
+  readonly note?: string | undefined;
+}
+
+/** How each backend starts; one row per name in BACKEND_NAMES. */
+const INITIALISERS: Record<BackendName, (threads: number) => Promise<Started>> = {
+  torch: initTorch,
+  tensorflow: initTensorflow,
+  wasm: initWasm,
+  cpu: initCpu,
+};
 
 const require = createRequire(import.meta.url);
 let current: EngineInfo | undefined;
 let pending: Promise<EngineInfo> | undefined;
 
-async function initTensorflow(): Promise<number> {
+async function initTorch(threads: number): Promise<Started> {
+  // Optional: the libtorch addon exists where `npm ci` found libtorch (see src/engine/torch).
+  const { registerTorchBackend } = await import('./torch/index.js');
+  const got = registerTorchBackend({ threads });
+  if (!(await tfCore.setBackend('torch'))) throw new Error('setBackend failed');
+  return { threads: got };
+}
+
+async function initTensorflow(): Promise<Started> {
   // Optional dependency: present only where the user could install it (needs internet).
   await import('@tensorflow/tfjs-node' as string);
   if (!(await tfCore.setBackend('tensorflow'))) throw new Error('setBackend failed');
-  return os.cpus().length;
+  return { threads: os.cpus().length };
 }
 
-async function initWasm(threads: number): Promise<number> {
+async function initWasm(threads: number): Promise<Started> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   const dist =
     path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') +
@@ -50,13 +77,27 @@ async function initWasm(threads: number): Promise<number> {
   if (!(await tfCore.setBackend('wasm'))) throw new Error('setBackend failed');
   const { registerWasmKernels } = await import('./wasm/index.js');
   registerWasmKernels();
-  return wasm.getThreadsCount();
+  return { threads: wasm.getThreadsCount() };
 }
 
-async function initCpu(): Promise<number> {
+async function initCpu(): Promise<Started> {
   await import('@tensorflow/tfjs-backend-cpu');
   if (!(await tfCore.setBackend('cpu'))) throw new Error('setBackend failed');
-  return 1;
+  return { threads: 1 };
+}
+
+function defaultThreads(): number {
+  const cores = Math.max(1, os.availableParallelism());
+  const env = process.env.DENTSEG_THREADS;
+  if (env === undefined || env === '') return cores;
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new DentsegError(
+      'E_USAGE',
+      `DENTSEG_THREADS must be a positive integer; received "${env}"`,
+    );
+  }
+  return Math.min(n, cores);
 }
 
 function parseBackend(value: string, source: string): BackendName {
@@ -67,35 +108,41 @@ function parseBackend(value: string, source: string): BackendName {
   );
 }
 
-async function tryInit(name: BackendName, threads: number): Promise<number> {
-  switch (name) {
-    case 'tensorflow':
-      return initTensorflow();
-    case 'wasm':
-      return initWasm(threads);
-    case 'cpu':
-      return initCpu();
-  }
-}
-
 /**
  * Initialise the engine once per process; later calls return the same info. A forced
  * backend that fails is an error (never a silent fallback).
  */
 export function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
+  if (
+    options.threads !== undefined &&
+    !(Number.isInteger(options.threads) && options.threads >= 1)
+  ) {
+    return Promise.reject(
+      new DentsegError(
+        'E_USAGE',
+        `threads must be a positive integer; received ${options.threads}`,
+      ),
+    );
+  }
   if (current) return Promise.resolve(current);
   pending ??= (async () => {
     const envBackend = process.env.DENTSEG_BACKEND;
     const forced =
       options.backend ?? (envBackend ? parseBackend(envBackend, 'DENTSEG_BACKEND') : undefined);
-    const threads = options.threads ?? Math.max(1, os.cpus().length);
+    const threads =
+      options.threads !== undefined
+        ? Math.min(options.threads, Math.max(1, os.availableParallelism()))
+        : defaultThreads();
     const candidates = forced ? [forced] : BACKEND_NAMES;
     const skipped: { backend: BackendName; reason: string }[] = [];
     for (const name of candidates) {
       try {
-        const got = await tryInit(name, threads);
-        current = Object.freeze({ backend: name, threads: got, skipped });
-        if (options.log) console.error(`dentseg engine: backend=${name} threads=${got}`);
+        const started = await INITIALISERS[name](threads);
+        current = Object.freeze({ backend: name, ...started, skipped });
+        if (options.log) {
+          const note = started.note ? ` (${started.note})` : '';
+          console.error(`dentseg engine: backend=${name} threads=${started.threads}${note}`);
+        }
         return current;
       } catch (err) {
         skipped.push({ backend: name, reason: err instanceof Error ? err.message : String(err) });
