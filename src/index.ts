@@ -40,3 +40,22 @@ export type { AugmentConfig } from './augment/index.js';
 export { buildUnet, saveModelFolder, loadModelFolder } from './model/index.js';
 export type { UnetOptions, ModelMeta } from './model/index.js';
 export * as metrics from './evaluate/metrics.js';
+export {
+  loadModel,
+  segment,
+  encodeMaskPng,
+  encodeProbabilityPng,
+  registerEngine,
+  tfjsEngine,
+  DEFAULT_MODEL_DIR,
+} from './infer/index.js';
+export type {
+  LoadedModel,
+  InferenceEngine,
+  EngineName,
+  SegmentOptions,
+  SegmentResult,
+  Finding,
+  OverlayOptions,
+  DicomInfo,
+} from './infer/index.js';

@@ -7,6 +7,7 @@ import { VERSION } from '../version.js';
 import { runCli } from './run.js';
 import { registerDataCommands } from './data.js';
 import { registerTrainCommands } from './train.js';
+import { registerPredictCommands } from './predict.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   // Stages register their commands below (one line each).
   registerDataCommands(program);
   registerTrainCommands(program);
+  registerPredictCommands(program);
   return program;
 }
 

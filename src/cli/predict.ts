@@ -1,0 +1,148 @@
+/**
+ * `dentseg predict`: segment X-ray files and folders into `X.mask.png`, `X.overlay.png`,
+ * `X.json` and a `summary.csv`, with a progress bar; exit code 2 when any input failed.
+ */
+import type { Command } from 'commander';
+import { initEngine, type BackendName } from '../engine/index.js';
+import { DentsegError } from '../errors.js';
+import {
+  engineNames,
+  loadModel,
+  predictBatch,
+  type EngineName,
+  type PredictItem,
+} from '../infer/index.js';
+
+function numberFlag(flag: string, min: number, max: number, integer = false) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (
+      value.trim() === '' ||
+      !Number.isFinite(n) ||
+      n < min ||
+      n > max ||
+      (integer && !Number.isInteger(n))
+    ) {
+      throw new DentsegError(
+        'E_USAGE',
+        `${flag} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}]; received "${value}"`,
+      );
+    }
+    return n;
+  };
+}
+
+interface PredictCliOptions {
+  model?: string;
+  input: string[];
+  output: string;
+  threshold: number;
+  tta?: boolean;
+  concurrency: number;
+  keepDicomTags?: boolean;
+  minArea?: number;
+  engine?: string;
+}
+
+/** A one-line progress bar on stderr (a line per image when stderr is not a terminal). */
+function progress(item: PredictItem, done: number, total: number, startedAt: number): void {
+  const tty = process.stderr.isTTY === true;
+  const secs = (performance.now() - startedAt) / 1000;
+  const eta = done < total ? Math.round((secs / done) * (total - done)) : 0;
+  if (!item.ok) {
+    if (tty) process.stderr.write('\r\x1b[K');
+    console.error(
+      `dentseg: failed ${item.error?.code ?? ''}: ${item.error?.message ?? item.input}`,
+    );
+  }
+  const width = 24;
+  const filled = Math.round((done / total) * width);
+  const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`;
+  const line = `${bar} ${(secs / done).toFixed(1)} s/image, ETA ${eta} s  ${item.ok ? 'ok' : 'FAILED'} ${item.input}`;
+  if (tty) process.stderr.write(`\r\x1b[K${line}${done === total ? '\n' : ''}`);
+  else console.error(line);
+}
+
+/** Register `dentseg predict` on the program. */
+export function registerPredictCommands(program: Command): void {
+  program
+    .command('predict')
+    .description(
+      'segment X-rays (JPEG, PNG 8/16-bit, TIFF, BMP, DICOM; files or folders) into mask, overlay and findings',
+    )
+    .option('--model <dir>', 'model folder (default: the bundled models/teeth-binary/)')
+    .requiredOption('--input <paths...>', 'image files and/or folders (folders: their image files)')
+    .requiredOption('--output <dir>', 'output folder (created)')
+    .option(
+      '--threshold <t>',
+      'binary models: foreground when probability >= t (0..1)',
+      numberFlag('--threshold', 0, 1),
+      0.5,
+    )
+    .option('--tta', 'test-time augmentation: average with the horizontally flipped image')
+    .option(
+      '--concurrency <n>',
+      'images in flight at once (decode/encode overlap the forward pass)',
+      numberFlag('--concurrency', 1, 16, true),
+      1,
+    )
+    .option(
+      '--min-area <px>',
+      'drop findings smaller than this (default 0.01% of the image, >= 16 px)',
+      numberFlag('--min-area', 0, 1e9, true),
+    )
+    .option('--keep-dicom-tags', 'write DICOM patient tags into X.json (off: privacy)')
+    .option('--engine <name>', `inference engine (default: the best the model folder supports)`)
+    .action(async (opts: PredictCliOptions, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<{ backend?: BackendName }>();
+      await initEngine({ backend: globals.backend, log: true });
+      if (opts.engine !== undefined && !(engineNames() as string[]).includes(opts.engine)) {
+        throw new DentsegError(
+          'E_USAGE',
+          `--engine must be one of ${engineNames().join(', ')}; received "${opts.engine}"`,
+        );
+      }
+      const model = await loadModel(
+        opts.model,
+        opts.engine !== undefined ? { engine: opts.engine as EngineName } : {},
+      );
+      try {
+        console.error(
+          `dentseg predict: model ${model.meta.name} ${model.meta.version} (${model.meta.task}, engine ${model.engine.name})`,
+        );
+        const startedAt = performance.now();
+        const result = await predictBatch(model, {
+          inputs: opts.input,
+          outputDir: opts.output,
+          threshold: opts.threshold,
+          tta: opts.tta === true,
+          concurrency: opts.concurrency,
+          keepDicomTags: opts.keepDicomTags === true,
+          ...(opts.minArea !== undefined ? { minAreaPx: opts.minArea } : {}),
+          onItem: (item, done, total) => progress(item, done, total, startedAt),
+        });
+        const ok = result.items.length - result.failed;
+        const secs = ((performance.now() - startedAt) / 1000).toFixed(1);
+        console.log(
+          `${ok} of ${result.items.length} images segmented in ${secs} s` +
+            (result.failed > 0 ? `, ${result.failed} failed` : '') +
+            (result.skipped > 0 ? ` (${result.skipped} non-image files in folders skipped)` : '') +
+            `; summary: ${result.summaryCsv}`,
+        );
+        for (const item of result.items) {
+          if (!item.ok)
+            console.log(
+              `  failed: ${item.error?.message ?? item.input} [${item.error?.code ?? ''}]`,
+            );
+        }
+        if (result.items.length === 0) {
+          throw new DentsegError('E_FILE_NOT_FOUND', 'no image files in the inputs given', {
+            file: opts.input.join(' '),
+          });
+        }
+        process.exitCode = result.failed > 0 ? 2 : 0;
+      } finally {
+        model.dispose();
+      }
+    });
+}

@@ -1,0 +1,296 @@
+/**
+ * Batch prediction behind `dentseg predict`: expand files and folders, segment each input
+ * with a bounded number in flight, write `X.mask.png`, `X.overlay.png`, `X.json` and one
+ * `summary.csv`. A bad input never stops the batch: it is reported with its path (as given)
+ * and reason, and the caller turns "any failed" into exit code 2.
+ */
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DentsegError, isDentsegError } from '../errors.js';
+import { defaultMinArea } from './findings.js';
+import { encodeMaskPng } from './overlay.js';
+import { segment } from './segment.js';
+import type { LoadedModel, SegmentResult } from './types.js';
+
+/** File name endings taken from folders (explicit file arguments are always tried). */
+export const IMAGE_EXTENSIONS = [
+  '.png',
+  '.jpg',
+  '.jpeg',
+  '.tif',
+  '.tiff',
+  '.bmp',
+  '.dcm',
+  '.dicom',
+];
+
+/** Options of `predictBatch` (validated by the CLI). */
+export interface PredictBatchOptions {
+  /** Files and folders as the user gave them. */
+  readonly inputs: readonly string[];
+  /** Output folder (created). */
+  readonly outputDir: string;
+  /** Binary threshold 0…1. */
+  readonly threshold: number;
+  readonly tta: boolean;
+  /** Inputs in flight at once (≥ 1). */
+  readonly concurrency: number;
+  /** Write DICOM patient tags into `X.json` (off by default: privacy). */
+  readonly keepDicomTags: boolean;
+  /** Minimum finding area in pixels (default per image: `defaultMinArea`). */
+  readonly minAreaPx?: number;
+  /** Called after each input, in completion order. */
+  readonly onItem?: (item: PredictItem, done: number, total: number) => void;
+}
+
+/** What happened to one input. */
+export interface PredictItem {
+  /** The path as given (folder + file name for folder members). */
+  readonly input: string;
+  readonly ok: boolean;
+  /** Output stem `X` (unique within the batch). */
+  readonly stem: string;
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly width?: number;
+  readonly height?: number;
+  readonly regions?: number;
+  readonly areaPx?: number;
+  readonly areaPct?: number;
+  readonly classesPresent?: readonly string[];
+  readonly elapsedMs?: number;
+  /** Per-stage ms: segment's stages plus `encode` (writing the three outputs). */
+  readonly timings?: Readonly<Record<string, number>>;
+}
+
+/** The outcome of a batch. */
+export interface PredictBatchResult {
+  readonly items: readonly PredictItem[];
+  readonly failed: number;
+  readonly summaryCsv: string;
+  /** Files skipped in folders because of their extension. */
+  readonly skipped: number;
+}
+
+/**
+ * Expand inputs: files stay as given; folders give their image files (non-recursive,
+ * sorted; dentseg's own outputs and other extensions skipped); missing paths are kept so
+ * that they fail with a clear reason.
+ */
+export async function expandInputs(
+  inputs: readonly string[],
+): Promise<{ files: string[]; skipped: number }> {
+  const files: string[] = [];
+  let skipped = 0;
+  for (const input of inputs) {
+    const st = await stat(input).catch(() => undefined);
+    if (!st?.isDirectory()) {
+      files.push(input);
+      continue;
+    }
+    const names = (await readdir(input, { withFileTypes: true }))
+      .filter((e) => e.isFile() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
+    for (const name of names) {
+      const lower = name.toLowerCase();
+      const ours = lower.endsWith('.mask.png') || lower.endsWith('.overlay.png');
+      if (!ours && IMAGE_EXTENSIONS.includes(path.extname(lower)))
+        files.push(path.join(input, name));
+      else skipped++;
+    }
+  }
+  return { files, skipped };
+}
+
+/** Output stems: the file name without its extension, made unique with `-2`, `-3`… */
+export function uniqueStems(files: readonly string[]): string[] {
+  const used = new Map<string, number>();
+  return files.map((f) => {
+    const base = path.basename(f, path.extname(f)) || 'image';
+    const n = (used.get(base) ?? 0) + 1;
+    used.set(base, n);
+    return n === 1 ? base : `${base}-${n}`;
+  });
+}
+
+function outputJson(
+  input: string,
+  model: LoadedModel,
+  r: SegmentResult,
+  minAreaPx: number,
+  keepDicomTags: boolean,
+  timings: Record<string, number>,
+  elapsedMs: number,
+): unknown {
+  const perClass: Record<string, { regions: number; areaPx: number; areaPct: number }> = {};
+  for (const f of r.findings) {
+    const s = (perClass[f.class] ??= { regions: 0, areaPx: 0, areaPct: 0 });
+    s.regions++;
+    s.areaPx += f.areaPx;
+    s.areaPct = Math.round((100_000 * s.areaPx) / (r.width * r.height)) / 1000;
+  }
+  let foreground = 0;
+  for (const v of r.mask) if (v) foreground++;
+  const dicom = r.dicom
+    ? {
+        transferSyntax: r.dicom.transferSyntax,
+        modality: r.dicom.modality ?? null,
+        photometric: r.dicom.photometric,
+        bitsStored: r.dicom.bitsStored,
+        window: r.dicom.window,
+      }
+    : undefined;
+  return {
+    input,
+    model: { name: model.meta.name, version: model.meta.version, engine: model.engine.name },
+    task: r.task,
+    classes: r.classes,
+    threshold: r.threshold,
+    tta: r.tta,
+    image: { width: r.width, height: r.height, bitDepth: r.bitDepth },
+    elapsedMs,
+    timings,
+    summary: {
+      regions: r.findings.length,
+      maskAreaPx: foreground,
+      maskAreaPct: Math.round((100_000 * foreground) / (r.width * r.height)) / 1000,
+      minAreaPx,
+      perClass,
+    },
+    findings: r.findings,
+    ...(dicom ? { dicom } : {}),
+    ...(r.dicom && keepDicomTags ? { dicomTags: r.dicom.patientTags } : {}),
+  };
+}
+
+async function predictOne(
+  model: LoadedModel,
+  input: string,
+  stem: string,
+  opts: PredictBatchOptions,
+): Promise<PredictItem> {
+  const t0 = performance.now();
+  try {
+    const r = await segment(model, input, {
+      threshold: opts.threshold,
+      tta: opts.tta,
+      ...(opts.minAreaPx !== undefined ? { minAreaPx: opts.minAreaPx } : {}),
+    });
+    const tEncode = performance.now();
+    const [maskBuf, overlayBuf] = await Promise.all([encodeMaskPng(r), r.overlay()]);
+    const minAreaPx = opts.minAreaPx ?? defaultMinArea(r.width, r.height);
+    const base = path.join(opts.outputDir, stem);
+    await Promise.all([
+      writeFile(`${base}.mask.png`, maskBuf),
+      writeFile(`${base}.overlay.png`, overlayBuf),
+    ]);
+    const encode = Math.round((performance.now() - tEncode) * 10) / 10;
+    const timings = { ...r.timings, encode };
+    const elapsedMs = Math.round((performance.now() - t0) * 10) / 10;
+    const json = outputJson(input, model, r, minAreaPx, opts.keepDicomTags, timings, elapsedMs);
+    await writeFile(`${base}.json`, JSON.stringify(json, null, 2) + '\n');
+    let areaPx = 0;
+    for (const v of r.mask) if (v) areaPx++;
+    return {
+      input,
+      ok: true,
+      stem,
+      width: r.width,
+      height: r.height,
+      regions: r.findings.length,
+      areaPx,
+      areaPct: Math.round((100_000 * areaPx) / (r.width * r.height)) / 1000,
+      classesPresent: [...new Set(r.findings.map((f) => f.class))],
+      elapsedMs,
+      timings,
+    };
+  } catch (err) {
+    if (!isDentsegError(err)) {
+      // Unexpected failures are still reported per file, never with a stack trace.
+      const message = err instanceof Error ? err.message : String(err);
+      return {
+        input,
+        ok: false,
+        stem,
+        error: { code: 'E_IMAGE_DECODE', message: `${input}: ${message}` },
+      };
+    }
+    return { input, ok: false, stem, error: { code: err.code, message: err.message } };
+  }
+}
+
+function csvField(v: unknown): string {
+  const s = v === undefined || v === null ? '' : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** `summary.csv`: one row per input, in input order. */
+export function summaryCsv(items: readonly PredictItem[]): string {
+  const head = [
+    'input',
+    'status',
+    'mask',
+    'overlay',
+    'json',
+    'width',
+    'height',
+    'regions',
+    'mask_area_px',
+    'mask_area_pct',
+    'classes_present',
+    'elapsed_ms',
+    'error_code',
+    'error',
+  ];
+  const rows = items.map((it) =>
+    [
+      it.input,
+      it.ok ? 'ok' : 'failed',
+      it.ok ? `${it.stem}.mask.png` : '',
+      it.ok ? `${it.stem}.overlay.png` : '',
+      it.ok ? `${it.stem}.json` : '',
+      it.width,
+      it.height,
+      it.regions,
+      it.areaPx,
+      it.areaPct,
+      it.classesPresent?.join(';'),
+      it.elapsedMs,
+      it.error?.code,
+      it.error?.message,
+    ]
+      .map(csvField)
+      .join(','),
+  );
+  return [head.join(','), ...rows].join('\n') + '\n';
+}
+
+/** Segment every input and write the outputs; never throws for a bad input. */
+export async function predictBatch(
+  model: LoadedModel,
+  opts: PredictBatchOptions,
+): Promise<PredictBatchResult> {
+  if (!(opts.concurrency >= 1)) throw new DentsegError('E_USAGE', '--concurrency must be ≥ 1');
+  await mkdir(opts.outputDir, { recursive: true });
+  const { files, skipped } = await expandInputs(opts.inputs);
+  const stems = uniqueStems(files);
+  const items: PredictItem[] = new Array<PredictItem>(files.length);
+  let nextIndex = 0;
+  let done = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const i = nextIndex++;
+      if (i >= files.length) return;
+      const item = await predictOne(model, files[i]!, stems[i]!, opts);
+      items[i] = item;
+      done++;
+      opts.onItem?.(item, done, files.length);
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(opts.concurrency, Math.max(1, files.length)) }, worker),
+  );
+  const summaryFile = path.join(opts.outputDir, 'summary.csv');
+  await writeFile(summaryFile, summaryCsv(items));
+  return { items, failed: items.filter((i) => !i.ok).length, summaryCsv: summaryFile, skipped };
+}

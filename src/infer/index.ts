@@ -1,0 +1,43 @@
+/**
+ * The inference stage's public API: load a model folder, segment an X-ray into typed plain
+ * data (mask, probabilities, findings, overlay), and the engine registry the ONNX runtime
+ * plugs into.
+ */
+export type {
+  EngineName,
+  InferenceEngine,
+  LoadedModel,
+  OverlayOptions,
+  SegmentOptions,
+  SegmentResult,
+  SegmentStage,
+  Finding,
+} from './types.js';
+export { tfjsEngine, registerEngine, engineNames, pickEngine } from './engines.js';
+export type { EngineFactory } from './engines.js';
+export { loadModel, DEFAULT_MODEL_DIR, PACKAGE_ROOT } from './load.js';
+export type { LoadModelOptions } from './load.js';
+export { segment, probabilitiesToMask, flipHorizontal } from './segment.js';
+export { decodeInput, isGreyImage } from './input.js';
+export type { DecodedInput } from './input.js';
+export { decodeDicom, isDicom, DICOM_PATIENT_TAGS, DICOM_TRANSFER_SYNTAXES } from './dicom.js';
+export type { DicomInfo } from './dicom.js';
+export {
+  findRegions,
+  findingsFor,
+  defaultMinArea,
+  simplifyClosed,
+  traceContour,
+} from './findings.js';
+export type { FindingsOptions } from './findings.js';
+export {
+  renderOverlay,
+  classColour,
+  maskPng,
+  probabilityPng,
+  toGrey8,
+  encodeMaskPng,
+  encodeProbabilityPng,
+} from './overlay.js';
+export { predictBatch, expandInputs, uniqueStems, summaryCsv, IMAGE_EXTENSIONS } from './batch.js';
+export type { PredictBatchOptions, PredictBatchResult, PredictItem } from './batch.js';

@@ -1,0 +1,48 @@
+/**
+ * `loadModel`: a model folder (or the bundled default) ready for `segment`, with the engine
+ * the registry picks. The default folder is found from the package root, not the cwd.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initEngine } from '../engine/index.js';
+import { DentsegError } from '../errors.js';
+import { pickEngine } from './engines.js';
+import type { EngineName, LoadedModel } from './types.js';
+
+/** The package root (works from src/infer and dist/infer alike). */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The bundled default model folder: `models/teeth-binary/` in the package. */
+export const DEFAULT_MODEL_DIR = path.join(PACKAGE_ROOT, 'models', 'teeth-binary');
+
+/** Options of `loadModel`. */
+export interface LoadModelOptions {
+  /** Force an engine; by default the highest-priority engine whose files the folder has. */
+  readonly engine?: EngineName;
+}
+
+/**
+ * Load a model folder for inference. Without `dir`, the bundled default
+ * (`models/teeth-binary/`); an error with a hint when it is missing.
+ */
+export async function loadModel(dir?: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
+  const folder = path.resolve(dir ?? DEFAULT_MODEL_DIR);
+  if (!existsSync(folder)) {
+    throw dir === undefined
+      ? new DentsegError('E_MODEL_INVALID', 'the bundled default model is missing', {
+          file: 'models/teeth-binary/',
+          hint: 'pass --model DIR with a folder written by `dentseg train`',
+        })
+      : new DentsegError('E_FILE_NOT_FOUND', 'no such model folder', { file: dir });
+  }
+  await initEngine();
+  const factory = pickEngine(folder, opts.engine);
+  const { engine, meta } = await factory.load(folder);
+  return {
+    meta,
+    engine,
+    dir: folder,
+    dispose: () => engine.dispose(),
+  };
+}

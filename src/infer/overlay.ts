@@ -1,0 +1,196 @@
+/**
+ * Output images: the mask PNG (0/255 or class index), per-class probability PNGs, and the
+ * overlay a dentist reads at a glance: the X-ray in grey, a translucent colour fill and a
+ * solid outline per class, and a legend for multi-class models (composited with sharp).
+ */
+import sharp, { type OverlayOptions as SharpLayer } from 'sharp';
+import type { GreyImage } from '../data/index.js';
+import type { OverlayOptions, SegmentResult } from './types.js';
+
+/** Colour `[r, g, b]` of a class index (1 = the binary target: a clear cyan). */
+export function classColour(classIndex: number): [number, number, number] {
+  if (classIndex <= 1) return [0, 200, 255];
+  // Golden-angle hues: neighbouring indices (adjacent teeth) get distant colours.
+  const hue = ((classIndex - 1) * 137.508) % 360;
+  return hslToRgb(hue, 0.85, 0.55);
+}
+
+function hslToRgb(h: number, s: number, l: number): [number, number, number] {
+  const a = s * Math.min(l, 1 - l);
+  const f = (n: number): number => {
+    const k = (n + h / 30) % 12;
+    return Math.round(255 * (l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1))));
+  };
+  return [f(0), f(8), f(4)];
+}
+
+/** The image as 8-bit grey (16-bit samples scaled by 255/65535). */
+export function toGrey8(image: GreyImage): Uint8Array {
+  if (image.bitDepth === 8) return image.data as Uint8Array;
+  const out = new Uint8Array(image.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = Math.round(image.data[i]! / 257);
+  return out;
+}
+
+/** The mask as a 1-channel PNG: binary 0/255, multi-class the class index. */
+export async function maskPng(
+  mask: Uint8Array,
+  width: number,
+  height: number,
+  binary: boolean,
+): Promise<Buffer> {
+  const px = binary ? mask.map((v) => (v ? 255 : 0)) : mask;
+  return sharp(px, { raw: { width, height, channels: 1 } })
+    .toColourspace('b-w')
+    .png({ compressionLevel: 6 })
+    .toBuffer();
+}
+
+/** Channel `classIndex` of `k`-interleaved probabilities as an 8-bit grey PNG (0…255). */
+export async function probabilityPng(
+  probabilities: Float32Array,
+  k: number,
+  classIndex: number,
+  width: number,
+  height: number,
+): Promise<Buffer> {
+  const px = new Uint8Array(width * height);
+  for (let i = 0; i < px.length; i++) px[i] = Math.round(probabilities[i * k + classIndex]! * 255);
+  return sharp(px, { raw: { width, height, channels: 1 } })
+    .png()
+    .toBuffer();
+}
+
+/**
+ * Draw `mask` over `image`. Outline width grows with the image (1 px at 512², 3 px on a
+ * 2900×1300 panoramic) so it stays visible when the image is shown whole.
+ */
+export async function renderOverlay(
+  image: GreyImage,
+  mask: Uint8Array,
+  classNames: readonly string[] | null,
+  opts: OverlayOptions = {},
+): Promise<Buffer> {
+  const { width, height } = image;
+  const opacity = Math.min(1, Math.max(0, opts.opacity ?? 0.4));
+  const mode = opts.mode ?? 'both';
+  const rgba = new Uint8Array(width * height * 4);
+  const fillAlpha = Math.round(opacity * 255);
+  if (mode !== 'outline' && fillAlpha > 0) {
+    for (let i = 0; i < mask.length; i++) {
+      const c = mask[i]!;
+      if (c === 0) continue;
+      const [r, g, b] = classColour(c);
+      const o = i * 4;
+      rgba[o] = r;
+      rgba[o + 1] = g;
+      rgba[o + 2] = b;
+      rgba[o + 3] = fillAlpha;
+    }
+  }
+  if (mode !== 'fill') drawOutline(mask, width, height, rgba);
+  const layers: SharpLayer[] = [
+    { input: Buffer.from(rgba.buffer), raw: { width, height, channels: 4 } },
+  ];
+  if (classNames) {
+    const present = [...new Set(mask)].filter((c) => c > 0).sort((a, b) => a - b);
+    if (present.length > 0)
+      layers.push({ input: legendSvg(present, classNames, width, height), top: 0, left: 0 });
+  }
+  // composite() leaves an alpha channel (opaque everywhere): drop it for a plain RGB PNG.
+  const { data, info } = await sharp(toGrey8(image), { raw: { width, height, channels: 1 } })
+    .toColourspace('srgb')
+    .composite(layers)
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return sharp(data, { raw: { width, height, channels: info.channels } })
+    .removeAlpha()
+    .png({ compressionLevel: 6 })
+    .toBuffer();
+}
+
+function drawOutline(mask: Uint8Array, width: number, height: number, rgba: Uint8Array): void {
+  const r = Math.max(0, Math.round(Math.min(width, height) / 500) - 1);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      const c = mask[i]!;
+      if (c === 0) continue;
+      const edge =
+        x === 0 ||
+        y === 0 ||
+        x === width - 1 ||
+        y === height - 1 ||
+        mask[i - 1] !== c ||
+        mask[i + 1] !== c ||
+        mask[i - width] !== c ||
+        mask[i + width] !== c;
+      if (!edge) continue;
+      const [cr, cg, cb] = classColour(c);
+      // Thicken inwards only, so the outline never hides the tissue just outside a region.
+      for (let yy = Math.max(0, y - r); yy <= Math.min(height - 1, y + r); yy++) {
+        for (let xx = Math.max(0, x - r); xx <= Math.min(width - 1, x + r); xx++) {
+          const j = yy * width + xx;
+          if (mask[j] !== c) continue;
+          const o = j * 4;
+          rgba[o] = cr;
+          rgba[o + 1] = cg;
+          rgba[o + 2] = cb;
+          rgba[o + 3] = 255;
+        }
+      }
+    }
+  }
+}
+
+function escapeXml(s: string): string {
+  return s.replace(/[<>&"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+/** A legend box (top-left) listing the classes present, in columns when there are many. */
+function legendSvg(
+  present: number[],
+  classNames: readonly string[],
+  width: number,
+  height: number,
+): Buffer {
+  const font = Math.max(11, Math.round(Math.min(width, height) / 45));
+  const row = Math.round(font * 1.4);
+  const pad = Math.round(font * 0.6);
+  const perCol = Math.max(1, Math.floor((height - 2 * pad) / row));
+  const cols = Math.ceil(present.length / perCol);
+  const longest = Math.max(...present.map((c) => (classNames[c] ?? `class ${c}`).length));
+  const colW = Math.round(font * (1.6 + 0.62 * longest)) + pad;
+  const boxW = Math.min(width, cols * colW + pad);
+  const boxH = Math.min(height, Math.min(present.length, perCol) * row + 2 * pad);
+  const items = present
+    .map((c, i) => {
+      const x = pad + Math.floor(i / perCol) * colW;
+      const y = pad + (i % perCol) * row;
+      const [r, g, b] = classColour(c);
+      const label = escapeXml(classNames[c] ?? `class ${c}`);
+      return (
+        `<rect x="${x}" y="${y + (row - font) / 2}" width="${font}" height="${font}" fill="rgb(${r},${g},${b})"/>` +
+        `<text x="${x + font * 1.4}" y="${y + row / 2}" dominant-baseline="central" font-family="DejaVu Sans, sans-serif" font-size="${font}" fill="#fff">${label}</text>`
+      );
+    })
+    .join('');
+  return Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${boxW}" height="${boxH}">` +
+      `<rect width="${boxW}" height="${boxH}" rx="${pad / 2}" fill="rgba(0,0,0,0.65)"/>${items}</svg>`,
+  );
+}
+
+/** The result's mask as a PNG at the original size: binary 0/255, multi-class class index. */
+export function encodeMaskPng(result: SegmentResult): Promise<Buffer> {
+  return maskPng(result.mask, result.width, result.height, result.task === 'binary');
+}
+
+/**
+ * One class's probabilities as an 8-bit grey PNG (0…255) at the original size, e.g. for a
+ * client that re-thresholds. `classIndex` 0 for binary models.
+ */
+export function encodeProbabilityPng(result: SegmentResult, classIndex = 0): Promise<Buffer> {
+  const k = result.probabilities.length / (result.width * result.height);
+  return probabilityPng(result.probabilities, k, classIndex, result.width, result.height);
+}

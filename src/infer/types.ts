@@ -1,0 +1,93 @@
+/**
+ * The inference contract other stages build on (server, ONNX runtime, web): an engine that
+ * turns pre-processed input into probabilities, a loaded model, and the plain-data result
+ * of `segment`.
+ */
+import type { ModelMeta } from '../model/index.js';
+import type { Finding } from './findings.js';
+import type { DicomInfo } from './dicom.js';
+
+export type { Finding } from './findings.js';
+
+/** Names of the inference engines (the registry in `engines.ts` maps them to factories). */
+export type EngineName = 'tfjs' | 'onnx';
+
+/**
+ * Runs the network on pre-processed input. Implementations: `tfjsEngine` (here) and
+ * `onnxEngine` (src/onnx). `run` never keeps references to its input.
+ */
+export interface InferenceEngine {
+  readonly name: EngineName;
+  /**
+   * Forward pass. `input` is NHWC float32, `batch*h*w*c` values; resolves to
+   * `batch*h*w*k` probabilities (k = 1 binary sigmoid, K softmax) in 0…1.
+   */
+  run(input: Float32Array, batch: number, h: number, w: number, c: number): Promise<Float32Array>;
+  /** Free the engine's resources (weights, sessions). */
+  dispose(): void;
+}
+
+/** A model folder loaded for inference. */
+export interface LoadedModel {
+  /** The folder's `dentseg.json`. */
+  readonly meta: ModelMeta;
+  readonly engine: InferenceEngine;
+  /** The folder it came from (absolute). */
+  readonly dir: string;
+  /** Dispose the engine (and its weights). */
+  dispose(): void;
+}
+
+/** Options of `segment`. */
+export interface SegmentOptions {
+  /** Binary models: probability at or above which a pixel is foreground (0…1, default 0.5). Multi-class models use the arg-max and ignore it. */
+  readonly threshold?: number;
+  /** Test-time augmentation: average the prediction with that of the horizontally flipped image (two forward passes in one batch). */
+  readonly tta?: boolean;
+  /** Compute findings (default true; `evaluate` turns them off). */
+  readonly findings?: boolean;
+  /** Minimum region area in pixels for findings (default: see `defaultMinArea`). */
+  readonly minAreaPx?: number;
+  /** A name for error messages when `input` is a Buffer (e.g. the upload's file name). */
+  readonly name?: string;
+}
+
+/** Overlay rendering options. */
+export interface OverlayOptions {
+  /** Fill opacity 0…1 (default 0.4). */
+  readonly opacity?: number;
+  /** `fill`, `outline` or `both` (default). */
+  readonly mode?: 'fill' | 'outline' | 'both';
+}
+
+/** Stages timed by `segment`, in milliseconds. */
+export type SegmentStage =
+  'decode' | 'preprocess' | 'forward' | 'restore' | 'postprocess' | 'findings';
+
+/** What `segment` returns: typed plain data at the original image size. */
+export interface SegmentResult {
+  /** Original image size in pixels. */
+  readonly width: number;
+  readonly height: number;
+  /** The model's class names (binary: the target; multi-class: index 0 = background). */
+  readonly classes: readonly string[];
+  readonly task: 'binary' | 'multiclass';
+  /** `width*height`: binary 0/1 (written as a 0/255 PNG), multi-class the class index. */
+  readonly mask: Uint8Array;
+  /** `width*height*k` probabilities in 0…1 (k = 1 binary, K multi-class), pixel-interleaved. */
+  readonly probabilities: Float32Array;
+  /** Connected regions per class, specks dropped (see `defaultMinArea`). */
+  readonly findings: Finding[];
+  /** The threshold used (binary) . */
+  readonly threshold: number;
+  readonly tta: boolean;
+  /** Wall time of the whole call in ms. */
+  readonly elapsedMs: number;
+  readonly timings: Readonly<Record<SegmentStage, number>>;
+  /** Bit depth of the decoded input (8 or 16). */
+  readonly bitDepth: 8 | 16;
+  /** Present when the input was DICOM. Its `patientTags` must not be logged unless asked. */
+  readonly dicom?: DicomInfo;
+  /** The X-ray with the mask drawn over it, as a PNG at the original size. */
+  overlay(opts?: OverlayOptions): Promise<Buffer>;
+}
