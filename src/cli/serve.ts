@@ -1,0 +1,125 @@
+/**
+ * `dentseg serve`: loads the model (the bundled default unless --model), opens the data
+ * dir and starts the HTTP API and web page; stops cleanly on SIGINT/SIGTERM.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, Option } from 'commander';
+import { initEngine, type BackendName } from '../engine/index.js';
+import { DentsegError } from '../errors.js';
+import { loadModel } from '../infer/index.js';
+import { buildApp } from '../serve/index.js';
+
+/** The bundled default model folder (same relative place from src/cli and dist/cli). */
+const BUNDLED_MODEL = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../models/teeth-binary',
+);
+
+function num(flag: string, min: number, max = Infinity): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      throw new DentsegError(
+        'E_USAGE',
+        `${flag} must be a number in [${min}, ${max}]; received "${value}"`,
+      );
+    }
+    return n;
+  };
+}
+
+interface ServeCliOptions {
+  port: number;
+  host: string;
+  model?: string;
+  dataDir: string;
+  token?: string;
+  engine?: 'tfjs' | 'onnx';
+  maxUploadMb: number;
+  maxPixels: number;
+  queueLimit: number;
+  threshold: number;
+  requestTimeout: number;
+}
+
+/** Register `dentseg serve` on the program. */
+export function registerServeCommands(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the web app and HTTP API (default model: models/teeth-binary/)')
+    .option('--port <n>', 'TCP port', num('--port', 0, 65535), 8080)
+    .option('--host <addr>', 'address to listen on (0.0.0.0 to expose it)', '127.0.0.1')
+    .option('--model <dir>', 'model folder (default: the bundled models/teeth-binary/)')
+    .option('--data-dir <dir>', 'where analyses are stored (SQLite + images)', './dentseg-data')
+    .option('--token <t>', 'require "Authorization: Bearer <t>" on the API (env DENTSEG_TOKEN)')
+    .addOption(new Option('--engine <name>', 'inference engine').choices(['tfjs', 'onnx']))
+    .option('--max-upload-mb <n>', 'largest upload, MB', num('--max-upload-mb', 0.001), 50)
+    .option(
+      '--max-pixels <n>',
+      'largest image, width × height pixels',
+      num('--max-pixels', 1),
+      40e6,
+    )
+    .option('--queue-limit <n>', 'analyses running or waiting at once', num('--queue-limit', 1), 32)
+    .option(
+      '--threshold <p>',
+      'probability threshold for stored masks',
+      num('--threshold', 0, 1),
+      0.5,
+    )
+    .option(
+      '--request-timeout <s>',
+      'seconds to receive a request',
+      num('--request-timeout', 1),
+      60,
+    )
+    .action(async (opts: ServeCliOptions, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<{ backend?: BackendName }>();
+      const modelDir = opts.model ?? BUNDLED_MODEL;
+      if (!existsSync(path.join(modelDir, 'model.json'))) {
+        throw new DentsegError(
+          'E_MODEL_INVALID',
+          opts.model === undefined
+            ? 'the bundled default model is missing (models/teeth-binary/model.json)'
+            : 'not a model folder (no model.json)',
+          {
+            file: modelDir,
+            hint:
+              opts.model === undefined
+                ? 'train it (see the default-model section of the README) or pass --model DIR'
+                : 'point --model at a folder written by `dentseg train`',
+          },
+        );
+      }
+      await initEngine({ backend: globals.backend, log: true });
+      const model = await loadModel(
+        modelDir,
+        opts.engine !== undefined ? { engine: opts.engine } : {},
+      );
+      const app = await buildApp({
+        model,
+        dataDir: opts.dataDir,
+        token: opts.token ?? process.env.DENTSEG_TOKEN,
+        maxUploadBytes: Math.round(opts.maxUploadMb * 1024 * 1024),
+        maxPixels: opts.maxPixels,
+        queueLimit: Math.round(opts.queueLimit),
+        threshold: opts.threshold,
+        requestTimeoutMs: opts.requestTimeout * 1000,
+        logger: true,
+      });
+      const url = await app.listen({ port: opts.port, host: opts.host });
+      console.error(
+        `dentseg serve: ${url}  model=${model.meta.name}@${model.meta.version} engine=${model.engine.name} data=${path.resolve(opts.dataDir)}${(opts.token ?? process.env.DENTSEG_TOKEN) ? ' (token required)' : ''}`,
+      );
+      const stop = (): void => {
+        void app.close().then(() => {
+          model.dispose();
+          process.exit(0);
+        });
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

@@ -1,0 +1,155 @@
+/**
+ * One upload → one analysis: check the content (format, pixel limit), decode, segment with
+ * the inference pipeline, and encode what is stored (original, mask, overlay and an 8-bit
+ * probability image the web page re-thresholds client-side). No storage or HTTP here.
+ */
+import { randomUUID } from 'node:crypto';
+import sharp from 'sharp';
+import type { GreyImage } from '../data/index.js';
+import { DentsegError } from '../errors.js';
+import { decodeInput, encodeMaskPng, segment, type LoadedModel } from '../infer/index.js';
+import { assertPixelLimit, headerSize, requireFormat } from './sniff.js';
+import type { AnalysisFileName, AnalysisRecord } from './types.js';
+
+/** Limits and settings for analysing an upload. */
+export interface AnalyseOptions {
+  /** Largest width × height accepted (decompression-bomb guard), pixels. */
+  readonly maxPixels: number;
+  /** Probability threshold for the stored mask and findings, 0–1. */
+  readonly threshold: number;
+}
+
+/** A finished analysis, ready for the store. */
+export interface AnalysisOutput {
+  readonly record: AnalysisRecord;
+  readonly files: Record<AnalysisFileName, Buffer>;
+}
+
+/** Encode single-channel 8-bit pixels as PNG. */
+function grey8Png(data: Uint8Array, width: number, height: number): Promise<Buffer> {
+  return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
+    raw: { width, height, channels: 1 },
+  })
+    .png({ compressionLevel: 4 })
+    .toBuffer();
+}
+
+/** The decoded X-ray as 8-bit grey for the browser (16-bit is stretched min–max). */
+export function toGrey8(img: GreyImage): Uint8Array {
+  if (img.bitDepth === 8) return img.data as Uint8Array;
+  const src = img.data;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i] as number;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const scale = hi > lo ? 255 / (hi - lo) : 0;
+  const out = new Uint8Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = Math.round(((src[i] as number) - lo) * scale);
+  return out;
+}
+
+/**
+ * Per-pixel probability of the mask's class as 0–255: for binary the foreground
+ * probability, for multi-class the probability of the winning class (`mask` holds it).
+ */
+export function probabilityImage(
+  probabilities: Float32Array,
+  mask: Uint8Array,
+  k: number,
+): Uint8Array {
+  const n = mask.length;
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const p =
+      k === 1
+        ? (probabilities[i] as number)
+        : (probabilities[i * k + (mask[i] as number)] as number);
+    out[i] = Math.max(0, Math.min(255, Math.round(p * 255)));
+  }
+  return out;
+}
+
+/** Analyse one uploaded file with `model`. Errors are DentsegErrors naming `filename`. */
+export async function analyseUpload(
+  model: LoadedModel,
+  buf: Buffer,
+  filename: string,
+  options: AnalyseOptions,
+): Promise<AnalysisOutput> {
+  const started = performance.now();
+  const name = filename || 'upload';
+  if (buf.length === 0)
+    throw new DentsegError('E_IMAGE_DECODE', 'the file is empty', { file: name });
+  const format = requireFormat(buf, name);
+  const header = await headerSize(buf, format);
+  if (header) assertPixelLimit(header, options.maxPixels, name);
+
+  const t0 = performance.now();
+  let image: GreyImage;
+  try {
+    // DICOM and the image formats alike; DICOM patient tags are dropped here, never stored.
+    image = (await decodeInput(buf, name)).image;
+  } catch (err) {
+    if (err instanceof DentsegError) throw err;
+    throw new DentsegError('E_IMAGE_DECODE', `cannot decode the ${format} image`, {
+      file: name,
+      cause: err,
+    });
+  }
+  assertPixelLimit(image, options.maxPixels, name);
+  const decodeMs = performance.now() - t0;
+
+  const result = await segment(model, image, { threshold: options.threshold, name });
+  const t1 = performance.now();
+  const k = result.probabilities.length / (result.width * result.height);
+  const [original, mask, overlay, probability] = await Promise.all([
+    grey8Png(toGrey8(image), image.width, image.height),
+    encodeMaskPng(result),
+    result.overlay(),
+    grey8Png(probabilityImage(result.probabilities, result.mask, k), result.width, result.height),
+  ]);
+  const encodeMs = performance.now() - t1;
+
+  const meta = model.meta;
+  const record: AnalysisRecord = {
+    id: randomUUID(),
+    created: new Date().toISOString(),
+    filename,
+    image: { width: result.width, height: result.height, format },
+    model: {
+      name: meta.name,
+      version: meta.version,
+      engine: model.engine.name,
+      task: meta.task,
+    },
+    classes: [...result.classes],
+    threshold: options.threshold,
+    findings: result.findings.map((f) => ({
+      class: f.class,
+      classIndex: f.classIndex,
+      areaPx: f.areaPx,
+      areaPct: f.areaPct,
+      bbox: f.bbox,
+      centroid: f.centroid,
+      polygon: f.polygon,
+    })),
+    elapsedMs: Math.round(performance.now() - started),
+    timings: {
+      ...Object.fromEntries(Object.entries(result.timings).map(([s, ms]) => [s, Math.round(ms)])),
+      decode: Math.round(decodeMs),
+      encodeOutputs: Math.round(encodeMs),
+    },
+  };
+  return {
+    record,
+    files: {
+      'original.png': original,
+      'mask.png': mask,
+      'overlay.png': overlay,
+      'probability.png': probability,
+    },
+  };
+}

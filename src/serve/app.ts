@@ -1,0 +1,318 @@
+/**
+ * The HTTP API and web page as a Fastify instance, built apart from `listen` so tests can
+ * drive it with `app.inject()`. Routes, auth, limits, queue and storage are wired here; the
+ * work itself lives in analyse.ts (inference) and store.ts (persistence).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import multipart from '@fastify/multipart';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import { engineInfo } from '../engine/index.js';
+import { DentsegError } from '../errors.js';
+import type { LoadedModel } from '../infer/index.js';
+import { onnxBytesForFolder } from '../onnx/index.js';
+import { VERSION } from '../version.js';
+import { analyseUpload } from './analyse.js';
+import { notFound, toHttpFailure } from './http-errors.js';
+import { modelCard, type ModelCardJson } from './model-card.js';
+import { InferenceQueue } from './queue.js';
+import * as schemas from './schemas.js';
+import { AnalysisStore } from './store.js';
+import { API_PREFIX, linksFor, type AnalysisFileName, type AnalysisRecord } from './types.js';
+
+/** Options of {@link buildApp}; everything but `model` and `dataDir` has a default. */
+export interface AppOptions {
+  /** The loaded model (from `loadModel`); the app does not dispose it. */
+  readonly model: LoadedModel;
+  /** Folder for the SQLite database and analysis images (created if missing). */
+  readonly dataDir: string;
+  /** When set, every /api/v1 route but health needs `Authorization: Bearer <token>`. */
+  readonly token?: string | undefined;
+  /** Largest upload in bytes (default 50 MB); larger → 413. */
+  readonly maxUploadBytes?: number | undefined;
+  /** Largest image in pixels, width × height (default 40 M); larger → 413. */
+  readonly maxPixels?: number | undefined;
+  /** Analyses running or waiting at once (default 32); one more → 503. */
+  readonly queueLimit?: number | undefined;
+  /** Probability threshold for stored masks and findings, 0–1 (default 0.5). */
+  readonly threshold?: number | undefined;
+  /** Time allowed to receive a request, ms (default 60 000). */
+  readonly requestTimeoutMs?: number | undefined;
+  /** Time allowed for one analysis including its wait in the queue, ms (default 300 000). */
+  readonly analysisTimeoutMs?: number | undefined;
+  /** Folder of the built web page; false for API only. Default: the package's web-dist/. */
+  readonly webDir?: string | false | undefined;
+  /** Fastify logging (default off; the CLI turns it on). */
+  readonly logger?: boolean | undefined;
+}
+
+/** The package's web-dist/ folder (same relative place from src/serve and dist/serve). */
+export const DEFAULT_WEB_DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../web-dist',
+);
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+function withLinks(
+  record: AnalysisRecord,
+): AnalysisRecord & { links: ReturnType<typeof linksFor> } {
+  return { ...record, links: linksFor(record.id) };
+}
+
+function summary(record: AnalysisRecord): Record<string, unknown> {
+  return {
+    id: record.id,
+    created: record.created,
+    filename: record.filename,
+    image: record.image,
+    model: record.model,
+    findingsCount: record.findings.length,
+    areaPct: Math.round(record.findings.reduce((s, f) => s + f.areaPct, 0) * 100) / 100,
+    links: linksFor(record.id),
+  };
+}
+
+function positive(name: string, value: number): number {
+  if (!(Number.isFinite(value) && value > 0)) {
+    throw new DentsegError('E_USAGE', `${name} must be a positive number; received ${value}`);
+  }
+  return value;
+}
+
+/**
+ * Build the app (not listening). Opens the store in `dataDir` (cleaning crash leftovers);
+ * closing the app closes the store.
+ */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const maxUploadBytes = positive('maxUploadBytes', options.maxUploadBytes ?? 50 * 1024 * 1024);
+  const maxPixels = positive('maxPixels', options.maxPixels ?? 40_000_000);
+  const threshold = options.threshold ?? 0.5;
+  if (!(threshold >= 0 && threshold <= 1)) {
+    throw new DentsegError('E_USAGE', `threshold must be within 0–1; received ${threshold}`);
+  }
+  const analysisTimeoutMs = positive('analysisTimeoutMs', options.analysisTimeoutMs ?? 300_000);
+  const queue = new InferenceQueue({ concurrency: 1, limit: options.queueLimit ?? 32 });
+  const { model } = options;
+  const store = AnalysisStore.open(options.dataDir);
+  const started = Date.now();
+  let card: ModelCardJson | undefined;
+
+  const app = Fastify({
+    logger: options.logger ?? false,
+    requestTimeout: positive('requestTimeoutMs', options.requestTimeoutMs ?? 60_000),
+    connectionTimeout: 0,
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
+  });
+  app.addHook('onClose', async () => store.close());
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'dentseg API',
+        version: VERSION,
+        description:
+          'Segment panoramic dental X-rays. Errors are `{ "error": { "code", "message" } }` with codes from docs/errors.md.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(multipart, {
+    limits: { fileSize: maxUploadBytes, files: 1, fields: 10, parts: 20, fieldSize: 1024 },
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const failure = toHttpFailure(err);
+    if (failure.log) request.log.error({ err }, 'request failed');
+    void reply.code(failure.status).type('application/json').send(failure.body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({
+      error: {
+        code: 'E_NOT_FOUND',
+        message: `no route ${request.method} ${request.url.split('?')[0]}`,
+      },
+    });
+  });
+
+  // Cross-origin isolation (wasm threads in the page's optional private mode) and no sniffing.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    void reply.header('Cross-Origin-Opener-Policy', 'same-origin');
+    void reply.header('Cross-Origin-Embedder-Policy', 'require-corp');
+    void reply.header('Cross-Origin-Resource-Policy', 'same-origin');
+    void reply.header('X-Content-Type-Options', 'nosniff');
+    return payload;
+  });
+
+  if (options.token !== undefined && options.token !== '') {
+    const expected = digest(options.token);
+    app.addHook('onRequest', async (request) => {
+      const url = request.url.split('?')[0] ?? '';
+      if (!url.startsWith(`${API_PREFIX}/`) || url === `${API_PREFIX}/health`) return;
+      const header = request.headers.authorization ?? '';
+      const match = /^Bearer\s+(.+)$/i.exec(header);
+      if (!match?.[1] || !timingSafeEqual(digest(match[1].trim()), expected)) {
+        throw new DentsegError(
+          'E_UNAUTHORIZED',
+          header ? 'wrong token' : 'missing token: send "Authorization: Bearer <token>"',
+          { hint: 'use the token the server was started with (--token)' },
+        );
+      }
+    });
+  }
+
+  app.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get(`${API_PREFIX}/health`, { schema: schemas.healthRoute }, async () => ({
+    status: 'ok',
+    version: VERSION,
+    model: `${model.meta.name}@${model.meta.version}`,
+    engine: model.engine.name,
+    backend: engineInfo()?.backend ?? 'unknown',
+    queue: { running: queue.running, waiting: queue.waiting, limit: queue.limit },
+    analyses: store.count(),
+    uptimeS: Math.round((Date.now() - started) / 1000),
+  }));
+
+  app.get(`${API_PREFIX}/model`, { schema: schemas.modelRoute }, async () => {
+    card ??= await modelCard(model);
+    return card;
+  });
+
+  // --- Private mode (src/web/app/private-mode.ts, owned by the ONNX engineer): the page
+  // downloads the model as ONNX and segments in the browser, so the X-ray never leaves it.
+  app.get(
+    `${API_PREFIX}/model/onnx`,
+    {
+      schema: {
+        summary:
+          'The model as ONNX (opset 17, dentseg.json in its metadata) for in-browser inference',
+        tags: ['service'],
+        security: [{ bearer: [] as string[] }],
+        produces: ['application/octet-stream'],
+        response: {
+          200: { description: 'ONNX model', type: 'string', format: 'binary' },
+          304: { description: 'Not modified (ETag)', type: 'null' },
+        },
+      },
+    },
+    async (request, reply) => {
+      const onnx = await onnxBytesForFolder(model.dir);
+      void reply.header('ETag', onnx.etag).header('Cache-Control', 'private, no-cache');
+      if (request.headers['if-none-match'] === onnx.etag) return reply.code(304).send();
+      return reply
+        .type('application/octet-stream')
+        .send(Buffer.from(onnx.bytes.buffer, onnx.bytes.byteOffset, onnx.bytes.byteLength));
+    },
+  );
+  // --- end private mode
+
+  app.post(`${API_PREFIX}/analyses`, { schema: schemas.createRoute }, async (request, reply) => {
+    if (!request.isMultipart()) {
+      throw new DentsegError(
+        'E_USAGE',
+        'send the X-ray as multipart/form-data with a field named "file"',
+      );
+    }
+    const part = await request.file();
+    if (!part || part.fieldname !== 'file') {
+      throw new DentsegError('E_USAGE', 'the multipart field "file" is missing');
+    }
+    const buf = await part.toBuffer();
+    const filename = path.basename(part.filename || '');
+    let abandoned = false;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        abandoned = true;
+        reject(
+          new DentsegError('E_TIMEOUT', `the analysis took longer than ${analysisTimeoutMs} ms`),
+        );
+      }, analysisTimeoutMs);
+    });
+    const job = queue.run(async () => {
+      if (abandoned) return undefined;
+      const out = await analyseUpload(model, buf, filename, { maxPixels, threshold });
+      if (abandoned) return undefined;
+      await store.save(out.record, out.files);
+      return out.record;
+    });
+    job.catch(() => undefined); // a rejection after a timeout is already answered
+    try {
+      const record = await Promise.race([job, timeout]);
+      if (!record) throw new DentsegError('E_TIMEOUT', 'the analysis was abandoned');
+      void reply.code(201).header('Location', linksFor(record.id).self);
+      return withLinks(record);
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+
+  app.get<{ Querystring: { limit: number; offset: number } }>(
+    `${API_PREFIX}/analyses`,
+    { schema: schemas.listRoute },
+    async (request) => {
+      const { limit, offset } = request.query;
+      const { items, total } = store.list(limit, offset);
+      return { items: items.map(summary), total, limit, offset };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    `${API_PREFIX}/analyses/:id`,
+    { schema: schemas.getRoute },
+    async (request) => {
+      const record = store.get(request.params.id);
+      if (!record) throw notFound(`analysis ${request.params.id}`);
+      return withLinks(record);
+    },
+  );
+
+  app.get<{ Params: { id: string; file: AnalysisFileName } }>(
+    `${API_PREFIX}/analyses/:id/:file`,
+    { schema: schemas.fileRoute },
+    async (request, reply: FastifyReply) => {
+      const data = await store.readFile(request.params.id, request.params.file);
+      if (!data) throw notFound(`analysis ${request.params.id}`);
+      return reply
+        .type('image/png')
+        .header('Cache-Control', 'private, max-age=31536000, immutable')
+        .send(data);
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    `${API_PREFIX}/analyses/:id`,
+    { schema: schemas.deleteRoute },
+    async (request, reply) => {
+      if (!(await store.delete(request.params.id))) throw notFound(`analysis ${request.params.id}`);
+      return reply.code(204).send();
+    },
+  );
+
+  const webDir = options.webDir === undefined ? DEFAULT_WEB_DIR : options.webDir;
+  if (webDir !== false && existsSync(path.join(webDir, 'index.html'))) {
+    await app.register(fastifyStatic, { root: webDir, prefix: '/', index: 'index.html' });
+  } else if (webDir !== false) {
+    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
+      reply
+        .code(503)
+        .type('text/html')
+        .send(
+          '<!doctype html><title>dentseg</title><p>The web page is not built. Run <code>npm run build</code> (or <code>npm ci</code>), then restart <code>dentseg serve</code>. The API is at <a href="/api/docs">/api/docs</a>.</p>',
+        ),
+    );
+  }
+  return app;
+}
+
+/** The store and queue behind an app, for tests and the benchmark. */
+export type { AnalysisStore, InferenceQueue };

@@ -1,0 +1,17 @@
+/**
+ * dentseg serve's public API: build the app (for tests and embedding) or start it.
+ */
+export { buildApp, DEFAULT_WEB_DIR } from './app.js';
+export type { AppOptions } from './app.js';
+export { AnalysisStore } from './store.js';
+export type { CleanupReport } from './store.js';
+export { InferenceQueue } from './queue.js';
+export type { QueueOptions } from './queue.js';
+export { sniffFormat, assertPixelLimit } from './sniff.js';
+export type { UploadFormat } from './sniff.js';
+export { toHttpFailure, statusForCode } from './http-errors.js';
+export type { ErrorBody } from './http-errors.js';
+export { licenceFromCard } from './model-card.js';
+export type { ModelCardJson } from './model-card.js';
+export { API_PREFIX, ANALYSIS_FILES, linksFor } from './types.js';
+export type { AnalysisRecord, AnalysisLinks, FindingJson } from './types.js';

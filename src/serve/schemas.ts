@@ -1,0 +1,241 @@
+/**
+ * JSON schemas of the API's routes: Fastify validates requests and serialises responses
+ * with them, and @fastify/swagger turns them into the OpenAPI document at /api/docs.
+ */
+
+const errorSchema = {
+  type: 'object',
+  description: 'Every failure: a stable code (docs/errors.md) and a readable message.',
+  properties: {
+    error: {
+      type: 'object',
+      properties: {
+        code: { type: 'string', example: 'E_IMAGE_FORMAT' },
+        message: { type: 'string' },
+        hint: { type: 'string' },
+      },
+      required: ['code', 'message'],
+    },
+  },
+  required: ['error'],
+} as const;
+
+const findingSchema = {
+  type: 'object',
+  properties: {
+    class: { type: 'string' },
+    classIndex: { type: 'integer' },
+    areaPx: { type: 'integer', description: 'area in original-image pixels' },
+    areaPct: { type: 'number', description: 'area as % of the image (0–100)' },
+    bbox: { type: 'array', items: { type: 'number' }, description: '[x, y, width, height]' },
+    centroid: { type: 'array', items: { type: 'number' }, description: '[x, y]' },
+    polygon: {
+      type: 'array',
+      items: { type: 'array', items: { type: 'number' } },
+      description: 'outline as [x, y] points',
+    },
+  },
+  required: ['class', 'classIndex', 'areaPx', 'areaPct', 'bbox', 'centroid', 'polygon'],
+} as const;
+
+const linksSchema = {
+  type: 'object',
+  properties: {
+    self: { type: 'string' },
+    original: { type: 'string' },
+    mask: { type: 'string' },
+    overlay: { type: 'string' },
+    probability: { type: 'string' },
+  },
+  required: ['self', 'original', 'mask', 'overlay', 'probability'],
+} as const;
+
+const imageSchema = {
+  type: 'object',
+  properties: {
+    width: { type: 'integer' },
+    height: { type: 'integer' },
+    format: { type: 'string', enum: ['jpeg', 'png', 'tiff', 'bmp', 'dicom'] },
+  },
+  required: ['width', 'height', 'format'],
+} as const;
+
+const modelRefSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    version: { type: 'string' },
+    engine: { type: 'string' },
+    task: { type: 'string', enum: ['binary', 'multiclass'] },
+  },
+  required: ['name', 'version', 'engine', 'task'],
+} as const;
+
+const analysisSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    created: { type: 'string', format: 'date-time' },
+    filename: { type: 'string' },
+    image: imageSchema,
+    model: modelRefSchema,
+    classes: { type: 'array', items: { type: 'string' } },
+    threshold: { type: 'number' },
+    findings: { type: 'array', items: findingSchema },
+    elapsedMs: { type: 'number' },
+    timings: { type: 'object', additionalProperties: { type: 'number' } },
+    links: linksSchema,
+  },
+  required: ['id', 'created', 'image', 'model', 'classes', 'threshold', 'findings', 'links'],
+} as const;
+
+const summarySchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    created: { type: 'string', format: 'date-time' },
+    filename: { type: 'string' },
+    image: imageSchema,
+    model: modelRefSchema,
+    findingsCount: { type: 'integer' },
+    areaPct: { type: 'number', description: 'total found area, % of the image' },
+    links: linksSchema,
+  },
+  required: ['id', 'created', 'image', 'model', 'findingsCount', 'areaPct', 'links'],
+} as const;
+
+const errors = (...codes: number[]): Record<number, typeof errorSchema> =>
+  Object.fromEntries(codes.map((c) => [c, errorSchema]));
+
+const idParams = {
+  type: 'object',
+  properties: { id: { type: 'string', format: 'uuid' } },
+  required: ['id'],
+} as const;
+
+const security = [{ bearer: [] as string[] }];
+
+export const healthRoute = {
+  summary: 'Server status, queue and model in use',
+  tags: ['service'],
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        status: { type: 'string', enum: ['ok'] },
+        version: { type: 'string' },
+        model: { type: 'string' },
+        engine: { type: 'string' },
+        backend: { type: 'string' },
+        queue: {
+          type: 'object',
+          properties: {
+            running: { type: 'integer' },
+            waiting: { type: 'integer' },
+            limit: { type: 'integer' },
+          },
+        },
+        analyses: { type: 'integer' },
+        uptimeS: { type: 'number' },
+      },
+    },
+  },
+} as const;
+
+export const modelRoute = {
+  summary: 'The model card: name, version, task, metrics, licence',
+  tags: ['service'],
+  security,
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        name: { type: 'string' },
+        version: { type: 'string' },
+        task: { type: 'string' },
+        classes: { type: 'array', items: { type: 'string' } },
+        engine: { type: 'string' },
+        input: { type: 'object', additionalProperties: true },
+        architecture: { type: 'object', additionalProperties: true },
+        metrics: { type: 'object', additionalProperties: true },
+        training: { type: 'object', additionalProperties: true },
+        licence: { type: 'string' },
+        card: { type: 'string', description: 'MODEL_CARD.md (Markdown), empty when absent' },
+      },
+    },
+    ...errors(401),
+  },
+} as const;
+
+export const createRoute = {
+  summary: 'Analyse an X-ray (multipart field `file`: JPEG, PNG, TIFF, BMP or DICOM)',
+  tags: ['analyses'],
+  consumes: ['multipart/form-data'],
+  security,
+  response: { 201: analysisSchema, ...errors(400, 401, 413, 415, 503) },
+} as const;
+
+export const listRoute = {
+  summary: 'Past analyses, newest first',
+  tags: ['analyses'],
+  security,
+  querystring: {
+    type: 'object',
+    properties: {
+      limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+      offset: { type: 'integer', minimum: 0, default: 0 },
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        items: { type: 'array', items: summarySchema },
+        total: { type: 'integer' },
+        limit: { type: 'integer' },
+        offset: { type: 'integer' },
+      },
+      required: ['items', 'total', 'limit', 'offset'],
+    },
+    ...errors(400, 401),
+  },
+} as const;
+
+export const getRoute = {
+  summary: 'One analysis with its findings',
+  tags: ['analyses'],
+  security,
+  params: idParams,
+  response: { 200: analysisSchema, ...errors(400, 401, 404) },
+} as const;
+
+export const fileRoute = {
+  summary:
+    'An image of the analysis: original X-ray, mask (0/255, or class index), overlay, or probability (0–255)',
+  tags: ['analyses'],
+  security,
+  params: {
+    type: 'object',
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      file: {
+        type: 'string',
+        enum: ['original.png', 'mask.png', 'overlay.png', 'probability.png'],
+      },
+    },
+    required: ['id', 'file'],
+  },
+  produces: ['image/png'],
+  response: {
+    200: { description: 'PNG image', type: 'string', format: 'binary' },
+    ...errors(400, 401, 404),
+  },
+} as const;
+
+export const deleteRoute = {
+  summary: 'Delete an analysis and its images',
+  tags: ['analyses'],
+  security,
+  params: idParams,
+  response: { 204: { description: 'deleted', type: 'null' }, ...errors(400, 401, 404) },
+} as const;

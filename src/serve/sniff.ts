@@ -1,0 +1,87 @@
+/**
+ * Judges an upload by its content, never by its name or declared type: magic bytes say
+ * which X-ray format it claims to be, and the header's dimensions are checked against the
+ * pixel limit before anything is decoded (decompression bombs are refused cheaply).
+ */
+import sharp from 'sharp';
+import { DentsegError } from '../errors.js';
+
+/** Formats the server accepts, as recognised from their first bytes. */
+export type UploadFormat = 'jpeg' | 'png' | 'tiff' | 'bmp' | 'dicom';
+
+/** Which accepted format `buf` starts like, or undefined when it is none of them. */
+export function sniffFormat(buf: Uint8Array): UploadFormat | undefined {
+  const at = (i: number): number => buf[i] ?? -1;
+  if (at(0) === 0xff && at(1) === 0xd8 && at(2) === 0xff) return 'jpeg';
+  if (
+    at(0) === 0x89 &&
+    at(1) === 0x50 &&
+    at(2) === 0x4e &&
+    at(3) === 0x47 &&
+    at(4) === 0x0d &&
+    at(5) === 0x0a &&
+    at(6) === 0x1a &&
+    at(7) === 0x0a
+  )
+    return 'png';
+  if (
+    (at(0) === 0x49 && at(1) === 0x49 && at(2) === 0x2a && at(3) === 0x00) ||
+    (at(0) === 0x4d && at(1) === 0x4d && at(2) === 0x00 && at(3) === 0x2a)
+  )
+    return 'tiff';
+  if (at(0) === 0x42 && at(1) === 0x4d && buf.length >= 26) return 'bmp';
+  if (at(128) === 0x44 && at(129) === 0x49 && at(130) === 0x43 && at(131) === 0x4d) return 'dicom';
+  return undefined;
+}
+
+/** Width and height read from the header alone, when the format allows it cheaply. */
+export async function headerSize(
+  buf: Buffer,
+  format: UploadFormat,
+): Promise<{ width: number; height: number } | undefined> {
+  if (format === 'bmp') {
+    const width = Math.abs(buf.readInt32LE(18));
+    const height = Math.abs(buf.readInt32LE(22));
+    return { width, height };
+  }
+  if (format === 'dicom') return undefined; // checked after decoding (rows × columns)
+  try {
+    const meta = await sharp(buf, { limitInputPixels: false }).metadata();
+    if (meta.width === undefined || meta.height === undefined) return undefined;
+    return { width: meta.width, height: meta.height };
+  } catch (cause) {
+    throw new DentsegError('E_IMAGE_DECODE', `cannot read the ${format} header`, { cause });
+  }
+}
+
+/**
+ * Refuse images above `maxPixels` (width × height) with E_TOO_LARGE (HTTP 413).
+ * @param name the upload's file name, for the message.
+ */
+export function assertPixelLimit(
+  size: { width: number; height: number },
+  maxPixels: number,
+  name: string,
+): void {
+  const pixels = size.width * size.height;
+  if (!(pixels <= maxPixels)) {
+    throw new DentsegError(
+      'E_TOO_LARGE',
+      `image is ${size.width}×${size.height} = ${(pixels / 1e6).toFixed(1)} MP, above the server's limit of ${(maxPixels / 1e6).toFixed(1)} MP`,
+      { file: name, hint: 'downscale the image' },
+    );
+  }
+}
+
+/** Sniff `buf`, refusing unknown content with E_IMAGE_FORMAT (HTTP 415). */
+export function requireFormat(buf: Uint8Array, name: string): UploadFormat {
+  const format = sniffFormat(buf);
+  if (format === undefined) {
+    throw new DentsegError(
+      'E_IMAGE_FORMAT',
+      'not an X-ray format dentseg reads (JPEG, PNG, TIFF, BMP or DICOM), judged by the file content',
+      { file: name, hint: 'export the X-ray as PNG or DICOM' },
+    );
+  }
+  return format;
+}

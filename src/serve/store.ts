@@ -1,0 +1,182 @@
+/**
+ * Where analyses live: metadata in SQLite (better-sqlite3), images as files under the
+ * data dir. A save writes every file into a temp folder first, then inserts the row and
+ * renames the folder into place inside one transaction, so a crash leaves either the
+ * whole analysis or nothing; start-up removes temp folders and anything half-done.
+ */
+import { mkdirSync, readdirSync, renameSync, rmSync, existsSync } from 'node:fs';
+import { open, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { DentsegError } from '../errors.js';
+import type { AnalysisFileName, AnalysisRecord } from './types.js';
+
+/** What start-up cleaning removed. */
+export interface CleanupReport {
+  /** Temp folders from interrupted uploads or deletes. */
+  readonly tempRemoved: number;
+  /** Image folders without a database row (crash between rename and commit). */
+  readonly orphansRemoved: number;
+  /** Rows whose image folder is gone. */
+  readonly rowsRemoved: number;
+}
+
+interface Row {
+  readonly id: string;
+  readonly record: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** SQLite + files store for analyses; open one per data dir. */
+export class AnalysisStore {
+  readonly dataDir: string;
+  readonly cleanup: CleanupReport;
+  readonly #db: Database.Database;
+  readonly #imagesDir: string;
+  readonly #tmpDir: string;
+  #tmpCounter = 0;
+
+  private constructor(dataDir: string) {
+    this.dataDir = path.resolve(dataDir);
+    this.#imagesDir = path.join(this.dataDir, 'analyses');
+    this.#tmpDir = path.join(this.dataDir, 'tmp');
+    try {
+      mkdirSync(this.#imagesDir, { recursive: true });
+      mkdirSync(this.#tmpDir, { recursive: true });
+      this.#db = new Database(path.join(this.dataDir, 'dentseg.sqlite'));
+    } catch (cause) {
+      throw new DentsegError('E_USAGE', `cannot open the data dir: ${String(cause)}`, {
+        file: dataDir,
+        hint: 'pass a writable folder with --data-dir',
+        cause,
+      });
+    }
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = FULL');
+    this.#db.exec(`CREATE TABLE IF NOT EXISTS analyses (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      id TEXT NOT NULL UNIQUE,
+      created TEXT NOT NULL,
+      record TEXT NOT NULL
+    )`);
+    this.cleanup = this.#clean();
+  }
+
+  /** Open (creating if needed) the store in `dataDir` and clean up after any crash. */
+  static open(dataDir: string): AnalysisStore {
+    return new AnalysisStore(dataDir);
+  }
+
+  #clean(): CleanupReport {
+    let tempRemoved = 0;
+    for (const name of readdirSync(this.#tmpDir)) {
+      rmSync(path.join(this.#tmpDir, name), { recursive: true, force: true });
+      tempRemoved += 1;
+    }
+    const ids = new Set(
+      (this.#db.prepare('SELECT id FROM analyses').all() as { id: string }[]).map((r) => r.id),
+    );
+    let orphansRemoved = 0;
+    const onDisk = new Set<string>();
+    for (const name of readdirSync(this.#imagesDir)) {
+      if (ids.has(name)) {
+        onDisk.add(name);
+        continue;
+      }
+      rmSync(path.join(this.#imagesDir, name), { recursive: true, force: true });
+      orphansRemoved += 1;
+    }
+    let rowsRemoved = 0;
+    const del = this.#db.prepare('DELETE FROM analyses WHERE id = ?');
+    for (const id of ids) {
+      if (!onDisk.has(id)) rowsRemoved += del.run(id).changes;
+    }
+    return { tempRemoved, orphansRemoved, rowsRemoved };
+  }
+
+  /**
+   * Store an analysis atomically: files are written and fsynced in a temp folder, then the
+   * row is inserted and the folder renamed into place in one transaction.
+   */
+  async save(
+    record: AnalysisRecord,
+    files: Readonly<Record<AnalysisFileName, Buffer>>,
+  ): Promise<void> {
+    if (!UUID.test(record.id))
+      throw new DentsegError('E_USAGE', `invalid analysis id "${record.id}"`);
+    this.#tmpCounter += 1;
+    const tmp = path.join(this.#tmpDir, `${record.id}.${process.pid}.${this.#tmpCounter}`);
+    mkdirSync(tmp);
+    try {
+      for (const [name, data] of Object.entries(files)) {
+        const handle = await open(path.join(tmp, name), 'wx');
+        try {
+          await handle.writeFile(data);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      }
+      const finalDir = path.join(this.#imagesDir, record.id);
+      const insert = this.#db.prepare(
+        'INSERT INTO analyses (id, created, record) VALUES (?, ?, ?)',
+      );
+      this.#db.transaction(() => {
+        insert.run(record.id, record.created, JSON.stringify(record));
+        renameSync(tmp, finalDir);
+      })();
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** The analysis with this id, or undefined. */
+  get(id: string): AnalysisRecord | undefined {
+    if (!UUID.test(id)) return undefined;
+    const row = this.#db.prepare('SELECT id, record FROM analyses WHERE id = ?').get(id) as
+      Row | undefined;
+    return row ? (JSON.parse(row.record) as AnalysisRecord) : undefined;
+  }
+
+  /** Newest first; `limit` 1–100, `offset` ≥ 0. */
+  list(limit: number, offset: number): { items: AnalysisRecord[]; total: number } {
+    const rows = this.#db
+      .prepare('SELECT id, record FROM analyses ORDER BY seq DESC LIMIT ? OFFSET ?')
+      .all(limit, offset) as Row[];
+    const { n } = this.#db.prepare('SELECT COUNT(*) AS n FROM analyses').get() as { n: number };
+    return { items: rows.map((r) => JSON.parse(r.record) as AnalysisRecord), total: n };
+  }
+
+  /** Number of stored analyses. */
+  count(): number {
+    return (this.#db.prepare('SELECT COUNT(*) AS n FROM analyses').get() as { n: number }).n;
+  }
+
+  /** Read one stored file of analysis `id`, or undefined when the analysis is unknown. */
+  async readFile(id: string, name: AnalysisFileName): Promise<Buffer | undefined> {
+    if (!this.get(id)) return undefined;
+    return readFile(path.join(this.#imagesDir, id, name));
+  }
+
+  /** Delete an analysis (row first, then its files); false when it did not exist. */
+  async delete(id: string): Promise<boolean> {
+    if (!UUID.test(id)) return false;
+    const dir = path.join(this.#imagesDir, id);
+    this.#tmpCounter += 1;
+    const trash = path.join(this.#tmpDir, `deleted-${id}.${process.pid}.${this.#tmpCounter}`);
+    let removed = false;
+    this.#db.transaction(() => {
+      removed = this.#db.prepare('DELETE FROM analyses WHERE id = ?').run(id).changes > 0;
+      if (removed && existsSync(dir)) renameSync(dir, trash);
+    })();
+    if (removed) await rm(trash, { recursive: true, force: true });
+    return removed;
+  }
+
+  /** Close the database. */
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The shapes the HTTP API stores and returns for one analysis, shared by the store, the
+ * routes and (as plain JSON) the web page.
+ */
+import type { UploadFormat } from './sniff.js';
+
+/** One connected region found in the mask (same fields as the inference pipeline's). */
+export interface FindingJson {
+  readonly class: string;
+  readonly classIndex: number;
+  /** Region area in pixels of the original image. */
+  readonly areaPx: number;
+  /** Region area as a percentage (0–100) of the image. */
+  readonly areaPct: number;
+  /** [x, y, width, height] in original-image pixels. */
+  readonly bbox: readonly [number, number, number, number];
+  readonly centroid: readonly [number, number];
+  readonly polygon: readonly (readonly [number, number])[];
+}
+
+/** What is stored for an analysis (links are added when it is sent). */
+export interface AnalysisRecord {
+  /** UUID v4. */
+  readonly id: string;
+  /** ISO 8601 time the analysis was stored. */
+  readonly created: string;
+  /** The uploaded file's name as the client sent it (may be empty). */
+  readonly filename: string;
+  readonly image: {
+    readonly width: number;
+    readonly height: number;
+    readonly format: UploadFormat;
+  };
+  readonly model: {
+    readonly name: string;
+    readonly version: string;
+    readonly engine: string;
+    readonly task: 'binary' | 'multiclass';
+  };
+  /** Class names; for binary the target's name. */
+  readonly classes: readonly string[];
+  /** Probability threshold used for the stored mask and findings (0–1). */
+  readonly threshold: number;
+  readonly findings: readonly FindingJson[];
+  /** Total server-side time for the analysis, in milliseconds. */
+  readonly elapsedMs: number;
+  /** Milliseconds per pipeline stage. */
+  readonly timings: Readonly<Record<string, number>>;
+}
+
+/** The files kept on disk for an analysis. */
+export const ANALYSIS_FILES = [
+  'original.png',
+  'mask.png',
+  'overlay.png',
+  'probability.png',
+] as const;
+export type AnalysisFileName = (typeof ANALYSIS_FILES)[number];
+
+/** Links sent with every analysis. */
+export interface AnalysisLinks {
+  readonly self: string;
+  readonly original: string;
+  readonly mask: string;
+  readonly overlay: string;
+  readonly probability: string;
+}
+
+/** The API's base path. */
+export const API_PREFIX = '/api/v1';
+
+/** Links for analysis `id`. */
+export function linksFor(id: string): AnalysisLinks {
+  const self = `${API_PREFIX}/analyses/${id}`;
+  return {
+    self,
+    original: `${self}/original.png`,
+    mask: `${self}/mask.png`,
+    overlay: `${self}/overlay.png`,
+    probability: `${self}/probability.png`,
+  };
+}

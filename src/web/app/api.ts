@@ -1,0 +1,148 @@
+/**
+ * The page's client for dentseg's HTTP API: JSON calls, images as blobs (so a Bearer token
+ * works everywhere), uploads with progress, and the server's error message on failure.
+ */
+
+/** A finding as the API returns it. */
+export interface Finding {
+  class: string;
+  classIndex: number;
+  areaPx: number;
+  areaPct: number;
+  bbox: [number, number, number, number];
+  centroid: [number, number];
+  polygon: [number, number][];
+}
+
+export interface Links {
+  self: string;
+  original: string;
+  mask: string;
+  overlay: string;
+  probability: string;
+}
+
+/** GET /api/v1/analyses/:id */
+export interface Analysis {
+  id: string;
+  created: string;
+  filename: string;
+  image: { width: number; height: number; format: string };
+  model: { name: string; version: string; engine: string; task: 'binary' | 'multiclass' };
+  classes: string[];
+  threshold: number;
+  findings: Finding[];
+  elapsedMs: number;
+  timings: Record<string, number>;
+  links: Links;
+}
+
+/** An item of GET /api/v1/analyses */
+export interface AnalysisSummary {
+  id: string;
+  created: string;
+  filename: string;
+  image: { width: number; height: number };
+  findingsCount: number;
+  areaPct: number;
+  links: Links;
+}
+
+export interface ModelCard {
+  name: string;
+  version: string;
+  task: string;
+  classes: string[];
+  engine: string;
+  licence: string;
+}
+
+/** A failed call: HTTP status plus the server's `{ error: { code, message } }`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const TOKEN_KEY = 'dentseg.token';
+
+/** The API token kept for this browser tab (empty when none). */
+export function getToken(): string {
+  return sessionStorage.getItem(TOKEN_KEY) ?? '';
+}
+
+export function setToken(token: string): void {
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+function authHeaders(): Record<string, string> {
+  const token = getToken();
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
+function parseError(status: number, text: string): ApiError {
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    if (body.error && typeof body.error.message === 'string') {
+      return new ApiError(status, String(body.error.code ?? 'E_UNKNOWN'), body.error.message);
+    }
+  } catch {
+    // not JSON: fall through
+  }
+  return new ApiError(status, 'E_HTTP', `the server answered ${status}`);
+}
+
+async function call(url: string, init: RequestInit = {}): Promise<Response> {
+  const res = await fetch(url, { ...init, headers: { ...authHeaders(), ...(init.headers ?? {}) } });
+  if (!res.ok) throw parseError(res.status, await res.text());
+  return res;
+}
+
+/** GET a JSON resource. */
+export async function getJson<T>(url: string): Promise<T> {
+  return (await (await call(url)).json()) as T;
+}
+
+/** GET a binary resource (an image) as a Blob. */
+export async function getBlob(url: string): Promise<Blob> {
+  return (await call(url)).blob();
+}
+
+/** DELETE a resource. */
+export async function remove(url: string): Promise<void> {
+  await call(url, { method: 'DELETE' });
+}
+
+/**
+ * Upload an X-ray; `onProgress` gets the sent fraction (0–1), then `onSent` fires while the
+ * server analyses it. Resolves with the analysis or rejects with the server's ApiError.
+ */
+export function uploadXray(
+  file: File,
+  onProgress: (fraction: number) => void,
+  onSent: () => void,
+): Promise<Analysis> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/api/v1/analyses');
+    for (const [k, v] of Object.entries(authHeaders())) xhr.setRequestHeader(k, v);
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) onProgress(e.loaded / e.total);
+    };
+    xhr.upload.onload = () => onSent();
+    xhr.onload = () => {
+      if (xhr.status === 201) resolve(JSON.parse(xhr.responseText) as Analysis);
+      else reject(parseError(xhr.status, xhr.responseText));
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'E_NETWORK', 'the server could not be reached'));
+    xhr.ontimeout = () => reject(new ApiError(0, 'E_TIMEOUT', 'the upload timed out'));
+    const form = new FormData();
+    form.append('file', file, file.name);
+    xhr.send(form);
+  });
+}

@@ -1,0 +1,124 @@
+/**
+ * Pure pixel logic of the viewer, without the DOM (so it is unit-tested in Node):
+ * re-threshold the stored probabilities, draw the fill and the outline of the labels,
+ * and measure what the current threshold shows.
+ */
+
+/** An RGB colour, 0–255 per channel. */
+export type Rgb = readonly [number, number, number];
+
+/** Colour of class `index` (≥ 1): teal for the first (binary), distinct hues after. */
+export function classColour(index: number): Rgb {
+  if (index <= 1) return [0, 200, 170];
+  const hue = ((index - 1) * 137.508) % 360;
+  const s = 0.75;
+  const l = 0.55;
+  const k = (n: number): number => (n + hue / 30) % 12;
+  const a = s * Math.min(l, 1 - l);
+  const f = (n: number): number =>
+    Math.round(255 * (l - a * Math.max(-1, Math.min(k(n) - 3, Math.min(9 - k(n), 1)))));
+  return [f(0), f(8), f(4)];
+}
+
+/**
+ * Labels shown at threshold `t` (0–1): for binary, 1 where probability ≥ t; for
+ * multi-class, the stored class where its probability ≥ t, else 0 (background).
+ * @param prob probability of the stored class per pixel, 0–255.
+ * @param classes class index per pixel (multi-class only; undefined for binary).
+ */
+export function thresholdLabels(
+  prob: Uint8Array,
+  classes: Uint8Array | undefined,
+  t: number,
+): Uint8Array {
+  const cut = Math.max(0, Math.min(255, t * 255));
+  const out = new Uint8Array(prob.length);
+  for (let i = 0; i < prob.length; i++) {
+    const p = prob[i] as number;
+    if (classes) {
+      const c = classes[i] as number;
+      out[i] = c > 0 && p >= cut ? c : 0;
+    } else {
+      out[i] = p >= cut ? 1 : 0;
+    }
+  }
+  return out;
+}
+
+/** Boundary pixels of the labels, thickened to `radius` pixels (for a visible outline). */
+export function outlineOf(
+  labels: Uint8Array,
+  width: number,
+  height: number,
+  radius: number,
+): Uint8Array {
+  const edge = new Uint8Array(labels.length);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      const l = labels[i] as number;
+      if (l === 0) continue;
+      if (
+        x === 0 ||
+        y === 0 ||
+        x === width - 1 ||
+        y === height - 1 ||
+        labels[i - 1] !== l ||
+        labels[i + 1] !== l ||
+        labels[i - width] !== l ||
+        labels[i + width] !== l
+      ) {
+        edge[i] = l;
+      }
+    }
+  }
+  if (radius <= 0) return edge;
+  const thick = new Uint8Array(labels.length);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const l = edge[y * width + x] as number;
+      if (l === 0) continue;
+      for (let dy = -radius; dy <= radius; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= height) continue;
+        for (let dx = -radius; dx <= radius; dx++) {
+          const xx = x + dx;
+          if (xx >= 0 && xx < width) thick[yy * width + xx] = l;
+        }
+      }
+    }
+  }
+  return thick;
+}
+
+/** RGBA pixels (alpha 255 where labelled, 0 elsewhere) colouring each label. */
+export function paintLabels(labels: Uint8Array, rgba: Uint8ClampedArray): void {
+  const cache = new Map<number, Rgb>();
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i] as number;
+    const o = i * 4;
+    if (l === 0) {
+      rgba[o + 3] = 0;
+      continue;
+    }
+    let c = cache.get(l);
+    if (!c) {
+      c = classColour(l);
+      cache.set(l, c);
+    }
+    rgba[o] = c[0];
+    rgba[o + 1] = c[1];
+    rgba[o + 2] = c[2];
+    rgba[o + 3] = 255;
+  }
+}
+
+/** Area shown per label: label → pixel count (background excluded). */
+export function labelAreas(labels: Uint8Array): Map<number, number> {
+  const areas = new Map<number, number>();
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i] as number;
+    if (l !== 0) areas.set(l, (areas.get(l) ?? 0) + 1);
+  }
+  return areas;
+}

@@ -1,0 +1,239 @@
+/**
+ * The X-ray viewer: draws the image with the segmentation over it on a canvas, with
+ * opacity, fill/outline, client-side threshold, zoom (wheel, buttons, +/-) and pan (drag,
+ * arrow keys). It knows nothing about the server: it is given pixels.
+ */
+import { labelAreas, outlineOf, paintLabels, thresholdLabels } from './overlay.js';
+
+/** How the segmentation is drawn. */
+export type OverlayMode = 'fill' | 'outline' | 'both';
+
+/** The pixels the viewer shows. */
+export interface ViewerData {
+  /** The X-ray, drawable (image or canvas) at its original size. */
+  readonly image: CanvasImageSource;
+  readonly width: number;
+  readonly height: number;
+  /** Probability of the shown class per pixel, 0–255. */
+  readonly probability: Uint8Array;
+  /** Class index per pixel (multi-class); undefined for binary. */
+  readonly classes: Uint8Array | undefined;
+}
+
+function canvasOf(width: number, height: number): HTMLCanvasElement {
+  const c = document.createElement('canvas');
+  c.width = width;
+  c.height = height;
+  return c;
+}
+
+export class Viewer {
+  readonly canvas: HTMLCanvasElement;
+  #data: ViewerData | undefined;
+  #fill: HTMLCanvasElement | undefined;
+  #outline: HTMLCanvasElement | undefined;
+  #opacity = 0.45;
+  #mode: OverlayMode = 'both';
+  #threshold = 0.5;
+  #scale = 1;
+  #tx = 0;
+  #ty = 0;
+  #highlight: [number, number, number, number] | undefined;
+  #onChange: (areas: Map<number, number>) => void;
+
+  constructor(canvas: HTMLCanvasElement, onChange: (areas: Map<number, number>) => void) {
+    this.canvas = canvas;
+    this.#onChange = onChange;
+    new ResizeObserver(() => this.#resize()).observe(canvas.parentElement ?? canvas);
+    this.#bindPointer();
+    this.#bindKeys();
+  }
+
+  /** Show new data at threshold `t`, fitted to the view. */
+  show(data: ViewerData, threshold: number): void {
+    this.#data = data;
+    this.#threshold = threshold;
+    this.#highlight = undefined;
+    this.#recompute();
+    this.fit();
+  }
+
+  clear(): void {
+    this.#data = undefined;
+    this.#draw();
+  }
+
+  setOpacity(opacity: number): void {
+    this.#opacity = opacity;
+    this.#draw();
+  }
+
+  setMode(mode: OverlayMode): void {
+    this.#mode = mode;
+    this.#draw();
+  }
+
+  setThreshold(threshold: number): void {
+    this.#threshold = threshold;
+    this.#recompute();
+    this.#draw();
+  }
+
+  /** Outline a box [x, y, w, h] in image pixels (undefined to clear). */
+  setHighlight(box: [number, number, number, number] | undefined): void {
+    this.#highlight = box;
+    this.#draw();
+  }
+
+  /** Zoom by `factor` around the view point (cx, cy) in CSS pixels (default: centre). */
+  zoom(factor: number, cx?: number, cy?: number): void {
+    const px = cx ?? this.canvas.clientWidth / 2;
+    const py = cy ?? this.canvas.clientHeight / 2;
+    const next = Math.max(0.02, Math.min(20, this.#scale * factor));
+    const f = next / this.#scale;
+    this.#tx = px - (px - this.#tx) * f;
+    this.#ty = py - (py - this.#ty) * f;
+    this.#scale = next;
+    this.#draw();
+  }
+
+  pan(dx: number, dy: number): void {
+    this.#tx += dx;
+    this.#ty += dy;
+    this.#draw();
+  }
+
+  /** Fit the whole image in the view. */
+  fit(): void {
+    const d = this.#data;
+    const w = this.canvas.clientWidth;
+    const h = this.canvas.clientHeight;
+    if (!d || w === 0 || h === 0) {
+      this.#draw();
+      return;
+    }
+    this.#scale = Math.min(w / d.width, h / d.height) * 0.98;
+    this.#tx = (w - d.width * this.#scale) / 2;
+    this.#ty = (h - d.height * this.#scale) / 2;
+    this.#draw();
+  }
+
+  /** Current zoom factor (1 = one image pixel per CSS pixel). */
+  get scale(): number {
+    return this.#scale;
+  }
+
+  #recompute(): void {
+    const d = this.#data;
+    if (!d) return;
+    const labels = thresholdLabels(d.probability, d.classes, this.#threshold);
+    this.#fill ??= canvasOf(d.width, d.height);
+    this.#outline ??= canvasOf(d.width, d.height);
+    for (const c of [this.#fill, this.#outline]) {
+      if (c.width !== d.width || c.height !== d.height) {
+        c.width = d.width;
+        c.height = d.height;
+      }
+    }
+    const fillCtx = this.#fill.getContext('2d');
+    const lineCtx = this.#outline.getContext('2d');
+    if (!fillCtx || !lineCtx) return;
+    const fill = fillCtx.createImageData(d.width, d.height);
+    paintLabels(labels, fill.data);
+    fillCtx.putImageData(fill, 0, 0);
+    // Outline about 2 screen pixels wide at the fitted zoom.
+    const radius = Math.max(1, Math.round(Math.max(d.width, d.height) / 1500));
+    const line = lineCtx.createImageData(d.width, d.height);
+    paintLabels(outlineOf(labels, d.width, d.height, radius), line.data);
+    lineCtx.putImageData(line, 0, 0);
+    this.#onChange(labelAreas(labels));
+  }
+
+  #resize(): void {
+    const dpr = window.devicePixelRatio || 1;
+    const w = this.canvas.clientWidth;
+    const h = this.canvas.clientHeight;
+    this.canvas.width = Math.max(1, Math.round(w * dpr));
+    this.canvas.height = Math.max(1, Math.round(h * dpr));
+    this.fit();
+  }
+
+  #draw(): void {
+    const ctx = this.canvas.getContext('2d');
+    if (!ctx) return;
+    const dpr = window.devicePixelRatio || 1;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.fillStyle = '#0d1117';
+    ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
+    const d = this.#data;
+    if (!d) return;
+    ctx.setTransform(dpr * this.#scale, 0, 0, dpr * this.#scale, dpr * this.#tx, dpr * this.#ty);
+    ctx.imageSmoothingEnabled = this.#scale < 2;
+    ctx.drawImage(d.image, 0, 0);
+    if (this.#fill && (this.#mode === 'fill' || this.#mode === 'both')) {
+      ctx.globalAlpha = this.#opacity;
+      ctx.drawImage(this.#fill, 0, 0);
+    }
+    if (this.#outline && (this.#mode === 'outline' || this.#mode === 'both')) {
+      ctx.globalAlpha = Math.min(1, 0.35 + this.#opacity);
+      ctx.drawImage(this.#outline, 0, 0);
+    }
+    ctx.globalAlpha = 1;
+    if (this.#highlight) {
+      const [x, y, w, h] = this.#highlight;
+      ctx.strokeStyle = '#ffd166';
+      ctx.lineWidth = 3 / this.#scale;
+      ctx.strokeRect(x, y, w, h);
+    }
+  }
+
+  #bindPointer(): void {
+    let last: { x: number; y: number } | undefined;
+    this.canvas.addEventListener('pointerdown', (e) => {
+      last = { x: e.clientX, y: e.clientY };
+      this.canvas.setPointerCapture(e.pointerId);
+      this.canvas.classList.add('dragging');
+    });
+    this.canvas.addEventListener('pointermove', (e) => {
+      if (!last) return;
+      this.pan(e.clientX - last.x, e.clientY - last.y);
+      last = { x: e.clientX, y: e.clientY };
+    });
+    const end = (): void => {
+      last = undefined;
+      this.canvas.classList.remove('dragging');
+    };
+    this.canvas.addEventListener('pointerup', end);
+    this.canvas.addEventListener('pointercancel', end);
+    this.canvas.addEventListener(
+      'wheel',
+      (e) => {
+        e.preventDefault();
+        const rect = this.canvas.getBoundingClientRect();
+        this.zoom(Math.exp(-e.deltaY * 0.0015), e.clientX - rect.left, e.clientY - rect.top);
+      },
+      { passive: false },
+    );
+  }
+
+  #bindKeys(): void {
+    this.canvas.addEventListener('keydown', (e) => {
+      const step = 40;
+      const actions: Record<string, () => void> = {
+        '+': () => this.zoom(1.25),
+        '=': () => this.zoom(1.25),
+        '-': () => this.zoom(0.8),
+        '0': () => this.fit(),
+        ArrowLeft: () => this.pan(step, 0),
+        ArrowRight: () => this.pan(-step, 0),
+        ArrowUp: () => this.pan(0, step),
+        ArrowDown: () => this.pan(0, -step),
+      };
+      const action = actions[e.key];
+      if (action) {
+        e.preventDefault();
+        action();
+      }
+    });
+  }
+}

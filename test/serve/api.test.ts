@@ -1,0 +1,217 @@
+// The HTTP API through app.inject(): a real full-size X-ray in, the analysis and its images
+// out; bad uploads get the documented codes; analyses survive a restart.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import type { FastifyInstance } from 'fastify';
+import type { LoadedModel } from '../../src/infer/index.js';
+import { buildApp } from '../../src/serve/index.js';
+import { HAS_SAMPLE, SAMPLE_XRAY, multipart, tempDir, testModel } from './helpers.js';
+
+interface AnalysisJson {
+  id: string;
+  filename: string;
+  image: { width: number; height: number; format: string };
+  model: { name: string; engine: string; task: string };
+  findings: {
+    class: string;
+    areaPx: number;
+    areaPct: number;
+    bbox: number[];
+    polygon: number[][];
+  }[];
+  threshold: number;
+  links: Record<'self' | 'original' | 'mask' | 'overlay' | 'probability', string>;
+}
+
+describe.skipIf(!HAS_SAMPLE)('HTTP API (inject)', () => {
+  let model: LoadedModel;
+  let real = false;
+  let dataDir: string;
+  let app: FastifyInstance;
+  let xray: Buffer;
+  let created: AnalysisJson;
+
+  beforeAll(async () => {
+    ({ model, real } = await testModel());
+    dataDir = tempDir();
+    app = await buildApp({ model, dataDir, webDir: false });
+    xray = readFileSync(SAMPLE_XRAY);
+  });
+  afterAll(async () => {
+    await app.close();
+    model.dispose();
+  });
+
+  it('analyses a real full-size X-ray: 201 with findings and links', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/analyses',
+      ...multipart(xray, 'abdi-1.png', 'file', 'image/png'),
+    });
+    expect(res.statusCode).toBe(201);
+    created = res.json<AnalysisJson>();
+    const meta = await sharp(xray).metadata();
+    expect(created.image).toEqual({ width: meta.width, height: meta.height, format: 'png' });
+    expect(created.filename).toBe('abdi-1.png');
+    expect(created.model.task).toBe('binary');
+    expect(res.headers.location).toBe(created.links.self);
+    expect(Array.isArray(created.findings)).toBe(true);
+    for (const f of created.findings) {
+      expect(f.areaPx).toBeGreaterThan(0);
+      expect(f.bbox).toHaveLength(4);
+      expect(f.polygon.length).toBeGreaterThanOrEqual(3);
+    }
+    if (real) {
+      // The trained model finds teeth on this X-ray: a few % of the image, several regions.
+      const total = created.findings.reduce((s, f) => s + f.areaPct, 0);
+      expect(created.findings.length).toBeGreaterThan(0);
+      expect(total).toBeGreaterThan(2);
+      expect(total).toBeLessThan(40);
+    }
+  });
+
+  it('serves the analysis, its four images at the original size, and lists it', async () => {
+    const one = await app.inject({ url: created.links.self });
+    expect(one.statusCode).toBe(200);
+    expect(one.json<AnalysisJson>().findings).toEqual(created.findings);
+    for (const key of ['original', 'mask', 'overlay', 'probability'] as const) {
+      const img = await app.inject({ url: created.links[key] });
+      expect(img.statusCode, key).toBe(200);
+      expect(img.headers['content-type']).toBe('image/png');
+      const meta = await sharp(img.rawPayload).metadata();
+      expect([meta.width, meta.height], key).toEqual([created.image.width, created.image.height]);
+    }
+    const mask = await sharp((await app.inject({ url: created.links.mask })).rawPayload)
+      .raw()
+      .toBuffer();
+    expect(new Set(mask).size).toBeLessThanOrEqual(2); // 0/255 only
+    const list = await app.inject({ url: '/api/v1/analyses?limit=5' });
+    expect(list.statusCode).toBe(200);
+    expect(list.json()).toMatchObject({
+      total: 1,
+      limit: 5,
+      offset: 0,
+      items: [{ id: created.id, findingsCount: created.findings.length }],
+    });
+  });
+
+  it('reports health, the model card and the OpenAPI document', async () => {
+    const health = await app.inject({ url: '/api/v1/health' });
+    expect(health.json()).toMatchObject({ status: 'ok', analyses: 1, queue: { running: 0 } });
+    const card = await app.inject({ url: '/api/v1/model' });
+    expect(card.json()).toMatchObject({ name: model.meta.name, task: 'binary' });
+    expect(typeof card.json<{ licence: string }>().licence).toBe('string');
+    const docs = await app.inject({ url: '/api/docs' });
+    const doc = docs.json<{ openapi: string; paths: Record<string, Record<string, unknown>> }>();
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/analyses', '/api/v1/analyses/{id}', '/api/v1/model']),
+    );
+    expect(Object.keys(doc.paths['/api/v1/analyses/{id}'] ?? {})).toEqual(
+      expect.arrayContaining(['get', 'delete']),
+    );
+  });
+
+  it('refuses bad uploads with the documented status and code', async () => {
+    const post = (body: { payload: Buffer; headers: Record<string, string> }) =>
+      app.inject({ method: 'POST', url: '/api/v1/analyses', ...body });
+    const text = await post(multipart(Buffer.from('patient notes, not an image\n'), 'x.png'));
+    expect(text.statusCode).toBe(415);
+    expect(text.json()).toMatchObject({ error: { code: 'E_IMAGE_FORMAT' } });
+    expect(text.json<{ error: { message: string } }>().error.message).toMatch(/X-ray format/);
+
+    const truncated = await post(multipart(xray.subarray(0, 4000), 'cut.png', 'file', 'image/png'));
+    expect(truncated.statusCode).toBe(400);
+    expect(truncated.json()).toMatchObject({ error: { code: 'E_IMAGE_DECODE' } });
+
+    const empty = await post(multipart(Buffer.alloc(0), 'empty.png'));
+    expect(empty.statusCode).toBe(400);
+
+    const noFile = await post(multipart(xray, 'abdi-1.png', 'image'));
+    expect(noFile.statusCode).toBe(400);
+    expect(noFile.json()).toMatchObject({ error: { code: 'E_USAGE' } });
+
+    const notMultipart = await app.inject({
+      method: 'POST',
+      url: '/api/v1/analyses',
+      payload: { file: 'x' },
+    });
+    expect(notMultipart.statusCode).toBe(400);
+    expect(notMultipart.json()).toMatchObject({ error: { code: 'E_USAGE' } });
+
+    const unknown = await app.inject({
+      url: '/api/v1/analyses/00000000-0000-4000-8000-000000000000',
+    });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toMatchObject({ error: { code: 'E_NOT_FOUND' } });
+    const badId = await app.inject({ url: '/api/v1/analyses/../../etc/passwd' });
+    expect([400, 404]).toContain(badId.statusCode);
+    const badPage = await app.inject({ url: '/api/v1/analyses?limit=1000' });
+    expect(badPage.statusCode).toBe(400);
+    expect(badPage.json()).toMatchObject({ error: { code: 'E_USAGE' } });
+  });
+
+  it('refuses oversize uploads (413) and decompression bombs by pixel count (413)', async () => {
+    const small = await buildApp({
+      model,
+      dataDir: tempDir(),
+      webDir: false,
+      maxUploadBytes: 100_000,
+      maxPixels: 1_000_000,
+    });
+    try {
+      const big = await small.inject({
+        method: 'POST',
+        url: '/api/v1/analyses',
+        ...multipart(xray, 'abdi-1.png', 'file', 'image/png'),
+      });
+      expect(big.statusCode).toBe(413);
+      expect(big.json()).toMatchObject({ error: { code: 'E_TOO_LARGE' } });
+      // 4000 × 4000 pixels of black compress to a few kB: refused from the header alone.
+      const bomb = await sharp({
+        create: { width: 4000, height: 4000, channels: 3, background: '#000' },
+      })
+        .greyscale()
+        .png({ compressionLevel: 9 })
+        .toBuffer();
+      expect(bomb.length).toBeLessThan(100_000);
+      const res = await small.inject({
+        method: 'POST',
+        url: '/api/v1/analyses',
+        ...multipart(bomb, 'bomb.png', 'file', 'image/png'),
+      });
+      expect(res.statusCode).toBe(413);
+      expect(res.json<{ error: { message: string } }>().error.message).toMatch(/16\.0 MP/);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('deletes an analysis (204, then 404)', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/analyses',
+      ...multipart(xray, 'second.png', 'file', 'image/png'),
+    });
+    const { id, links } = res.json<AnalysisJson>();
+    expect((await app.inject({ method: 'DELETE', url: links.self })).statusCode).toBe(204);
+    expect((await app.inject({ url: links.self })).statusCode).toBe(404);
+    expect((await app.inject({ url: links.mask })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'DELETE', url: `/api/v1/analyses/${id}` })).statusCode).toBe(
+      404,
+    );
+  });
+
+  it('keeps analyses across a restart on the same data dir', async () => {
+    await app.close();
+    app = await buildApp({ model, dataDir, webDir: false });
+    const list = await app.inject({ url: '/api/v1/analyses' });
+    expect(list.json<{ items: { id: string }[] }>().items.map((i) => i.id)).toEqual([created.id]);
+    const overlay = await app.inject({ url: created.links.overlay });
+    expect(overlay.statusCode).toBe(200);
+    expect((await app.inject({ url: created.links.self })).json<AnalysisJson>().findings).toEqual(
+      created.findings,
+    );
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * Fixtures for the server tests: the model they run (the bundled default when it exists,
+ * otherwise a tiny random-weight U-Net saved in a temp folder), temp data dirs, and
+ * multipart bodies for `app.inject()`.
+ */
+import { existsSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DEFAULT_PREPROCESS } from '../../src/data/index.js';
+import { initEngine } from '../../src/engine/index.js';
+import { DEFAULT_MODEL_DIR, loadModel, type LoadedModel } from '../../src/infer/index.js';
+import {
+  architectureOf,
+  buildUnet,
+  normalizeUnetOptions,
+  saveModelFolder,
+  type ModelMeta,
+} from '../../src/model/index.js';
+import { SAMPLES } from '../helpers/paths.js';
+
+/** The real full-size sample X-ray the tests upload. */
+export const SAMPLE_XRAY = path.join(SAMPLES, 'images', 'abdi-1.png');
+export const HAS_SAMPLE = existsSync(SAMPLE_XRAY);
+
+/** True when the bundled default model has been trained and shipped. */
+export const HAS_BUNDLED_MODEL = existsSync(path.join(DEFAULT_MODEL_DIR, 'model.json'));
+
+/** A fresh temp folder. */
+export function tempDir(prefix = 'dentseg-serve-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Save a tiny random U-Net (width 1/16, 64², binary) in `dir`. */
+export async function writeTinyModel(dir: string): Promise<ModelMeta> {
+  await initEngine();
+  const unet = normalizeUnetOptions({
+    inputSize: [64, 64],
+    channels: 3,
+    classes: 1,
+    width: 1 / 16,
+    seed: 7,
+  });
+  const model = buildUnet(unet);
+  const meta: ModelMeta = {
+    format: 1,
+    name: 'tiny-random',
+    version: '0.0.1',
+    task: 'binary',
+    classes: ['teeth'],
+    input: { size: [64, 64], channels: 3 },
+    preprocess: { ...DEFAULT_PREPROCESS, size: [64, 64] },
+    architecture: architectureOf(unet),
+  };
+  await saveModelFolder(dir, model, meta);
+  model.dispose();
+  return meta;
+}
+
+/**
+ * The model for API tests: the bundled default when present (`real` true), else a tiny
+ * random-weight model (its findings are meaningless, only their shape is checked).
+ */
+export async function testModel(): Promise<{ model: LoadedModel; real: boolean }> {
+  await initEngine();
+  if (HAS_BUNDLED_MODEL) return { model: await loadModel(), real: true };
+  const dir = tempDir('dentseg-tiny-model-');
+  await writeTinyModel(dir);
+  return { model: await loadModel(dir), real: false };
+}
+
+/** A multipart/form-data body with one file field. */
+export function multipart(
+  content: Buffer,
+  filename: string,
+  field = 'file',
+  type = 'application/octet-stream',
+): { payload: Buffer; headers: Record<string, string> } {
+  const boundary = `----dentseg${Math.random().toString(16).slice(2)}`;
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${filename}"\r\nContent-Type: ${type}\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  return {
+    payload: Buffer.concat([head, content, tail]),
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+  };
+}
