@@ -8,6 +8,7 @@ import { runCli } from './run.js';
 import { registerDataCommands } from './data.js';
 import { registerTrainCommands } from './train.js';
 import { registerPredictCommands } from './predict.js';
+import { registerEvaluateCommands } from './evaluate.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerDataCommands(program);
   registerTrainCommands(program);
   registerPredictCommands(program);
+  registerEvaluateCommands(program);
   return program;
 }
 

@@ -1,0 +1,114 @@
+/**
+ * `dentseg evaluate`: score a model folder (default: the bundled model) on a data set given
+ * with the same flags as `dentseg data check`; writes the JSON report and, optionally, a
+ * per-image CSV. `--subset val` scores only the validation part (e.g. of ufba425's split).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { addDatasetOptions, datasetOptionsFromCli, openDataset } from '../data/index.js';
+import { initEngine, type BackendName } from '../engine/index.js';
+import { DentsegError } from '../errors.js';
+import { evaluateModel, perImageCsv, SUBSETS, type Subset } from '../evaluate/index.js';
+import { loadModel, type EngineName } from '../infer/index.js';
+
+interface EvaluateCliOptions {
+  model?: string;
+  threshold: string;
+  json: string;
+  perImage?: string;
+  subset: Subset;
+  tta?: boolean;
+  engine?: EngineName;
+}
+
+async function writeOut(file: string, text: string): Promise<void> {
+  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  await writeFile(file, text);
+}
+
+function fmt(v: number | null | undefined): string {
+  return v === null || v === undefined || Number.isNaN(v) ? '—' : v.toFixed(4);
+}
+
+/** Register `dentseg evaluate` on the program. */
+export function registerEvaluateCommands(program: Command): void {
+  const cmd = program
+    .command('evaluate')
+    .description(
+      'score a model on a data set: pooled and per-image Dice, IoU, accuracy, precision, recall, HD95',
+    )
+    .option('--model <dir>', 'model folder (default: the bundled models/teeth-binary/)')
+    .option('--threshold <t>', 'binary models: foreground when probability >= t (0..1)', '0.5')
+    .requiredOption('--json <file>', 'write the report here (JSON)')
+    .option('--per-image <file>', 'also write one CSV row per image')
+    .addOption(
+      new Option('--subset <part>', 'which part of the split to score (all = train + val)')
+        .choices([...SUBSETS])
+        .default('all'),
+    )
+    .option('--tta', 'average with the horizontally flipped prediction')
+    .option('--engine <name>', 'inference engine (default: the best the model folder supports)');
+  addDatasetOptions(cmd).action(async (opts: EvaluateCliOptions, command: Command) => {
+    const globals = command.optsWithGlobals<{ backend?: BackendName }>();
+    const threshold = Number(opts.threshold);
+    if (!(opts.threshold.trim() !== '' && threshold >= 0 && threshold <= 1)) {
+      throw new DentsegError(
+        'E_USAGE',
+        `--threshold must be a number in [0, 1]; received "${opts.threshold}"`,
+      );
+    }
+    await initEngine({ backend: globals.backend, log: true });
+    const dataset = await openDataset(
+      datasetOptionsFromCli(opts as unknown as Record<string, unknown>),
+    );
+    const model = await loadModel(opts.model, opts.engine ? { engine: opts.engine } : {});
+    try {
+      const t0 = performance.now();
+      const tty = process.stderr.isTTY === true;
+      const result = await evaluateModel(model, dataset, {
+        threshold,
+        subset: opts.subset,
+        tta: opts.tta === true,
+        onImage: (done, total) => {
+          if (tty)
+            process.stderr.write(
+              `\r\x1b[Kevaluating ${done}/${total}${done === total ? '\n' : ''}`,
+            );
+          else if (done === total || done % 10 === 0) console.error(`evaluating ${done}/${total}`);
+        },
+      });
+      const { report } = result;
+      const out = {
+        ...report,
+        model: { name: model.meta.name, version: model.meta.version, engine: model.engine.name },
+        task: model.meta.task,
+        threshold,
+        tta: opts.tta === true,
+        subset: opts.subset,
+        elapsedMs: Math.round(performance.now() - t0),
+        failed: result.failed,
+      };
+      await writeOut(opts.json, JSON.stringify(out, null, 2) + '\n');
+      if (opts.perImage) await writeOut(opts.perImage, perImageCsv(result.rows));
+      const p = report.pooled;
+      const m = report.perImage;
+      console.log(
+        `${report.images} images (${opts.subset}): pooled Dice ${fmt(p.dice)} IoU ${fmt(p.iou)} ` +
+          `accuracy ${fmt(p.accuracy)} precision ${fmt(p.precision)} recall ${fmt(p.recall)}`,
+      );
+      console.log(
+        `per-image mean: Dice ${fmt(m.dice)} IoU ${fmt(m.iou)} HD95 ${fmt(m.hd95)} px; ` +
+          `${m.emptyGroundTruth} with empty ground truth` +
+          (m.emptyGroundTruthFpShare !== null
+            ? ` (false-positive pixel share ${fmt(m.emptyGroundTruthFpShare)})`
+            : ''),
+      );
+      for (const f of result.failed) console.error(`dentseg: failed ${f.code}: ${f.message}`);
+      console.log(`report: ${opts.json}${opts.perImage ? `, per image: ${opts.perImage}` : ''}`);
+      process.exitCode = result.failed.length > 0 ? 2 : 0;
+    } finally {
+      model.dispose();
+    }
+  });
+}

@@ -1,0 +1,15 @@
+/**
+ * The evaluation stage's public API: score a model folder on a data set (pooled and
+ * per-image metrics, per class for multi-class models). Metrics themselves live in
+ * `metrics.ts` (pure, shared with training).
+ */
+export { EvaluationAccumulator } from './aggregate.js';
+export type {
+  EvaluationReport,
+  PooledMetrics,
+  PerImageMetrics,
+  ClassMetrics,
+  ImageRow,
+} from './aggregate.js';
+export { evaluateModel, perImageCsv, samplesOf, SUBSETS } from './evaluate.js';
+export type { EvaluateOptions, EvaluationResult, Subset } from './evaluate.js';

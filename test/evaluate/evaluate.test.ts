@@ -1,0 +1,93 @@
+// `dentseg evaluate` end to end with a tiny random model on 3 ufba425 images: the JSON
+// report keys of issue 4 and the per-image CSV.
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HAS_SHARED_DATA, UFBA, runCliSync } from '../helpers/paths.js';
+import { tempDir, writeTinyModel } from '../infer/helpers.js';
+
+const dir = tempDir('dentseg-eval-');
+const STEMS = ['cate1-00005', 'cate1-00011', 'cate2-00001'];
+
+beforeAll(async () => {
+  await writeTinyModel(path.join(dir, 'model'));
+  if (!HAS_SHARED_DATA) return;
+  mkdirSync(path.join(dir, 'images'));
+  mkdirSync(path.join(dir, 'masks'));
+  for (const s of STEMS) {
+    const img = path.join(UFBA, 'images', `${s}.jpg`);
+    if (!existsSync(img)) continue;
+    copyFileSync(img, path.join(dir, 'images', `${s}.jpg`));
+    copyFileSync(path.join(UFBA, 'masks', `${s}.png`), path.join(dir, 'masks', `${s}.png`));
+  }
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe.skipIf(!HAS_SHARED_DATA)('dentseg evaluate', () => {
+  it('writes the report with pooled and per-image metrics', () => {
+    const json = path.join(dir, 'report.json');
+    const csv = path.join(dir, 'per-image.csv');
+    const run = runCliSync([
+      'evaluate',
+      '--model',
+      path.join(dir, 'model'),
+      '--images',
+      path.join(dir, 'images'),
+      '--masks',
+      path.join(dir, 'masks'),
+      '--json',
+      json,
+      '--per-image',
+      csv,
+    ]);
+    expect(run.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
+    expect(run.status).toBe(0);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    const n = STEMS.filter((s) => existsSync(path.join(dir, 'images', `${s}.jpg`))).length;
+    expect(report.images).toBe(n);
+    expect(Object.keys(report.pooled!).sort()).toEqual(
+      ['accuracy', 'dice', 'iou', 'precision', 'recall'].sort(),
+    );
+    for (const k of [
+      'dice',
+      'iou',
+      'accuracy',
+      'precision',
+      'recall',
+      'hd95',
+      'emptyGroundTruth',
+    ]) {
+      expect(report.perImage).toHaveProperty(k);
+    }
+    for (const v of Object.values(report.pooled!)) {
+      expect(typeof v).toBe('number');
+      expect(v as number).toBeGreaterThanOrEqual(0);
+      expect(v as number).toBeLessThanOrEqual(1);
+    }
+    expect(report.perClass).toBeUndefined();
+    const rows = readFileSync(csv, 'utf8').trim().split('\n');
+    expect(rows[0]).toMatch(/^image,width,height,truth_px,pred_px,tp,fp,fn,dice,iou/);
+    expect(rows).toHaveLength(n + 1);
+  });
+
+  it('refuses a bad threshold naming the flag', () => {
+    const run = runCliSync([
+      'evaluate',
+      '--model',
+      path.join(dir, 'model'),
+      '--images',
+      path.join(dir, 'images'),
+      '--masks',
+      path.join(dir, 'masks'),
+      '--json',
+      path.join(dir, 'x.json'),
+      '--threshold',
+      '2',
+    ]);
+    expect(run.status).toBe(64);
+    expect(run.stderr).toMatch(/E_USAGE.*--threshold/);
+  });
+});

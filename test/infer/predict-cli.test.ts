@@ -1,0 +1,141 @@
+// `dentseg predict` as issue 5's "done when": the six full-size samples and a DICOM built
+// from one of them give mask, overlay and JSON at the input's size; a folder holding a
+// corrupt file, an empty file and a text file named .dcm is reported file by file, the
+// rest is processed, and the exit code is 2. Patient tags stay out of the JSON.
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HAS_SHARED_DATA, SAMPLES, runCliSync } from '../helpers/paths.js';
+import { dicomFromImage, tempDir, writeTinyModel } from './helpers.js';
+
+const dir = tempDir('dentseg-predict-');
+const model = path.join(dir, 'model');
+const out = path.join(dir, 'out');
+const bad = path.join(dir, 'bad');
+const dicomFile = path.join(dir, 'dicom-abdi-40.dcm');
+
+beforeAll(async () => {
+  await writeTinyModel(model);
+  if (!HAS_SHARED_DATA) return;
+  mkdirSync(bad);
+  const png = readFileSync(path.join(SAMPLES, 'images', 'abdi-1.png'));
+  writeFileSync(path.join(bad, 'corrupt.png'), png.subarray(0, 4000));
+  writeFileSync(path.join(bad, 'empty.png'), '');
+  writeFileSync(path.join(bad, 'notes.dcm'), 'Patient: Doe^Jane\nnot an image\n');
+  const { dicom } = await dicomFromImage(path.join(SAMPLES, 'images', 'abdi-40.png'), {
+    photometric: 'MONOCHROME1',
+  });
+  writeFileSync(dicomFile, dicom);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function size(file: string): Promise<[number, number]> {
+  const m = await sharp(file).metadata();
+  return [m.width, m.height];
+}
+
+describe.skipIf(!HAS_SHARED_DATA)('dentseg predict', () => {
+  it('writes the three outputs per good input, names the bad ones, exits 2', async () => {
+    const run = runCliSync([
+      'predict',
+      '--model',
+      model,
+      '--input',
+      path.join(SAMPLES, 'images'),
+      dicomFile,
+      bad,
+      '--output',
+      out,
+      '--concurrency',
+      '2',
+    ]);
+    const text = run.stdout + run.stderr;
+    expect(run.status).toBe(2);
+    for (const name of ['corrupt.png', 'empty.png', 'notes.dcm']) {
+      expect(text).toContain(path.join(bad, name));
+    }
+    expect(text).toMatch(/7 of 10 images segmented/);
+    expect(text).not.toMatch(/Doe\^Jane/);
+    const images = readdirSync(path.join(SAMPLES, 'images')).filter((f) => f.endsWith('.png'));
+    expect(images).toHaveLength(6);
+    const inputs = [
+      ...images.map((f) => [path.join(SAMPLES, 'images', f), path.basename(f, '.png')] as const),
+      [path.join(SAMPLES, 'images', 'abdi-40.png'), 'dicom-abdi-40'] as const,
+    ];
+    for (const [src, stem] of inputs) {
+      const want = await size(src);
+      expect(await size(path.join(out, `${stem}.mask.png`))).toEqual(want);
+      expect(await size(path.join(out, `${stem}.overlay.png`))).toEqual(want);
+      const json = JSON.parse(readFileSync(path.join(out, `${stem}.json`), 'utf8')) as {
+        image: { width: number; height: number };
+        model: { name: string; version: string };
+        findings: unknown[];
+        threshold: number;
+        elapsedMs: number;
+      };
+      expect([json.image.width, json.image.height]).toEqual(want);
+      expect(json.model).toMatchObject({ name: 'tiny-teeth', version: '0.0.1' });
+      expect(json.threshold).toBe(0.5);
+      expect(json.elapsedMs).toBeGreaterThan(0);
+      expect(Array.isArray(json.findings)).toBe(true);
+    }
+    const dicomJson = readFileSync(path.join(out, 'dicom-abdi-40.json'), 'utf8');
+    expect(dicomJson).not.toMatch(/Doe|PID-12345|19700101/);
+    expect(JSON.parse(dicomJson)).toMatchObject({ dicom: { photometric: 'MONOCHROME1' } });
+    // The DICOM (12-bit, MONOCHROME1-inverted) decodes to the same picture as the PNG.
+    const a = await sharp(path.join(out, 'abdi-40.mask.png')).extractChannel(0).raw().toBuffer();
+    const b = await sharp(path.join(out, 'dicom-abdi-40.mask.png'))
+      .extractChannel(0)
+      .raw()
+      .toBuffer();
+    let same = 0;
+    for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
+    expect(same / a.length).toBeGreaterThan(0.99);
+
+    const csv = readFileSync(path.join(out, 'summary.csv'), 'utf8').trim().split('\n');
+    expect(csv).toHaveLength(11);
+    expect(csv.filter((l) => l.includes(',failed,'))).toHaveLength(3);
+    expect(
+      readdirSync(out).filter((f) => f.startsWith('corrupt') || f.startsWith('empty')),
+    ).toEqual([]);
+  });
+
+  it('writes DICOM patient tags only with --keep-dicom-tags', () => {
+    const kept = path.join(dir, 'kept');
+    const run = runCliSync([
+      'predict',
+      '--model',
+      model,
+      '--input',
+      dicomFile,
+      '--output',
+      kept,
+      '--keep-dicom-tags',
+      '--tta',
+    ]);
+    expect(run.status).toBe(0);
+    const json = JSON.parse(readFileSync(path.join(kept, 'dicom-abdi-40.json'), 'utf8')) as {
+      dicomTags?: Record<string, string>;
+      tta: boolean;
+    };
+    expect(json.dicomTags).toMatchObject({ PatientName: 'Doe^Jane', PatientID: 'PID-12345' });
+    expect(json.tta).toBe(true);
+  });
+
+  it('refuses bad flags with E_USAGE naming them', () => {
+    const run = runCliSync([
+      'predict',
+      '--model',
+      model,
+      '--input',
+      dicomFile,
+      '--output',
+      out,
+      '--threshold',
+      'x',
+    ]);
+    expect(run.status).toBe(64);
+    expect(run.stderr).toMatch(/--threshold/);
+  });
+});
