@@ -8,7 +8,7 @@ import { runCli } from './run.js';
 import { registerDataCommands } from './data.js';
 import { registerTrainCommands } from './train.js';
 import { registerPredictCommands } from './predict.js';
-import { registerEvaluateCommands } from './evaluate.js';
+import { registerServeCommands } from './serve.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -27,7 +27,7 @@ export function buildProgram(): Command {
   registerDataCommands(program);
   registerTrainCommands(program);
   registerPredictCommands(program);
-  registerEvaluateCommands(program);
+  registerServeCommands(program);
   return program;
 }
 
