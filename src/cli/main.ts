@@ -9,6 +9,7 @@ import { registerDataCommands } from './data.js';
 import { registerTrainCommands } from './train.js';
 import { registerPredictCommands } from './predict.js';
 import { registerServeCommands } from './serve.js';
+import { registerEvaluateCommands } from './evaluate.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerTrainCommands(program);
   registerPredictCommands(program);
   registerServeCommands(program);
+  registerEvaluateCommands(program);
   return program;
 }
 
