@@ -207,7 +207,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     async (request, reply) => {
       const onnx = await onnxBytesForFolder(model.dir);
       void reply.header('ETag', onnx.etag).header('Cache-Control', 'private, no-cache');
-      if (request.headers['if-none-match'] === onnx.etag) return reply.code(304).send();
+      if (request.headers['if-none-match'] === onnx.etag) {
+        reply.statusCode = 304; // (typed replies only allow the first response code)
+        return reply.send();
+      }
       return reply
         .type('application/octet-stream')
         .send(Buffer.from(onnx.bytes.buffer, onnx.bytes.byteOffset, onnx.bytes.byteLength));

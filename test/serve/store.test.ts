@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { AnalysisStore, type AnalysisRecord } from '../../src/serve/index.js';
 import { tempDir } from './helpers.js';
 
-function record(id = randomUUID()): AnalysisRecord {
+function record(id: string = randomUUID()): AnalysisRecord {
   return {
     id,
     created: new Date().toISOString(),
