@@ -6,10 +6,11 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { runCli } from './run.js';
 import { registerDataCommands } from './data.js';
-import { registerTrainCommands } from './train.js';
+import { registerExportCommands } from './export.js';
+import { registerEvaluateCommands } from './evaluate.js';
 import { registerPredictCommands } from './predict.js';
 import { registerServeCommands } from './serve.js';
-import { registerEvaluateCommands } from './evaluate.js';
+import { registerTrainCommands } from './train.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -26,10 +27,11 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   // Stages register their commands below (one line each).
   registerDataCommands(program);
-  registerTrainCommands(program);
+  registerExportCommands(program);
+  registerEvaluateCommands(program);
   registerPredictCommands(program);
   registerServeCommands(program);
-  registerEvaluateCommands(program);
+  registerTrainCommands(program);
   return program;
 }
 

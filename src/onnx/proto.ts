@@ -215,10 +215,3 @@ export function decodeModel(bytes: Uint8Array): OnnxModel {
     arrays: true,
   }) as OnnxModel;
 }
-
-/** `metadata_props` of an ONNX file as a plain record. */
-export function readMetadata(bytes: Uint8Array): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const { key, value } of decodeModel(bytes).metadata_props ?? []) out[key] = value;
-  return out;
-}

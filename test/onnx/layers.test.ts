@@ -38,8 +38,10 @@ const apply = (layer: { apply(x: Sym | Sym[]): unknown }, x: Sym | Sym[]): Sym =
   layer.apply(x) as Sym;
 
 describe('ONNX layer converters match tfjs', () => {
+  // The reference is tfjs' own cpu backend: these tests are about the converters, not about
+  // the default backend (match.test.ts compares with that one on real images).
   beforeAll(async () => {
-    await initEngine();
+    await initEngine({ backend: 'cpu' });
   });
 
   const cases: [string, tf.LayersModel][] = [];

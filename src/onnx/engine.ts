@@ -1,0 +1,169 @@
+/**
+ * ONNX Runtime for Node as an inference engine: the `model.onnx` that `dentseg export`
+ * writes, run by onnxruntime-node's CPU provider with all graph optimisations (ORT folds the
+ * NHWC↔NCHW transposes into its blocked layout and fuses Conv+BN+ReLU). The native binding
+ * is loaded lazily so that a machine without it still runs the tfjs engine.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { InferenceSession } from 'onnxruntime-node';
+import { DentsegError } from '../errors.js';
+import type { InferenceEngine } from '../infer/types.js';
+import { parseModelMeta, type ModelMeta } from '../model/index.js';
+import { ONNX_INPUT, ONNX_OUTPUT } from './export.js';
+import { onnxMetadata } from './metadata.js';
+
+/** The ONNX file's name inside a model folder. */
+export const ONNX_FILE = 'model.onnx';
+
+export interface OnnxEngineOptions {
+  /**
+   * Intra-op threads, 1…256. Default: `DENTSEG_THREADS` or the machine's available
+   * parallelism.
+   */
+  readonly threads?: number | undefined;
+}
+
+type Ort = typeof import('onnxruntime-node');
+let ortModule: Promise<Ort> | undefined;
+
+async function loadOrt(): Promise<Ort> {
+  ortModule ??= import('onnxruntime-node').catch((err: unknown) => {
+    ortModule = undefined;
+    throw new DentsegError('E_BACKEND_UNAVAILABLE', 'onnxruntime-node could not be loaded', {
+      cause: err,
+      hint: 'reinstall the dependencies (npm ci), or use --engine tfjs',
+    });
+  });
+  return ortModule;
+}
+
+/** Threads for ORT from the option, `DENTSEG_THREADS`, or the machine. */
+export function resolveThreads(threads?: number): number {
+  const env = Number(process.env.DENTSEG_THREADS);
+  const n = threads ?? (Number.isInteger(env) && env > 0 ? env : os.availableParallelism());
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new DentsegError('E_USAGE', `threads must be an integer in 1…256; received ${n}`);
+  return n;
+}
+
+/**
+ * An engine over an ONNX file (path or bytes) written by the dentseg exporter: NHWC float32
+ * in, NHWC probabilities out, any batch size.
+ */
+export async function onnxEngine(
+  onnx: string | Uint8Array,
+  opts: OnnxEngineOptions = {},
+): Promise<InferenceEngine & { readonly threads: number }> {
+  const ort = await loadOrt();
+  const threads = resolveThreads(opts.threads);
+  const sessionOptions: InferenceSession.SessionOptions = {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+  };
+  const fileOpt = typeof onnx === 'string' ? { file: onnx } : {};
+  let session: InferenceSession;
+  try {
+    session =
+      typeof onnx === 'string'
+        ? await ort.InferenceSession.create(onnx, sessionOptions)
+        : await ort.InferenceSession.create(onnx, sessionOptions);
+  } catch (err) {
+    throw new DentsegError(
+      'E_MODEL_INVALID',
+      `ONNX Runtime cannot load the model: ${String(err)}`,
+      {
+        ...fileOpt,
+        cause: err,
+        hint: 're-export it with `dentseg export --model DIR --onnx OUT.onnx`',
+      },
+    );
+  }
+  if (!session.inputNames.includes(ONNX_INPUT) || !session.outputNames.includes(ONNX_OUTPUT)) {
+    throw new DentsegError(
+      'E_MODEL_INVALID',
+      `the ONNX graph has inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}]; dentseg expects "${ONNX_INPUT}" → "${ONNX_OUTPUT}"`,
+      fileOpt,
+    );
+  }
+  let disposed = false;
+  return {
+    name: 'onnx',
+    threads,
+    async run(input, batch, h, w, c) {
+      if (disposed) throw new Error('onnx engine used after dispose()');
+      if (input.length !== batch * h * w * c) {
+        throw new DentsegError(
+          'E_USAGE',
+          `engine input has ${input.length} values, expected ${batch}×${h}×${w}×${c}`,
+        );
+      }
+      const feeds = { [ONNX_INPUT]: new ort.Tensor('float32', input, [batch, h, w, c]) };
+      const out = await session.run(feeds);
+      const y = out[ONNX_OUTPUT];
+      if (!y || !(y.data instanceof Float32Array))
+        throw new Error('internal: ORT returned no float output');
+      return y.data;
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      void session.release();
+    },
+  };
+}
+
+/**
+ * The model folder's `dentseg.json`, or, in a folder holding only `model.onnx`, the copy
+ * the exporter stored in the ONNX metadata.
+ */
+export function readOnnxFolderMeta(dir: string): ModelMeta {
+  const jsonFile = path.join(dir, 'dentseg.json');
+  let text: string | undefined;
+  try {
+    text = readFileSync(jsonFile, 'utf8');
+  } catch {
+    text = onnxMetadata(readFileSync(path.join(dir, ONNX_FILE)))['dentseg.json'];
+  }
+  if (text === undefined)
+    throw new DentsegError('E_MODEL_INVALID', 'no dentseg.json beside model.onnx nor inside it', {
+      file: dir,
+    });
+  try {
+    return parseModelMeta(JSON.parse(text), jsonFile);
+  } catch (err) {
+    if (err instanceof SyntaxError)
+      throw new DentsegError('E_MODEL_INVALID', `dentseg.json is not JSON: ${err.message}`, {
+        file: jsonFile,
+      });
+    throw err;
+  }
+}
+
+/**
+ * Whether a model folder can run on ONNX Runtime: `model.onnx` exists and is not older than
+ * the tfjs weights beside it (a folder retrained in place must be re-exported; until then
+ * the tfjs engine serves it).
+ */
+export function onnxFolderAvailable(dir: string): boolean {
+  try {
+    const onnx = statSync(path.join(dir, ONNX_FILE));
+    const weights = statSync(path.join(dir, 'weights.bin'), { throwIfNoEntry: false });
+    return !weights || onnx.mtimeMs >= weights.mtimeMs;
+  } catch {
+    return false;
+  }
+}
+
+/** A model folder's `model.onnx` as an engine, with its `dentseg.json`. */
+export async function loadOnnxFolder(
+  dir: string,
+  opts: OnnxEngineOptions = {},
+): Promise<{ engine: InferenceEngine; meta: ModelMeta }> {
+  const meta = readOnnxFolderMeta(dir);
+  return { engine: await onnxEngine(path.join(dir, ONNX_FILE), opts), meta };
+}
