@@ -1,0 +1,79 @@
+// `dentseg serve` as a user runs it: a clear error when the bundled model is missing, and a
+// server that answers on the port it prints and stops cleanly on SIGTERM.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT, runCliSync } from '../helpers/paths.js';
+import { HAS_BUNDLED_MODEL, tempDir, writeTinyModel } from './helpers.js';
+
+describe('dentseg serve (CLI)', () => {
+  it.skipIf(HAS_BUNDLED_MODEL)(
+    'fails with a clear message when the bundled model is missing',
+    () => {
+      const res = runCliSync(['serve', '--port', '0', '--data-dir', tempDir()], {
+        timeoutMs: 60_000,
+      });
+      expect(res.status).toBe(1);
+      expect(res.stderr).toMatch(/E_MODEL_INVALID.*bundled default model is missing/);
+      expect(res.stderr).toMatch(/--model DIR/);
+    },
+  );
+
+  it('refuses a bad flag value with E_USAGE', () => {
+    const res = runCliSync(['serve', '--port', 'eighty'], { timeoutMs: 60_000 });
+    expect(res.status).toBe(64);
+    expect(res.stderr).toMatch(/--port must be a number/);
+  });
+
+  it('serves the API on the printed address and stops on SIGTERM', async () => {
+    const modelDir = tempDir('dentseg-cli-model-');
+    await writeTinyModel(modelDir);
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(REPO_ROOT, 'src/cli/main.ts'),
+        'serve',
+        '--model',
+        modelDir,
+        '--port',
+        '0',
+        '--data-dir',
+        tempDir(),
+        '--token',
+        'tok',
+      ],
+      { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let err = '';
+        const timer = setTimeout(() => reject(new Error(`no address printed:\n${err}`)), 90_000);
+        child.stderr.on('data', (chunk: Buffer) => {
+          err += chunk.toString();
+          const m = /dentseg serve: (http:\/\/\S+)/.exec(err);
+          if (m?.[1]) {
+            clearTimeout(timer);
+            resolve(m[1]);
+          }
+        });
+        child.on('exit', (code) => reject(new Error(`exited ${code}:\n${err}`)));
+      });
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const health = await fetch(`${url}/api/v1/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'ok', model: 'tiny-random@0.0.1' });
+      expect((await fetch(`${url}/api/v1/analyses`)).status).toBe(401);
+      const ok = await fetch(`${url}/api/v1/analyses`, {
+        headers: { authorization: 'Bearer tok' },
+      });
+      expect(ok.status).toBe(200);
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});
