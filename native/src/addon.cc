@@ -165,6 +165,7 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("tensors", Napi::Number::New(env, static_cast<double>(g_store.size())));
   o.Set("bytes", Napi::Number::New(env, bytes));
+  o.Set("cachedBytes", Napi::Number::New(env, static_cast<double>(cached_allocator_bytes())));
   return o;
 }
 
@@ -189,6 +190,7 @@ Napi::Value Version(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  install_caching_allocator();
   register_nn_ops();
   register_math_ops();
   exports.Set("write", Napi::Function::New(env, Write));

@@ -35,6 +35,11 @@ using OpFn = Tensors (*)(const Tensors& in, const Attrs& attrs);
 /** Adds an op to the table (called once per op at module load). */
 void register_op(const char* name, OpFn fn);
 
+/** Installs the caching CPU allocator (allocator.cc) unless DENTSEG_TORCH_CACHE_MB=0. */
+void install_caching_allocator();
+/** Bytes held in the allocator's cache (free for reuse). */
+size_t cached_allocator_bytes();
+
 void register_nn_ops();
 void register_math_ops();
 

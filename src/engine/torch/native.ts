@@ -40,7 +40,7 @@ export interface TorchNative {
   ): NativeResult[];
   setThreads(n: number): void;
   getThreads(): number;
-  stats(): { tensors: number; bytes: number };
+  stats(): { tensors: number; bytes: number; cachedBytes: number };
   ops(): string[];
   version(): { torch: string; mkldnn: boolean; parallel: string };
 }
