@@ -27,25 +27,25 @@ function skip(reason) {
 
 /** Finds libtorch: $LIBTORCH (a LibTorch download) first, then the system (libtorch-dev). */
 function findTorch() {
-  const candidates = [];
   if (process.env.LIBTORCH) {
+    // An explicit choice: use it or report it, never silently fall back to the system copy.
     const base = path.resolve(process.env.LIBTORCH);
-    candidates.push({ include: path.join(base, 'include'), lib: path.join(base, 'lib') });
+    const c = { include: path.join(base, 'include'), lib: path.join(base, 'lib') };
+    return hasTorch(c) ? c : undefined;
   }
   const arch = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' }[process.arch];
-  for (const lib of [arch && `/usr/lib/${arch}`, '/usr/lib', '/usr/local/lib'].filter(Boolean)) {
-    candidates.push({
+  const candidates = [arch && `/usr/lib/${arch}`, '/usr/lib', '/usr/local/lib']
+    .filter(Boolean)
+    .map((lib) => ({
       include: lib.startsWith('/usr/local') ? '/usr/local/include' : '/usr/include',
       lib,
-    });
-  }
-  return candidates.find(
-    (c) =>
-      existsSync(path.join(c.include, 'ATen', 'ATen.h')) &&
-      existsSync(
-        path.join(c.lib, process.platform === 'darwin' ? 'libtorch_cpu.dylib' : 'libtorch_cpu.so'),
-      ),
-  );
+    }));
+  return candidates.find(hasTorch);
+}
+
+function hasTorch(c) {
+  const so = process.platform === 'darwin' ? 'libtorch_cpu.dylib' : 'libtorch_cpu.so';
+  return existsSync(path.join(c.include, 'ATen', 'ATen.h')) && existsSync(path.join(c.lib, so));
 }
 
 const torch = findTorch();
