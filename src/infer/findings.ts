@@ -66,6 +66,7 @@ export function findRegions(
   const labels = new Int32Array(n);
   const stack = new Int32Array(n);
   const findings: Finding[] = [];
+  const offsets = DX.map((dx, d) => DY[d]! * width + dx);
   let next = 0;
   for (let start = 0; start < n; start++) {
     const cls = mask[start]!;
@@ -92,11 +93,16 @@ export function findRegions(
       if (x > maxX) maxX = x;
       if (y < minY) minY = y;
       if (y > maxY) maxY = y;
+      const interior = x > 0 && y > 0 && x < width - 1 && y < height - 1;
       for (let d = 0; d < 8; d++) {
-        const nx = x + DX[d]!;
-        const ny = y + DY[d]!;
-        if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue;
-        const q = ny * width + nx;
+        let q: number;
+        if (interior) q = p + offsets[d]!;
+        else {
+          const nx = x + DX[d]!;
+          const ny = y + DY[d]!;
+          if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue;
+          q = ny * width + nx;
+        }
         if (labels[q] === 0 && mask[q] === cls) {
           labels[q] = label;
           stack[top++] = q;

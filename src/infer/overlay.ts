@@ -15,6 +15,12 @@ export function classColour(classIndex: number): [number, number, number] {
   return hslToRgb(hue, 0.85, 0.55);
 }
 
+/** `classColour` for every mask value 0…255, flattened `[r, g, b, r, g, b, …]`. */
+const PALETTE = Uint8Array.from(
+  { length: 256 * 3 },
+  (_, i) => classColour(Math.floor(i / 3))[i % 3]!,
+);
+
 function hslToRgb(h: number, s: number, l: number): [number, number, number] {
   const a = s * Math.min(l, 1 - l);
   const f = (n: number): number => {
@@ -42,7 +48,7 @@ export async function maskPng(
   const px = binary ? mask.map((v) => (v ? 255 : 0)) : mask;
   return sharp(px, { raw: { width, height, channels: 1 } })
     .toColourspace('b-w')
-    .png({ compressionLevel: 6 })
+    .png({ compressionLevel: 3 })
     .toBuffer();
 }
 
@@ -57,7 +63,7 @@ export async function probabilityPng(
   const px = new Uint8Array(width * height);
   for (let i = 0; i < px.length; i++) px[i] = Math.round(probabilities[i * k + classIndex]! * 255);
   return sharp(px, { raw: { width, height, channels: 1 } })
-    .png()
+    .png({ compressionLevel: 3 })
     .toBuffer();
 }
 
@@ -80,11 +86,10 @@ export async function renderOverlay(
     for (let i = 0; i < mask.length; i++) {
       const c = mask[i]!;
       if (c === 0) continue;
-      const [r, g, b] = classColour(c);
       const o = i * 4;
-      rgba[o] = r;
-      rgba[o + 1] = g;
-      rgba[o + 2] = b;
+      rgba[o] = PALETTE[c * 3]!;
+      rgba[o + 1] = PALETTE[c * 3 + 1]!;
+      rgba[o + 2] = PALETTE[c * 3 + 2]!;
       rgba[o + 3] = fillAlpha;
     }
   }
@@ -105,7 +110,7 @@ export async function renderOverlay(
     .toBuffer({ resolveWithObject: true });
   return sharp(data, { raw: { width, height, channels: info.channels } })
     .removeAlpha()
-    .png({ compressionLevel: 6 })
+    .png({ compressionLevel: 3 })
     .toBuffer();
 }
 
@@ -126,7 +131,9 @@ function drawOutline(mask: Uint8Array, width: number, height: number, rgba: Uint
         mask[i - width] !== c ||
         mask[i + width] !== c;
       if (!edge) continue;
-      const [cr, cg, cb] = classColour(c);
+      const cr = PALETTE[c * 3]!;
+      const cg = PALETTE[c * 3 + 1]!;
+      const cb = PALETTE[c * 3 + 2]!;
       // Thicken inwards only, so the outline never hides the tissue just outside a region.
       for (let yy = Math.max(0, y - r); yy <= Math.min(height - 1, y + r); yy++) {
         for (let xx = Math.max(0, x - r); xx <= Math.min(width - 1, x + r); xx++) {
