@@ -2,6 +2,9 @@
  * Shared helpers of the ONNX tests: non-trivial batch-norm statistics for random models
  * and the error measure.
  */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { tf } from '../../src/engine/index.js';
 
 /** Give every BatchNormalization layer non-trivial gamma, beta, mean and variance. */
@@ -28,4 +31,9 @@ export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] ?? 0) - (b[i] ?? 0)));
   return m;
+}
+
+/** A fresh temp folder. */
+export function tempDirFor(prefix: string): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
 }

@@ -3,9 +3,6 @@
  * batch-norm statistics randomised so that the exported BatchNormalization is exercised,
  * saved as a model folder in a temp directory.
  */
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { DEFAULT_PREPROCESS, type PreprocessConfig } from '../../src/data/index.js';
 import type { tf } from '../../src/engine/index.js';
 import {
@@ -16,7 +13,7 @@ import {
   type ModelMeta,
   type UnetOptions,
 } from '../../src/model/index.js';
-import { randomiseBatchNorm } from './helpers.js';
+import { randomiseBatchNorm, tempDirFor } from './helpers.js';
 
 export interface TinyModel {
   readonly dir: string;
@@ -48,7 +45,7 @@ export async function tinyModelFolder(
     preprocess,
     architecture: architectureOf(normalizeUnetOptions(options)),
   };
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'dentseg-onnx-'));
+  const dir = tempDirFor('dentseg-onnx-');
   await saveModelFolder(dir, model, meta);
   return { dir, model, meta, preprocess };
 }
