@@ -30,7 +30,7 @@ function grey8Png(data: Uint8Array, width: number, height: number): Promise<Buff
   return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
     raw: { width, height, channels: 1 },
   })
-    .png({ compressionLevel: 4 })
+    .png({ compressionLevel: 2 }) // fast; re-encoding also drops any metadata chunks (privacy)
     .toBuffer();
 }
 

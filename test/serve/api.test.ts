@@ -1,11 +1,13 @@
 // The HTTP API through app.inject(): a real full-size X-ray in, the analysis and its images
 // out; bad uploads get the documented codes; analyses survive a restart.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import type { FastifyInstance } from 'fastify';
 import type { LoadedModel } from '../../src/infer/index.js';
 import { buildApp } from '../../src/serve/index.js';
+import { dicomFromImage } from '../infer/helpers.js';
 import { HAS_SAMPLE, SAMPLE_XRAY, multipart, tempDir, testModel } from './helpers.js';
 
 interface AnalysisJson {
@@ -185,6 +187,36 @@ describe.skipIf(!HAS_SAMPLE)('HTTP API (inject)', () => {
       expect(res.json<{ error: { message: string } }>().error.message).toMatch(/16\.0 MP/);
     } finally {
       await small.close();
+    }
+  });
+
+  it('accepts JPEG and DICOM by content (any name), and stores no DICOM patient tags', async () => {
+    const small = await sharp(xray).resize({ width: 640 }).png().toBuffer();
+    const jpeg = await sharp(small).jpeg({ quality: 90 }).toBuffer();
+    const j = await app.inject({
+      method: 'POST',
+      url: '/api/v1/analyses',
+      ...multipart(jpeg, 'scan.bin'),
+    });
+    expect(j.statusCode).toBe(201);
+    expect(j.json<AnalysisJson>().image).toMatchObject({ format: 'jpeg', width: 640 });
+    const file = path.join(tempDir(), 'small.png');
+    writeFileSync(file, small);
+    const { dicom, width, height } = await dicomFromImage(file);
+    const d = await app.inject({
+      method: 'POST',
+      url: '/api/v1/analyses',
+      ...multipart(dicom, 'Doe_Jane.dcm', 'file', 'application/dicom'),
+    });
+    expect(d.statusCode).toBe(201);
+    const analysis = d.json<AnalysisJson>();
+    expect(analysis.image).toEqual({ width, height, format: 'dicom' });
+    expect(d.body).not.toContain('Doe^Jane');
+    expect(d.body).not.toContain('PID-12345');
+    for (const id of [j.json<AnalysisJson>().id, analysis.id]) {
+      expect(
+        (await app.inject({ method: 'DELETE', url: `/api/v1/analyses/${id}` })).statusCode,
+      ).toBe(204);
     }
   });
 

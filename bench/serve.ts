@@ -1,0 +1,171 @@
+/**
+ * `npm run bench:serve`: latency of POST /api/v1/analyses with a full-size sample X-ray over
+ * loopback, at 1 and 8 concurrent clients (p50/p95 ms, requests per minute), then RSS and
+ * the tf tensor count after 200 requests in all (they must not grow). Uses the bundled model
+ * when present, else a random-init width-0.25 U-Net at 256² (the JSON says which).
+ *
+ *   npm run bench:serve [-- --model DIR --requests 200 --backend wasm]
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_PREPROCESS } from '../src/data/index.js';
+import { initEngine, tf, type BackendName } from '../src/engine/index.js';
+import { DEFAULT_MODEL_DIR, loadModel } from '../src/infer/index.js';
+import {
+  architectureOf,
+  buildUnet,
+  normalizeUnetOptions,
+  saveModelFolder,
+  type ModelMeta,
+} from '../src/model/index.js';
+import { buildApp } from '../src/serve/index.js';
+import { REPO_ROOT, SAMPLES } from '../test/helpers/paths.js';
+
+const { values: args } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    requests: { type: 'string', default: '200' },
+    backend: { type: 'string' },
+    sample: { type: 'string', default: path.join(SAMPLES, 'images', 'abdi-1.png') },
+  },
+});
+const total = Number(args.requests);
+if (!Number.isInteger(total) || total < 20) throw new Error('--requests must be an integer ≥ 20');
+
+const info = await initEngine({
+  ...(args.backend ? { backend: args.backend as BackendName } : {}),
+  log: true,
+});
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'dentseg-bench-serve-'));
+
+async function modelDir(): Promise<{ dir: string; description: string }> {
+  if (args.model) return { dir: args.model, description: `--model ${args.model}` };
+  if (existsSync(path.join(DEFAULT_MODEL_DIR, 'model.json'))) {
+    return { dir: DEFAULT_MODEL_DIR, description: 'bundled models/teeth-binary/' };
+  }
+  const unet = normalizeUnetOptions({
+    inputSize: [256, 256],
+    channels: 3,
+    classes: 1,
+    width: 0.25,
+  });
+  const net = buildUnet(unet);
+  const meta: ModelMeta = {
+    format: 1,
+    name: 'random-w025-256',
+    version: '0.0.0',
+    task: 'binary',
+    classes: ['teeth'],
+    input: { size: [256, 256], channels: 3 },
+    preprocess: { ...DEFAULT_PREPROCESS, size: [256, 256] },
+    architecture: architectureOf(unet),
+  };
+  const dir = path.join(tmp, 'model');
+  await saveModelFolder(dir, net, meta);
+  net.dispose();
+  return {
+    dir,
+    description:
+      'random-init width-0.25 U-Net at 256² (the bundled model is missing; same cost as a trained one of that shape)',
+  };
+}
+
+const { dir, description } = await modelDir();
+const model = await loadModel(dir);
+const app = await buildApp({
+  model,
+  dataDir: path.join(tmp, 'data'),
+  webDir: false,
+  queueLimit: 64,
+});
+const base = await app.listen({ port: 0, host: '127.0.0.1' });
+const xray = readFileSync(args.sample);
+const sampleName = path.basename(args.sample);
+
+/** One POST (timed), then an untimed DELETE so the data dir stays small. */
+async function oneRequest(): Promise<number> {
+  const form = new FormData();
+  form.append('file', new Blob([xray], { type: 'image/png' }), sampleName);
+  const t0 = performance.now();
+  const res = await fetch(`${base}/api/v1/analyses`, { method: 'POST', body: form });
+  const body = (await res.json()) as { id?: string; error?: unknown };
+  const ms = performance.now() - t0;
+  if (res.status !== 201 || !body.id)
+    throw new Error(`POST → ${res.status} ${JSON.stringify(body)}`);
+  await fetch(`${base}/api/v1/analyses/${body.id}`, { method: 'DELETE' });
+  return ms;
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+async function phase(clients: number, requests: number): Promise<Record<string, number>> {
+  const times: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < requests) {
+        next += 1;
+        times.push(await oneRequest());
+      }
+    }),
+  );
+  const wall = performance.now() - t0;
+  times.sort((a, b) => a - b);
+  const out = {
+    clients,
+    requests,
+    p50Ms: Math.round(pct(times, 50)),
+    p95Ms: Math.round(pct(times, 95)),
+    maxMs: Math.round(times[times.length - 1] ?? NaN),
+    requestsPerMin: Math.round((requests / wall) * 60_000 * 10) / 10,
+    wallS: Math.round(wall / 100) / 10,
+  };
+  console.error(`bench:serve: ${JSON.stringify(out)}`);
+  return out;
+}
+
+function memory(): { rssMB: number; tensors: number; tfBytesMB: number } {
+  const m = tf.memory();
+  return {
+    rssMB: Math.round(process.memoryUsage().rss / 2 ** 20),
+    tensors: m.numTensors,
+    tfBytesMB: Math.round(m.numBytes / 2 ** 20),
+  };
+}
+
+await oneRequest(); // warm-up (kernels, caches); not counted
+const afterWarmup = memory();
+const n1 = Math.max(10, Math.round(total * 0.2));
+const single = await phase(1, n1);
+const afterSingle = memory();
+const eight = await phase(8, total - n1);
+const afterAll = memory();
+await app.close();
+model.dispose();
+
+const result = {
+  bench: 'serve',
+  date: new Date().toISOString(),
+  machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+  node: process.version,
+  backend: info.backend,
+  threads: info.threads,
+  engine: model.engine.name,
+  model: description,
+  sample: `${sampleName} (${xray.length} bytes)`,
+  note: 'loopback, client and server in one process; inference queue concurrency 1; the machine is shared with other jobs, so timings are perturbed',
+  phases: [single, eight],
+  memory: { afterWarmup, afterSingle, after200: afterAll, totalRequests: total + 1 },
+  tensorGrowth: afterAll.tensors - afterWarmup.tensors,
+  rssGrowthMB: afterAll.rssMB - afterWarmup.rssMB,
+};
+const outDir = path.join(REPO_ROOT, 'bench/results');
+mkdirSync(outDir, { recursive: true });
+writeFileSync(path.join(outDir, 'serve.json'), `${JSON.stringify(result, null, 2)}\n`);
+console.log(JSON.stringify(result, null, 2));
+rmSync(tmp, { recursive: true, force: true });
