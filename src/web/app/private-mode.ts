@@ -79,6 +79,8 @@ function loadModel(ctx: PrivateModeContext): Promise<LoadedOnnx> {
     ort.env.wasm.numThreads = self.crossOriginIsolated
       ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1))
       : 1;
+    // Run ORT in its own worker so the page stays responsive during inference.
+    ort.env.wasm.proxy = true;
     const bytes = await download((f) =>
       ctx.showStatus(
         `Private mode: downloading the model${f === undefined ? '' : ` ${Math.round(f * 100)}%`}…`,
