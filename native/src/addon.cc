@@ -3,6 +3,7 @@
 // op from the table on stored tensors. Everything here runs synchronously on the calling
 // (JS) thread; see src/engine/torch/README.md.
 #include <cstring>
+#include <mutex>
 #include <unordered_map>
 
 #include <ATen/Parallel.h>
@@ -13,6 +14,9 @@
 namespace dentseg {
 namespace {
 
+// One store per process, shared by every JS thread that loads the addon (worker threads
+// included), hence the lock; ops themselves run outside it.
+std::mutex g_mu;
 std::unordered_map<uint32_t, at::Tensor> g_store;
 uint32_t g_next_id = 1;
 std::unordered_map<std::string, OpFn>& op_table() {
@@ -21,12 +25,14 @@ std::unordered_map<std::string, OpFn>& op_table() {
 }
 
 uint32_t put(at::Tensor t) {
+  std::lock_guard<std::mutex> lock(g_mu);
   uint32_t id = g_next_id++;
   g_store.emplace(id, std::move(t));
   return id;
 }
 
-const at::Tensor& lookup(Napi::Env env, uint32_t id) {
+at::Tensor lookup(Napi::Env env, uint32_t id) {
+  std::lock_guard<std::mutex> lock(g_mu);
   auto it = g_store.find(id);
   if (it == g_store.end()) throw Napi::Error::New(env, "torch: unknown tensor handle " + std::to_string(id));
   return it->second;
@@ -79,8 +85,7 @@ Napi::Value Write(const Napi::CallbackInfo& info) {
 
 Napi::Value Read(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const at::Tensor& t = lookup(env, info[0].As<Napi::Number>().Uint32Value());
-  at::Tensor c = t.contiguous();
+  at::Tensor c = lookup(env, info[0].As<Napi::Number>().Uint32Value()).contiguous();
   size_t n = static_cast<size_t>(c.numel());
   switch (c.scalar_type()) {
     case at::kFloat: {
@@ -104,7 +109,14 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Free(const Napi::CallbackInfo& info) {
-  g_store.erase(info[0].As<Napi::Number>().Uint32Value());
+  at::Tensor doomed;  // released after the lock: freeing memory can take a while
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    auto it = g_store.find(info[0].As<Napi::Number>().Uint32Value());
+    if (it == g_store.end()) return info.Env().Undefined();
+    doomed = std::move(it->second);
+    g_store.erase(it);
+  }
   return info.Env().Undefined();
 }
 
@@ -119,7 +131,7 @@ Napi::Value Exec(const Napi::CallbackInfo& info) {
   Tensors in;
   in.reserve(ids.Length());
   for (uint32_t i = 0; i < ids.Length(); i++) {
-    const at::Tensor& t = lookup(env, ids.Get(i).As<Napi::Number>().Uint32Value());
+    at::Tensor t = lookup(env, ids.Get(i).As<Napi::Number>().Uint32Value());
     std::vector<int64_t> shape = shape_of(shapes.Get(i));
     // Tensors sharing one dataId (tfjs reshape) are stored once; view them in this shape.
     in.push_back(t.sizes().equals(shape) ? t : t.reshape(shape));
@@ -161,9 +173,12 @@ Napi::Value GetThreads(const Napi::CallbackInfo& info) {
 Napi::Value Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   double bytes = 0;
+  size_t count;
+  std::lock_guard<std::mutex> lock(g_mu);
+  count = g_store.size();
   for (const auto& kv : g_store) bytes += static_cast<double>(kv.second.numel() * kv.second.element_size());
   Napi::Object o = Napi::Object::New(env);
-  o.Set("tensors", Napi::Number::New(env, static_cast<double>(g_store.size())));
+  o.Set("tensors", Napi::Number::New(env, static_cast<double>(count)));
   o.Set("bytes", Napi::Number::New(env, bytes));
   o.Set("cachedBytes", Napi::Number::New(env, static_cast<double>(cached_allocator_bytes())));
   return o;
