@@ -11,6 +11,8 @@ import { registerEvaluateCommands } from './evaluate.js';
 import { registerPredictCommands } from './predict.js';
 import { registerServeCommands } from './serve.js';
 import { registerTrainCommands } from './train.js';
+import { registerModelCommands } from './model.js';
+import { registerWeightsCommands } from './weights.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -32,6 +34,8 @@ export function buildProgram(): Command {
   registerPredictCommands(program);
   registerServeCommands(program);
   registerTrainCommands(program);
+  registerModelCommands(program);
+  registerWeightsCommands(program);
   return program;
 }
 

@@ -95,6 +95,8 @@ export async function trainConfigFromCli(
     minLr: num('--min-lr', o.minLr, (n) => n >= 0, '≥ 0'),
     limit: o.limit === undefined ? undefined : int('--limit', o.limit, 1),
     valLimit: o.valLimit === undefined ? undefined : int('--val-limit', o.valLimit, 1),
+    encoderWeights:
+      typeof o.encoderWeights === 'string' ? path.resolve(o.encoderWeights) : undefined,
     workers: o.workers === undefined ? undefined : int('--workers', o.workers, 0),
     name: String(o.name ?? path.basename(o.out)),
     version: String(o.modelVersion ?? VERSION),
@@ -145,6 +147,10 @@ export function registerTrainCommands(program: Command): void {
     .option('--lr-patience <n>', 'reduce LR after N epochs without val loss gain (0 = off)', '5')
     .option('--lr-factor <x>', 'LR multiplier on plateau', '0.5')
     .option('--min-lr <x>', 'LR floor', '1e-6')
+    .option(
+      '--encoder-weights <file.h5>',
+      'start the encoder from Keras VGG16 ImageNet weights (width 1)',
+    )
     .option('--limit <n>', 'use only the first N training samples')
     .option('--val-limit <n>', 'use only the first N validation samples')
     .option('--workers <n>', 'data loader worker threads (0 = main thread)')

@@ -17,6 +17,7 @@ import {
 } from '../data/index.js';
 import { engineInfo } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
+import { applyKerasWeights } from '../model/keras.js';
 import { architectureOf, type ModelMeta } from '../model/meta.js';
 import { buildUnet, normalizeUnetOptions, type NormalizedUnetOptions } from '../model/unet.js';
 import {
@@ -27,6 +28,7 @@ import {
   ReduceLROnPlateau,
   type EpochLogs,
 } from './callbacks.js';
+import { readKerasH5 } from './keras-h5.js';
 import { loadCheckpoint, RunFolder } from './run-folder.js';
 import { Trainer, type BatchSource, type StepProgress } from './trainer.js';
 
@@ -62,6 +64,8 @@ export interface TrainConfig {
   readonly valLimit?: number | undefined;
   /** Loader worker threads (default: the data stage's). */
   readonly workers?: number | undefined;
+  /** Keras VGG16 HDF5 weights for the encoder (ImageNet start; width 1 only). */
+  readonly encoderWeights?: string | undefined;
   /** Model id and version written to dentseg.json. */
   readonly name: string;
   readonly version: string;
@@ -233,6 +237,14 @@ export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Pro
     );
   } else {
     model = buildUnet({ ...unet, inputSize: [cfg.size, cfg.size] });
+    if (cfg.encoderWeights) {
+      const loaded = applyKerasWeights(
+        model,
+        await readKerasH5(cfg.encoderWeights),
+        cfg.encoderWeights,
+      );
+      log(`encoder: ${loaded.length} layers from ${cfg.encoderWeights}`);
+    }
     trainer = new Trainer(
       model,
       {

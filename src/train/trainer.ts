@@ -212,7 +212,7 @@ export class Trainer implements TrainerControl {
   }
 
   /** One optimisation step; returns the batch loss and counts. */
-  private async trainStep(batch: Batch): Promise<{ loss: number; counts: Float32Array }> {
+  async trainBatch(batch: Batch): Promise<{ loss: number; counts: Float32Array }> {
     const { x, y } = this.tensors(batch);
     let counts: Tensor | undefined;
     const value = this.optimizer.minimize(
@@ -272,7 +272,7 @@ export class Trainer implements TrainerControl {
         if (next.done) break;
         if (seen++ < skip) continue; // resuming mid-epoch: the loader is deterministic per epoch
         sums.dataWaitS += (performance.now() - waitStart) / 1000;
-        const { loss, counts } = await this.trainStep(next.value);
+        const { loss, counts } = await this.trainBatch(next.value);
         sums.lossSum += loss * next.value.size;
         sums.samples += next.value.size;
         sums.pixels += next.value.size * h * w;

@@ -1,0 +1,94 @@
+/**
+ * `dentseg weights import-keras FILE.h5`: put Keras' ImageNet VGG16 weights into a U-Net's
+ * encoder, either a new model folder (`--out DIR`, with the model flags) or an existing one
+ * (`--model DIR`, rewritten in place unless `--out` is given). Nothing is downloaded.
+ */
+import type { Command } from 'commander';
+import { validatePreprocessConfig } from '../data/index.js';
+import { initEngine, type BackendName } from '../engine/index.js';
+import { DentsegError } from '../errors.js';
+import { applyKerasWeights } from '../model/keras.js';
+import { architectureOf, type ModelMeta } from '../model/meta.js';
+import {
+  buildUnet,
+  loadModelFolder,
+  normalizeUnetOptions,
+  saveModelFolder,
+} from '../model/index.js';
+import { readKerasH5 } from '../train/keras-h5.js';
+import { VERSION } from '../version.js';
+
+function int(flag: string, v: unknown): number {
+  const n = Number(v);
+  if (!Number.isInteger(n))
+    throw new DentsegError('E_USAGE', `${flag} must be an integer; received "${String(v)}"`);
+  return n;
+}
+
+/** Register `dentseg weights …`. */
+export function registerWeightsCommands(program: Command): void {
+  const weights = program.command('weights').description('import pre-trained weights');
+  weights
+    .command('import-keras <file>')
+    .description(
+      "load Keras VGG16 ImageNet weights (vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5, from Keras' " +
+        'GitHub releases) into the encoder; 1-channel models get the RGB kernels summed',
+    )
+    .option('--model <dir>', 'existing model folder to update (in place unless --out)')
+    .option('--out <dir>', 'where to write the model folder (required without --model)')
+    .option('--size <px>', 'new model: square input size', '256')
+    .option('--channels <n>', 'new model: input channels 1 or 3', '3')
+    .option('--classes <n>', 'new model: output classes (1 = binary)', '1')
+    .option('--float16', 'store weights as float16')
+    .action(async (file: string, o: Record<string, unknown>, c: Command) => {
+      await initEngine({
+        backend: c.optsWithGlobals<{ backend?: BackendName }>().backend,
+        log: true,
+      });
+      const model = typeof o.model === 'string' ? o.model : undefined;
+      const out = typeof o.out === 'string' ? o.out : model;
+      if (!out)
+        throw new DentsegError(
+          'E_USAGE',
+          'give --out DIR (new model) or --model DIR (existing model)',
+        );
+      const kw = await readKerasH5(file);
+      let meta: ModelMeta;
+      let m;
+      if (model) {
+        ({ model: m, meta } = await loadModelFolder(model));
+      } else {
+        const size = int('--size', o.size);
+        const channels = int('--channels', o.channels);
+        if (channels !== 1 && channels !== 3)
+          throw new DentsegError('E_USAGE', `--channels must be 1 or 3; received ${channels}`);
+        const classes = int('--classes', o.classes);
+        const opts = normalizeUnetOptions({ inputSize: [size, size], channels, classes, width: 1 });
+        m = buildUnet(opts);
+        meta = {
+          format: 1,
+          name: 'vgg16-imagenet-init',
+          version: VERSION,
+          task: classes === 1 ? 'binary' : 'multiclass',
+          classes:
+            classes === 1
+              ? ['foreground']
+              : Array.from({ length: classes }, (_, i) => (i ? `class${i}` : 'background')),
+          input: { size: [size, size], channels },
+          preprocess: validatePreprocessConfig({
+            size: [size, size],
+            channels,
+            normalise: 'caffe',
+          }),
+          architecture: architectureOf(opts),
+          training: { encoderWeights: file, epochs: 0 },
+        };
+      }
+      const loaded = applyKerasWeights(m, kw, file);
+      await saveModelFolder(out, m, meta, { float16: o.float16 === true });
+      console.error(
+        `dentseg weights: loaded ${loaded.length} encoder layers from ${file} into ${out}`,
+      );
+      m.dispose();
+    });
+}
