@@ -68,6 +68,31 @@ describe.skipIf(!HAS_SAMPLE)('token and queue', () => {
     }
   });
 
+  it('an analysis over the time limit: 503 E_TIMEOUT, and nothing half-stored', async () => {
+    const app = await buildApp({ model, dataDir: tempDir(), webDir: false, analysisTimeoutMs: 5 });
+    try {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/v1/analyses',
+        ...multipart(small, 'slow.png', 'file', 'image/png'),
+      });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ error: { code: 'E_TIMEOUT' } });
+      // The abandoned job finishes in the background and stores nothing.
+      await expect
+        .poll(
+          async () =>
+            (await app.inject({ url: '/api/v1/health' })).json<{ queue: { running: number } }>()
+              .queue.running,
+          { timeout: 30_000 },
+        )
+        .toBe(0);
+      expect((await app.inject({ url: '/api/v1/analyses' })).json()).toMatchObject({ total: 0 });
+    } finally {
+      await app.close();
+    }
+  });
+
   it('beyond the queue limit: 503 E_QUEUE_FULL, the others complete', async () => {
     const app = await buildApp({ model, dataDir: tempDir(), webDir: false, queueLimit: 2 });
     try {
