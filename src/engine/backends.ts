@@ -3,9 +3,7 @@
  * the user forces one (`--backend` / `DENTSEG_BACKEND`). Every failure is remembered so
  * that "none worked" reports all the reasons together.
  */
-import { createRequire } from 'node:module';
 import os from 'node:os';
-import path from 'node:path';
 import * as tfCore from '@tensorflow/tfjs-core';
 import { DentsegError } from '../errors.js';
 
@@ -21,6 +19,11 @@ export interface EngineOptions {
    * all cores Node sees. Capped at that core count.
    */
   readonly threads?: number | undefined;
+  /**
+   * Cap the wasm heap (MiB, 16–4096; default 4096, the wasm32 limit). Applies to the
+   * threaded wasm build; a kernel that needs more fails with E_ENGINE_OOM.
+   */
+  readonly wasmHeapMB?: number | undefined;
   /** Print the chosen backend to stderr (the CLI does; tests and the library do not). */
   readonly log?: boolean | undefined;
 }
@@ -41,14 +44,16 @@ interface Started {
 }
 
 /** How each backend starts; one row per name in BACKEND_NAMES. */
-const INITIALISERS: Record<BackendName, (threads: number) => Promise<Started>> = {
+const INITIALISERS: Record<
+  BackendName,
+  (threads: number, options: EngineOptions) => Promise<Started>
+> = {
   torch: initTorch,
   tensorflow: initTensorflow,
   wasm: initWasm,
   cpu: initCpu,
 };
 
-const require = createRequire(import.meta.url);
 let current: EngineInfo | undefined;
 let pending: Promise<EngineInfo> | undefined;
 
@@ -67,17 +72,12 @@ async function initTensorflow(): Promise<Started> {
   return { threads: os.cpus().length };
 }
 
-async function initWasm(threads: number): Promise<Started> {
-  const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  const dist =
-    path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') +
-    path.sep;
-  wasm.setWasmPaths(dist);
-  void threads;
-  if (!(await tfCore.setBackend('wasm'))) throw new Error('setBackend failed');
-  const { registerWasmKernels } = await import('./wasm/index.js');
-  registerWasmKernels();
-  return { threads: wasm.getThreadsCount() };
+async function initWasm(threads: number, options: EngineOptions): Promise<Started> {
+  // Importing the package registers tfjs' wasm kernels (and its own backend factory, which
+  // dentseg replaces: see wasm/module.ts for why).
+  await import('@tensorflow/tfjs-backend-wasm');
+  const { startWasm } = await import('./wasm/index.js');
+  return startWasm(threads, { maxHeapMB: options.wasmHeapMB });
 }
 
 async function initCpu(): Promise<Started> {
@@ -124,6 +124,15 @@ export function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
       ),
     );
   }
+  const heap = options.wasmHeapMB;
+  if (heap !== undefined && !(Number.isInteger(heap) && heap >= 16 && heap <= 4096)) {
+    return Promise.reject(
+      new DentsegError(
+        'E_USAGE',
+        `wasmHeapMB must be an integer from 16 to 4096; received ${heap}`,
+      ),
+    );
+  }
   if (current) return Promise.resolve(current);
   pending ??= (async () => {
     const envBackend = process.env.DENTSEG_BACKEND;
@@ -137,7 +146,7 @@ export function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
     const skipped: { backend: BackendName; reason: string }[] = [];
     for (const name of candidates) {
       try {
-        const started = await INITIALISERS[name](threads);
+        const started = await INITIALISERS[name](threads, options);
         current = Object.freeze({ backend: name, ...started, skipped });
         if (options.log) {
           const note = started.note ? ` (${started.note})` : '';
