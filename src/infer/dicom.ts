@@ -210,7 +210,15 @@ export async function decodeDicom(
     }
     for (let i = 0; i < n; i++) stored[i] = data[i * info.channels]!;
   } else {
-    readNative(frame, stored, { n, samples, bitsAllocated, bitsStored, signed, name });
+    readNative(frame, stored, {
+      n,
+      samples,
+      bitsAllocated,
+      bitsStored,
+      signed,
+      name,
+      luma: photometric.startsWith('YBR') ? [1, 0, 0] : [0.299, 0.587, 0.114],
+    });
   }
   const slope = num(ds.RescaleSlope) ?? 1;
   const intercept = num(ds.RescaleIntercept) ?? 0;
@@ -279,9 +287,11 @@ function readNative(
     bitsStored: number;
     signed: boolean;
     name: string;
+    /** Weights of the 3 samples of a colour pixel. */
+    luma: readonly number[];
   },
 ): void {
-  const { n, samples, bitsAllocated, bitsStored, signed, name } = o;
+  const { n, samples, bitsAllocated, bitsStored, signed, name, luma } = o;
   if (bitsAllocated !== 8 && bitsAllocated !== 16) {
     throw new DentsegError(
       'E_DICOM_UNSUPPORTED',
@@ -308,8 +318,8 @@ function readNative(
       const off = (i * samples + s) * bytes;
       let v = (bytes === 1 ? view.getUint8(off) : view.getUint16(off, true)) & mask;
       if (signed && v >= signBit) v -= 2 * signBit;
-      // RGB (interleaved) to grey with Rec. 601 luma weights.
-      acc += samples === 3 ? v * ([0.299, 0.587, 0.114][s] ?? 0) : v;
+      // RGB (interleaved) to grey with Rec. 601 luma weights; YBR: its Y sample.
+      acc += samples === 3 ? v * (luma[s] ?? 0) : v;
     }
     stored[i] = acc;
   }

@@ -81,6 +81,24 @@ describe('segment', () => {
     );
   });
 
+  it('reads 16-bit PNGs at their depth and draws their overlay', async () => {
+    const w = 120;
+    const h = 60;
+    const px = new Uint16Array(w * h).map((_, i) => (i * 37) % 65536);
+    const file = path.join(dir, 'sixteen.png');
+    await sharp(Buffer.from(px.buffer), {
+      raw: { width: w, height: h, channels: 1, depth: 'ushort' },
+    })
+      .toColourspace('grey16')
+      .png()
+      .toFile(file);
+    const r = await segment(model, file, { threshold: 0.3 });
+    expect(r.bitDepth).toBe(16);
+    expect([r.width, r.height]).toEqual([w, h]);
+    const overlay = await sharp(await r.overlay({ mode: 'outline' })).metadata();
+    expect([overlay.width, overlay.height]).toEqual([w, h]);
+  });
+
   it('TTA averages the prediction with the mirrored one', async () => {
     const img = greyImage(64, 64);
     const plain = await segment(model, img);
