@@ -528,6 +528,22 @@ describe.skipIf(!TORCH_BUILT)('torch kernels match the cpu backend', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('turns a native failure into E_ENGINE_FAILED naming the kernel and shapes', async () => {
+    await tf.setBackend('torch');
+    const a = tf.ones([2, 3]);
+    const b = tf.ones([4, 5]);
+    let caught: unknown;
+    try {
+      // Bypass the op's own shape check to reach ATen with incompatible shapes.
+      tf.engine().runKernel('BatchMatMul', { a, b }, { transposeA: false, transposeB: false });
+    } catch (err) {
+      caught = err;
+    }
+    tf.dispose([a, b]);
+    expect(isDentsegError(caught) && caught.code === 'E_ENGINE_FAILED').toBe(true);
+    expect(String(caught)).toMatch(/BatchMatMul.*a \[2, 3\], b \[4, 5\]/);
+  });
+
   it('reports a kernel it lacks as E_KERNEL_MISSING naming the kernel', async () => {
     await tf.setBackend('torch');
     const x = tf.tensor1d([3, 1, 2]);

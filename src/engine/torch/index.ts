@@ -5,7 +5,7 @@
  */
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfc from '@tensorflow/tfjs-core';
-import { DentsegError } from '../../errors.js';
+import { DentsegError, isDentsegError } from '../../errors.js';
 import { TorchBackend } from './backend.js';
 import { MATH_KERNELS } from './kernels_math.js';
 import { NN_KERNELS } from './kernels_nn.js';
@@ -27,6 +27,25 @@ export interface TorchOptions {
 }
 
 let registered = false;
+
+/** A native failure as a DentsegError naming the kernel and its input shapes. */
+function kernelError(kernel: string, inputs: tfc.NamedTensorInfoMap, err: unknown): unknown {
+  if (isDentsegError(err)) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const shapes = Object.entries(inputs)
+    .filter(([, t]) => t != null)
+    .map(([name, t]) => `${name} [${t?.shape.join(', ') ?? ''}]`)
+    .join(', ');
+  const oom = /can't allocate memory|not enough memory|bad_alloc/i.test(message);
+  return new DentsegError(
+    oom ? 'E_ENGINE_OOM' : 'E_ENGINE_FAILED',
+    `${kernel} on the torch backend failed for ${shapes}: ${message}`,
+    {
+      cause: err,
+      hint: oom ? 'use a smaller batch, input size or width' : 'try --backend wasm and report it',
+    },
+  );
+}
 
 /** Names of the tfjs kernels the torch backend runs (sorted). */
 export function torchKernelNames(): string[] {
@@ -57,7 +76,11 @@ export function registerTorchBackend(options: TorchOptions): number {
       backendName: TORCH_BACKEND,
       kernelFunc: ({ inputs, backend, attrs }) => {
         if (!(backend instanceof TorchBackend)) throw new Error(`${k.name}: not a torch backend`);
-        return k.run(inputs, backend, attrs ?? {});
+        try {
+          return k.run(inputs, backend, attrs ?? {});
+        } catch (err) {
+          throw kernelError(k.name, inputs, err);
+        }
       },
     });
   }
