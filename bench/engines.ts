@@ -7,7 +7,7 @@
  *
  *   npm run bench:engines -- [--sizes 256,512] [--widths 1,0.25] [--runs 3]
  *                            [--engines tfjs-wasm,ort-node-1,ort-node-2,ort-web-1,ort-web-2]
- *                            [--json bench/results/engines.json]
+ *                            [--json bench/results/inference-engines.json]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

@@ -9,8 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../src/engine/index.js';
 import { isDentsegError } from '../../src/errors.js';
 import { loadModel, segment } from '../../src/infer/index.js';
-import { exportOnnx, onnxEngine } from '../../src/onnx/index.js';
+import { saveModelFolder } from '../../src/model/index.js';
+import { exportOnnx, onnxEngine, verifyOnnx } from '../../src/onnx/index.js';
 import { HAS_SHARED_DATA, runCliSync, SAMPLES } from '../helpers/paths.js';
+import { tempDirFor } from './helpers.js';
 import { tinyModelFolder, type TinyModel } from './tiny.js';
 
 describe('ONNX engine in the registry, segment and the CLI', () => {
@@ -72,6 +74,18 @@ describe('ONNX engine in the registry, segment and the CLI', () => {
     await expect(onnxEngine(path.join(tiny.dir, 'model.onnx'), { threads: 0 })).rejects.toThrow(
       /threads/,
     );
+  });
+
+  it('exports a float16 model folder (weights dequantised to float32)', async () => {
+    const half = tempDirFor('dentseg-onnx-f16-');
+    try {
+      await saveModelFolder(half, tiny.model, tiny.meta, { float16: true });
+      await exportOnnx(half);
+      const v = await verifyOnnx(half);
+      expect(v.ok).toBe(true);
+    } finally {
+      rmSync(half, { recursive: true, force: true });
+    }
   });
 
   it('dentseg export --model DIR --onnx FILE --verify', () => {

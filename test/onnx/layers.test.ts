@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../../src/engine/index.js';
 import { isDentsegError } from '../../src/errors.js';
 import { layersModelToOnnx, ONNX_OPSET } from '../../src/onnx/export.js';
+import { onnxMetadata } from '../../src/onnx/metadata.js';
 import { decodeModel } from '../../src/onnx/proto.js';
 import { maxAbsDiff, randomiseBatchNorm } from './helpers.js';
 
@@ -189,6 +190,10 @@ describe('ONNX file structure', () => {
     expect(m.graph.output[0]?.type.tensor_type.shape.dim.at(-1)).toEqual({ dim_value: 2 });
     expect(m.metadata_props).toContainEqual({ key: 'classes', value: '["a","b"]' });
     expect(m.metadata_props).toContainEqual({ key: 'layout', value: 'NHWC' });
+    // The platform-free reader (used by the browser) sees the same metadata.
+    expect(onnxMetadata(bytes)).toEqual(
+      Object.fromEntries(m.metadata_props.map(({ key, value }) => [key, value])),
+    );
     const dyn = decodeModel(layersModelToOnnx(model, { dynamicSize: true }));
     expect(dyn.graph.input[0]?.type.tensor_type.shape.dim.slice(1, 3)).toEqual([
       { dim_param: 'height' },
