@@ -15,6 +15,7 @@ import {
   type ModelCard,
 } from './api.js';
 import { loadPrivateMode, type LocalAnalysis } from './hooks.js';
+import { classColour } from './overlay.js';
 import { Viewer, type OverlayMode } from './viewer.js';
 
 const $ = <T extends HTMLElement>(id: string): T => {
@@ -115,7 +116,11 @@ function renderFindings(findings: readonly Finding[], threshold: number): void {
     button.dataset.testid = 'finding';
     const title = document.createElement('span');
     title.className = 'finding-title';
-    title.textContent = `${i + 1}. ${f.class}`;
+    const swatch = document.createElement('span');
+    swatch.className = 'swatch';
+    swatch.style.background = `rgb(${classColour(f.classIndex).join(',')})`;
+    swatch.setAttribute('aria-hidden', 'true');
+    title.append(swatch, `${i + 1}. ${f.class}`);
     const meta = document.createElement('span');
     meta.className = 'finding-meta';
     meta.textContent = `${f.areaPct.toFixed(2)}% · ${fmtPx(f.areaPx)} px · at (${Math.round(f.centroid[0])}, ${Math.round(f.centroid[1])})`;

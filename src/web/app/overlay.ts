@@ -7,16 +7,20 @@
 /** An RGB colour, 0–255 per channel. */
 export type Rgb = readonly [number, number, number];
 
-/** Colour of class `index` (≥ 1): teal for the first (binary), distinct hues after. */
+/**
+ * Colour of class `index` (≥ 1), the same palette as the server's overlay PNG: cyan for the
+ * first (binary), then golden-angle hues so that neighbouring teeth differ.
+ */
 export function classColour(index: number): Rgb {
-  if (index <= 1) return [0, 200, 170];
+  if (index <= 1) return [0, 200, 255];
   const hue = ((index - 1) * 137.508) % 360;
-  const s = 0.75;
+  const s = 0.85;
   const l = 0.55;
-  const k = (n: number): number => (n + hue / 30) % 12;
   const a = s * Math.min(l, 1 - l);
-  const f = (n: number): number =>
-    Math.round(255 * (l - a * Math.max(-1, Math.min(k(n) - 3, Math.min(9 - k(n), 1)))));
+  const f = (n: number): number => {
+    const k = (n + hue / 30) % 12;
+    return Math.round(255 * (l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1))));
+  };
   return [f(0), f(8), f(4)];
 }
 
