@@ -2,6 +2,7 @@
  * `evaluate`: run a loaded model over a data set (either layout, any split part) and score
  * the predictions at the ground-truth mask's own resolution; reads images one at a time.
  */
+import path from 'node:path';
 import { loadSample, resizeMaskNearest, type Dataset, type SampleRef } from '../data/index.js';
 import { DentsegError, isDentsegError } from '../errors.js';
 import { segment } from '../infer/segment.js';
@@ -76,13 +77,15 @@ export async function evaluateModel(
   let done = 0;
   for (const ref of samples) {
     let row: ImageRow | undefined;
+    // Data-set refs hold absolute paths; report them relative to where the user stands.
+    const label = path.isAbsolute(ref.image) ? path.relative(process.cwd(), ref.image) : ref.image;
     try {
       const { image, mask } = await loadSample(ref);
       const r = await segment(model, image, {
         threshold: opts.threshold ?? 0.5,
         tta: opts.tta ?? false,
         findings: false,
-        name: ref.image,
+        name: label,
       });
       // Same size by construction (the data stage checks mask = image size); a resize keeps
       // the scoring at the mask's resolution should a source ever differ.
@@ -90,10 +93,10 @@ export async function evaluateModel(
         r.width === image.width && r.height === image.height
           ? r.mask
           : resizeMaskNearest(r.mask, r.width, r.height, image.width, image.height);
-      row = acc.add(ref.image, pred, mask, image.width, image.height);
+      row = acc.add(label, pred, mask, image.width, image.height);
     } catch (err) {
       if (!isDentsegError(err)) throw err;
-      failed.push({ file: ref.image, code: err.code, message: err.message });
+      failed.push({ file: label, code: err.code, message: err.message });
     }
     opts.onImage?.(++done, samples.length, row);
   }

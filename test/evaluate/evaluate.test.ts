@@ -11,14 +11,17 @@ const STEMS = ['cate1-00005', 'cate1-00011', 'cate2-00001'];
 
 beforeAll(async () => {
   await writeTinyModel(path.join(dir, 'model'));
+  await writeTinyModel(path.join(dir, 'fdi'), { classes: 33 });
   if (!HAS_SHARED_DATA) return;
   mkdirSync(path.join(dir, 'images'));
   mkdirSync(path.join(dir, 'masks'));
+  mkdirSync(path.join(dir, 'masks_fdi'));
   for (const s of STEMS) {
     const img = path.join(UFBA, 'images', `${s}.jpg`);
     if (!existsSync(img)) continue;
     copyFileSync(img, path.join(dir, 'images', `${s}.jpg`));
     copyFileSync(path.join(UFBA, 'masks', `${s}.png`), path.join(dir, 'masks', `${s}.png`));
+    copyFileSync(path.join(UFBA, 'masks_fdi', `${s}.png`), path.join(dir, 'masks_fdi', `${s}.png`));
   }
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -71,6 +74,35 @@ describe.skipIf(!HAS_SHARED_DATA)('dentseg evaluate', () => {
     const rows = readFileSync(csv, 'utf8').trim().split('\n');
     expect(rows[0]).toMatch(/^image,width,height,truth_px,pred_px,tp,fp,fn,dice,iou/);
     expect(rows).toHaveLength(n + 1);
+  });
+
+  it('multi-class (FDI teeth): per-class figures next to the pooled ones', () => {
+    const json = path.join(dir, 'fdi.json');
+    const run = runCliSync([
+      'evaluate',
+      '--model',
+      path.join(dir, 'fdi'),
+      '--images',
+      path.join(dir, 'images'),
+      '--masks',
+      path.join(dir, 'masks_fdi'),
+      '--multiclass',
+      '--classes',
+      path.join(UFBA, 'classes_fdi.json'),
+      '--json',
+      json,
+    ]);
+    expect(run.stderr).not.toMatch(/at .*\.ts:\d+/);
+    expect(run.status).toBe(0);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as {
+      perClass: Record<string, { pooled: { dice: number }; images: number }>;
+      pooled: Record<string, number>;
+    };
+    expect(Object.keys(report.perClass)).toHaveLength(32);
+    const withTeeth = Object.values(report.perClass).filter((c) => c.images > 0);
+    expect(withTeeth.length).toBeGreaterThan(10);
+    for (const c of Object.values(report.perClass)) expect(c.pooled.dice).toBeLessThanOrEqual(1);
+    expect(report.pooled.accuracy).toBeGreaterThan(0);
   });
 
   it('refuses a bad threshold naming the flag', () => {
