@@ -10,7 +10,7 @@ import { DentsegError, isDentsegError } from '../errors.js';
 import { defaultMinArea } from './findings.js';
 import { encodeMaskPng } from './overlay.js';
 import { segment } from './segment.js';
-import type { LoadedModel, SegmentResult } from './types.js';
+import type { Finding, LoadedModel, SegmentResult } from './types.js';
 
 /** File name endings taken from folders (explicit file arguments are always tried). */
 export const IMAGE_EXTENSIONS = [
@@ -113,6 +113,12 @@ export function uniqueStems(files: readonly string[]): string[] {
   });
 }
 
+/** Names of the classes with at least one finding, in class-index order. */
+function presentClasses(findings: readonly Finding[]): string[] {
+  const byIndex = new Map(findings.map((f) => [f.classIndex, f.class] as const));
+  return [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([, name]) => name);
+}
+
 function outputJson(
   input: string,
   model: LoadedModel,
@@ -155,6 +161,8 @@ function outputJson(
       maskAreaPx: foreground,
       maskAreaPct: Math.round((100_000 * foreground) / (r.width * r.height)) / 1000,
       minAreaPx,
+      /** Classes with at least one region (multi-class: e.g. which FDI teeth are present). */
+      classesPresent: presentClasses(r.findings),
       perClass,
     },
     findings: r.findings,
@@ -200,7 +208,7 @@ async function predictOne(
       regions: r.findings.length,
       areaPx,
       areaPct: Math.round((100_000 * areaPx) / (r.width * r.height)) / 1000,
-      classesPresent: [...new Set(r.findings.map((f) => f.class))],
+      classesPresent: presentClasses(r.findings),
       elapsedMs,
       timings,
     };
