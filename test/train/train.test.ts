@@ -1,0 +1,169 @@
+// The whole chain learns (a tiny U-Net overfits 16 real X-rays) and a run killed with
+// SIGKILL resumes to exactly the metrics of an uninterrupted run with the same seed.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initEngine } from '../../src/engine/index.js';
+import { loadModelFolder } from '../../src/model/index.js';
+import { runTraining, type TrainConfig } from '../../src/train/session.js';
+import { HAS_SHARED_DATA, REPO_ROOT, runCliSync, UFBA } from '../helpers/paths.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'dentseg-train-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const dataset = {
+  images: path.join(UFBA, 'images'),
+  masks: path.join(UFBA, 'masks'),
+  split: path.join(UFBA, 'split.csv'),
+};
+
+describe.skipIf(!HAS_SHARED_DATA)('training on ufba425', () => {
+  beforeAll(async () => {
+    // wasm: its training kernels are the portable path (and it is quickest at this tiny size)
+    await initEngine({ backend: 'wasm' });
+  });
+
+  it('a width-1/16 U-Net at 64² overfits 16 images (train Dice ≥ 0.8)', async () => {
+    const cfg: TrainConfig = {
+      dataset,
+      out: path.join(tmp, 'overfit'),
+      epochs: 25,
+      batch: 2,
+      lr: 3e-3,
+      seed: 1,
+      size: 64,
+      width: 1 / 16,
+      channels: 1,
+      normalise: 'unit',
+      batchNorm: true,
+      dropout: 0,
+      augment: null,
+      patience: 0,
+      lrPatience: 0,
+      lrFactor: 0.5,
+      minLr: 1e-6,
+      limit: 16,
+      valLimit: 2,
+      workers: 0,
+      name: 'overfit',
+      version: '0',
+    };
+    const t0 = performance.now();
+    const enough = new AbortController(); // stop once it has clearly overfitted
+    const r = await runTraining(cfg, {
+      signal: enough.signal,
+      onEpoch: (h) => (h.dice ?? 0) >= 0.85 && enough.abort(),
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const best = Math.max(...r.history.map((h) => h.dice ?? 0));
+    expect(best).toBeGreaterThanOrEqual(0.8);
+    expect(r.history[0]!.loss).toBeGreaterThan(r.history[r.history.length - 1]!.loss!);
+    expect(seconds).toBeLessThan(180);
+    // run folder contract
+    for (const f of [
+      'config.json',
+      'metrics.csv',
+      'curves.png',
+      'best/model.json',
+      'last/weights.bin',
+      'last/train-state.json',
+    ]) {
+      expect(existsSync(path.join(cfg.out, f)), f).toBe(true);
+    }
+    const csv = readFileSync(path.join(cfg.out, 'metrics.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe(
+      'epoch,lr,loss,accuracy,dice,val_loss,val_accuracy,val_dice,train_s,epoch_s,data_wait_share',
+    );
+    expect(csv).toHaveLength(r.history.length + 1);
+    const { meta } = await loadModelFolder(path.join(cfg.out, 'best'));
+    expect(meta.task).toBe('binary');
+    expect(meta.preprocess.size).toEqual([64, 64]);
+  }, 200_000);
+});
+
+function metricsRows(dir: string): string[][] {
+  const lines = readFileSync(path.join(dir, 'metrics.csv'), 'utf8').trim().split('\n').slice(1);
+  // drop the timing columns (train_s, epoch_s, data_wait_share)
+  return lines.map((l) => l.split(',').slice(0, 8));
+}
+
+describe.skipIf(!HAS_SHARED_DATA)('resume after SIGKILL', () => {
+  const args = (out: string): string[] => [
+    'train',
+    '--images',
+    dataset.images,
+    '--masks',
+    dataset.masks,
+    '--split',
+    dataset.split,
+    '--out',
+    out,
+    '--size',
+    '32',
+    '--width',
+    '0.0625',
+    '--channels',
+    '1',
+    '--normalise',
+    'unit',
+    '--batch',
+    '4',
+    '--epochs',
+    '3',
+    '--limit',
+    '12',
+    '--val-limit',
+    '4',
+    '--seed',
+    '7',
+    '--lr',
+    '1e-3',
+    '--workers',
+    '0',
+  ];
+
+  it('continues to the same epoch metrics as an uninterrupted run', async () => {
+    const a = path.join(tmp, 'a');
+    const full = runCliSync(args(a), { timeoutMs: 120_000 });
+    expect(full.status, full.stderr).toBe(0);
+
+    const b = path.join(tmp, 'b');
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args(b)],
+      {
+        cwd: REPO_ROOT,
+        stdio: 'ignore',
+      },
+    );
+    const state = path.join(b, 'last', 'train-state.json');
+    const killed = await new Promise<boolean>((resolve) => {
+      const timer = setInterval(() => {
+        try {
+          const s = JSON.parse(readFileSync(state, 'utf8')) as { epoch: number };
+          if (s.epoch >= 1) {
+            clearInterval(timer);
+            child.kill('SIGKILL');
+            resolve(true);
+          }
+        } catch {
+          // not written yet (or between the two renames)
+        }
+      }, 20);
+      child.on('exit', () => {
+        clearInterval(timer);
+        resolve(false);
+      });
+    });
+    expect(killed).toBe(true);
+    const done = JSON.parse(readFileSync(state, 'utf8')) as { epoch: number };
+    expect(done.epoch).toBeLessThan(3);
+
+    const resumed = runCliSync(['train', '--resume', b], { timeoutMs: 120_000 });
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain('resuming');
+    expect(metricsRows(b)).toEqual(metricsRows(a));
+  }, 200_000);
+});
