@@ -127,4 +127,23 @@ describe.skipIf(!HAS_SAMPLE || !existsSync(CHROMIUM))('web page in headless Chro
     await page.screenshot({ path: path.join(ARTIFACTS, 'web-rejected.png') });
     expect(pageErrors).toEqual([]);
   });
+
+  it('asks for the API token when the server requires one, then works with it', async () => {
+    const locked = await buildApp({ model, dataDir: tempDir(), token: 'clinic-token' });
+    try {
+      const lockedUrl = await locked.listen({ port: 0, host: '127.0.0.1' });
+      const tab = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+      await tab.goto(lockedUrl);
+      await tab.locator('#token-form').waitFor({ state: 'visible' });
+      expect(await tab.textContent('#error')).toMatch(/missing token/);
+      await tab.fill('#token-input', 'clinic-token');
+      await tab.keyboard.press('Enter');
+      await expect.poll(() => tab.textContent('#model-badge')).toContain(model.meta.name);
+      expect(await tab.locator('#token-form').isHidden()).toBe(true);
+      expect(await tab.locator('#error').isHidden()).toBe(true);
+      await tab.close();
+    } finally {
+      await locked.close();
+    }
+  });
 });
