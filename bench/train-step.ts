@@ -6,6 +6,7 @@
  * two shared cores. Usage: tsx bench/train-step.ts [--widths 1,0.25] [--steps 3] [--size 256]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_AUGMENT } from '../src/augment/config.js';
 import { createLoader, openDataset, validatePreprocessConfig } from '../src/data/index.js';
@@ -99,6 +100,7 @@ const out = {
   batch,
   channels,
   trainImages: ds.train.length,
+  loadAverage: os.loadavg(),
   note: 'two shared cores; other engineers\u2019 jobs perturb these timings',
   results,
 };
