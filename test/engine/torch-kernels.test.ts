@@ -165,7 +165,11 @@ const CASES: Case[] = [
     grad: true,
   },
   { name: 'LeakyRelu', fn: (x) => tf.leakyRelu(x, 0.1), inputs: [f4([2, 3, 4])], grad: true },
-  { name: 'Step', fn: (x) => tf.step(x, 0.3), inputs: [f4([10])] },
+  {
+    name: 'Step (with NaN and 0)',
+    fn: (x) => tf.step(tf.concat([x, tf.tensor1d([NaN, 0, -0])]), 0.3),
+    inputs: [f4([10])],
+  },
   {
     name: 'ClipByValue',
     fn: (x) => tf.clipByValue(x, -0.3, 0.4),
