@@ -5,10 +5,17 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import type { FastifyInstance } from 'fastify';
-import type { LoadedModel } from '../../src/infer/index.js';
+import { loadModel, type LoadedModel } from '../../src/infer/index.js';
 import { buildApp } from '../../src/serve/index.js';
 import { dicomFromImage } from '../infer/helpers.js';
-import { HAS_SAMPLE, SAMPLE_XRAY, multipart, tempDir, testModel } from './helpers.js';
+import {
+  HAS_SAMPLE,
+  SAMPLE_XRAY,
+  multipart,
+  tempDir,
+  testModel,
+  writeTinyModel,
+} from './helpers.js';
 
 interface AnalysisJson {
   id: string;
@@ -217,6 +224,40 @@ describe.skipIf(!HAS_SAMPLE)('HTTP API (inject)', () => {
       expect(
         (await app.inject({ method: 'DELETE', url: `/api/v1/analyses/${id}` })).statusCode,
       ).toBe(204);
+    }
+  });
+
+  it('multi-class model: class-index mask and winning-class probability image', async () => {
+    const dir = tempDir('dentseg-tiny-mc-');
+    await writeTinyModel(dir, 4);
+    const mc = await loadModel(dir);
+    const mcApp = await buildApp({ model: mc, dataDir: tempDir(), webDir: false });
+    try {
+      const small = await sharp(xray).resize({ width: 400 }).png().toBuffer();
+      const res = await mcApp.inject({
+        method: 'POST',
+        url: '/api/v1/analyses',
+        ...multipart(small, 'mc.png', 'file', 'image/png'),
+      });
+      expect(res.statusCode).toBe(201);
+      const a = res.json<AnalysisJson & { classes: string[] }>();
+      expect(a.model.task).toBe('multiclass');
+      expect(a.classes).toHaveLength(4);
+      const mask = await sharp((await mcApp.inject({ url: a.links.mask })).rawPayload)
+        .raw()
+        .toBuffer();
+      const prob = await sharp((await mcApp.inject({ url: a.links.probability })).rawPayload)
+        .raw()
+        .toBuffer();
+      expect(mask.reduce((m, v) => Math.max(m, v), 0)).toBeLessThanOrEqual(3);
+      // The arg-max class of 4 has probability ≥ 1/4 everywhere.
+      expect(prob.reduce((m, v) => Math.min(m, v), 255)).toBeGreaterThanOrEqual(
+        Math.floor(255 / 4),
+      );
+      for (const f of a.findings) expect(f.class).toMatch(/^tooth \d$/);
+    } finally {
+      await mcApp.close();
+      mc.dispose();
     }
   });
 

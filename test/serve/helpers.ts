@@ -3,7 +3,7 @@
  * otherwise a tiny random-weight U-Net saved in a temp folder), temp data dirs, and
  * multipart bodies for `app.inject()`.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_PREPROCESS } from '../../src/data/index.js';
@@ -25,28 +25,38 @@ export const HAS_SAMPLE = existsSync(SAMPLE_XRAY);
 /** True when the bundled default model has been trained and shipped. */
 export const HAS_BUNDLED_MODEL = existsSync(path.join(DEFAULT_MODEL_DIR, 'model.json'));
 
-/** A fresh temp folder. */
+const created: string[] = [];
+process.once('exit', () => {
+  for (const dir of created) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temp folder, removed when the test process exits. */
 export function tempDir(prefix = 'dentseg-serve-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  created.push(dir);
+  return dir;
 }
 
-/** Save a tiny random U-Net (width 1/16, 64², binary) in `dir`. */
-export async function writeTinyModel(dir: string): Promise<ModelMeta> {
+/** Save a tiny random U-Net (width 1/16, 64²; binary, or `classes` ≥ 2 softmax) in `dir`. */
+export async function writeTinyModel(dir: string, classes = 1): Promise<ModelMeta> {
   await initEngine();
   const unet = normalizeUnetOptions({
     inputSize: [64, 64],
     channels: 3,
-    classes: 1,
+    classes,
     width: 1 / 16,
     seed: 7,
   });
   const model = buildUnet(unet);
   const meta: ModelMeta = {
     format: 1,
-    name: 'tiny-random',
+    name: classes === 1 ? 'tiny-random' : 'tiny-random-multiclass',
     version: '0.0.1',
-    task: 'binary',
-    classes: ['teeth'],
+    task: classes === 1 ? 'binary' : 'multiclass',
+    classes:
+      classes === 1
+        ? ['teeth']
+        : ['background', ...Array.from({ length: classes - 1 }, (_, i) => `tooth ${i + 1}`)],
     input: { size: [64, 64], channels: 3 },
     preprocess: { ...DEFAULT_PREPROCESS, size: [64, 64] },
     architecture: architectureOf(unet),
