@@ -102,6 +102,10 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
+/** RSS (MB) after every 20 requests of the last phase, to see whether it levels off. */
+const rssSeries: { requests: number; rssMB: number; tensors: number }[] = [];
+let done = 0;
+
 async function phase(clients: number, requests: number): Promise<Record<string, number>> {
   const times: number[] = [];
   let next = 0;
@@ -111,6 +115,8 @@ async function phase(clients: number, requests: number): Promise<Record<string, 
       while (next < requests) {
         next += 1;
         times.push(await oneRequest());
+        done += 1;
+        if (done % 20 === 0) rssSeries.push({ requests: done, ...pick(memory()) });
       }
     }),
   );
@@ -129,7 +135,13 @@ async function phase(clients: number, requests: number): Promise<Record<string, 
   return out;
 }
 
+function pick(m: { rssMB: number; tensors: number }): { rssMB: number; tensors: number } {
+  return { rssMB: m.rssMB, tensors: m.tensors };
+}
+
+/** Memory now (after a full GC when node runs with --expose-gc). */
 function memory(): { rssMB: number; tensors: number; tfBytesMB: number } {
+  (globalThis as { gc?: () => void }).gc?.();
   const m = tf.memory();
   return {
     rssMB: Math.round(process.memoryUsage().rss / 2 ** 20),
@@ -161,6 +173,8 @@ const result = {
   note: 'loopback, client and server in one process; inference queue concurrency 1; the machine is shared with other jobs, so timings are perturbed',
   phases: [single, eight],
   memory: { afterWarmup, afterSingle, after200: afterAll, totalRequests: total + 1 },
+  rssSeries,
+  gcBeforeReadings: typeof (globalThis as { gc?: unknown }).gc === 'function',
   tensorGrowth: afterAll.tensors - afterWarmup.tensors,
   rssGrowthMB: afterAll.rssMB - afterWarmup.rssMB,
 };
