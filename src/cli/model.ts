@@ -63,5 +63,7 @@ export function registerModelCommands(program: Command): void {
         console.log(summaryLines(m).join('\n'));
       }
       m.dispose();
+      // The wasm backend's pthread workers keep the event loop alive: leave explicitly.
+      process.exit(process.exitCode ?? 0);
     });
 }

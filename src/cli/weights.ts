@@ -90,5 +90,7 @@ export function registerWeightsCommands(program: Command): void {
         `dentseg weights: loaded ${loaded.length} encoder layers from ${file} into ${out}`,
       );
       m.dispose();
+      // The wasm backend's pthread workers keep the event loop alive: leave explicitly.
+      process.exit(process.exitCode ?? 0);
     });
 }

@@ -16,6 +16,7 @@ import {
   saveModelFolder,
   type ModelMeta,
 } from '../../src/model/index.js';
+import { runCliSync } from '../helpers/paths.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'dentseg-model-'));
 beforeAll(async () => {
@@ -119,5 +120,15 @@ describe('model folders', () => {
     await expect(loadModelFolder(path.join(tmp, 'nope'))).rejects.toMatchObject({
       code: 'E_MODEL_INVALID',
     });
+  });
+});
+
+describe('dentseg model summary', () => {
+  it('prints Keras VGG16 layer names and the encoder parameter count', () => {
+    const r = runCliSync(['--backend', 'cpu', 'model', 'summary', '--size', '64']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^block1_conv1\s+Conv2D\s+\[b,64,64,64\]\s+1,792$/m);
+    expect(r.stdout).toContain('encoder (VGG16 blocks): 14,714,688');
+    expect(r.stdout).toContain('total parameters:     19,038,673');
   });
 });
