@@ -1,11 +1,13 @@
 /**
- * dentseg's wasm kernels (and tfjs' own Conv2DBackpropInput) against the cpu backend on
+ * dentseg's wasm kernels (and tfjs' own Conv2DBackpropInput, the fallback for strided
+ * shapes) against the cpu backend on
  * random inputs: odd sizes, stride 1 and 2, same/valid. Max relative error ≤ 1e-4
  * (max |wasm − cpu| / max |cpu|).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-cpu';
 import { initEngine, tf } from '../../src/engine/index.js';
+import { setBackpropInputRoute } from '../../src/engine/wasm/conv2d-backprop-input.js';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid';
@@ -111,16 +113,20 @@ describe('wasm gradient kernels match the cpu backend', () => {
     expect(err, label(c)).toBeLessThanOrEqual(1e-4);
   });
 
-  it.each(CASES)('Conv2DBackpropInput: $x / $filter / $strides / $pad', async (c) => {
-    const dy = outShape(c);
-    const err = await relError(
-      'Conv2DBackpropInput',
-      {
-        dy: { values: random(size(dy), 3), shape: dy },
-        filter: { values: random(size(c.filter), 4), shape: c.filter },
-      },
-      { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x },
-    );
-    expect(err, label(c)).toBeLessThanOrEqual(1e-4);
-  });
+  it.each(CASES.flatMap((c) => (['auto', 'tfjs'] as const).map((route) => ({ ...c, route }))))(
+    'Conv2DBackpropInput ($route): $x / $filter / $strides / $pad',
+    async (c) => {
+      setBackpropInputRoute(c.route);
+      const dy = outShape(c);
+      const err = await relError(
+        'Conv2DBackpropInput',
+        {
+          dy: { values: random(size(dy), 3), shape: dy },
+          filter: { values: random(size(c.filter), 4), shape: c.filter },
+        },
+        { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x },
+      );
+      expect(err, label(c)).toBeLessThanOrEqual(1e-4);
+    },
+  );
 });

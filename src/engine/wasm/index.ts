@@ -15,18 +15,24 @@ import {
   type KernelConfig,
 } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
+import { makeConv2DBackpropInput, tfjsConv2DBackpropInput } from './conv2d-backprop-input.js';
 import { createWasmBackend, type CreateOptions, type WasmBuild } from './module.js';
 import { checkAllWasmKernels, printHooks } from './xnn-status.js';
 
 interface WasmKernelEntry {
-  readonly config: KernelConfig;
+  /** Built at registration, when tfjs' kernel of the same name can still be captured. */
+  readonly config: () => KernelConfig;
   /** Replace tfjs' own kernel of the same name (otherwise only fill a gap). */
   readonly override: boolean;
 }
 
 /** dentseg's wasm kernels, in registration order. */
 export const WASM_KERNELS: readonly WasmKernelEntry[] = [
-  { config: conv2DBackpropFilterConfig, override: false },
+  { config: () => conv2DBackpropFilterConfig, override: false },
+  {
+    config: () => makeConv2DBackpropInput(tfjsConv2DBackpropInput()),
+    override: true,
+  },
 ];
 
 let registered = false;
@@ -35,9 +41,10 @@ let registered = false;
 export function registerWasmKernels(): void {
   if (registered) return;
   registered = true;
-  for (const { config, override } of WASM_KERNELS) {
+  for (const entry of WASM_KERNELS) {
+    const config = entry.config();
     const existing = getKernel(config.kernelName, 'wasm');
-    if (existing && !override) continue;
+    if (existing && !entry.override) continue;
     if (existing) unregisterKernel(config.kernelName, 'wasm');
     registerKernel(config);
   }
