@@ -109,7 +109,7 @@ describe.skipIf(!HAS_SHARED_DATA)('resume after SIGKILL', () => {
     '--normalise',
     'unit',
     '--batch',
-    '4',
+    '2',
     '--epochs',
     '3',
     '--limit',
@@ -124,7 +124,7 @@ describe.skipIf(!HAS_SHARED_DATA)('resume after SIGKILL', () => {
     '0',
   ];
 
-  it('continues to the same epoch metrics as an uninterrupted run', async () => {
+  it('continues to the same epoch metrics as an uninterrupted run (SIGKILL and Ctrl-C)', async () => {
     const a = path.join(tmp, 'a');
     const full = runCliSync(args(a), { timeoutMs: 120_000 });
     expect(full.status, full.stderr).toBe(0);
@@ -165,5 +165,38 @@ describe.skipIf(!HAS_SHARED_DATA)('resume after SIGKILL', () => {
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain('resuming');
     expect(metricsRows(b)).toEqual(metricsRows(a));
-  }, 200_000);
+
+    // Ctrl-C in the middle of epoch 2: last/ keeps the step and partial sums, exit 130,
+    // and the resumed run still matches the uninterrupted one.
+    const c = path.join(tmp, 'c');
+    const child2 = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args(c)],
+      {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let sent = false;
+    child2.stderr.on('data', (chunk: Buffer) => {
+      if (!sent && chunk.toString().includes('epoch 2/3 [')) {
+        sent = true;
+        child2.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) =>
+      child2.on('exit', (n) => resolve(n)),
+    );
+    expect(sent).toBe(true);
+    expect(code).toBe(130);
+    const mid = JSON.parse(readFileSync(path.join(c, 'last', 'train-state.json'), 'utf8')) as {
+      epoch: number;
+      step: number;
+    };
+    expect(mid.epoch).toBe(1);
+    expect(mid.step).toBeGreaterThan(0);
+    const resumed2 = runCliSync(['train', '--resume', c], { timeoutMs: 120_000 });
+    expect(resumed2.status, resumed2.stderr).toBe(0);
+    expect(metricsRows(c)).toEqual(metricsRows(a));
+  }, 300_000);
 });
