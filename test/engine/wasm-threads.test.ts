@@ -4,6 +4,7 @@
  * falls back to 1 thread and says why.
  */
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../../src/engine/index.js';
 import { wasmRunningWorkers } from '../../src/engine/wasm/index.js';
@@ -35,5 +36,38 @@ describe('wasm threads', () => {
     expect(build.threads).toBe(1);
     expect(build.note).toMatch(/threaded wasm could not start .*ENOENT.*using 1 thread/);
     expect(build.module.PThread).toBeUndefined();
+  });
+});
+
+describe('wasm threads and process exit', () => {
+  it('a script that used 2 wasm threads exits on its own', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const path = await import('node:path');
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dentseg-exit-'));
+    const file = path.join(dir, 'exit.mts');
+    const engine = new URL('../../src/engine/index.ts', import.meta.url).href;
+    writeFileSync(
+      file,
+      `import { initEngine, tf } from ${JSON.stringify(engine)};
+      const info = await initEngine({ backend: 'wasm', threads: 2 });
+      tf.conv2d(tf.ones([1, 16, 16, 4]), tf.ones([3, 3, 4, 4]), 1, 'same').dataSync();
+      console.log('threads=' + info.threads);`,
+    );
+    try {
+      const child = spawnSync(process.execPath, ['--import', 'tsx', file], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(child.stdout, child.stderr).toContain(
+        `threads=${Math.min(2, os.availableParallelism())}`,
+      );
+      expect(child.signal).toBeNull();
+      expect(child.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

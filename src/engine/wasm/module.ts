@@ -222,6 +222,11 @@ export async function createWasmBackend(
     try {
       const module = await instantiate(true, wanted, hooks, options);
       const backend = await toBackend(module, wanted);
+      // emscripten refs a Node worker while its pthread runs; XNNPACK's pool threads run
+      // for the life of the process, so they would keep the event loop alive forever.
+      for (const worker of module.PThread?.runningWorkers ?? []) {
+        (worker as { unref?: () => void }).unref?.();
+      }
       const got = (module.tfjs?.getThreadsCount as () => number)();
       if (got < wanted) note = `asked for ${wanted} threads, XNNPACK's pool has ${got}`;
       return { backend, module, threads: got, note };
