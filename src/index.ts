@@ -40,6 +40,8 @@ export type { AugmentConfig } from './augment/index.js';
 export { buildUnet, saveModelFolder, loadModelFolder } from './model/index.js';
 export type { UnetOptions, ModelMeta } from './model/index.js';
 export * as metrics from './evaluate/metrics.js';
+export { runTraining } from './train/session.js';
+export type { TrainConfig, TrainResult, TrainHooks } from './train/session.js';
 export {
   loadModel,
   segment,
