@@ -126,7 +126,8 @@ export async function analyseUpload(
       task: meta.task,
     },
     classes: [...result.classes],
-    threshold: options.threshold,
+    // Multi-class masks are the arg-max: every class shown, i.e. a confidence threshold of 0.
+    threshold: meta.task === 'multiclass' ? 0 : options.threshold,
     findings: result.findings.map((f) => ({
       class: f.class,
       classIndex: f.classIndex,

@@ -39,7 +39,10 @@ export interface AnalysisRecord {
   };
   /** Class names; for binary the target's name. */
   readonly classes: readonly string[];
-  /** Probability threshold used for the stored mask and findings (0–1). */
+  /**
+   * Probability threshold used for the stored mask and findings (0–1); 0 for multi-class
+   * models, whose mask is the arg-max class.
+   */
   readonly threshold: number;
   readonly findings: readonly FindingJson[];
   /** Total server-side time for the analysis, in milliseconds. */

@@ -243,6 +243,7 @@ describe.skipIf(!HAS_SAMPLE)('HTTP API (inject)', () => {
       const a = res.json<AnalysisJson & { classes: string[] }>();
       expect(a.model.task).toBe('multiclass');
       expect(a.classes).toHaveLength(4);
+      expect(a.threshold).toBe(0);
       const mask = await sharp((await mcApp.inject({ url: a.links.mask })).rawPayload)
         .raw()
         .toBuffer();

@@ -186,6 +186,9 @@ async function openAnalysis(analysis: Analysis): Promise<void> {
     findings: analysis.findings,
     serverThreshold: analysis.threshold,
   };
+  // Binary: probability threshold; multi-class: minimum confidence of the winning class.
+  $('threshold-label').textContent =
+    analysis.model.task === 'multiclass' ? 'Min. confidence' : 'Threshold';
   thresholdInput.value = String(analysis.threshold);
   $('threshold-value').textContent = analysis.threshold.toFixed(2);
   placeholder.hidden = true;
