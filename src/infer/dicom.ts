@@ -6,7 +6,7 @@
  */
 import dcmjs from 'dcmjs';
 import sharp from 'sharp';
-import { MAX_PIXELS, type GreyImage } from '../data/index.js';
+import { MAX_PIXELS, sniffFormat, type GreyImage } from '../data/index.js';
 import { DentsegError } from '../errors.js';
 
 dcmjs.log.setLevel('silent');
@@ -51,15 +51,9 @@ export interface DicomInfo {
   readonly patientTags: Readonly<Record<string, string>>;
 }
 
-/** True when `buf` has the Part-10 "DICM" marker at byte 128. */
+/** True when `buf` has the Part-10 "DICM" marker at byte 128 (the data stage's sniffer). */
 export function isDicom(buf: Uint8Array): boolean {
-  return (
-    buf.length >= 132 &&
-    buf[128] === 0x44 &&
-    buf[129] === 0x49 &&
-    buf[130] === 0x43 &&
-    buf[131] === 0x4d
-  );
+  return sniffFormat(buf) === 'dicom';
 }
 
 /**
