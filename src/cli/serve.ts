@@ -42,6 +42,7 @@ interface ServeCliOptions {
   queueLimit: number;
   threshold: number;
   requestTimeout: number;
+  analysisTimeout: number;
 }
 
 /** Register `dentseg serve` on the program. */
@@ -75,6 +76,12 @@ export function registerServeCommands(program: Command): void {
       num('--request-timeout', 1),
       60,
     )
+    .option(
+      '--analysis-timeout <s>',
+      'seconds an analysis may take, queue wait included',
+      num('--analysis-timeout', 1),
+      300,
+    )
     .action(async (opts: ServeCliOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<{ backend?: BackendName }>();
       const modelDir = opts.model ?? BUNDLED_MODEL;
@@ -107,6 +114,7 @@ export function registerServeCommands(program: Command): void {
         queueLimit: Math.round(opts.queueLimit),
         threshold: opts.threshold,
         requestTimeoutMs: opts.requestTimeout * 1000,
+        analysisTimeoutMs: opts.analysisTimeout * 1000,
         logger: true,
       });
       const url = await app.listen({ port: opts.port, host: opts.host });

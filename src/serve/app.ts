@@ -98,6 +98,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     throw new DentsegError('E_USAGE', `threshold must be within 0–1; received ${threshold}`);
   }
   const analysisTimeoutMs = positive('analysisTimeoutMs', options.analysisTimeoutMs ?? 300_000);
+  const requestTimeoutMs = positive('requestTimeoutMs', options.requestTimeoutMs ?? 60_000);
   const queue = new InferenceQueue({ concurrency: 1, limit: options.queueLimit ?? 32 });
   const { model } = options;
   const store = AnalysisStore.open(options.dataDir);
@@ -106,8 +107,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const app = Fastify({
     logger: options.logger ?? false,
-    requestTimeout: positive('requestTimeoutMs', options.requestTimeoutMs ?? 60_000),
-    connectionTimeout: 0,
+    // Receiving a request is bounded; an idle socket (a client waiting for its analysis) may
+    // stay open for the analysis time limit plus that.
+    requestTimeout: requestTimeoutMs,
+    connectionTimeout: requestTimeoutMs + analysisTimeoutMs,
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
   });
