@@ -30,9 +30,10 @@ export {
   traceContour,
 } from './findings.js';
 export type { FindingsOptions } from './findings.js';
+export { classColour } from './palette.js';
+export type { Rgb } from './palette.js';
 export {
   renderOverlay,
-  classColour,
   maskPng,
   probabilityPng,
   toGrey8,

@@ -5,30 +5,14 @@
  */
 import sharp, { type OverlayOptions as SharpLayer } from 'sharp';
 import type { GreyImage } from '../data/index.js';
+import { classColour } from './palette.js';
 import type { OverlayOptions, SegmentResult } from './types.js';
-
-/** Colour `[r, g, b]` of a class index (1 = the binary target: a clear cyan). */
-export function classColour(classIndex: number): [number, number, number] {
-  if (classIndex <= 1) return [0, 200, 255];
-  // Golden-angle hues: neighbouring indices (adjacent teeth) get distant colours.
-  const hue = ((classIndex - 1) * 137.508) % 360;
-  return hslToRgb(hue, 0.85, 0.55);
-}
 
 /** `classColour` for every mask value 0…255, flattened `[r, g, b, r, g, b, …]`. */
 const PALETTE = Uint8Array.from(
   { length: 256 * 3 },
   (_, i) => classColour(Math.floor(i / 3))[i % 3]!,
 );
-
-function hslToRgb(h: number, s: number, l: number): [number, number, number] {
-  const a = s * Math.min(l, 1 - l);
-  const f = (n: number): number => {
-    const k = (n + h / 30) % 12;
-    return Math.round(255 * (l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1))));
-  };
-  return [f(0), f(8), f(4)];
-}
 
 /** The image as 8-bit grey (16-bit samples scaled by 255/65535). */
 export function toGrey8(image: GreyImage): Uint8Array {
