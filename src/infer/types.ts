@@ -78,7 +78,7 @@ export interface SegmentResult {
   readonly probabilities: Float32Array;
   /** Connected regions per class, specks dropped (see `defaultMinArea`). */
   readonly findings: Finding[];
-  /** The threshold used (binary) . */
+  /** The threshold applied (binary models; multi-class masks are the arg-max). */
   readonly threshold: number;
   readonly tta: boolean;
   /** Wall time of the whole call in ms. */
