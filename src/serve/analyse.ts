@@ -7,7 +7,13 @@ import { randomUUID } from 'node:crypto';
 import sharp from 'sharp';
 import type { GreyImage } from '../data/index.js';
 import { DentsegError } from '../errors.js';
-import { decodeInput, encodeMaskPng, segment, type LoadedModel } from '../infer/index.js';
+import {
+  decodeInput,
+  encodeMaskPng,
+  renderOverlay,
+  segment,
+  type LoadedModel,
+} from '../infer/index.js';
 import { assertPixelLimit, headerSize, requireFormat } from './sniff.js';
 import type { AnalysisFileName, AnalysisRecord } from './types.js';
 
@@ -19,10 +25,10 @@ export interface AnalyseOptions {
   readonly threshold: number;
 }
 
-/** A finished analysis, ready for the store. */
+/** A finished analysis, ready for the store (the overlay is rendered on first request). */
 export interface AnalysisOutput {
   readonly record: AnalysisRecord;
-  readonly files: Record<AnalysisFileName, Buffer>;
+  readonly files: Record<Exclude<AnalysisFileName, 'overlay.png'>, Buffer>;
 }
 
 /** Encode single-channel 8-bit pixels as PNG. */
@@ -105,10 +111,9 @@ export async function analyseUpload(
   const result = await segment(model, image, { threshold: options.threshold, name });
   const t1 = performance.now();
   const k = result.probabilities.length / (result.width * result.height);
-  const [original, mask, overlay, probability] = await Promise.all([
+  const [original, mask, probability] = await Promise.all([
     grey8Png(toGrey8(image), image.width, image.height),
     encodeMaskPng(result),
-    result.overlay(),
     grey8Png(probabilityImage(result.probabilities, result.mask, k), result.width, result.height),
   ]);
   const encodeMs = performance.now() - t1;
@@ -146,11 +151,32 @@ export async function analyseUpload(
   };
   return {
     record,
-    files: {
-      'original.png': original,
-      'mask.png': mask,
-      'overlay.png': overlay,
-      'probability.png': probability,
-    },
+    files: { 'original.png': original, 'mask.png': mask, 'probability.png': probability },
   };
+}
+
+/**
+ * The overlay PNG of a stored analysis, rendered from its stored original and mask the
+ * same way as `segment(...).overlay()` (a legend for multi-class models).
+ */
+export async function overlayFromStored(
+  record: AnalysisRecord,
+  originalPng: Buffer,
+  maskPng: Buffer,
+): Promise<Buffer> {
+  const [grey, mask] = await Promise.all([
+    sharp(originalPng).extractChannel(0).raw().toBuffer({ resolveWithObject: true }),
+    sharp(maskPng).extractChannel(0).raw().toBuffer(),
+  ]);
+  const { width, height } = grey.info;
+  const classes = new Uint8Array(mask.buffer, mask.byteOffset, mask.byteLength);
+  const binary = record.model.task === 'binary';
+  if (binary) for (let i = 0; i < classes.length; i++) classes[i] = classes[i] ? 1 : 0;
+  const image: GreyImage = {
+    width,
+    height,
+    bitDepth: 8,
+    data: new Uint8Array(grey.data.buffer, grey.data.byteOffset, grey.data.byteLength),
+  };
+  return renderOverlay(image, classes, binary ? null : record.classes);
 }

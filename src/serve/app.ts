@@ -16,7 +16,7 @@ import { DentsegError } from '../errors.js';
 import type { LoadedModel } from '../infer/index.js';
 import { onnxBytesForFolder } from '../onnx/index.js';
 import { VERSION } from '../version.js';
-import { analyseUpload } from './analyse.js';
+import { analyseUpload, overlayFromStored } from './analyse.js';
 import { notFound, toHttpFailure } from './http-errors.js';
 import { modelCard, type ModelCardJson } from './model-card.js';
 import { InferenceQueue } from './queue.js';
@@ -174,6 +174,27 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());
 
+  // The overlay is rendered on its first request (not while the uploader waits), once.
+  const rendering = new Map<string, Promise<Buffer | undefined>>();
+  const overlayOf = (id: string): Promise<Buffer | undefined> => {
+    let job = rendering.get(id);
+    if (!job) {
+      job = (async () => {
+        const record = store.get(id);
+        const [original, mask] = await Promise.all([
+          store.readFile(id, 'original.png'),
+          store.readFile(id, 'mask.png'),
+        ]);
+        if (!record || !original || !mask) return undefined;
+        const png = await overlayFromStored(record, original, mask);
+        await store.addFile(id, 'overlay.png', png);
+        return png;
+      })().finally(() => rendering.delete(id));
+      rendering.set(id, job);
+    }
+    return job;
+  };
+
   app.get(`${API_PREFIX}/health`, { schema: schemas.healthRoute }, async () => ({
     status: 'ok',
     version: VERSION,
@@ -286,8 +307,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     `${API_PREFIX}/analyses/:id/:file`,
     { schema: schemas.fileRoute },
     async (request, reply: FastifyReply) => {
-      const data = await store.readFile(request.params.id, request.params.file);
-      if (!data) throw notFound(`analysis ${request.params.id}`);
+      const { id, file } = request.params;
+      let data = await store.readFile(id, file);
+      if (data === null && file === 'overlay.png') data = await overlayOf(id);
+      if (!data) throw notFound(`analysis ${id}`);
       return reply
         .type('image/png')
         .header('Cache-Control', 'private, max-age=31536000, immutable')

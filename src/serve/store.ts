@@ -101,7 +101,7 @@ export class AnalysisStore {
    */
   async save(
     record: AnalysisRecord,
-    files: Readonly<Record<AnalysisFileName, Buffer>>,
+    files: Readonly<Partial<Record<AnalysisFileName, Buffer>>>,
   ): Promise<void> {
     if (!UUID.test(record.id))
       throw new DentsegError('E_USAGE', `invalid analysis id "${record.id}"`);
@@ -154,10 +154,42 @@ export class AnalysisStore {
     return (this.#db.prepare('SELECT COUNT(*) AS n FROM analyses').get() as { n: number }).n;
   }
 
-  /** Read one stored file of analysis `id`, or undefined when the analysis is unknown. */
-  async readFile(id: string, name: AnalysisFileName): Promise<Buffer | undefined> {
+  /**
+   * Read one stored file of analysis `id`: undefined when the analysis is unknown, null
+   * when it exists but the file has not been written (yet).
+   */
+  async readFile(id: string, name: AnalysisFileName): Promise<Buffer | null | undefined> {
     if (!this.get(id)) return undefined;
-    return readFile(path.join(this.#imagesDir, id, name));
+    try {
+      return await readFile(path.join(this.#imagesDir, id, name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return this.get(id) ? null : undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Add a file to an existing analysis (written to a temp file, fsynced, renamed into
+   * place); false when the analysis no longer exists.
+   */
+  async addFile(id: string, name: AnalysisFileName, data: Buffer): Promise<boolean> {
+    if (!this.get(id)) return false;
+    this.#tmpCounter += 1;
+    const tmp = path.join(this.#tmpDir, `${id}.${name}.${process.pid}.${this.#tmpCounter}`);
+    const handle = await open(tmp, 'wx');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      renameSync(tmp, path.join(this.#imagesDir, id, name));
+      return true;
+    } catch {
+      await rm(tmp, { force: true }); // deleted meanwhile
+      return false;
+    }
   }
 
   /** Delete an analysis (row first, then its files); false when it did not exist. */

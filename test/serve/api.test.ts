@@ -91,6 +91,11 @@ describe.skipIf(!HAS_SAMPLE)('HTTP API (inject)', () => {
       const meta = await sharp(img.rawPayload).metadata();
       expect([meta.width, meta.height], key).toEqual([created.image.width, created.image.height]);
     }
+    // The overlay is rendered on first request, then served from disk: same bytes, RGB.
+    const overlay1 = (await app.inject({ url: created.links.overlay })).rawPayload;
+    const overlay2 = (await app.inject({ url: created.links.overlay })).rawPayload;
+    expect(overlay2.equals(overlay1)).toBe(true);
+    expect((await sharp(overlay1).metadata()).channels).toBe(3);
     const mask = await sharp((await app.inject({ url: created.links.mask })).rawPayload)
       .raw()
       .toBuffer();
