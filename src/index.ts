@@ -61,3 +61,5 @@ export type {
   OverlayOptions,
   DicomInfo,
 } from './infer/index.js';
+export { buildApp, AnalysisStore, InferenceQueue } from './serve/index.js';
+export type { AppOptions, AnalysisRecord, ErrorBody } from './serve/index.js';
