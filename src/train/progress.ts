@@ -21,11 +21,14 @@ export function progressLine(p: StepProgress, width = 24): string {
   const filled = Math.round(frac * width);
   const perStep = p.step > 0 ? p.elapsedS / p.step : NaN;
   const eta = perStep * (p.steps - p.step);
+  // whole run: remaining steps of all epochs at this epoch's pace (validation not included)
+  const runEta = eta + perStep * p.steps * Math.max(0, p.epochs - p.epoch - 1);
   const wait = p.elapsedS > 0 ? (100 * p.dataWaitS) / p.elapsedS : 0;
   return (
     `epoch ${p.epoch + 1}/${p.epochs} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ` +
     `${p.step}/${p.steps} loss ${p.loss.toFixed(4)} dice ${p.dice.toFixed(4)} ` +
-    `${perStep.toFixed(2)} s/step ETA ${formatDuration(eta)} data-wait ${wait.toFixed(0)}%`
+    `${perStep.toFixed(2)} s/step ETA ${formatDuration(eta)} (run ${formatDuration(runEta)}) ` +
+    `data-wait ${wait.toFixed(0)}%`
   );
 }
 
