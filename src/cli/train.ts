@@ -15,6 +15,7 @@ import {
 import { initEngine, type BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
 import { formatDuration, progressReporter } from '../train/progress.js';
+import { SEED_AUGMENT } from '../train/seed-augment.js';
 import { readRunConfig } from '../train/run-folder.js';
 import { runTraining, type TrainConfig } from '../train/session.js';
 import { VERSION } from '../version.js';
@@ -62,9 +63,11 @@ export async function trainConfigFromCli(
   const augment =
     o.augment === false
       ? null
-      : typeof o.augment === 'string'
-        ? await loadAugmentConfig(o.augment)
-        : DEFAULT_AUGMENT;
+      : o.augment === 'seed'
+        ? SEED_AUGMENT
+        : typeof o.augment === 'string'
+          ? await loadAugmentConfig(o.augment)
+          : DEFAULT_AUGMENT;
   const decoderFilters = numList('--decoder-filters', o.decoderFilters);
   return {
     dataset: {
@@ -140,7 +143,7 @@ export function registerTrainCommands(program: Command): void {
     )
     .option(
       '--augment <file>',
-      'augmentation config (YAML/JSON); default: the built-in panoramic set',
+      "augmentation: a YAML/JSON file, or `seed` for the seed project's pipeline; default: the built-in panoramic set",
     )
     .option('--no-augment', 'train without augmentation')
     .option('--patience <n>', 'early stopping: epochs without val Dice gain (0 = off)', '10')
