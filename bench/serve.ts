@@ -180,6 +180,9 @@ const result = {
 };
 const outDir = path.join(REPO_ROOT, 'bench/results');
 mkdirSync(outDir, { recursive: true });
-writeFileSync(path.join(outDir, 'serve.json'), `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(
+  path.join(outDir, `serve-${info.backend}.json`),
+  `${JSON.stringify(result, null, 2)}\n`,
+);
 console.log(JSON.stringify(result, null, 2));
 rmSync(tmp, { recursive: true, force: true });
