@@ -128,6 +128,17 @@ describe.skipIf(!HAS_SAMPLE || !existsSync(CHROMIUM))('web page in headless Chro
     expect(pageErrors).toEqual([]);
   });
 
+  it('deletes an analysis from the history (after confirming)', async () => {
+    expect(await page.locator('#history-list [data-id]').count()).toBe(1);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.locator('.history-delete').first().click();
+    await expect.poll(() => page.locator('#history-list [data-id]').count()).toBe(0);
+    expect(await page.locator('#history-empty').isVisible()).toBe(true);
+    expect(await page.locator('#placeholder').isVisible()).toBe(true);
+    expect(await page.locator('#findings-section').isHidden()).toBe(true);
+    expect(pageErrors).toEqual([]);
+  });
+
   it('asks for the API token when the server requires one, then works with it', async () => {
     const locked = await buildApp({ model, dataDir: tempDir(), token: 'clinic-token' });
     try {

@@ -6,14 +6,17 @@ import {
   ApiError,
   getBlob,
   getJson,
-  remove,
   setToken,
   uploadXray,
   type Analysis,
-  type AnalysisSummary,
   type Finding,
   type ModelCard,
 } from './api.js';
+import {
+  markCurrent as markHistory,
+  refreshHistory as refreshHistoryList,
+  type HistoryContext,
+} from './history.js';
 import { loadPrivateMode, type LocalAnalysis } from './hooks.js';
 import { classColour } from './overlay.js';
 import { Viewer, type OverlayMode } from './viewer.js';
@@ -271,62 +274,25 @@ async function handleFile(file: File): Promise<void> {
   }
 }
 
-function markCurrent(id: string | undefined): void {
-  for (const el of document.querySelectorAll<HTMLElement>('#history-list [data-id]')) {
-    el.classList.toggle('current', el.dataset.id === id);
-    if (el.dataset.id === id) el.setAttribute('aria-current', 'true');
-    else el.removeAttribute('aria-current');
-  }
-}
-
-async function refreshHistory(): Promise<void> {
-  const page = await getJson<{ items: AnalysisSummary[]; total: number }>(
-    '/api/v1/analyses?limit=100',
-  );
-  const list = $('history-list');
-  list.replaceChildren();
-  $('history-empty').hidden = page.items.length > 0;
-  for (const item of page.items) {
-    const li = document.createElement('li');
-    const open = document.createElement('button');
-    open.type = 'button';
-    open.className = 'history-item';
-    open.dataset.id = item.id;
-    const name = document.createElement('span');
-    name.className = 'history-name';
-    name.textContent = item.filename || '(unnamed)';
-    const meta = document.createElement('span');
-    meta.className = 'history-meta';
-    meta.textContent = `${new Date(item.created).toLocaleString('en-GB')} · ${item.findingsCount} finding${item.findingsCount === 1 ? '' : 's'}`;
-    open.append(name, meta);
-    open.addEventListener('click', () => {
-      showError(undefined);
-      getJson<Analysis>(item.links.self).then(openAnalysis).catch(handleError);
-    });
-    const del = document.createElement('button');
-    del.type = 'button';
-    del.className = 'history-delete ghost';
-    del.textContent = '×';
-    del.setAttribute('aria-label', `Delete analysis of ${item.filename || 'unnamed file'}`);
-    del.addEventListener('click', () => {
-      if (!window.confirm(`Delete the analysis of ${item.filename || 'this file'}?`)) return;
-      remove(item.links.self)
-        .then(() => {
-          if (shown?.analysis?.id === item.id) {
-            shown = undefined;
-            viewer.clear();
-            placeholder.hidden = false;
-            for (const id of ['summary', 'findings-section', 'downloads']) $(id).hidden = true;
-          }
-          return refreshHistory();
-        })
-        .catch(handleError);
-    });
-    li.append(open, del);
-    list.append(li);
-  }
-  markCurrent(shown?.analysis?.id);
-}
+const history: HistoryContext = {
+  list: $('history-list'),
+  empty: $('history-empty'),
+  open: (item) => {
+    showError(undefined);
+    getJson<Analysis>(item.links.self).then(openAnalysis).catch(handleError);
+  },
+  deleted: (id) => {
+    if (shown?.analysis?.id !== id) return;
+    shown = undefined;
+    viewer.clear();
+    placeholder.hidden = false;
+    for (const section of ['summary', 'findings-section', 'downloads']) $(section).hidden = true;
+  },
+  error: handleError,
+  current: () => shown?.analysis?.id,
+};
+const markCurrent = (id: string | undefined): void => markHistory(history.list, id);
+const refreshHistory = (): Promise<void> => refreshHistoryList(history);
 
 async function download(url: string, name: string): Promise<void> {
   const blob = await getBlob(url);
