@@ -6,7 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
 import { initEngine, tf } from '../../src/engine/index.js';
+import { lastFilterGradBands } from '../../src/engine/wasm/conv2d-backprop-filter.js';
 import { checked, simulateXnnFailureForTest } from '../../src/engine/wasm/xnn-status.js';
 
 describe('wasm failures become errors', () => {
@@ -30,6 +32,34 @@ describe('wasm failures become errors', () => {
       'valid',
     );
     expect(Array.from(await y.data()).every((v) => v === 9)).toBe(true);
+  });
+
+  it('the filter gradient splits dy into bands when XNNPACK runs out of memory', async () => {
+    await initEngine({ backend: 'wasm', wasmHeapMB: 64 });
+    // 1024² makes XNNPACK's scratch for the swapped-axes convolution ~50 MB: too much here.
+    const x = tf.randomUniform([1, 1024, 1024, 2], -1, 1, 'float32', 7);
+    const dy = tf.randomUniform([1, 1024, 1024, 1], -1, 1, 'float32', 8);
+    const [xv, dyv] = [await x.data(), await dy.data()];
+    tf.dispose([x, dy]);
+    const grad = async (backend: string): Promise<Float32Array> => {
+      await tf.setBackend(backend);
+      const inputs = {
+        x: tf.tensor(xv, [1, 1024, 1024, 2]),
+        dy: tf.tensor(dyv, [1, 1024, 1024, 1]),
+      };
+      const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 2, 1] };
+      const out = tf.engine().runKernel('Conv2DBackpropFilter', inputs, attrs) as tf.Tensor;
+      const values = (await out.data()) as Float32Array;
+      tf.dispose([out, inputs.x, inputs.dy]);
+      return values;
+    };
+    const got = await grad('wasm');
+    expect(lastFilterGradBands()).toBeGreaterThan(1);
+    const ref = await grad('cpu');
+    await tf.setBackend('wasm');
+    const scale = Math.max(...ref.map(Math.abs));
+    const err = Math.max(...got.map((v, i) => Math.abs(v - (ref[i] ?? NaN))));
+    expect(err / scale).toBeLessThanOrEqual(1e-4);
   });
 
   it('a tensor larger than the heap is E_ENGINE_OOM, not a wrapped-around size', async () => {

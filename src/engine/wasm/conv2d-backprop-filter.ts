@@ -5,6 +5,12 @@
  * becomes the "filter" [Ho, Wo, N, Cout] dilated by the forward stride, and the output
  * [Cin, kh, kw, Cout] is transposed to the filter layout [kh, kw, Cin, Cout]. All the
  * arithmetic runs in XNNPACK's convolution.
+ *
+ * The sum runs over N·Ho·Wo, which XNNPACK treats as the kernel size, so dy is packed as
+ * the weights of a huge kernel. When XNNPACK runs out of memory for that (large images on
+ * the 4 GiB wasm heap), dy's rows are split into bands, halving until the convolutions fit,
+ * and the partial gradients are added: slower, but a result instead of E_ENGINE_OOM.
+ * (Banding by default does not pay: measured 1–5× slower at 256², batch 2.)
  */
 import {
   backend_util,
@@ -15,8 +21,91 @@ import {
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { callKernel, release, slice, transpose } from './kernel-call.js';
+import {
+  describeInputs,
+  takeXnnFailure,
+  xnnError,
+  XNN_STATUS_OUT_OF_MEMORY,
+} from './xnn-status.js';
 
 type Shape4 = [number, number, number, number];
+
+/** Rows of dy per band to start with; undefined = all rows (tests and benchmarks set it). */
+let bandRowsOverride: number | undefined;
+export function setFilterGradBandRows(rows: number | undefined): void {
+  bandRowsOverride = rows;
+}
+
+let lastBands = 0;
+/** Bands the last filter gradient was computed in (1 = whole; more after running out of memory). */
+export function lastFilterGradBands(): number {
+  return lastBands;
+}
+
+/**
+ * Partial filter gradient from dy rows [r0, r1): the swapped-axes convolution of the x rows
+ * those dy rows see. Returns [Cin, kh, kw, Cout].
+ */
+function band(
+  backend: BackendWasm,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: backend_util.Conv2DInfo,
+  r0: number,
+  r1: number,
+): TensorInfo {
+  const { batchSize, inHeight, inWidth, inChannels, outWidth, outChannels } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  // x rows seen by dy rows [r0, r1), in input coordinates (may reach into the padding).
+  const xr0 = r0 * sh - top;
+  const xr1 = (r1 - 1) * sh + kh - top;
+  const rowTop = Math.max(0, -xr0);
+  const rowBottom = Math.max(0, xr1 - inHeight);
+  // Columns: padding after the input so that the output is exactly kw wide; negative means
+  // the last columns never meet the filter.
+  let right = kw + (outWidth - 1) * sw - inWidth - left;
+  const cols = inWidth + Math.min(right, 0);
+  right = Math.max(right, 0);
+  const begin = Math.max(0, xr0);
+  const rows = Math.min(inHeight, xr1) - begin;
+  const temps: TensorInfo[] = [];
+  try {
+    let xc = x;
+    if (begin !== 0 || rows !== inHeight || cols !== inWidth) {
+      xc = slice(backend, x, [0, begin, 0, 0], [batchSize, rows, cols, inChannels]);
+      temps.push(xc);
+    }
+    let dyc = dy;
+    if (r0 !== 0 || r1 !== info.outHeight) {
+      dyc = slice(backend, dy, [0, r0, 0, 0], [batchSize, r1 - r0, outWidth, outChannels]);
+      temps.push(dyc);
+    }
+    const xT = transpose(backend, xc, [3, 1, 2, 0]);
+    temps.push(xT);
+    const dyT = transpose(backend, dyc, [1, 2, 0, 3]);
+    temps.push(dyT);
+    return callKernel(
+      backend,
+      'Conv2D',
+      { x: xT, filter: dyT },
+      {
+        strides: [1, 1],
+        pad: [
+          [0, 0],
+          [rowTop, rowBottom],
+          [left, right],
+          [0, 0],
+        ],
+        dilations: [sh, sw],
+        dataFormat: 'NHWC',
+      },
+    );
+  } finally {
+    release(backend, ...temps);
+  }
+}
 
 /**
  * dW[i, j, ci, co] = Σ_{n, y, x} x[n, y·sh + i − padTop, x·sw + j − padLeft, ci] · dy[n, y, x, co]
@@ -43,52 +132,34 @@ export function conv2DBackpropFilter(args: {
     false,
     format,
   );
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth } = info;
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
-  // Padding after the input so that the swapped convolution yields exactly kh × kw; a
-  // negative value means the last rows/columns never meet the filter: crop them.
-  let bottom = kh + (outHeight - 1) * sh - inHeight - top;
-  let right = kw + (outWidth - 1) * sw - inWidth - left;
-  const temps: TensorInfo[] = [];
-  let xc = x;
-  if (bottom < 0 || right < 0) {
-    xc = slice(
-      backend,
-      x,
-      [0, 0, 0, 0],
-      [batchSize, inHeight + Math.min(bottom, 0), inWidth + Math.min(right, 0), inChannels],
-    );
-    temps.push(xc);
-    bottom = Math.max(bottom, 0);
-    right = Math.max(right, 0);
-  }
-  try {
-    const xT = transpose(backend, xc, [3, 1, 2, 0]);
-    temps.push(xT);
-    const dyT = transpose(backend, dy, [1, 2, 0, 3]);
-    temps.push(dyT);
-    const conv = callKernel(
-      backend,
-      'Conv2D',
-      { x: xT, filter: dyT },
-      {
-        strides: [1, 1],
-        pad: [
-          [0, 0],
-          [top, bottom],
-          [left, right],
-          [0, 0],
-        ],
-        dilations: [sh, sw],
-        dataFormat: 'NHWC',
-      },
-    );
-    temps.push(conv);
-    return transpose(backend, conv, [1, 2, 0, 3]);
-  } finally {
-    release(backend, ...temps);
+  let step = Math.max(1, Math.min(info.outHeight, bandRowsOverride ?? info.outHeight));
+  for (;;) {
+    const partials: TensorInfo[] = [];
+    let outOfMemory = false;
+    try {
+      for (let r = 0; r < info.outHeight && !outOfMemory; r += step) {
+        partials.push(band(backend, x, dy, info, r, Math.min(info.outHeight, r + step)));
+        const failure = takeXnnFailure();
+        if (failure) {
+          if (failure.status !== XNN_STATUS_OUT_OF_MEMORY || step === 1) {
+            throw xnnError('Conv2DBackpropFilter', describeInputs(inputs), failure);
+          }
+          outOfMemory = true;
+        }
+      }
+      if (!outOfMemory) {
+        const total =
+          partials.length === 1
+            ? (partials[0] as TensorInfo)
+            : callKernel(backend, 'AddN', [...partials]);
+        if (partials.length > 1) partials.push(total);
+        lastBands = partials.length > 1 ? partials.length - 1 : 1;
+        return transpose(backend, total, [1, 2, 0, 3]);
+      }
+    } finally {
+      release(backend, ...partials);
+    }
+    step = Math.ceil(step / 2);
   }
 }
 

@@ -16,6 +16,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInput, tfjsConv2DBackpropInput } from './conv2d-backprop-input.js';
+import { makeTile, tfjsTile } from './tile.js';
 import { createWasmBackend, type CreateOptions, type WasmBuild } from './module.js';
 import { checkAllWasmKernels, printHooks } from './xnn-status.js';
 
@@ -33,6 +34,7 @@ export const WASM_KERNELS: readonly WasmKernelEntry[] = [
     config: () => makeConv2DBackpropInput(tfjsConv2DBackpropInput()),
     override: true,
   },
+  { config: () => makeTile(tfjsTile()), override: true },
 ];
 
 let registered = false;

@@ -23,10 +23,14 @@ export function wasmKernel(name: string): KernelFunc {
 export function callKernel(
   backend: BackendWasm,
   name: string,
-  inputs: Record<string, TensorInfo>,
+  inputs: Record<string, TensorInfo> | TensorInfo[],
   attrs: object = {},
 ): TensorInfo {
-  return wasmKernel(name)({ inputs, backend, attrs: attrs as NamedAttrMap }) as TensorInfo;
+  return wasmKernel(name)({
+    inputs: inputs as Record<string, TensorInfo>,
+    backend,
+    attrs: attrs as NamedAttrMap,
+  }) as TensorInfo;
 }
 
 /** Free intermediates created by `callKernel` (not the kernel's inputs or output). */

@@ -21,7 +21,7 @@ const XNN_STATUS = /XNN status for (\S+) is not successful\. Got status (\d+)/;
 /** xnn_status_out_of_memory in xnnpack.h. */
 export const XNN_STATUS_OUT_OF_MEMORY = 6;
 
-interface XnnFailure {
+export interface XnnFailure {
   readonly call: string;
   readonly status: number;
 }
@@ -45,7 +45,7 @@ export const printHooks: PrintHooks = {
 
 const OOM_HINT = 'use a smaller batch, input size or model width, or a native backend';
 
-function toError(kernel: string, shapes: string, failure: XnnFailure): DentsegError {
+export function xnnError(kernel: string, shapes: string, failure: XnnFailure): DentsegError {
   if (failure.status === XNN_STATUS_OUT_OF_MEMORY) {
     return new DentsegError(
       'E_ENGINE_OOM',
@@ -60,13 +60,23 @@ function toError(kernel: string, shapes: string, failure: XnnFailure): DentsegEr
   );
 }
 
-function describeInputs(inputs: object): string {
+export function describeInputs(inputs: object): string {
   return Object.entries(inputs as Record<string, TensorInfo | undefined>)
     .map(([k, t]) => `${k}[${t?.shape.join('×') ?? ''}]`)
     .join(', ');
 }
 
 let depth = 0;
+
+/**
+ * The XNNPACK failure printed since the current top-level kernel started (or since the last
+ * call), cleared. Composite kernels use it to retry a step that ran out of memory.
+ */
+export function takeXnnFailure(): XnnFailure | undefined {
+  const failure = pending;
+  pending = undefined;
+  return failure;
+}
 
 /**
  * Run `fn`, throwing instead of returning when XNNPACK or malloc failed during it. Only the
@@ -87,7 +97,7 @@ export function checked(kernel: string, fn: KernelFunc): KernelFunc {
       pending = undefined;
       const backend = args.backend as { disposeData(id: object): void };
       for (const t of Array.isArray(out) ? out : [out]) backend.disposeData(t.dataId);
-      throw toError(kernel, describeInputs(args.inputs), failure);
+      throw xnnError(kernel, describeInputs(args.inputs), failure);
     }
     return out;
   };
