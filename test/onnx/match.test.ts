@@ -3,13 +3,21 @@
  * multi-class 64×96 — fed real panoramics (samples/ at full size and ufba425 val images)
  * pre-processed the dentseg way: probabilities must agree within 1e-4.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage, preprocessImage, type PreprocessConfig } from '../../src/data/index.js';
 import { initEngine, tf } from '../../src/engine/index.js';
 import { buildUnet } from '../../src/model/index.js';
-import { exportOnnx, onnxEngine, onnxMetadata, readOnnxFolderMeta } from '../../src/onnx/index.js';
+import { DEFAULT_MODEL_DIR } from '../../src/infer/index.js';
+import {
+  exportOnnx,
+  onnxEngine,
+  onnxFolderAvailable,
+  onnxMetadata,
+  readOnnxFolderMeta,
+  verifyOnnx,
+} from '../../src/onnx/index.js';
 import { HAS_SHARED_DATA, SAMPLES, UFBA } from '../helpers/paths.js';
 import { maxAbsDiff } from './helpers.js';
 import { tinyModelFolder, type TinyModel } from './tiny.js';
@@ -118,5 +126,18 @@ describe.skipIf(!HAS_SHARED_DATA)('ONNX Runtime matches tfjs on real X-rays', ()
       engine.dispose();
       other.dispose();
     }
+  });
+});
+
+const BUNDLED = existsSync(path.join(DEFAULT_MODEL_DIR, 'model.json'));
+
+describe.skipIf(!BUNDLED)('the bundled default model ships its ONNX twin', () => {
+  it('models/teeth-binary/model.onnx exists, is up to date and matches tfjs', async () => {
+    expect(
+      onnxFolderAvailable(DEFAULT_MODEL_DIR),
+      'run `npx dentseg export --model models/teeth-binary` after updating the weights',
+    ).toBe(true);
+    const v = await verifyOnnx(DEFAULT_MODEL_DIR);
+    expect(v.maxAbsDiff).toBeLessThanOrEqual(TOLERANCE);
   });
 });
