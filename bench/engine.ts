@@ -1,0 +1,242 @@
+/**
+ * `npm run bench:engine`: training and forward speed of the VGG-16 U-Net (buildUnet, random
+ * weights) on one tfjs backend: forward ms, full train step (forward + backward + Adam) ms,
+ * GFLOPS of each from the analytic FLOP count (train = 3 × forward), seconds per image and
+ * peak RSS; forward and training runs alternate so that load from other jobs hits both.
+ * `--compare wasm` runs the same measurement for another backend in a child process in the
+ * same run and reports the speed ratio; `--profile` adds a per-kernel
+ * breakdown of one training step. The CPU may be shared: the load average before and after
+ * is recorded. Written by the libtorch engineer to the engine engineer's spec (issue 2's
+ * keys) with the torch case of issue 9.
+ *
+ *   npm run bench:engine -- [--backend torch|wasm|cpu] [--size 256] [--batch 2] [--width 1]
+ *                           [--steps 3] [--threads 2] [--compare wasm] [--profile]
+ *                           [--json bench/results/engine.json]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { BACKEND_NAMES, initEngine, tf, type BackendName } from '../src/engine/index.js';
+import { buildUnet } from '../src/model/index.js';
+import { segmentationLoss } from '../src/train/losses.js';
+import { Adam } from '../src/train/optimizer.js';
+import { forwardFlops } from './flops.js';
+
+type Tensor = ReturnType<typeof tf.tensor>;
+
+const { values: args } = parseArgs({
+  options: {
+    backend: { type: 'string' },
+    size: { type: 'string', default: '256' },
+    batch: { type: 'string', default: '2' },
+    width: { type: 'string', default: '1' },
+    steps: { type: 'string', default: '3' },
+    threads: { type: 'string', default: '2' },
+    compare: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    json: { type: 'string' },
+    child: { type: 'boolean', default: false },
+  },
+});
+
+function backendArg(v: string | undefined, flag: string): BackendName | undefined {
+  if (v === undefined) return undefined;
+  if ((BACKEND_NAMES as readonly string[]).includes(v)) return v as BackendName;
+  throw new Error(`${flag}: unknown backend "${v}" (known: ${BACKEND_NAMES.join(', ')})`);
+}
+
+const size = Number(args.size);
+const batch = Number(args.batch);
+const width = Number(args.width);
+const steps = Math.max(1, Number(args.steps));
+const threads = Number(args.threads);
+
+const median = (xs: number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
+
+interface Measurement {
+  backend: string;
+  threads: number;
+  threadsNote?: string;
+  size: number;
+  batch: number;
+  width: number;
+  forward: { msPerBatch: number; secondsPerImage: number; gflops: number; runsMs: number[] };
+  train: { msPerStep: number; secondsPerImage: number; gflops: number; runsMs: number[] };
+  ratioTrainToForward: number;
+  peakRssMB: number;
+  profile?: { kernel: string; ms: number; share: number }[];
+}
+
+async function measure(): Promise<Measurement> {
+  const info = await initEngine({ backend: backendArg(args.backend, '--backend'), threads });
+  const model = buildUnet({ inputSize: [size, size], channels: 3, classes: 1, width });
+  const gflopFwd = (forwardFlops(model) * batch) / 1e9;
+  const x = tf.randomUniform([batch, size, size, 3]);
+  const y = tf.cast(tf.greater(tf.randomUniform([batch, size, size, 1]), 0.5), 'float32');
+  const loss = segmentationLoss({ classes: 1 });
+  const opt = new Adam(1e-4);
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const forward = async (): Promise<void> => {
+    const p = model.predict(x) as Tensor;
+    await p.data();
+    p.dispose();
+  };
+  const step = (): Tensor | null =>
+    opt.minimize(
+      () => loss(y, model.apply(x, { training: true }) as Tensor) as tf.Scalar,
+      true,
+      vars,
+    );
+  const trainStep = async (): Promise<void> => {
+    const v = step();
+    await v?.data();
+    v?.dispose();
+  };
+  // Forward and training runs alternate, so that load from other jobs on shared cores
+  // falls on both alike and their ratio stays meaningful.
+  await forward(); // warm-up: kernel set-up, allocations
+  await trainStep();
+  const fwdRuns: number[] = [];
+  const trainRuns: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    let t0 = performance.now();
+    await forward();
+    fwdRuns.push(performance.now() - t0);
+    t0 = performance.now();
+    await trainStep();
+    trainRuns.push(performance.now() - t0);
+  }
+  let profile: Measurement['profile'];
+  if (args.profile) {
+    const prof = await tf.profile(() => step()?.dispose());
+    const byKernel = new Map<string, number>();
+    for (const k of prof.kernels) {
+      if (k.name.endsWith('__op')) continue; // custom-gradient wrappers repeat their kernel's time
+      byKernel.set(
+        k.name,
+        (byKernel.get(k.name) ?? 0) + (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0),
+      );
+    }
+    const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
+    profile = [...byKernel]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 12)
+      .map(([kernel, ms]) => ({ kernel, ms: round(ms, 0), share: round(ms / total, 3) }));
+  }
+  const fwdMs = median(fwdRuns);
+  const trainMs = median(trainRuns);
+  return {
+    backend: info.backend,
+    threads: info.threads,
+    ...(info.note ? { threadsNote: info.note } : {}),
+    size,
+    batch,
+    width,
+    forward: {
+      msPerBatch: round(fwdMs),
+      secondsPerImage: round(fwdMs / 1000 / batch, 3),
+      gflops: round(gflopFwd / (fwdMs / 1000)),
+      runsMs: fwdRuns.map((v) => round(v, 0)),
+    },
+    train: {
+      msPerStep: round(trainMs),
+      secondsPerImage: round(trainMs / 1000 / batch, 3),
+      gflops: round((3 * gflopFwd) / (trainMs / 1000)),
+      runsMs: trainRuns.map((v) => round(v, 0)),
+    },
+    ratioTrainToForward: round(trainMs / fwdMs, 2),
+    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    ...(profile ? { profile } : {}),
+  };
+}
+
+/** The same measurement for another backend, in a child process (one backend per process). */
+function measureInChild(backend: BackendName): Measurement {
+  const self = fileURLToPath(import.meta.url);
+  const childArgs = [
+    '--backend',
+    backend,
+    '--size',
+    args.size,
+    '--batch',
+    args.batch,
+    '--width',
+    args.width,
+  ];
+  childArgs.push('--steps', args.steps, '--threads', args.threads, '--child');
+  const r = spawnSync(process.execPath, [...process.execArgv, self, ...childArgs], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !line.startsWith('{')) {
+    throw new Error(`--compare ${backend} failed (exit ${r.status}): ${r.stderr.slice(-2000)}`);
+  }
+  return JSON.parse(line) as Measurement;
+}
+
+async function main(): Promise<void> {
+  if (args.child) {
+    console.log(JSON.stringify(await measure()));
+    return;
+  }
+  const load0 = os.loadavg();
+  const compareWith = backendArg(args.compare, '--compare');
+  const mine = await measure();
+  const other = compareWith ? measureInChild(compareWith) : undefined;
+  const load1 = os.loadavg();
+  const torchPy = spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' });
+  const result = {
+    date: new Date().toISOString(),
+    machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+    loadavg: { before: load0.map((l) => round(l, 2)), after: load1.map((l) => round(l, 2)) },
+    note: 'two shared cores: other jobs perturb these timings (see loadavg)',
+    model: `VGG-16 U-Net (buildUnet), width ${width}, ${size}², batch ${batch}, random weights, BCE+Dice, Adam`,
+    ...mine,
+    ...(other
+      ? {
+          compare: {
+            backend: other.backend,
+            threads: other.threads,
+            forward: other.forward,
+            train: other.train,
+            peakRssMB: other.peakRssMB,
+            speedup: {
+              train: round(other.train.msPerStep / mine.train.msPerStep, 2),
+              forward: round(other.forward.msPerBatch / mine.forward.msPerBatch, 2),
+            },
+          },
+        }
+      : {}),
+    pytorch:
+      torchPy.status === 0
+        ? 'python3 torch is importable but not timed by this bench'
+        : 'skipped: python3 cannot import torch here',
+  };
+  console.error(
+    `${mine.backend} (${mine.threads} threads) ${size}² batch ${batch} width ${width}: forward ${mine.forward.msPerBatch} ms ` +
+      `(${mine.forward.gflops} GFLOPS), train step ${mine.train.msPerStep} ms = ${mine.train.secondsPerImage} s/image ` +
+      `(${mine.train.gflops} GFLOPS), train/forward ${mine.ratioTrainToForward}, peak RSS ${mine.peakRssMB} MB; ` +
+      `load ${load0[0]?.toFixed(1)} → ${load1[0]?.toFixed(1)}`,
+  );
+  if (other) {
+    console.error(
+      `${other.backend}: train step ${other.train.msPerStep} ms (${other.train.gflops} GFLOPS), forward ${other.forward.msPerBatch} ms; ` +
+        `${mine.backend}/${other.backend} speed ratio: train ${result.compare?.speedup.train}×, forward ${result.compare?.speedup.forward}×`,
+    );
+  }
+  console.error(result.pytorch);
+  if (args.json) {
+    mkdirSync(path.dirname(args.json), { recursive: true });
+    writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
+  } else {
+    console.log(JSON.stringify(result, null, 2));
+  }
+}
+
+await main();
