@@ -127,6 +127,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
+    // Describe the upload's multipart body in the document without validating it.
+    transform: ({ schema, url, route }) => ({
+      schema:
+        url === `${API_PREFIX}/analyses` && route.method === 'POST'
+          ? { ...schema, body: schemas.createBodyDoc }
+          : schema,
+      url,
+    }),
   });
   await app.register(multipart, {
     limits: { fileSize: maxUploadBytes, files: 1, fields: 10, parts: 20, fieldSize: 1024 },

@@ -175,6 +175,16 @@ export const createRoute = {
   response: { 201: analysisSchema, ...errors(400, 401, 413, 415, 503) },
 } as const;
 
+/**
+ * The multipart body of POST /api/v1/analyses, for the OpenAPI document only: the body is
+ * streamed by @fastify/multipart, so Fastify must not validate it (see app.ts).
+ */
+export const createBodyDoc = {
+  type: 'object',
+  properties: { file: { type: 'string', format: 'binary', description: 'the X-ray file' } },
+  required: ['file'],
+} as const;
+
 export const listRoute = {
   summary: 'Past analyses, newest first',
   tags: ['analyses'],

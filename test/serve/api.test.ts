@@ -122,6 +122,7 @@ describe.skipIf(!HAS_SAMPLE)('HTTP API (inject)', () => {
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/api/v1/analyses', '/api/v1/analyses/{id}', '/api/v1/model']),
     );
+    expect(JSON.stringify(doc.paths['/api/v1/analyses']?.post)).toContain('multipart/form-data');
     expect(Object.keys(doc.paths['/api/v1/analyses/{id}'] ?? {})).toEqual(
       expect.arrayContaining(['get', 'delete']),
     );
