@@ -112,7 +112,8 @@ export function registerTrainCommands(program: Command): void {
   const cmd = program
     .command('train')
     .description(
-      'train the U-Net on a data set into a run folder (config.json, metrics.csv, curves.png, best/, last/)',
+      'train the U-Net on a data set into a run folder (config.json, metrics.csv, curves.png, best/, last/); ' +
+        '--seed also seeds shuffling, augmentation and the initial weights',
     );
   addDatasetOptions(cmd)
     .option('--out <dir>', 'run folder, e.g. runs/NAME')
