@@ -81,6 +81,44 @@ describe.skipIf(!HAS_SHARED_DATA)('training on ufba425', () => {
     expect(meta.task).toBe('binary');
     expect(meta.preprocess.size).toEqual([64, 64]);
   }, 200_000);
+
+  it('trains a 33-class model on the FDI masks (multi-class path end to end)', async () => {
+    const r = await runTraining({
+      dataset: {
+        ...dataset,
+        masks: path.join(UFBA, 'masks_fdi'),
+        multiclass: true,
+        classes: path.join(UFBA, 'classes_fdi.json'),
+      },
+      out: path.join(tmp, 'fdi'),
+      epochs: 2,
+      batch: 4,
+      lr: 3e-3,
+      seed: 1,
+      size: 32,
+      width: 1 / 16,
+      channels: 1,
+      normalise: 'unit',
+      batchNorm: true,
+      dropout: 0,
+      augment: null,
+      patience: 0,
+      lrPatience: 0,
+      lrFactor: 0.5,
+      minLr: 1e-6,
+      limit: 8,
+      valLimit: 4,
+      workers: 0,
+      name: 'fdi',
+      version: '0',
+    });
+    expect(r.history).toHaveLength(2);
+    expect(r.history[1]!.loss).toBeLessThan(r.history[0]!.loss!);
+    const { model, meta } = await loadModelFolder(path.join(tmp, 'fdi', 'last'));
+    expect(meta.task).toBe('multiclass');
+    expect(meta.classes).toHaveLength(33);
+    expect(model.outputs[0]!.shape).toEqual([null, 32, 32, 33]);
+  }, 120_000);
 });
 
 function metricsRows(dir: string): string[][] {
