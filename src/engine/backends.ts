@@ -86,7 +86,8 @@ async function initCpu(): Promise<Started> {
   return { threads: 1 };
 }
 
-function defaultThreads(): number {
+/** Threads when none are asked for: `DENTSEG_THREADS` (validated, capped at the cores) or all cores. */
+export function defaultThreads(): number {
   const cores = Math.max(1, os.availableParallelism());
   const env = process.env.DENTSEG_THREADS;
   if (env === undefined || env === '') return cores;

@@ -5,5 +5,5 @@
  * touching model, training or inference code.
  */
 export { tf } from './tf.js';
-export { initEngine, engineInfo, BACKEND_NAMES } from './backends.js';
+export { initEngine, engineInfo, defaultThreads, BACKEND_NAMES } from './backends.js';
 export type { BackendName, EngineInfo, EngineOptions } from './backends.js';

@@ -5,9 +5,9 @@
  * is loaded lazily so that a machine without it still runs the tfjs engine.
  */
 import { readFileSync, statSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
+import { defaultThreads } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
 import type { InferenceEngine } from '../infer/types.js';
 import { parseModelMeta, type ModelMeta } from '../model/index.js';
@@ -19,8 +19,8 @@ export const ONNX_FILE = 'model.onnx';
 
 export interface OnnxEngineOptions {
   /**
-   * Intra-op threads, 1…256. Default: `DENTSEG_THREADS` or the machine's available
-   * parallelism.
+   * Intra-op threads, 1…256. Default: `DENTSEG_THREADS` (capped at the cores) or all
+   * cores, as for the tfjs backends.
    */
   readonly threads?: number | undefined;
   /**
@@ -45,10 +45,9 @@ async function loadOrt(): Promise<Ort> {
   return ortModule;
 }
 
-/** Threads for ORT from the option, `DENTSEG_THREADS`, or the machine. */
+/** Threads for ORT: the option, else the engine's default (`DENTSEG_THREADS` or all cores). */
 export function resolveThreads(threads?: number): number {
-  const env = Number(process.env.DENTSEG_THREADS);
-  const n = threads ?? (Number.isInteger(env) && env > 0 ? env : os.availableParallelism());
+  const n = threads ?? defaultThreads();
   if (!Number.isInteger(n) || n < 1 || n > 256)
     throw new DentsegError('E_USAGE', `threads must be an integer in 1…256; received ${n}`);
   return n;
