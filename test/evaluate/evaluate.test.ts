@@ -26,23 +26,25 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** `dentseg evaluate` on the 3 copied images with model folder `model` and mask folder `masks`. */
+function evaluate(model: string, masks: string, extra: string[]): ReturnType<typeof runCliSync> {
+  return runCliSync([
+    'evaluate',
+    '--model',
+    path.join(dir, model),
+    '--images',
+    path.join(dir, 'images'),
+    '--masks',
+    path.join(dir, masks),
+    ...extra,
+  ]);
+}
+
 describe.skipIf(!HAS_SHARED_DATA)('dentseg evaluate', () => {
   it('writes the report with pooled and per-image metrics', () => {
     const json = path.join(dir, 'report.json');
     const csv = path.join(dir, 'per-image.csv');
-    const run = runCliSync([
-      'evaluate',
-      '--model',
-      path.join(dir, 'model'),
-      '--images',
-      path.join(dir, 'images'),
-      '--masks',
-      path.join(dir, 'masks'),
-      '--json',
-      json,
-      '--per-image',
-      csv,
-    ]);
+    const run = evaluate('model', 'masks', ['--json', json, '--per-image', csv]);
     expect(run.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
     expect(run.status).toBe(0);
     const report = JSON.parse(readFileSync(json, 'utf8')) as Record<
@@ -78,14 +80,7 @@ describe.skipIf(!HAS_SHARED_DATA)('dentseg evaluate', () => {
 
   it('multi-class (FDI teeth): per-class figures next to the pooled ones', () => {
     const json = path.join(dir, 'fdi.json');
-    const run = runCliSync([
-      'evaluate',
-      '--model',
-      path.join(dir, 'fdi'),
-      '--images',
-      path.join(dir, 'images'),
-      '--masks',
-      path.join(dir, 'masks_fdi'),
+    const run = evaluate('fdi', 'masks_fdi', [
       '--multiclass',
       '--classes',
       path.join(UFBA, 'classes_fdi.json'),
@@ -106,14 +101,7 @@ describe.skipIf(!HAS_SHARED_DATA)('dentseg evaluate', () => {
   });
 
   it('refuses a bad threshold naming the flag', () => {
-    const run = runCliSync([
-      'evaluate',
-      '--model',
-      path.join(dir, 'model'),
-      '--images',
-      path.join(dir, 'images'),
-      '--masks',
-      path.join(dir, 'masks'),
+    const run = evaluate('model', 'masks', [
       '--json',
       path.join(dir, 'x.json'),
       '--threshold',
