@@ -4,18 +4,11 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { initEngine, type BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
-import { loadModel } from '../infer/index.js';
+import { DEFAULT_MODEL_DIR, loadModel } from '../infer/index.js';
 import { buildApp } from '../serve/index.js';
-
-/** The bundled default model folder (same relative place from src/cli and dist/cli). */
-const BUNDLED_MODEL = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../models/teeth-binary',
-);
 
 function num(flag: string, min: number, max = Infinity): (value: string) => number {
   return (value) => {
@@ -84,7 +77,7 @@ export function registerServeCommands(program: Command): void {
     )
     .action(async (opts: ServeCliOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<{ backend?: BackendName }>();
-      const modelDir = opts.model ?? BUNDLED_MODEL;
+      const modelDir = opts.model ?? DEFAULT_MODEL_DIR;
       if (!existsSync(path.join(modelDir, 'model.json'))) {
         throw new DentsegError(
           'E_MODEL_INVALID',
