@@ -12,6 +12,8 @@
  *   npm run bench:engine -- [--backend torch|wasm|cpu] [--size 256] [--batch 2] [--width 1]
  *                           [--steps 3] [--threads 2] [--compare wasm] [--profile]
  *                           [--json bench/results/engine.json]
+ *
+ * e.g. npm run bench:engine -- --backend torch --compare wasm --profile --json bench/results/torch-256.json
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
