@@ -2,6 +2,7 @@
  * Findings: the mask turned into a list of connected regions a dentist can read (area,
  * box, centre, outline). Pure functions over typed arrays, no I/O and no tensors.
  */
+import { labelComponents } from './components.js';
 
 /** One connected region of one class in the mask (8-connectivity). */
 export interface Finding {
@@ -63,61 +64,21 @@ export function findRegions(
   }
   const minArea = options.minAreaPx ?? defaultMinArea(width, height);
   const epsilon = options.simplifyPx ?? 1.5;
-  const labels = new Int32Array(n);
-  const stack = new Int32Array(n);
+  const c = labelComponents(mask, width, height);
   const findings: Finding[] = [];
-  const offsets = DX.map((dx, d) => DY[d]! * width + dx);
-  let next = 0;
-  for (let start = 0; start < n; start++) {
-    const cls = mask[start]!;
-    if (cls === 0 || labels[start] !== 0) continue;
-    const label = ++next;
-    let top = 0;
-    stack[top++] = start;
-    labels[start] = label;
-    let area = 0;
-    let sumX = 0;
-    let sumY = 0;
-    let minX = width;
-    let minY = height;
-    let maxX = 0;
-    let maxY = 0;
-    while (top > 0) {
-      const p = stack[--top]!;
-      const y = (p / width) | 0;
-      const x = p - y * width;
-      area++;
-      sumX += x;
-      sumY += y;
-      if (x < minX) minX = x;
-      if (x > maxX) maxX = x;
-      if (y < minY) minY = y;
-      if (y > maxY) maxY = y;
-      const interior = x > 0 && y > 0 && x < width - 1 && y < height - 1;
-      for (let d = 0; d < 8; d++) {
-        let q: number;
-        if (interior) q = p + offsets[d]!;
-        else {
-          const nx = x + DX[d]!;
-          const ny = y + DY[d]!;
-          if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue;
-          q = ny * width + nx;
-        }
-        if (labels[q] === 0 && mask[q] === cls) {
-          labels[q] = label;
-          stack[top++] = q;
-        }
-      }
-    }
+  for (let i = 0; i < c.count; i++) {
+    const area = c.area[i]!;
     if (area < minArea) continue;
-    const contour = traceContour(labels, width, height, start, label);
+    const minX = c.minX[i]!;
+    const minY = c.minY[i]!;
+    const contour = traceContour(c.labels, width, height, c.start[i]!, i + 1);
     findings.push({
-      class: className(cls),
-      classIndex: cls,
+      class: className(c.cls[i]!),
+      classIndex: c.cls[i]!,
       areaPx: area,
       areaPct: round((100 * area) / n, 3),
-      bbox: [minX, minY, maxX - minX + 1, maxY - minY + 1],
-      centroid: [round(sumX / area, 1), round(sumY / area, 1)],
+      bbox: [minX, minY, c.maxX[i]! - minX + 1, c.maxY[i]! - minY + 1],
+      centroid: [round(c.sumX[i]! / area, 1), round(c.sumY[i]! / area, 1)],
       polygon: simplifyClosed(contour, epsilon),
     });
   }

@@ -1,0 +1,63 @@
+// Run-based labelling against a plain 8-connected flood fill on random multi-class masks:
+// the same partition of pixels, components in raster order, statistics that add up.
+import { describe, expect, it } from 'vitest';
+import { labelComponents } from '../../src/infer/components.js';
+
+function floodFill(mask: Uint8Array, w: number, h: number): Int32Array {
+  const labels = new Int32Array(w * h);
+  let next = 0;
+  for (let s = 0; s < w * h; s++) {
+    if (mask[s] === 0 || labels[s] !== 0) continue;
+    labels[s] = ++next;
+    const stack = [s];
+    while (stack.length > 0) {
+      const p = stack.pop()!;
+      const x = p % w;
+      const y = (p - x) / w;
+      for (let dy = -1; dy <= 1; dy++)
+        for (let dx = -1; dx <= 1; dx++) {
+          const nx = x + dx;
+          const ny = y + dy;
+          if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+          const q = ny * w + nx;
+          if (labels[q] === 0 && mask[q] === mask[p]) {
+            labels[q] = next;
+            stack.push(q);
+          }
+        }
+    }
+  }
+  return labels;
+}
+
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+describe('labelComponents', () => {
+  it('matches a flood fill on random masks (identical labels, raster order)', () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const rnd = random(seed);
+      const w = 5 + Math.floor(rnd() * 40);
+      const h = 5 + Math.floor(rnd() * 30);
+      const density = rnd();
+      const mask = Uint8Array.from({ length: w * h }, () =>
+        rnd() < density ? 1 + Math.floor(rnd() * 3) : 0,
+      );
+      const c = labelComponents(mask, w, h);
+      const ref = floodFill(mask, w, h);
+      expect(Array.from(c.labels)).toEqual(Array.from(ref));
+      let total = 0;
+      for (let i = 0; i < c.count; i++) {
+        total += c.area[i]!;
+        expect(c.labels[c.start[i]!]).toBe(i + 1);
+        expect(mask[c.start[i]!]).toBe(c.cls[i]);
+      }
+      expect(total).toBe(mask.filter((v) => v !== 0).length);
+    }
+  });
+});
