@@ -124,5 +124,35 @@ describe.skipIf(!existsSync(XRAY) || !existsSync(CHROMIUM))(
       expect(errors).toEqual([]);
       await page.close();
     });
+
+    it("a multi-class model gives the server's findings too", async () => {
+      // Seed 4: ten regions of three classes on abdi-1 (not one class everywhere).
+      const multi = await tinyModelFolder([64, 96], 5, { seed: 4 });
+      const mModel = await loadModel(multi.dir);
+      const mData = tempDirFor('dentseg-data-');
+      const mApp = await buildApp({ model: mModel, dataDir: mData, webDir });
+      const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+      try {
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(await mApp.listen({ port: 0, host: '127.0.0.1' }));
+        await page.locator('#private-mode').check();
+        await page.setInputFiles('#file-input', XRAY);
+        await expect
+          .poll(() => page.textContent('#sum-model'), { timeout: 90_000 })
+          .toMatch(/multiclass model in this browser/);
+        await page.screenshot({ path: path.join(ARTIFACTS, 'private-mode-multiclass.png') });
+        const server = await segment(mModel, XRAY);
+        expect(server.findings.length).toBeGreaterThan(1);
+        expect(await page.locator('[data-testid="finding"]').count()).toBe(server.findings.length);
+        expect(errors).toEqual([]);
+      } finally {
+        await page.close();
+        await mApp.close();
+        mModel.dispose();
+        multi.model.dispose();
+        for (const d of [mData, multi.dir]) rmSync(d, { recursive: true, force: true });
+      }
+    });
   },
 );
