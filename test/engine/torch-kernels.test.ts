@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/engine/index.js';
 import { isDentsegError } from '../../src/errors.js';
 import { UNARY_KERNELS, BINARY_KERNELS } from '../../src/engine/torch/kernels_math.js';
+import { loadTorchNative } from '../../src/engine/torch/native.js';
 import { compareBackends, setupTorch, TORCH_BUILT, type InputSpec } from './torch-compare.js';
 
 type T = ReturnType<typeof tf.tensor>;
@@ -530,6 +531,20 @@ describe.skipIf(!TORCH_BUILT)('torch kernels match the cpu backend', () => {
     );
     tf.dispose([x, w]);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('reuses large blocks through the caching allocator', async () => {
+    await tf.setBackend('torch');
+    const native = loadTorchNative();
+    const before = native.stats().cachedBytes;
+    const big = tf.ones([1024, 1024, 3]); // 12 MiB
+    await big.data();
+    big.dispose();
+    const cached = native.stats().cachedBytes;
+    expect(cached).toBeGreaterThanOrEqual(before + 12 * 2 ** 20);
+    const again = tf.zeros([1024, 1024, 3]); // same size: served from the cache
+    expect(native.stats().cachedBytes).toBeLessThan(cached);
+    again.dispose();
   });
 
   it('turns a native failure into E_ENGINE_FAILED naming the kernel and shapes', async () => {
