@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   classColour,
+  groupFindings,
   labelAreas,
   outlineOf,
   paintLabels,
@@ -58,5 +59,35 @@ describe('paintLabels and labelAreas', () => {
       [1, 1],
       [2, 2],
     ]);
+  });
+});
+
+describe('groupFindings', () => {
+  const f = (classIndex: number, x: number, areaPx: number) => ({
+    class: `tooth ${classIndex}`,
+    classIndex,
+    areaPx,
+    areaPct: areaPx / 100,
+    bbox: [x, 10, 10, 10],
+    centroid: [x + 5, 15],
+  });
+
+  it('binary: one entry per region, in the given order', () => {
+    const out = groupFindings([f(1, 0, 100), f(1, 50, 300)], false);
+    expect(out.map((g) => [g.areaPx, g.regions])).toEqual([
+      [100, 1],
+      [300, 1],
+    ]);
+  });
+
+  it('multi-class: one entry per class, regions merged (area, box union, weighted centre)', () => {
+    const out = groupFindings([f(3, 100, 100), f(1, 0, 100), f(3, 0, 300)], true);
+    expect(out.map((g) => g.classIndex)).toEqual([1, 3]);
+    const t3 = out[1];
+    expect(t3?.regions).toBe(2);
+    expect(t3?.areaPx).toBe(400);
+    expect(t3?.areaPct).toBeCloseTo(4);
+    expect(t3?.bbox).toEqual([0, 10, 110, 10]);
+    expect(t3?.centroid[0]).toBeCloseTo((105 * 100 + 5 * 300) / 400);
   });
 });

@@ -18,7 +18,7 @@ import {
   type HistoryContext,
 } from './history.js';
 import { loadPrivateMode, type LocalAnalysis } from './hooks.js';
-import { classColour } from './overlay.js';
+import { classColour, groupFindings } from './overlay.js';
 import { Viewer, type OverlayMode } from './viewer.js';
 
 const $ = <T extends HTMLElement>(id: string): T => {
@@ -45,6 +45,8 @@ interface Shown {
   readonly height: number;
   readonly findings: readonly Finding[];
   readonly serverThreshold: number;
+  /** Findings listed per class (multi-class models). */
+  readonly byClass: boolean;
 }
 let shown: Shown | undefined;
 let uploadInterceptor: ((file: File) => Promise<boolean>) | undefined;
@@ -55,7 +57,7 @@ const viewer = new Viewer($<HTMLCanvasElement>('viewer'), (areas) => {
   for (const n of areas.values()) total += n;
   const pct = (100 * total) / (shown.width * shown.height);
   $('sum-area').textContent =
-    `${pct.toFixed(2)}% of the image at threshold ${Number(thresholdInput.value).toFixed(2)}`;
+    `${pct.toFixed(2)}% of the image at ${(document.getElementById('threshold-label')?.textContent ?? 'threshold').toLowerCase()} ${Number(thresholdInput.value).toFixed(2)}`;
 });
 
 function showError(message: string | undefined): void {
@@ -102,16 +104,21 @@ function fmtPx(n: number): string {
   return n.toLocaleString('en-GB');
 }
 
-function renderFindings(findings: readonly Finding[], threshold: number): void {
+function renderFindings(findings: readonly Finding[], threshold: number, byClass: boolean): void {
   const list = $('findings');
   list.replaceChildren();
-  $('findings-count').textContent = `(${findings.length})`;
+  const entries = groupFindings(findings, byClass);
+  $('findings-count').textContent = `(${entries.length})`;
   const total = findings.reduce((s, f) => s + f.areaPct, 0);
+  const at = byClass ? '' : `, at threshold ${threshold.toFixed(2)}`;
+  const what = byClass
+    ? `${entries.length} class${entries.length === 1 ? '' : 'es'} in ${findings.length} region${findings.length === 1 ? '' : 's'}`
+    : `${findings.length} region${findings.length === 1 ? '' : 's'}`;
   $('findings-note').textContent =
     findings.length === 0
-      ? `Nothing found at threshold ${threshold.toFixed(2)}.`
-      : `${findings.length} region${findings.length === 1 ? '' : 's'}, ${total.toFixed(2)}% of the image, at threshold ${threshold.toFixed(2)}.`;
-  findings.forEach((f, i) => {
+      ? `Nothing found${at}.`
+      : `${what}, ${total.toFixed(2)}% of the image${at}.`;
+  entries.forEach((f, i) => {
     const li = document.createElement('li');
     const button = document.createElement('button');
     button.type = 'button';
@@ -126,7 +133,8 @@ function renderFindings(findings: readonly Finding[], threshold: number): void {
     title.append(swatch, `${i + 1}. ${f.class}`);
     const meta = document.createElement('span');
     meta.className = 'finding-meta';
-    meta.textContent = `${f.areaPct.toFixed(2)}% · ${fmtPx(f.areaPx)} px · at (${Math.round(f.centroid[0])}, ${Math.round(f.centroid[1])})`;
+    const regions = f.regions > 1 ? ` · ${f.regions} regions` : '';
+    meta.textContent = `${f.areaPct.toFixed(2)}% · ${fmtPx(f.areaPx)} px${regions} · at (${Math.round(f.centroid[0])}, ${Math.round(f.centroid[1])})`;
     button.append(title, meta);
     button.setAttribute(
       'aria-label',
@@ -188,6 +196,7 @@ async function openAnalysis(analysis: Analysis): Promise<void> {
     height: analysis.image.height,
     findings: analysis.findings,
     serverThreshold: analysis.threshold,
+    byClass: analysis.model.task === 'multiclass',
   };
   // Binary: probability threshold; multi-class: minimum confidence of the winning class.
   $('threshold-label').textContent =
@@ -211,7 +220,7 @@ async function openAnalysis(analysis: Analysis): Promise<void> {
     },
     analysis.threshold,
   );
-  renderFindings(analysis.findings, analysis.threshold);
+  renderFindings(analysis.findings, analysis.threshold, analysis.model.task === 'multiclass');
   $('downloads').hidden = false;
   document.body.dataset.analysis = analysis.id;
   showStatus(undefined);
@@ -239,6 +248,7 @@ function showLocalResult(r: LocalAnalysis): void {
     height: r.height,
     findings: r.findings,
     serverThreshold: r.threshold,
+    byClass: r.task === 'multiclass',
   };
   placeholder.hidden = true;
   renderSummary(shown, r.filename, `${r.task} model in this browser (private mode)`, r.elapsedMs);
@@ -252,7 +262,7 @@ function showLocalResult(r: LocalAnalysis): void {
     },
     r.threshold,
   );
-  renderFindings(r.findings, r.threshold);
+  renderFindings(r.findings, r.threshold, r.task === 'multiclass');
   $('downloads').hidden = true;
   markCurrent(undefined);
 }
@@ -349,7 +359,7 @@ thresholdInput.addEventListener('input', () => {
     $('findings-note').textContent =
       `Findings below are at the analysis threshold ${shown.serverThreshold.toFixed(2)}; the overlay shows ${t.toFixed(2)}.`;
   } else if (shown) {
-    renderFindings(shown.findings, shown.serverThreshold);
+    renderFindings(shown.findings, shown.serverThreshold, shown.byClass);
   }
 });
 for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="mode"]')) {

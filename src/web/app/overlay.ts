@@ -126,3 +126,70 @@ export function labelAreas(labels: Uint8Array): Map<number, number> {
   }
   return areas;
 }
+
+/** A finding, or all findings of one class taken together (multi-class: one per tooth). */
+export interface FindingGroup {
+  readonly class: string;
+  readonly classIndex: number;
+  readonly areaPx: number;
+  /** % of the image, 0–100. */
+  readonly areaPct: number;
+  /** [x, y, w, h] enclosing every region of the group. */
+  readonly bbox: [number, number, number, number];
+  /** Area-weighted centre [x, y]. */
+  readonly centroid: [number, number];
+  readonly regions: number;
+}
+
+interface FindingLike {
+  readonly class: string;
+  readonly classIndex: number;
+  readonly areaPx: number;
+  readonly areaPct: number;
+  readonly bbox: readonly number[];
+  readonly centroid: readonly number[];
+}
+
+/**
+ * Findings as listed: one entry per region (binary), or per class in class order with the
+ * regions of a class merged (multi-class, e.g. one line per tooth).
+ */
+export function groupFindings(findings: readonly FindingLike[], byClass: boolean): FindingGroup[] {
+  const one = (f: FindingLike): FindingGroup => ({
+    class: f.class,
+    classIndex: f.classIndex,
+    areaPx: f.areaPx,
+    areaPct: f.areaPct,
+    bbox: [f.bbox[0] ?? 0, f.bbox[1] ?? 0, f.bbox[2] ?? 0, f.bbox[3] ?? 0],
+    centroid: [f.centroid[0] ?? 0, f.centroid[1] ?? 0],
+    regions: 1,
+  });
+  if (!byClass) return findings.map(one);
+  const groups = new Map<number, FindingGroup>();
+  for (const f of findings) {
+    const g = groups.get(f.classIndex);
+    const n = one(f);
+    if (!g) {
+      groups.set(f.classIndex, n);
+      continue;
+    }
+    const x0 = Math.min(g.bbox[0], n.bbox[0]);
+    const y0 = Math.min(g.bbox[1], n.bbox[1]);
+    const x1 = Math.max(g.bbox[0] + g.bbox[2], n.bbox[0] + n.bbox[2]);
+    const y1 = Math.max(g.bbox[1] + g.bbox[3], n.bbox[1] + n.bbox[3]);
+    const area = g.areaPx + n.areaPx;
+    groups.set(f.classIndex, {
+      class: g.class,
+      classIndex: g.classIndex,
+      areaPx: area,
+      areaPct: g.areaPct + n.areaPct,
+      bbox: [x0, y0, x1 - x0, y1 - y0],
+      centroid: [
+        (g.centroid[0] * g.areaPx + n.centroid[0] * n.areaPx) / area,
+        (g.centroid[1] * g.areaPx + n.centroid[1] * n.areaPx) / area,
+      ],
+      regions: g.regions + 1,
+    });
+  }
+  return [...groups.values()].sort((a, b) => a.classIndex - b.classIndex);
+}
