@@ -9,21 +9,12 @@ import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../test/helpers/chromium.js';
 
 const require = createRequire(import.meta.url);
 /** onnxruntime-web's dist folder (its package.json is not exported; its main file lives there). */
 const ORT_DIST = path.dirname(require.resolve('onnxruntime-web'));
-
-/** Chromium flags for headless runs in containers (as the web tests use). */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>ort-web bench</title>
 <script type="module">
@@ -97,7 +88,7 @@ export async function startOrtWeb(): Promise<OrtWebBench> {
   const port = (server.address() as AddressInfo).port;
   let browser: Browser;
   try {
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   } catch (err) {
     server.close();
     throw err;

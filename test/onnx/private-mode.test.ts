@@ -8,151 +8,141 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../src/engine/index.js';
 import { loadModel, segment, type LoadedModel } from '../../src/infer/index.js';
 import { onnxMetadata } from '../../src/onnx/index.js';
 import { buildApp } from '../../src/serve/index.js';
+import { HAS_CHROMIUM, launchChromium } from '../helpers/chromium.js';
 import { REPO_ROOT, SAMPLES } from '../helpers/paths.js';
 import { tinyModelFolder, type TinyModel } from './tiny.js';
 import { tempDirFor } from './helpers.js';
 
-const CHROMIUM = process.env.DENTSEG_CHROMIUM ?? '/usr/bin/chromium';
 const XRAY = path.join(SAMPLES, 'images', 'abdi-1.png');
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts');
 
-describe.skipIf(!existsSync(XRAY) || !existsSync(CHROMIUM))(
-  'private mode (in-browser ONNX)',
-  () => {
-    let tiny: TinyModel;
-    let model: LoadedModel;
-    let app: FastifyInstance;
-    let browser: Browser;
-    let url: string;
-    const webDir = tempDirFor('dentseg-web-');
-    const dataDir = tempDirFor('dentseg-data-');
+describe.skipIf(!existsSync(XRAY) || !HAS_CHROMIUM)('private mode (in-browser ONNX)', () => {
+  let tiny: TinyModel;
+  let model: LoadedModel;
+  let app: FastifyInstance;
+  let browser: Browser;
+  let url: string;
+  const webDir = tempDirFor('dentseg-web-');
+  const dataDir = tempDirFor('dentseg-data-');
 
-    beforeAll(async () => {
-      await initEngine();
-      await build({
-        configFile: path.join(REPO_ROOT, 'vite.config.ts'),
-        logLevel: 'error',
-        build: { outDir: webDir, emptyOutDir: true, sourcemap: false },
-      });
-      // Seed 6 gives a random model whose mask on abdi-1 is neither empty nor everything.
-      tiny = await tinyModelFolder([64, 64], 1, { seed: 6 });
-      model = await loadModel(tiny.dir);
-      app = await buildApp({ model, dataDir, webDir });
-      url = await app.listen({ port: 0, host: '127.0.0.1' });
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      });
+  beforeAll(async () => {
+    await initEngine();
+    await build({
+      configFile: path.join(REPO_ROOT, 'vite.config.ts'),
+      logLevel: 'error',
+      build: { outDir: webDir, emptyOutDir: true, sourcemap: false },
     });
+    // Seed 6 gives a random model whose mask on abdi-1 is neither empty nor everything.
+    tiny = await tinyModelFolder([64, 64], 1, { seed: 6 });
+    model = await loadModel(tiny.dir);
+    app = await buildApp({ model, dataDir, webDir });
+    url = await app.listen({ port: 0, host: '127.0.0.1' });
+    browser = await launchChromium();
+  });
 
-    afterAll(async () => {
-      await browser?.close();
-      await app?.close();
-      model?.dispose();
-      tiny?.model.dispose();
-      for (const d of [webDir, dataDir, tiny?.dir])
-        if (d) rmSync(d, { recursive: true, force: true });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    model?.dispose();
+    tiny?.model.dispose();
+    for (const d of [webDir, dataDir, tiny?.dir])
+      if (d) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('GET /api/v1/model/onnx serves the model with its metadata and an ETag', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/v1/model/onnx' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('application/octet-stream');
+    expect(res.headers['cross-origin-embedder-policy']).toBe('require-corp');
+    const meta = onnxMetadata(res.rawPayload);
+    expect(JSON.parse(meta['dentseg.json'] ?? '{}')).toEqual(tiny.meta);
+    const again = await app.inject({
+      method: 'GET',
+      url: '/api/v1/model/onnx',
+      headers: { 'if-none-match': String(res.headers.etag) },
     });
+    expect(again.statusCode).toBe(304);
+  });
 
-    it('GET /api/v1/model/onnx serves the model with its metadata and an ETag', async () => {
-      const res = await app.inject({ method: 'GET', url: '/api/v1/model/onnx' });
-      expect(res.statusCode).toBe(200);
-      expect(res.headers['content-type']).toBe('application/octet-stream');
-      expect(res.headers['cross-origin-embedder-policy']).toBe('require-corp');
-      const meta = onnxMetadata(res.rawPayload);
-      expect(JSON.parse(meta['dentseg.json'] ?? '{}')).toEqual(tiny.meta);
-      const again = await app.inject({
-        method: 'GET',
-        url: '/api/v1/model/onnx',
-        headers: { 'if-none-match': String(res.headers.etag) },
-      });
-      expect(again.statusCode).toBe(304);
-    });
+  it('segments a full-size X-ray in the page, as the server would, without uploading it', async () => {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    const errors: string[] = [];
+    const requests: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('request', (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
+    await page.goto(url);
+    expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+    await page.locator('#private-mode').check();
+    await page.waitForSelector('body[data-private-mode-threads]', { timeout: 60_000 });
+    const threads = Number(await page.getAttribute('body', 'data-private-mode-threads'));
+    expect(threads).toBeGreaterThanOrEqual(
+      Math.min(2, await page.evaluate(() => navigator.hardwareConcurrency)),
+    );
 
-    it('segments a full-size X-ray in the page, as the server would, without uploading it', async () => {
-      const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    await page.setInputFiles('#file-input', XRAY);
+    await expect
+      .poll(() => page.textContent('#sum-model'), { timeout: 90_000 })
+      .toMatch(/private mode/);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'private-mode.png') });
+
+    // The X-ray never left the page: no analysis was posted, only the model was fetched.
+    expect(requests.filter((r) => r.startsWith('POST'))).toEqual([]);
+    expect(requests).toContain('GET /api/v1/model/onnx');
+    expect(requests.filter((r) => r.includes('analyses') && !r.startsWith('GET'))).toEqual([]);
+
+    // Same findings as the server's segment() with this model.
+    const server = await segment(model, XRAY, { threshold: 0.5 });
+    const serverPct = server.findings.reduce((s, f) => s + f.areaPct, 0);
+    console.log(`server: ${server.findings.length} findings, ${serverPct.toFixed(2)}%`);
+    expect(server.findings.length).toBeGreaterThan(1);
+    expect(serverPct).toBeLessThan(95);
+    expect(await page.getAttribute('body', 'data-private-mode-findings')).toBe(
+      String(server.findings.length),
+    );
+    expect(await page.locator('[data-testid="finding"]').count()).toBeGreaterThan(0);
+    const pct = Number(/([\d.]+)%/.exec((await page.textContent('#sum-area')) ?? '')?.[1]);
+    expect(Math.abs(pct - serverPct)).toBeLessThan(0.02);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("a multi-class model gives the server's findings too", async () => {
+    // Seed 4: ten regions of three classes on abdi-1 (not one class everywhere).
+    const multi = await tinyModelFolder([64, 96], 5, { seed: 4 });
+    const mModel = await loadModel(multi.dir);
+    const mData = tempDirFor('dentseg-data-');
+    const mApp = await buildApp({ model: mModel, dataDir: mData, webDir });
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    try {
       const errors: string[] = [];
-      const requests: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
-      page.on('request', (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
-      await page.goto(url);
-      expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+      await page.goto(await mApp.listen({ port: 0, host: '127.0.0.1' }));
       await page.locator('#private-mode').check();
-      await page.waitForSelector('body[data-private-mode-threads]', { timeout: 60_000 });
-      const threads = Number(await page.getAttribute('body', 'data-private-mode-threads'));
-      expect(threads).toBeGreaterThanOrEqual(
-        Math.min(2, await page.evaluate(() => navigator.hardwareConcurrency)),
-      );
-
       await page.setInputFiles('#file-input', XRAY);
       await expect
         .poll(() => page.textContent('#sum-model'), { timeout: 90_000 })
-        .toMatch(/private mode/);
-      mkdirSync(ARTIFACTS, { recursive: true });
-      await page.screenshot({ path: path.join(ARTIFACTS, 'private-mode.png') });
-
-      // The X-ray never left the page: no analysis was posted, only the model was fetched.
-      expect(requests.filter((r) => r.startsWith('POST'))).toEqual([]);
-      expect(requests).toContain('GET /api/v1/model/onnx');
-      expect(requests.filter((r) => r.includes('analyses') && !r.startsWith('GET'))).toEqual([]);
-
-      // Same findings as the server's segment() with this model.
-      const server = await segment(model, XRAY, { threshold: 0.5 });
-      const serverPct = server.findings.reduce((s, f) => s + f.areaPct, 0);
-      console.log(`server: ${server.findings.length} findings, ${serverPct.toFixed(2)}%`);
+        .toMatch(/multiclass model in this browser/);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'private-mode-multiclass.png') });
+      const server = await segment(mModel, XRAY);
       expect(server.findings.length).toBeGreaterThan(1);
-      expect(serverPct).toBeLessThan(95);
-      const shown = await page.locator('[data-testid="finding"]').count();
-      expect(shown).toBe(server.findings.length);
-      const pct = Number(/([\d.]+)%/.exec((await page.textContent('#sum-area')) ?? '')?.[1]);
-      expect(Math.abs(pct - serverPct)).toBeLessThan(0.02);
+      expect(await page.getAttribute('body', 'data-private-mode-findings')).toBe(
+        String(server.findings.length),
+      );
       expect(errors).toEqual([]);
+    } finally {
       await page.close();
-    });
-
-    it("a multi-class model gives the server's findings too", async () => {
-      // Seed 4: ten regions of three classes on abdi-1 (not one class everywhere).
-      const multi = await tinyModelFolder([64, 96], 5, { seed: 4 });
-      const mModel = await loadModel(multi.dir);
-      const mData = tempDirFor('dentseg-data-');
-      const mApp = await buildApp({ model: mModel, dataDir: mData, webDir });
-      const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
-      try {
-        const errors: string[] = [];
-        page.on('pageerror', (e) => errors.push(e.message));
-        await page.goto(await mApp.listen({ port: 0, host: '127.0.0.1' }));
-        await page.locator('#private-mode').check();
-        await page.setInputFiles('#file-input', XRAY);
-        await expect
-          .poll(() => page.textContent('#sum-model'), { timeout: 90_000 })
-          .toMatch(/multiclass model in this browser/);
-        await page.screenshot({ path: path.join(ARTIFACTS, 'private-mode-multiclass.png') });
-        const server = await segment(mModel, XRAY);
-        expect(server.findings.length).toBeGreaterThan(1);
-        expect(await page.locator('[data-testid="finding"]').count()).toBe(server.findings.length);
-        expect(errors).toEqual([]);
-      } finally {
-        await page.close();
-        await mApp.close();
-        mModel.dispose();
-        multi.model.dispose();
-        for (const d of [mData, multi.dir]) rmSync(d, { recursive: true, force: true });
-      }
-    });
-  },
-);
+      await mApp.close();
+      mModel.dispose();
+      multi.model.dispose();
+      for (const d of [mData, multi.dir]) rmSync(d, { recursive: true, force: true });
+    }
+  });
+});

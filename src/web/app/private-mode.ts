@@ -191,6 +191,8 @@ async function analyseLocally(ctx: PrivateModeContext, file: File): Promise<bool
     };
     ctx.showStatus(undefined);
     ctx.showLocalResult(result);
+    // For tests and automation: what was computed locally, independent of how it is shown.
+    document.body.dataset.privateModeFindings = String(result.findings.length);
   } catch (err) {
     ctx.showStatus(undefined);
     ctx.showError(`Private mode failed: ${err instanceof Error ? err.message : String(err)}`);
