@@ -16,6 +16,8 @@ import { HAS_SAMPLE, SAMPLE_XRAY, tempDir, testModel } from '../serve/helpers.js
 const CHROMIUM = process.env.DENTSEG_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts');
 const WEB_SRC = path.join(REPO_ROOT, 'src/web/app');
+/** Generous: CI runs this on 2 busy cores. */
+const POLL = { timeout: 30_000, interval: 100 };
 
 /** Newest modification time under a folder, ms. */
 function newest(dir: string): number {
@@ -74,7 +76,7 @@ describe.skipIf(!HAS_SAMPLE || !existsSync(CHROMIUM))('web page in headless Chro
 
   it('uploads a real X-ray and shows the overlay and the findings', async () => {
     await page.goto(url);
-    await expect.poll(() => page.textContent('#model-badge')).toContain(model.meta.name);
+    await expect.poll(() => page.textContent('#model-badge'), POLL).toContain(model.meta.name);
     await page.setInputFiles('#file-input', SAMPLE_XRAY);
     await page.waitForSelector('body[data-analysis]', { timeout: 90_000 });
     await page.screenshot({ path: path.join(ARTIFACTS, 'web-analysis.png') });
@@ -106,7 +108,7 @@ describe.skipIf(!HAS_SAMPLE || !existsSync(CHROMIUM))('web page in headless Chro
     const before = await page.textContent('#sum-area');
     await page.locator('#threshold').focus();
     for (let i = 0; i < 20; i++) await page.keyboard.press('ArrowRight');
-    await expect.poll(() => page.textContent('#sum-area')).not.toBe(before);
+    await expect.poll(() => page.textContent('#sum-area'), POLL).not.toBe(before);
     expect(await page.textContent('#threshold-value')).toBe('0.70');
     // Keyboard zoom on the viewer.
     await page.locator('#viewer').focus();
@@ -132,7 +134,7 @@ describe.skipIf(!HAS_SAMPLE || !existsSync(CHROMIUM))('web page in headless Chro
     expect(await page.locator('#history-list [data-id]').count()).toBe(1);
     page.once('dialog', (dialog) => void dialog.accept());
     await page.locator('.history-delete').first().click();
-    await expect.poll(() => page.locator('#history-list [data-id]').count()).toBe(0);
+    await expect.poll(() => page.locator('#history-list [data-id]').count(), POLL).toBe(0);
     expect(await page.locator('#history-empty').isVisible()).toBe(true);
     expect(await page.locator('#placeholder').isVisible()).toBe(true);
     expect(await page.locator('#findings-section').isHidden()).toBe(true);
@@ -149,7 +151,7 @@ describe.skipIf(!HAS_SAMPLE || !existsSync(CHROMIUM))('web page in headless Chro
       expect(await tab.textContent('#error')).toMatch(/missing token/);
       await tab.fill('#token-input', 'clinic-token');
       await tab.keyboard.press('Enter');
-      await expect.poll(() => tab.textContent('#model-badge')).toContain(model.meta.name);
+      await expect.poll(() => tab.textContent('#model-badge'), POLL).toContain(model.meta.name);
       expect(await tab.locator('#token-form').isHidden()).toBe(true);
       expect(await tab.locator('#error').isHidden()).toBe(true);
       await tab.close();
