@@ -220,7 +220,7 @@ async function predictOne(
         input,
         ok: false,
         stem,
-        error: { code: 'E_IMAGE_DECODE', message: `${input}: ${message}` },
+        error: { code: 'E_INTERNAL', message: `${input}: ${message}` },
       };
     }
     return { input, ok: false, stem, error: { code: err.code, message: err.message } };
