@@ -424,6 +424,27 @@ const CASES: Case[] = [
       }),
     inputs: [f4([1, 5, 5, 2]), f4([1, 1, 2, 3]), f4([3])],
   },
+  ...(['relu6', 'elu', 'leakyrelu', 'prelu'] as const).map((activation): Case => ({
+    name: `FusedConv2D ${activation}`,
+    fn: (x, w, b, p) =>
+      tf.fused.conv2d({
+        x: as4(x),
+        filter: as4(w),
+        strides: 1,
+        pad: 'same',
+        bias: b,
+        activation,
+        leakyreluAlpha: 0.15,
+        ...(activation === 'prelu' ? { preluActivationWeights: p } : {}),
+      }),
+    inputs: [
+      f4([1, 5, 5, 2], -4, 4),
+      f4([3, 3, 2, 3]),
+      f4([3]),
+      ...(activation === 'prelu' ? [f4([3], 0, 0.5)] : []),
+    ],
+    grad: activation !== 'prelu',
+  })),
   {
     name: 'Conv2DTranspose s2 same',
     fn: (x, w) => tf.conv2dTranspose(as4(x), as4(w), [2, 8, 6, 3], 2, 'same'),
