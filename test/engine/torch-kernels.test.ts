@@ -543,15 +543,18 @@ describe.skipIf(!TORCH_BUILT)('torch kernels match the cpu backend', () => {
   it('frees every tensor it makes (no native leak across a gradient)', async () => {
     await tf.setBackend('torch');
     const before = tf.memory().numTensors;
+    const nativeBefore = loadTorchNative().stats().tensors;
     const x = tf.randomNormal([1, 6, 6, 2]);
     const w = tf.randomNormal([3, 3, 2, 2]);
     tf.dispose(
       tf.grads((a: T, b: T) =>
-        tf.sum(tf.maxPool(tf.conv2d(as4(a), as4(b), 1, 'same'), 2, 2, 'valid')),
+        tf.sum(tf.reshape(tf.maxPool(tf.conv2d(as4(a), as4(b), 1, 'same'), 2, 2, 'valid'), [-1])),
       )([x, w]),
     );
     tf.dispose([x, w]);
     expect(tf.memory().numTensors).toBe(before);
+    // Reshapes share a dataId: the native store must be back where it was, too.
+    expect(loadTorchNative().stats().tensors).toBe(nativeBefore);
   });
 
   it('reuses large blocks through the caching allocator', async () => {
