@@ -72,11 +72,11 @@ describe('groupFindings', () => {
     centroid: [x + 5, 15],
   });
 
-  it('binary: one entry per region, in the given order', () => {
+  it('binary: one entry per region, largest first', () => {
     const out = groupFindings([f(1, 0, 100), f(1, 50, 300)], false);
     expect(out.map((g) => [g.areaPx, g.regions])).toEqual([
-      [100, 1],
       [300, 1],
+      [100, 1],
     ]);
   });
 

@@ -151,8 +151,8 @@ interface FindingLike {
 }
 
 /**
- * Findings as listed: one entry per region (binary), or per class in class order with the
- * regions of a class merged (multi-class, e.g. one line per tooth).
+ * Findings as listed: one entry per region, largest first (binary), or one per class in
+ * class order with its regions merged (multi-class, e.g. one line per tooth).
  */
 export function groupFindings(findings: readonly FindingLike[], byClass: boolean): FindingGroup[] {
   const one = (f: FindingLike): FindingGroup => ({
@@ -164,7 +164,7 @@ export function groupFindings(findings: readonly FindingLike[], byClass: boolean
     centroid: [f.centroid[0] ?? 0, f.centroid[1] ?? 0],
     regions: 1,
   });
-  if (!byClass) return findings.map(one);
+  if (!byClass) return findings.map(one).sort((a, b) => b.areaPx - a.areaPx);
   const groups = new Map<number, FindingGroup>();
   for (const f of findings) {
     const g = groups.get(f.classIndex);
