@@ -152,6 +152,13 @@ const result = {
   backend: info.backend,
   threads: info.threads,
   model: description,
+  modelMeta: {
+    name: model.meta.name,
+    version: model.meta.version,
+    width: model.meta.architecture.width,
+    inputSize: model.meta.input.size,
+    metrics: model.meta.metrics ?? null,
+  },
   preprocessSize: model.meta.preprocess.size,
   images: files.length,
   repeat,
