@@ -4,6 +4,7 @@
  * NHWC↔NCHW transposes into its blocked layout and fuses Conv+BN+ReLU). The native binding
  * is loaded lazily so that a machine without it still runs the tfjs engine.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
@@ -150,16 +151,39 @@ export function readOnnxFolderMeta(dir: string): ModelMeta {
   }
 }
 
+/** The `metadata_props` key holding the SHA-256 of the `weights.bin` an ONNX file was exported from. */
+export const WEIGHTS_HASH_KEY = 'weightsSha256';
+
+/** SHA-256 (hex) of a model folder's `weights.bin`, or undefined when it has none. */
+export function weightsSha256(dir: string): string | undefined {
+  const file = path.join(dir, 'weights.bin');
+  if (!statSync(file, { throwIfNoEntry: false })) return undefined;
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+const availability = new Map<string, boolean>();
+
 /**
- * Whether a model folder can run on ONNX Runtime: `model.onnx` exists and is not older than
+ * Whether a model folder can run on ONNX Runtime: `model.onnx` exists and was exported from
  * the tfjs weights beside it (a folder retrained in place must be re-exported; until then
- * the tfjs engine serves it).
+ * the tfjs engine serves it). The ONNX file records the SHA-256 of the weights it came from,
+ * because file times do not survive `git clone`; files without that record fall back to
+ * comparing modification times. Cached per (file sizes, times).
  */
 export function onnxFolderAvailable(dir: string): boolean {
   try {
-    const onnx = statSync(path.join(dir, ONNX_FILE));
+    const onnxFile = path.join(dir, ONNX_FILE);
+    const onnx = statSync(onnxFile);
     const weights = statSync(path.join(dir, 'weights.bin'), { throwIfNoEntry: false });
-    return !weights || onnx.mtimeMs >= weights.mtimeMs;
+    if (!weights) return true;
+    const key = [dir, onnx.size, onnx.mtimeMs, weights.size, weights.mtimeMs].join(':');
+    let ok = availability.get(key);
+    if (ok === undefined) {
+      const recorded = onnxMetadata(readFileSync(onnxFile))[WEIGHTS_HASH_KEY];
+      ok = recorded ? recorded === weightsSha256(dir) : onnx.mtimeMs >= weights.mtimeMs;
+      availability.set(key, ok);
+    }
+    return ok;
   } catch {
     return false;
   }

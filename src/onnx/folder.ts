@@ -8,12 +8,20 @@ import path from 'node:path';
 import { initEngine, tf } from '../engine/index.js';
 import { tfjsEngine } from '../infer/engines.js';
 import { loadModelFolder, type ModelMeta } from '../model/index.js';
-import { ONNX_FILE, onnxEngine, onnxFolderAvailable } from './engine.js';
+import {
+  ONNX_FILE,
+  onnxEngine,
+  onnxFolderAvailable,
+  WEIGHTS_HASH_KEY,
+  weightsSha256,
+} from './engine.js';
 import { layersModelToOnnx, ONNX_OPSET } from './export.js';
 
 /** The `metadata_props` dentseg writes: the whole dentseg.json plus its key facts. */
-function metadataOf(meta: ModelMeta): Record<string, string> {
+function metadataOf(meta: ModelMeta, modelDir: string): Record<string, string> {
+  const hash = weightsSha256(modelDir);
   return {
+    ...(hash ? { [WEIGHTS_HASH_KEY]: hash } : {}),
     'dentseg.json': JSON.stringify(meta),
     task: meta.task,
     classes: JSON.stringify(meta.classes),
@@ -49,7 +57,7 @@ export async function exportOnnx(
     bytes = layersModelToOnnx(model, {
       dynamicSize: options.dynamicSize,
       graphName: meta.name,
-      metadata: metadataOf(meta),
+      metadata: metadataOf(meta, modelDir),
     });
   } finally {
     model.dispose();
@@ -153,7 +161,7 @@ export async function onnxBytesForFolder(
     try {
       hit = {
         key,
-        bytes: layersModelToOnnx(model, { graphName: meta.name, metadata: metadataOf(meta) }),
+        bytes: layersModelToOnnx(model, { graphName: meta.name, metadata: metadataOf(meta, dir) }),
       };
     } finally {
       model.dispose();

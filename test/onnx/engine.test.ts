@@ -3,7 +3,7 @@
  * `segment` gives the same mask through either engine, a stale or missing file falls back
  * or fails clearly, and `dentseg export` writes and verifies the file.
  */
-import { existsSync, rmSync, utimesSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../src/engine/index.js';
@@ -55,14 +55,29 @@ describe('ONNX engine in the registry, segment and the CLI', () => {
     }
   });
 
-  it('falls back to tfjs when model.onnx is older than the weights', async () => {
-    if (!existsSync(path.join(tiny.dir, 'model.onnx'))) await exportOnnx(tiny.dir);
+  it('falls back to tfjs when the weights changed after the export', async () => {
+    await exportOnnx(tiny.dir);
+    const weightsFile = path.join(tiny.dir, 'weights.bin');
+    const original = readFileSync(weightsFile);
+    const changed = Buffer.from(original);
+    changed[0] = (changed[0] ?? 0) ^ 0xff;
+    writeFileSync(weightsFile, changed);
+    try {
+      const m = await loadModel(tiny.dir);
+      expect(m.engine.name).toBe('tfjs');
+      m.dispose();
+    } finally {
+      writeFileSync(weightsFile, original);
+    }
+  });
+
+  it('keeps ONNX when only file times changed (as after git clone)', async () => {
+    await exportOnnx(tiny.dir);
     const old = new Date(Date.now() - 3600_000);
     utimesSync(path.join(tiny.dir, 'model.onnx'), old, old);
     const m = await loadModel(tiny.dir);
-    expect(m.engine.name).toBe('tfjs');
+    expect(m.engine.name).toBe('onnx');
     m.dispose();
-    await exportOnnx(tiny.dir);
   });
 
   it('validates the input length and the file', async () => {
