@@ -6,27 +6,14 @@
  *
  *   npm run bench:predict [-- --model DIR --repeat 1 --concurrency 1,2 --backend wasm]
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_PREPROCESS } from '../src/data/index.js';
 import { initEngine, type BackendName } from '../src/engine/index.js';
-import {
-  DEFAULT_MODEL_DIR,
-  encodeMaskPng,
-  loadModel,
-  predictBatch,
-  segment,
-} from '../src/infer/index.js';
-import {
-  architectureOf,
-  buildUnet,
-  normalizeUnetOptions,
-  saveModelFolder,
-  type ModelMeta,
-} from '../src/model/index.js';
+import { encodeMaskPng, loadModel, predictBatch, segment } from '../src/infer/index.js';
 import { REPO_ROOT, SAMPLES } from '../test/helpers/paths.js';
+import { modelUnderTest } from './model-under-test.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,39 +30,7 @@ const info = await initEngine({
 });
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'dentseg-bench-predict-'));
 
-/** The model to time: --model, else the bundled one, else a random width-0.25 U-Net at 256². */
-async function modelDir(): Promise<{ dir: string; description: string }> {
-  if (args.model) return { dir: args.model, description: `--model ${args.model}` };
-  if (existsSync(path.join(DEFAULT_MODEL_DIR, 'model.json'))) {
-    return { dir: DEFAULT_MODEL_DIR, description: 'bundled models/teeth-binary/' };
-  }
-  const unet = normalizeUnetOptions({
-    inputSize: [256, 256],
-    channels: 3,
-    classes: 1,
-    width: 0.25,
-  });
-  const net = buildUnet(unet);
-  const meta: ModelMeta = {
-    format: 1,
-    name: 'bench-random-w0.25',
-    version: '0.0.0',
-    task: 'binary',
-    classes: ['teeth'],
-    input: { size: [256, 256], channels: 3 },
-    preprocess: { ...DEFAULT_PREPROCESS, size: [256, 256] },
-    architecture: architectureOf(unet),
-  };
-  const dir = path.join(tmp, 'model');
-  await saveModelFolder(dir, net, meta);
-  net.dispose();
-  return {
-    dir,
-    description: 'random-init VGG16 U-Net, width 0.25, 256² (the bundled model was absent)',
-  };
-}
-
-const { dir, description } = await modelDir();
+const { dir, description } = await modelUnderTest(args.model, tmp);
 const model = await loadModel(dir);
 const files = readdirSync(path.join(SAMPLES, 'images'))
   .filter((f) => f.endsWith('.png'))

@@ -6,22 +6,15 @@
  *
  *   npm run bench:serve [-- --model DIR --requests 200 --backend wasm]
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_PREPROCESS } from '../src/data/index.js';
 import { initEngine, tf, type BackendName } from '../src/engine/index.js';
-import { DEFAULT_MODEL_DIR, loadModel } from '../src/infer/index.js';
-import {
-  architectureOf,
-  buildUnet,
-  normalizeUnetOptions,
-  saveModelFolder,
-  type ModelMeta,
-} from '../src/model/index.js';
+import { loadModel } from '../src/infer/index.js';
 import { buildApp } from '../src/serve/index.js';
 import { REPO_ROOT, SAMPLES } from '../test/helpers/paths.js';
+import { modelUnderTest } from './model-under-test.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,39 +33,7 @@ const info = await initEngine({
 });
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'dentseg-bench-serve-'));
 
-async function modelDir(): Promise<{ dir: string; description: string }> {
-  if (args.model) return { dir: args.model, description: `--model ${args.model}` };
-  if (existsSync(path.join(DEFAULT_MODEL_DIR, 'model.json'))) {
-    return { dir: DEFAULT_MODEL_DIR, description: 'bundled models/teeth-binary/' };
-  }
-  const unet = normalizeUnetOptions({
-    inputSize: [256, 256],
-    channels: 3,
-    classes: 1,
-    width: 0.25,
-  });
-  const net = buildUnet(unet);
-  const meta: ModelMeta = {
-    format: 1,
-    name: 'random-w025-256',
-    version: '0.0.0',
-    task: 'binary',
-    classes: ['teeth'],
-    input: { size: [256, 256], channels: 3 },
-    preprocess: { ...DEFAULT_PREPROCESS, size: [256, 256] },
-    architecture: architectureOf(unet),
-  };
-  const dir = path.join(tmp, 'model');
-  await saveModelFolder(dir, net, meta);
-  net.dispose();
-  return {
-    dir,
-    description:
-      'random-init width-0.25 U-Net at 256² (the bundled model is missing; same cost as a trained one of that shape)',
-  };
-}
-
-const { dir, description } = await modelDir();
+const { dir, description } = await modelUnderTest(args.model, tmp);
 const model = await loadModel(dir);
 const app = await buildApp({
   model,
