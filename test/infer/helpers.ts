@@ -7,53 +7,11 @@ import path from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import dcmjs from 'dcmjs';
 import sharp from 'sharp';
-import { DEFAULT_PREPROCESS, type PreprocessConfig } from '../../src/data/index.js';
-import { initEngine } from '../../src/engine/index.js';
-import {
-  architectureOf,
-  buildUnet,
-  normalizeUnetOptions,
-  saveModelFolder,
-  type ModelMeta,
-} from '../../src/model/index.js';
+export { writeTinyModel } from '../helpers/tiny-model.js';
 
 /** A fresh temp folder. */
 export function tempDir(prefix = 'dentseg-infer-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
-}
-
-/** Save a tiny random U-Net (width 1/16) as a model folder in `dir`. */
-export async function writeTinyModel(
-  dir: string,
-  opts: { classes?: number; size?: number; preprocess?: Partial<PreprocessConfig> } = {},
-): Promise<ModelMeta> {
-  await initEngine();
-  const classes = opts.classes ?? 1;
-  const size = opts.size ?? 64;
-  const unet = normalizeUnetOptions({
-    inputSize: [size, size],
-    channels: 3,
-    classes,
-    width: 1 / 16,
-    seed: 3,
-  });
-  const model = buildUnet(unet);
-  const meta: ModelMeta = {
-    format: 1,
-    name: classes === 1 ? 'tiny-teeth' : 'tiny-fdi',
-    version: '0.0.1',
-    task: classes === 1 ? 'binary' : 'multiclass',
-    classes:
-      classes === 1
-        ? ['teeth']
-        : ['background', ...Array.from({ length: classes - 1 }, (_, i) => `tooth ${i + 1}`)],
-    input: { size: [size, size], channels: 3 },
-    preprocess: { ...DEFAULT_PREPROCESS, size: [size, size], ...opts.preprocess },
-    architecture: architectureOf(unet),
-  };
-  await saveModelFolder(dir, model, meta);
-  model.dispose();
-  return meta;
 }
 
 const { DicomDict, DicomMetaDictionary } = dcmjs.data;

@@ -6,17 +6,11 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_PREPROCESS } from '../../src/data/index.js';
 import { initEngine } from '../../src/engine/index.js';
 import { DEFAULT_MODEL_DIR, loadModel, type LoadedModel } from '../../src/infer/index.js';
-import {
-  architectureOf,
-  buildUnet,
-  normalizeUnetOptions,
-  saveModelFolder,
-  type ModelMeta,
-} from '../../src/model/index.js';
+import type { ModelMeta } from '../../src/model/index.js';
 import { SAMPLES } from '../helpers/paths.js';
+import { writeTinyModel as writeTiny } from '../helpers/tiny-model.js';
 
 /** The real full-size sample X-ray the tests upload. */
 export const SAMPLE_XRAY = path.join(SAMPLES, 'images', 'abdi-1.png');
@@ -38,32 +32,12 @@ export function tempDir(prefix = 'dentseg-serve-'): string {
 }
 
 /** Save a tiny random U-Net (width 1/16, 64²; binary, or `classes` ≥ 2 softmax) in `dir`. */
-export async function writeTinyModel(dir: string, classes = 1): Promise<ModelMeta> {
-  await initEngine();
-  const unet = normalizeUnetOptions({
-    inputSize: [64, 64],
-    channels: 3,
+export function writeTinyModel(dir: string, classes = 1): Promise<ModelMeta> {
+  return writeTiny(dir, {
     classes,
-    width: 1 / 16,
     seed: 7,
-  });
-  const model = buildUnet(unet);
-  const meta: ModelMeta = {
-    format: 1,
     name: classes === 1 ? 'tiny-random' : 'tiny-random-multiclass',
-    version: '0.0.1',
-    task: classes === 1 ? 'binary' : 'multiclass',
-    classes:
-      classes === 1
-        ? ['teeth']
-        : ['background', ...Array.from({ length: classes - 1 }, (_, i) => `tooth ${i + 1}`)],
-    input: { size: [64, 64], channels: 3 },
-    preprocess: { ...DEFAULT_PREPROCESS, size: [64, 64] },
-    architecture: architectureOf(unet),
-  };
-  await saveModelFolder(dir, model, meta);
-  model.dispose();
-  return meta;
+  });
 }
 
 /**

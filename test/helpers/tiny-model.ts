@@ -1,0 +1,56 @@
+/**
+ * A tiny random-weight U-Net (width 1/16) saved as a model folder: fast fixtures for the
+ * inference, evaluation and server tests, whose outputs are meaningless but shaped right.
+ */
+import { DEFAULT_PREPROCESS, type PreprocessConfig } from '../../src/data/index.js';
+import { initEngine } from '../../src/engine/index.js';
+import {
+  architectureOf,
+  buildUnet,
+  normalizeUnetOptions,
+  saveModelFolder,
+  type ModelMeta,
+} from '../../src/model/index.js';
+
+export interface TinyModelOptions {
+  /** 1 = binary sigmoid, K ≥ 2 softmax. Default 1. */
+  readonly classes?: number;
+  /** Square input size in pixels, multiple of 32. Default 64. */
+  readonly size?: number;
+  /** Weight-initialisation seed. Default 3. */
+  readonly seed?: number;
+  /** Model name in dentseg.json. Default `tiny-teeth` / `tiny-fdi`. */
+  readonly name?: string;
+  readonly preprocess?: Partial<PreprocessConfig>;
+}
+
+/** Save a tiny random U-Net in `dir` and return its `dentseg.json`. */
+export async function writeTinyModel(dir: string, opts: TinyModelOptions = {}): Promise<ModelMeta> {
+  await initEngine();
+  const classes = opts.classes ?? 1;
+  const size = opts.size ?? 64;
+  const unet = normalizeUnetOptions({
+    inputSize: [size, size],
+    channels: 3,
+    classes,
+    width: 1 / 16,
+    seed: opts.seed ?? 3,
+  });
+  const model = buildUnet(unet);
+  const meta: ModelMeta = {
+    format: 1,
+    name: opts.name ?? (classes === 1 ? 'tiny-teeth' : 'tiny-fdi'),
+    version: '0.0.1',
+    task: classes === 1 ? 'binary' : 'multiclass',
+    classes:
+      classes === 1
+        ? ['teeth']
+        : ['background', ...Array.from({ length: classes - 1 }, (_, i) => `tooth ${i + 1}`)],
+    input: { size: [size, size], channels: 3 },
+    preprocess: { ...DEFAULT_PREPROCESS, size: [size, size], ...opts.preprocess },
+    architecture: architectureOf(unet),
+  };
+  await saveModelFolder(dir, model, meta);
+  model.dispose();
+  return meta;
+}
