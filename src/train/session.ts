@@ -214,23 +214,18 @@ export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Pro
         ]
       : []),
   ]);
+  const trainerOptions = {
+    epochs: cfg.epochs,
+    learningRate: cfg.lr,
+    classes,
+    classWeights: cfg.classWeights,
+    input: [cfg.size, cfg.size, cfg.channels] as [number, number, number],
+  };
   let trainer: Trainer;
   if (hooks.resume) {
     const ck = await loadCheckpoint(cfg.out);
     model = ck.model;
-    trainer = new Trainer(
-      model,
-      {
-        epochs: cfg.epochs,
-        learningRate: cfg.lr,
-        classes,
-        classWeights: cfg.classWeights,
-        input: [cfg.size, cfg.size, cfg.channels],
-      },
-      callbacks,
-      run,
-      hooks.progress,
-    );
+    trainer = new Trainer(model, trainerOptions, callbacks, run, hooks.progress);
     await trainer.restore(ck.state, ck.optimizer, ck.from);
     log(
       `resuming ${path.join(cfg.out)} at epoch ${ck.state.epoch + 1}${ck.state.step ? `, step ${ck.state.step + 1}` : ''} (lr ${ck.state.learningRate})`,
@@ -245,19 +240,7 @@ export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Pro
       );
       log(`encoder: ${loaded.length} layers from ${cfg.encoderWeights}`);
     }
-    trainer = new Trainer(
-      model,
-      {
-        epochs: cfg.epochs,
-        learningRate: cfg.lr,
-        classes,
-        classWeights: cfg.classWeights,
-        input: [cfg.size, cfg.size, cfg.channels],
-      },
-      callbacks,
-      run,
-      hooks.progress,
-    );
+    trainer = new Trainer(model, trainerOptions, callbacks, run, hooks.progress);
     await run.writeConfig({
       ...cfg,
       preprocess,
