@@ -4,6 +4,7 @@
  * widths, and extrapolate the epoch time over the 339 training images. Also reports the
  * share of step time spent waiting for data. Timings are perturbed by other jobs on the
  * two shared cores. Usage: tsx bench/train-step.ts [--widths 1,0.25] [--steps 3] [--size 256]
+ * [--batch 8] [--channels 3] [--decoder-filters 128,64,32,16,16]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -24,6 +25,9 @@ const steps = Number(arg('steps', '3'));
 const size = Number(arg('size', '256'));
 const batch = Number(arg('batch', '8'));
 const channels = Number(arg('channels', '3')) as 1 | 3;
+// e.g. --decoder-filters 128,64,32,16,16 (default: 256,128,64,32,16 × width)
+const decoderArg = arg('decoder-filters', '');
+const decoderFilters = decoderArg ? decoderArg.split(',').map(Number) : undefined;
 const ufba = path.resolve(import.meta.dirname, '../../shared/data/ufba425');
 
 const engine = await initEngine({ log: true });
@@ -40,7 +44,13 @@ const noSink: CheckpointSink = {
 };
 const results = [];
 for (const width of widths) {
-  const model = buildUnet({ inputSize: [size, size], channels, classes: 1, width });
+  const model = buildUnet({
+    inputSize: [size, size],
+    channels,
+    classes: 1,
+    width,
+    ...(decoderFilters ? { decoderFilters } : {}),
+  });
   const trainer = new Trainer(
     model,
     { epochs: 1, learningRate: 1e-4, classes: 1, input: [size, size, channels] },
@@ -80,6 +90,7 @@ for (const width of widths) {
   const stepsPerEpoch = Math.ceil(ds.train.length / batch);
   const r = {
     width,
+    decoderFilters: decoderArg || 'default (256,128,64,32,16 × width)',
     params: model.countParams(),
     stepsTimed: times.length,
     secondsPerStep: perStep,

@@ -2,6 +2,7 @@
  * `dentseg train`: the seed's protocol by default (Adam 1e-4, batch 8, 256²), with the
  * data-set flags of `dentseg data check`, a run folder, `--resume`, and Ctrl-C that saves.
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { DEFAULT_AUGMENT } from '../augment/config.js';
@@ -14,6 +15,7 @@ import {
 } from '../data/index.js';
 import { initEngine, type BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
+import { parseModelMeta } from '../model/meta.js';
 import { formatDuration, progressReporter } from '../train/progress.js';
 import { SEED_AUGMENT } from '../train/seed-augment.js';
 import { readRunConfig } from '../train/run-folder.js';
@@ -100,11 +102,49 @@ export async function trainConfigFromCli(
     valLimit: o.valLimit === undefined ? undefined : int('--val-limit', o.valLimit, 1),
     encoderWeights:
       typeof o.encoderWeights === 'string' ? path.resolve(o.encoderWeights) : undefined,
+    init: typeof o.init === 'string' ? path.resolve(o.init) : undefined,
     workers: o.workers === undefined ? undefined : int('--workers', o.workers, 0),
     name: String(o.name ?? path.basename(o.out)),
     version: String(o.modelVersion ?? VERSION),
     command: ['dentseg', ...argv].join(' '),
   };
+}
+
+/**
+ * With `--init DIR`, the architecture and input flags the user did not give come from
+ * DIR's dentseg.json, so `--init M --size 512` fine-tunes M as it is, only larger.
+ */
+async function defaultsFromModel(
+  dir: string,
+  o: Record<string, unknown>,
+  c: Command,
+): Promise<void> {
+  const file = path.join(dir, 'dentseg.json');
+  const meta = parseModelMeta(await readJsonFile(file), file);
+  const a = meta.architecture;
+  const fromModel: Record<string, unknown> = {
+    width: a.width,
+    channels: meta.input.channels,
+    normalise: meta.preprocess.normalise,
+    decoderFilters: a.decoderFilters.join(','),
+    batchNorm: a.batchNorm,
+    dropout: a.dropout,
+  };
+  for (const [key, value] of Object.entries(fromModel)) {
+    if (c.getOptionValueSource(key) !== 'cli') o[key] = value;
+  }
+}
+
+async function readJsonFile(file: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as unknown;
+  } catch (err) {
+    throw new DentsegError('E_MODEL_INVALID', 'missing, unreadable or not JSON', {
+      file,
+      hint: '--init takes a model folder written by `dentseg train` (e.g. runs/NAME/best)',
+      cause: err,
+    });
+  }
 }
 
 /** Register `dentseg train`. */
@@ -155,6 +195,11 @@ export function registerTrainCommands(program: Command): void {
       '--encoder-weights <file.h5>',
       'start the encoder from Keras VGG16 ImageNet weights (width 1)',
     )
+    .option(
+      '--init <dir>',
+      "start from a model folder's weights (fine-tune, e.g. at a larger --size); " +
+        'width, channels, normalisation and decoder default to that model',
+    )
     .option('--limit <n>', 'use only the first N training samples')
     .option('--val-limit <n>', 'use only the first N validation samples')
     .option('--workers <n>', 'data loader worker threads (0 = main thread)')
@@ -172,6 +217,7 @@ export function registerTrainCommands(program: Command): void {
           c.getOptionValueSource('epochs') === 'cli' ? int('--epochs', o.epochs, 1) : saved.epochs;
         cfg = { ...saved, out: dir, epochs };
       } else {
+        if (typeof o.init === 'string') await defaultsFromModel(o.init, o, c);
         cfg = await trainConfigFromCli(o, process.argv.slice(2));
       }
       await initEngine({ backend: globals.backend, log: true });

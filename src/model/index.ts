@@ -13,6 +13,7 @@ export {
 } from './unet.js';
 export type { UnetOptions, NormalizedUnetOptions } from './unet.js';
 export { parseModelMeta, architectureOf } from './meta.js';
+export { copyModelWeights } from './transfer.js';
 export type { ModelMeta } from './meta.js';
 export { float32ToFloat16Bits, float16BitsToFloat32, toFloat16 } from './float16.js';
 export { modelArtifacts, quantizeFloat16, modelFromJson, modelJsonFor } from './artifacts.js';

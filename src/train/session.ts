@@ -19,6 +19,7 @@ import { engineInfo } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
 import { applyKerasWeights } from '../model/keras.js';
 import { architectureOf, type ModelMeta } from '../model/meta.js';
+import { copyModelWeights } from '../model/transfer.js';
 import { buildUnet, normalizeUnetOptions, type NormalizedUnetOptions } from '../model/unet.js';
 import {
   Callback,
@@ -29,6 +30,7 @@ import {
   type EpochLogs,
 } from './callbacks.js';
 import { readKerasH5 } from './keras-h5.js';
+import { loadModelFolder } from './model-folder.js';
 import { loadCheckpoint, RunFolder } from './run-folder.js';
 import { Trainer, type BatchSource, type StepProgress } from './trainer.js';
 
@@ -66,6 +68,8 @@ export interface TrainConfig {
   readonly workers?: number | undefined;
   /** Keras VGG16 HDF5 weights for the encoder (ImageNet start; width 1 only). */
   readonly encoderWeights?: string | undefined;
+  /** Model folder whose weights start this run (fine-tuning); same architecture. */
+  readonly init?: string | undefined;
   /** Model id and version written to dentseg.json. */
   readonly name: string;
   readonly version: string;
@@ -239,6 +243,18 @@ export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Pro
         cfg.encoderWeights,
       );
       log(`encoder: ${loaded.length} layers from ${cfg.encoderWeights}`);
+    }
+    if (cfg.init) {
+      const start = await loadModelFolder(cfg.init);
+      try {
+        const n = copyModelWeights(start.model, model, cfg.init);
+        const was = start.meta.input.size.join('×');
+        log(
+          `weights: ${n} arrays from ${cfg.init} (trained at ${was}, continuing at ${cfg.size}²)`,
+        );
+      } finally {
+        start.model.dispose();
+      }
     }
     trainer = new Trainer(model, trainerOptions, callbacks, run, hooks.progress);
     await run.writeConfig({

@@ -82,6 +82,50 @@ describe.skipIf(!HAS_SHARED_DATA)('training on ufba425', () => {
     expect(meta.preprocess.size).toEqual([64, 64]);
   }, 200_000);
 
+  it('--init continues from a model folder at another size, with its architecture', async () => {
+    const start = path.join(tmp, 'overfit', 'best'); // written by the test above
+    const out = path.join(tmp, 'finetune');
+    // lr 1e-9: Adam moves each weight by about lr per step, so the kernels stay the start's
+    const r = runCliSync([
+      '--backend',
+      'wasm',
+      'train',
+      ...['--images', dataset.images, '--masks', dataset.masks, '--split', dataset.split],
+      ...['--out', out, '--init', start, '--size', '96', '--epochs', '1', '--lr', '1e-9'],
+      ...['--limit', '4', '--val-limit', '2', '--batch', '2', '--no-augment', '--workers', '0'],
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /weights: \d+ arrays from .*overfit.best \(trained at 64×64, continuing at 96²\)/,
+    );
+    const config = JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8')) as {
+      width: number;
+      channels: number;
+      normalise: string;
+      init: string;
+    };
+    expect(config).toMatchObject({ width: 1 / 16, channels: 1, normalise: 'unit', init: start });
+    const before = await loadModelFolder(start);
+    const after = await loadModelFolder(path.join(out, 'last'));
+    expect(after.meta.input.size).toEqual([96, 96]);
+    const kernel = (m: typeof before.model): Float32Array =>
+      m.getLayer('block3_conv2').getWeights()[0]!.dataSync() as Float32Array;
+    const a = kernel(before.model);
+    const b = kernel(after.model);
+    const maxDiff = a.reduce((m, v, i) => Math.max(m, Math.abs(v - (b[i] ?? NaN))), 0);
+    expect(maxDiff).toBeLessThan(1e-6);
+    before.model.dispose();
+    after.model.dispose();
+    // another architecture is refused before any training, naming the layer
+    const bad = runCliSync([
+      'train',
+      ...['--images', dataset.images, '--masks', dataset.masks, '--split', dataset.split],
+      ...['--out', path.join(tmp, 'bad'), '--init', start, '--width', '0.125', '--epochs', '1'],
+    ]);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/block1_conv1: the model to start from has weights/);
+  }, 120_000);
+
   it('trains a 33-class model on the FDI masks (multi-class path end to end)', async () => {
     const r = await runTraining({
       dataset: {

@@ -1,0 +1,41 @@
+/**
+ * Start one U-Net from another's weights (fine-tuning, e.g. at a larger input size).
+ * Convolution and batch-norm weights do not depend on the input size, so a model trained
+ * at 256² can continue at 512²; layers are matched by name, and every shape must agree.
+ */
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { DentsegError } from '../errors.js';
+
+/**
+ * Copy every layer's weights from `from` into `to`, matched by layer name. Throws
+ * E_MODEL_INVALID naming `file` (where `from` came from) when a layer with weights is
+ * missing or a shape differs (another width, channel count, decoder or class count).
+ * Returns how many weight arrays were copied.
+ */
+export function copyModelWeights(from: LayersModel, to: LayersModel, file: string): number {
+  let copied = 0;
+  for (const layer of to.layers) {
+    const target = layer.getWeights();
+    if (target.length === 0) continue;
+    const source = from.layers.find((l) => l.name === layer.name);
+    const weights = source?.getWeights() ?? [];
+    const mismatch =
+      weights.length !== target.length ||
+      weights.some((w, i) => w.shape.join('×') !== target[i]?.shape.join('×'));
+    if (mismatch) {
+      const have = weights.map((w) => w.shape.join('×')).join(', ') || 'none';
+      const want = target.map((w) => w.shape.join('×')).join(', ');
+      throw new DentsegError(
+        'E_MODEL_INVALID',
+        `layer ${layer.name}: the model to start from has weights [${have}], this run needs [${want}]`,
+        {
+          file,
+          hint: 'start from a model with the same width, channels, decoder filters and classes',
+        },
+      );
+    }
+    layer.setWeights(weights);
+    copied += weights.length;
+  }
+  return copied;
+}
