@@ -30,6 +30,7 @@ export function registerModelCommands(program: Command): void {
     .option('--width <x>', 'encoder width multiplier (1 = VGG-16)', '1')
     .option('--decoder-filters <list>', 'five decoder filter counts, deepest first')
     .option('--no-batch-norm', 'no batch normalisation in the decoder')
+    .option('--encoder-batch-norm', 'batch norm after each encoder convolution too (vgg16_bn)')
     .option('--dropout <x>', 'dropout before the head', '0')
     .option('--json', 'print the layer table as JSON')
     .action(async (o: Record<string, unknown>, c: Command) => {
@@ -54,6 +55,7 @@ export function registerModelCommands(program: Command): void {
                   }
                 : {}),
               batchNorm: o.batchNorm !== false,
+              encoderBatchNorm: o.encoderBatchNorm === true,
               dropout: numberFlag('--dropout', o.dropout),
             });
       if (o.json) {

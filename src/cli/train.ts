@@ -71,6 +71,11 @@ export async function trainConfigFromCli(
           ? await loadAugmentConfig(o.augment)
           : DEFAULT_AUGMENT;
   const decoderFilters = numList('--decoder-filters', o.decoderFilters);
+  if (o.encoderBatchNorm === true && typeof o.encoderWeights === 'string')
+    throw new DentsegError(
+      'E_USAGE',
+      '--encoder-batch-norm and --encoder-weights do not go together: Keras VGG16 weights have no batch norm',
+    );
   return {
     dataset: {
       ...ds,
@@ -91,6 +96,7 @@ export async function trainConfigFromCli(
     normalise: normalise as NormaliseMode,
     decoderFilters,
     batchNorm: o.batchNorm !== false,
+    encoderBatchNorm: o.encoderBatchNorm === true,
     dropout: num('--dropout', o.dropout, (n) => n >= 0 && n < 1, 'in [0, 1)'),
     classWeights: numList('--class-weights', o.classWeights),
     augment,
@@ -128,6 +134,7 @@ async function defaultsFromModel(
     normalise: meta.preprocess.normalise,
     decoderFilters: a.decoderFilters.join(','),
     batchNorm: a.batchNorm,
+    encoderBatchNorm: a.encoderBatchNorm ?? false,
     dropout: a.dropout,
   };
   for (const [key, value] of Object.entries(fromModel)) {
@@ -177,6 +184,10 @@ export function registerTrainCommands(program: Command): void {
       'five decoder filter counts, deepest first (default 256,128,64,32,16 × width)',
     )
     .option('--no-batch-norm', 'no batch normalisation in the decoder')
+    .option(
+      '--encoder-batch-norm',
+      'batch norm after each encoder convolution too (vgg16_bn): trains faster from scratch; not with --encoder-weights',
+    )
     .option('--dropout <x>', 'dropout before the head', '0')
     .option(
       '--class-weights <list>',

@@ -24,6 +24,8 @@ export interface ModelMeta {
     readonly width: number;
     readonly decoderFilters: readonly number[];
     readonly batchNorm: boolean;
+    /** Encoder convolutions followed by batch norm (vgg16_bn); absent = false. */
+    readonly encoderBatchNorm?: boolean;
     readonly dropout: number;
   };
   /** Free-form training facts (command, seed, epochs, time). */
@@ -39,6 +41,8 @@ export function architectureOf(o: NormalizedUnetOptions): ModelMeta['architectur
     width: o.width,
     decoderFilters: [...o.decoderFilters],
     batchNorm: o.batchNorm,
+    // only written when set, so plain-VGG16 models keep the dentseg.json they always had
+    ...(o.encoderBatchNorm ? { encoderBatchNorm: true } : {}),
     dropout: o.dropout,
   };
 }

@@ -34,8 +34,14 @@ export interface UnetOptions {
    * `width`, at least 4 each.
    */
   readonly decoderFilters?: readonly number[];
-  /** Batch normalisation after each decoder convolution (the encoder stays VGG16). Default true. */
+  /** Batch normalisation after each decoder convolution. Default true. */
   readonly batchNorm?: boolean;
+  /**
+   * Batch normalisation after each encoder convolution too (torchvision's `vgg16_bn`
+   * layout: conv → BN → ReLU). Trains faster from scratch; Keras VGG16 weights do not
+   * fit it. Default false (the encoder is Keras VGG16 exactly).
+   */
+  readonly encoderBatchNorm?: boolean;
   /** Dropout rate in [0, 1) before the head (0 = none). Default 0. */
   readonly dropout?: number;
   /** Seed for the weight initialisers (reproducible initial weights). Default 1. */
@@ -50,6 +56,7 @@ export interface NormalizedUnetOptions {
   readonly width: number;
   readonly decoderFilters: readonly number[];
   readonly batchNorm: boolean;
+  readonly encoderBatchNorm: boolean;
   readonly dropout: number;
   readonly seed: number;
 }
@@ -95,6 +102,7 @@ export function normalizeUnetOptions(opts: UnetOptions): NormalizedUnetOptions {
     width,
     decoderFilters: Object.freeze([...decoderFilters]),
     batchNorm: opts.batchNorm ?? true,
+    encoderBatchNorm: opts.encoderBatchNorm ?? false,
     dropout,
     seed: opts.seed ?? 1,
   });
@@ -118,16 +126,26 @@ export function buildUnet(options: UnetOptions): LayersModel {
   VGG16_BLOCKS.forEach((block, b) => {
     const filters = encoderFilters(b, o.width);
     for (let c = 1; c <= block.convs; c++) {
+      const bn = o.encoderBatchNorm;
       x = tf.layers
         .conv2d({
           name: `block${b + 1}_conv${c}`,
           filters,
           kernelSize: 3,
           padding: 'same',
-          activation: 'relu',
+          activation: bn ? 'linear' : 'relu',
+          useBias: !bn,
           kernelInitializer: init(),
         })
         .apply(x) as SymbolicTensor;
+      if (bn) {
+        x = tf.layers
+          .batchNormalization({ name: `block${b + 1}_bn${c}`, axis: -1 })
+          .apply(x) as SymbolicTensor;
+        x = tf.layers
+          .activation({ name: `block${b + 1}_relu${c}`, activation: 'relu' })
+          .apply(x) as SymbolicTensor;
+      }
     }
     skips.push(x);
     x = tf.layers

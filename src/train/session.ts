@@ -51,6 +51,8 @@ export interface TrainConfig {
   readonly normalise: NormaliseMode;
   readonly decoderFilters?: readonly number[] | undefined;
   readonly batchNorm: boolean;
+  /** Batch norm in the encoder too (vgg16_bn); absent = false. */
+  readonly encoderBatchNorm?: boolean | undefined;
   readonly dropout: number;
   readonly classWeights?: readonly number[] | undefined;
   /** Augmentation (null = none). */
@@ -172,6 +174,7 @@ export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Pro
     width: cfg.width,
     ...(cfg.decoderFilters ? { decoderFilters: cfg.decoderFilters } : {}),
     batchNorm: cfg.batchNorm,
+    encoderBatchNorm: cfg.encoderBatchNorm ?? false,
     dropout: cfg.dropout,
     seed: cfg.seed,
   });

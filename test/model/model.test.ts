@@ -56,6 +56,36 @@ describe('buildUnet', () => {
     m.dispose();
   });
 
+  it('puts batch norm after every encoder convolution on request (vgg16_bn layout)', () => {
+    const m = buildUnet({
+      inputSize: [64, 64],
+      channels: 1,
+      classes: 1,
+      width: 1 / 16,
+      encoderBatchNorm: true,
+    });
+    const names = m.layers.map((l) => l.name);
+    const at = names.indexOf('block3_conv2');
+    expect(names.slice(at, at + 3)).toEqual(['block3_conv2', 'block3_bn2', 'block3_relu2']);
+    expect(names.filter((n) => /^block\d_bn\d$/.test(n))).toHaveLength(13);
+    // conv without bias (BN's beta is the bias) and without its own ReLU
+    expect(m.getLayer('block1_conv1').getWeights()).toHaveLength(1);
+    expect(m.getLayer('block1_conv1').getConfig().activation).toBe('linear');
+    const o = normalizeUnetOptions({
+      inputSize: [64, 64],
+      channels: 1,
+      classes: 1,
+      encoderBatchNorm: true,
+    });
+    expect(architectureOf(o).encoderBatchNorm).toBe(true);
+    // the plain encoder's dentseg.json is unchanged (no new key)
+    expect(
+      'encoderBatchNorm' in
+        architectureOf(normalizeUnetOptions({ inputSize: [64, 64], channels: 1, classes: 1 })),
+    ).toBe(false);
+    m.dispose();
+  });
+
   it('builds multi-class softmax heads and validates options', () => {
     const m = buildUnet({ inputSize: [64, 96], channels: 1, classes: 33, width: 1 / 16 });
     expect(m.outputs[0]?.shape).toEqual([null, 64, 96, 33]);

@@ -65,12 +65,13 @@ describe.skipIf(!HAS_SHARED_DATA)('ONNX Runtime matches tfjs on real X-rays', ()
     }
   });
 
-  for (const [label, size, classes] of [
-    ['binary 64²', [64, 64], 1],
-    ['multi-class (5) 64×96', [64, 96], 5],
+  for (const [label, size, classes, encoderBatchNorm] of [
+    ['binary 64²', [64, 64], 1, false],
+    ['multi-class (5) 64×96', [64, 96], 5, false],
+    ['binary 64², batch-norm encoder (vgg16_bn)', [64, 64], 1, true],
   ] as const) {
     it(`${label}: max |ORT − tfjs| ≤ ${TOLERANCE}`, async () => {
-      const tiny = await tinyModelFolder([size[0], size[1]], classes);
+      const tiny = await tinyModelFolder([size[0], size[1]], classes, { encoderBatchNorm });
       made.push(tiny);
       const result = await exportOnnx(tiny.dir);
       expect(result.file).toBe(path.join(tiny.dir, 'model.onnx'));
