@@ -2,7 +2,6 @@
  * `dentseg train`: the seed's protocol by default (Adam 1e-4, batch 8, 256²), with the
  * data-set flags of `dentseg data check`, a run folder, `--resume`, and Ctrl-C that saves.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { DEFAULT_AUGMENT } from '../augment/config.js';
@@ -15,9 +14,9 @@ import {
 } from '../data/index.js';
 import { initEngine, type BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
-import { parseModelMeta } from '../model/meta.js';
 import { formatDuration, progressReporter } from '../train/progress.js';
 import { SEED_AUGMENT } from '../train/seed-augment.js';
+import { readModelMeta } from '../train/model-folder.js';
 import { readRunConfig } from '../train/run-folder.js';
 import { runTraining, type TrainConfig } from '../train/session.js';
 import { VERSION } from '../version.js';
@@ -125,8 +124,7 @@ async function defaultsFromModel(
   o: Record<string, unknown>,
   c: Command,
 ): Promise<void> {
-  const file = path.join(dir, 'dentseg.json');
-  const meta = parseModelMeta(await readJsonFile(file), file);
+  const meta = await readModelMeta(dir);
   const a = meta.architecture;
   const fromModel: Record<string, unknown> = {
     width: a.width,
@@ -139,18 +137,6 @@ async function defaultsFromModel(
   };
   for (const [key, value] of Object.entries(fromModel)) {
     if (c.getOptionValueSource(key) !== 'cli') o[key] = value;
-  }
-}
-
-async function readJsonFile(file: string): Promise<unknown> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as unknown;
-  } catch (err) {
-    throw new DentsegError('E_MODEL_INVALID', 'missing, unreadable or not JSON', {
-      file,
-      hint: '--init takes a model folder written by `dentseg train` (e.g. runs/NAME/best)',
-      cause: err,
-    });
   }
 }
 

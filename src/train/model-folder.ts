@@ -62,12 +62,17 @@ async function readJson(file: string): Promise<unknown> {
   }
 }
 
+/** Read and check a model folder's `dentseg.json` alone (no weights). */
+export async function readModelMeta(dir: string): Promise<ModelMeta> {
+  const metaFile = path.join(dir, 'dentseg.json');
+  return parseModelMeta(await readJson(metaFile), metaFile);
+}
+
 /** Load a model folder written by {@link saveModelFolder} (or `dentseg train`). */
 export async function loadModelFolder(
   dir: string,
 ): Promise<{ model: LayersModel; meta: ModelMeta }> {
-  const metaFile = path.join(dir, 'dentseg.json');
-  const meta = parseModelMeta(await readJson(metaFile), metaFile);
+  const meta = await readModelMeta(dir);
   const jsonFile = path.join(dir, 'model.json');
   const json = (await readJson(jsonFile)) as io.ModelJSON;
   if (typeof json !== 'object' || json === null || !Array.isArray(json.weightsManifest)) {

@@ -19,6 +19,31 @@ const dataset = {
   split: path.join(UFBA, 'split.csv'),
 };
 
+/** A tiny, quick, un-augmented run on ufba425 (width 1/16, 1 channel); `over` sets the rest. */
+function tinyRun(over: Partial<TrainConfig> & Pick<TrainConfig, 'out' | 'name'>): TrainConfig {
+  return {
+    dataset,
+    epochs: 1,
+    batch: 2,
+    lr: 3e-3,
+    seed: 1,
+    size: 64,
+    width: 1 / 16,
+    channels: 1,
+    normalise: 'unit',
+    batchNorm: true,
+    dropout: 0,
+    augment: null,
+    patience: 0,
+    lrPatience: 0,
+    lrFactor: 0.5,
+    minLr: 1e-6,
+    workers: 0,
+    version: '0',
+    ...over,
+  };
+}
+
 describe.skipIf(!HAS_SHARED_DATA)('training on ufba425', () => {
   beforeAll(async () => {
     // wasm: its training kernels are the portable path (and it is quickest at this tiny size)
@@ -26,30 +51,15 @@ describe.skipIf(!HAS_SHARED_DATA)('training on ufba425', () => {
   });
 
   it('a width-1/16 U-Net at 64² overfits 16 images (train Dice ≥ 0.8)', async () => {
-    const cfg: TrainConfig = {
-      dataset,
+    const cfg = tinyRun({
       out: path.join(tmp, 'overfit'),
       epochs: 25,
       batch: 2,
-      lr: 3e-3,
-      seed: 1,
       size: 64,
-      width: 1 / 16,
-      channels: 1,
-      normalise: 'unit',
-      batchNorm: true,
-      dropout: 0,
-      augment: null,
-      patience: 0,
-      lrPatience: 0,
-      lrFactor: 0.5,
-      minLr: 1e-6,
       limit: 16,
       valLimit: 2,
-      workers: 0,
       name: 'overfit',
-      version: '0',
-    };
+    });
     const t0 = performance.now();
     const enough = new AbortController(); // stop once it has clearly overfitted
     const r = await runTraining(cfg, {
@@ -127,35 +137,23 @@ describe.skipIf(!HAS_SHARED_DATA)('training on ufba425', () => {
   }, 120_000);
 
   it('trains a 33-class model on the FDI masks (multi-class path end to end)', async () => {
-    const r = await runTraining({
-      dataset: {
-        ...dataset,
-        masks: path.join(UFBA, 'masks_fdi'),
-        multiclass: true,
-        classes: path.join(UFBA, 'classes_fdi.json'),
-      },
-      out: path.join(tmp, 'fdi'),
-      epochs: 2,
-      batch: 4,
-      lr: 3e-3,
-      seed: 1,
-      size: 32,
-      width: 1 / 16,
-      channels: 1,
-      normalise: 'unit',
-      batchNorm: true,
-      dropout: 0,
-      augment: null,
-      patience: 0,
-      lrPatience: 0,
-      lrFactor: 0.5,
-      minLr: 1e-6,
-      limit: 8,
-      valLimit: 4,
-      workers: 0,
-      name: 'fdi',
-      version: '0',
-    });
+    const r = await runTraining(
+      tinyRun({
+        dataset: {
+          ...dataset,
+          masks: path.join(UFBA, 'masks_fdi'),
+          multiclass: true,
+          classes: path.join(UFBA, 'classes_fdi.json'),
+        },
+        out: path.join(tmp, 'fdi'),
+        epochs: 2,
+        batch: 4,
+        size: 32,
+        limit: 8,
+        valLimit: 4,
+        name: 'fdi',
+      }),
+    );
     expect(r.history).toHaveLength(2);
     expect(r.history[1]!.loss).toBeLessThan(r.history[0]!.loss!);
     const { model, meta } = await loadModelFolder(path.join(tmp, 'fdi', 'last'));

@@ -5,7 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { HAS_CHROMIUM, launchChromium } from '../helpers/chromium.js';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedModel } from '../../src/infer/index.js';
@@ -13,7 +14,6 @@ import { buildApp, DEFAULT_WEB_DIR } from '../../src/serve/index.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { HAS_SAMPLE, SAMPLE_XRAY, tempDir, testModel } from '../serve/helpers.js';
 
-const CHROMIUM = process.env.DENTSEG_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts');
 const WEB_SRC = path.join(REPO_ROOT, 'src/web/app');
 /** Generous: CI runs this on 2 busy cores. */
@@ -38,7 +38,7 @@ function ensureWebBuilt(): void {
   if (res.status !== 0) throw new Error(`vite build failed:\n${res.stdout}\n${res.stderr}`);
 }
 
-describe.skipIf(!HAS_SAMPLE || !existsSync(CHROMIUM))('web page in headless Chromium', () => {
+describe.skipIf(!HAS_SAMPLE || !HAS_CHROMIUM)('web page in headless Chromium', () => {
   let model: LoadedModel;
   let app: FastifyInstance;
   let browser: Browser;
@@ -52,18 +52,7 @@ describe.skipIf(!HAS_SAMPLE || !existsSync(CHROMIUM))('web page in headless Chro
     ({ model } = await testModel());
     app = await buildApp({ model, dataDir: tempDir() });
     url = await app.listen({ port: 0, host: '127.0.0.1' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
     page.on('pageerror', (err) => pageErrors.push(err.message));
   });
