@@ -6,11 +6,19 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
+import sharp from 'sharp';
 import { addDatasetOptions, datasetOptionsFromCli, openDataset } from '../data/index.js';
 import { initEngine, type BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
-import { evaluateModel, perImageCsv, SUBSETS, type Subset } from '../evaluate/index.js';
-import { loadModel, type EngineName } from '../infer/index.js';
+import {
+  errorMapRgb,
+  evaluateModel,
+  perImageCsv,
+  SUBSETS,
+  type ScoredImage,
+  type Subset,
+} from '../evaluate/index.js';
+import { loadModel, toGrey8, type EngineName } from '../infer/index.js';
 
 interface EvaluateCliOptions {
   model?: string;
@@ -20,6 +28,25 @@ interface EvaluateCliOptions {
   subset: Subset;
   tta?: boolean;
   engine?: EngineName;
+  errorMaps?: string;
+}
+
+/**
+ * A writer of `<stem>.errors.png` files into `dir`; stems seen twice (same name in two
+ * folders) get `-2`, `-3`… so no map overwrites another.
+ */
+function errorMapWriter(dir: string): (scored: ScoredImage) => Promise<void> {
+  const used = new Map<string, number>();
+  return async ({ label, image, prediction, truth }) => {
+    const stem = path.parse(label).name;
+    const n = (used.get(stem) ?? 0) + 1;
+    used.set(stem, n);
+    const file = path.join(dir, `${n === 1 ? stem : `${stem}-${n}`}.errors.png`);
+    const { rgb } = errorMapRgb(toGrey8(image), prediction, truth, image.width, image.height);
+    await sharp(rgb, { raw: { width: image.width, height: image.height, channels: 3 } })
+      .png({ compressionLevel: 3 })
+      .toFile(file);
+  };
 }
 
 async function writeOut(file: string, text: string): Promise<void> {
@@ -48,7 +75,12 @@ export function registerEvaluateCommands(program: Command): void {
         .default('all'),
     )
     .option('--tta', 'average with the horizontally flipped prediction')
-    .option('--engine <name>', 'inference engine (default: the best the model folder supports)');
+    .option('--engine <name>', 'inference engine (default: the best the model folder supports)')
+    .option(
+      '--error-maps <dir>',
+      "also draw each image's errors to DIR/<stem>.errors.png: true positives green, " +
+        'false positives orange, false negatives blue',
+    );
   addDatasetOptions(cmd).action(async (opts: EvaluateCliOptions, command: Command) => {
     const globals = command.optsWithGlobals<{ backend?: BackendName }>();
     const threshold = Number(opts.threshold);
@@ -64,12 +96,14 @@ export function registerEvaluateCommands(program: Command): void {
     );
     const model = await loadModel(opts.model, opts.engine ? { engine: opts.engine } : {});
     try {
+      if (opts.errorMaps) await mkdir(opts.errorMaps, { recursive: true });
       const t0 = performance.now();
       const tty = process.stderr.isTTY === true;
       const result = await evaluateModel(model, dataset, {
         threshold,
         subset: opts.subset,
         tta: opts.tta === true,
+        ...(opts.errorMaps ? { onScored: errorMapWriter(opts.errorMaps) } : {}),
         onImage: (done, total) => {
           if (tty)
             process.stderr.write(
@@ -105,7 +139,10 @@ export function registerEvaluateCommands(program: Command): void {
             : ''),
       );
       for (const f of result.failed) console.error(`dentseg: failed ${f.code}: ${f.message}`);
-      console.log(`report: ${opts.json}${opts.perImage ? `, per image: ${opts.perImage}` : ''}`);
+      console.log(
+        `report: ${opts.json}${opts.perImage ? `, per image: ${opts.perImage}` : ''}` +
+          (opts.errorMaps ? `, error maps: ${opts.errorMaps}` : ''),
+      );
       process.exitCode = result.failed.length > 0 ? 2 : 0;
     } finally {
       model.dispose();

@@ -3,7 +3,13 @@
  * the predictions at the ground-truth mask's own resolution; reads images one at a time.
  */
 import path from 'node:path';
-import { loadSample, resizeMaskNearest, type Dataset, type SampleRef } from '../data/index.js';
+import {
+  loadSample,
+  resizeMaskNearest,
+  type Dataset,
+  type GreyImage,
+  type SampleRef,
+} from '../data/index.js';
 import { DentsegError, isDentsegError } from '../errors.js';
 import { segment } from '../infer/segment.js';
 import type { LoadedModel } from '../infer/types.js';
@@ -22,6 +28,21 @@ export interface EvaluateOptions {
   readonly tta?: boolean;
   /** Called after each image (or failure). */
   readonly onImage?: (done: number, total: number, row: ImageRow | undefined) => void;
+  /**
+   * Called with each scored image, its prediction and its truth (e.g. to draw error maps);
+   * awaited, so output is written before the next image is read.
+   */
+  readonly onScored?: (scored: ScoredImage) => Promise<void> | void;
+}
+
+/** One scored image as `onScored` sees it: masks at the image's size, 0 = background. */
+export interface ScoredImage {
+  /** The image path as reported (relative to the working directory when possible). */
+  readonly label: string;
+  readonly image: GreyImage;
+  readonly prediction: Uint8Array;
+  readonly truth: Uint8Array;
+  readonly row: ImageRow;
 }
 
 /** What `evaluateModel` returns. */
@@ -77,6 +98,7 @@ export async function evaluateModel(
   let done = 0;
   for (const ref of samples) {
     let row: ImageRow | undefined;
+    let scored: ScoredImage | undefined;
     // Data-set refs hold absolute paths; report them relative to where the user stands.
     const label = path.isAbsolute(ref.image) ? path.relative(process.cwd(), ref.image) : ref.image;
     try {
@@ -94,10 +116,13 @@ export async function evaluateModel(
           ? r.mask
           : resizeMaskNearest(r.mask, r.width, r.height, image.width, image.height);
       row = acc.add(label, pred, mask, image.width, image.height);
+      scored = { label, image, prediction: pred, truth: mask, row };
     } catch (err) {
       if (!isDentsegError(err)) throw err;
       failed.push({ file: label, code: err.code, message: err.message });
     }
+    // Outside the try: a failing consumer (e.g. a full disk) must not mark the image unread.
+    if (scored) await opts.onScored?.(scored);
     opts.onImage?.(++done, samples.length, row);
   }
   if (acc.rows.length === 0) {

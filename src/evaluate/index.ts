@@ -12,4 +12,5 @@ export type {
   ImageRow,
 } from './aggregate.js';
 export { evaluateModel, perImageCsv, samplesOf, SUBSETS } from './evaluate.js';
-export type { EvaluateOptions, EvaluationResult, Subset } from './evaluate.js';
+export type { EvaluateOptions, EvaluationResult, ScoredImage, Subset } from './evaluate.js';
+export { errorMapRgb, ERROR_MAP_COLOURS, type ErrorMapCounts } from './error-map.js';

@@ -100,6 +100,47 @@ describe.skipIf(!HAS_SHARED_DATA)('dentseg evaluate', () => {
     expect(report.pooled.accuracy).toBeGreaterThan(0);
   });
 
+  it('--error-maps draws one PNG per image whose colours count the CSV row', async () => {
+    const maps = path.join(dir, 'maps');
+    const csv = path.join(dir, 'maps.csv');
+    const run = evaluate('model', 'masks', [
+      '--json',
+      path.join(dir, 'maps.json'),
+      '--per-image',
+      csv,
+      '--error-maps',
+      maps,
+    ]);
+    expect(run.status).toBe(0);
+    const { default: sharp } = await import('sharp');
+    const { ERROR_MAP_COLOURS } = await import('../../src/evaluate/index.js');
+    const rows = readFileSync(csv, 'utf8').trim().split('\n').slice(1);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) {
+      const cells = row.split(',');
+      const stem = path.parse(cells[0]!).name;
+      const { data, info } = await sharp(path.join(maps, `${stem}.errors.png`))
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      expect([info.width, info.height, info.channels]).toEqual([
+        Number(cells[1]),
+        Number(cells[2]),
+        3,
+      ]);
+      let fp = 0;
+      let fn = 0;
+      const [fr, fg, fb] = ERROR_MAP_COLOURS.falsePositive;
+      const [nr, ng, nb] = ERROR_MAP_COLOURS.falseNegative;
+      for (let i = 0; i < data.length; i += 3) {
+        if (data[i] === fr && data[i + 1] === fg && data[i + 2] === fb) fp++;
+        else if (data[i] === nr && data[i + 1] === ng && data[i + 2] === nb) fn++;
+      }
+      // Solid colours are only drawn for errors; the X-ray is dimmed grey below them.
+      expect(fp).toBe(Number(cells[6]));
+      expect(fn).toBe(Number(cells[7]));
+    }
+  });
+
   it('refuses a bad threshold naming the flag', () => {
     const run = evaluate('model', 'masks', [
       '--json',
