@@ -48,6 +48,8 @@ export async function trainConfigFromCli(
   const ds = datasetOptionsFromCli(o);
   const abs = (p: string | undefined): string | undefined =>
     p === undefined ? undefined : path.resolve(p);
+  if (o.initPartial === true && typeof o.init !== 'string')
+    throw new DentsegError('E_USAGE', '--init-partial needs --init DIR');
   const size = int('--size', o.size, 32);
   if (size % 32)
     throw new DentsegError('E_USAGE', `--size must be a multiple of 32; received ${size}`);
@@ -108,6 +110,7 @@ export async function trainConfigFromCli(
     encoderWeights:
       typeof o.encoderWeights === 'string' ? path.resolve(o.encoderWeights) : undefined,
     init: typeof o.init === 'string' ? path.resolve(o.init) : undefined,
+    initPartial: o.initPartial === true ? true : undefined,
     workers: o.workers === undefined ? undefined : int('--workers', o.workers, 0),
     name: String(o.name ?? path.basename(o.out)),
     version: String(o.modelVersion ?? VERSION),
@@ -196,6 +199,11 @@ export function registerTrainCommands(program: Command): void {
       '--init <dir>',
       "start from a model folder's weights (fine-tune, e.g. at a larger --size); " +
         'width, channels, normalisation and decoder default to that model',
+    )
+    .option(
+      '--init-partial',
+      'with --init: layers that do not fit (e.g. a wider --decoder-filters) start fresh ' +
+        'instead of being refused',
     )
     .option('--limit <n>', 'use only the first N training samples')
     .option('--val-limit <n>', 'use only the first N validation samples')

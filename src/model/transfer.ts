@@ -1,19 +1,35 @@
 /**
  * Start one U-Net from another's weights (fine-tuning, e.g. at a larger input size).
  * Convolution and batch-norm weights do not depend on the input size, so a model trained
- * at 256² can continue at 512²; layers are matched by name, and every shape must agree.
+ * at 256² can continue at 512²; layers are matched by name, and every shape must agree —
+ * or, with `partial`, layers that do not fit keep their fresh initialisation (e.g. a wider
+ * decoder on a trained encoder).
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { DentsegError } from '../errors.js';
 
+/** What `copyModelWeights` did. */
+export interface WeightCopy {
+  /** Weight arrays copied. */
+  readonly copied: number;
+  /** Layers left as initialised because they do not fit (only with `partial`). */
+  readonly skipped: readonly string[];
+}
+
 /**
  * Copy every layer's weights from `from` into `to`, matched by layer name. Throws
  * E_MODEL_INVALID naming `file` (where `from` came from) when a layer with weights is
- * missing or a shape differs (another width, channel count, decoder or class count).
- * Returns how many weight arrays were copied.
+ * missing or a shape differs (another width, channel count, decoder or class count),
+ * unless `partial` is set: then such layers are listed in `skipped` and left as they are.
  */
-export function copyModelWeights(from: LayersModel, to: LayersModel, file: string): number {
+export function copyModelWeights(
+  from: LayersModel,
+  to: LayersModel,
+  file: string,
+  opts: { readonly partial?: boolean } = {},
+): WeightCopy {
   let copied = 0;
+  const skipped: string[] = [];
   for (const layer of to.layers) {
     const target = layer.getWeights();
     if (target.length === 0) continue;
@@ -22,6 +38,10 @@ export function copyModelWeights(from: LayersModel, to: LayersModel, file: strin
     const mismatch =
       weights.length !== target.length ||
       weights.some((w, i) => w.shape.join('×') !== target[i]?.shape.join('×'));
+    if (mismatch && opts.partial === true) {
+      skipped.push(layer.name);
+      continue;
+    }
     if (mismatch) {
       const have = weights.map((w) => w.shape.join('×')).join(', ') || 'none';
       const want = target.map((w) => w.shape.join('×')).join(', ');
@@ -37,5 +57,11 @@ export function copyModelWeights(from: LayersModel, to: LayersModel, file: strin
     layer.setWeights(weights);
     copied += weights.length;
   }
-  return copied;
+  if (copied === 0) {
+    throw new DentsegError('E_MODEL_INVALID', 'no layer of the model to start from fits this run', {
+      file,
+      hint: 'start from a model with the same encoder (width, channels)',
+    });
+  }
+  return { copied, skipped };
 }

@@ -72,6 +72,8 @@ export interface TrainConfig {
   readonly encoderWeights?: string | undefined;
   /** Model folder whose weights start this run (fine-tuning); same architecture. */
   readonly init?: string | undefined;
+  /** With `init`: layers whose shapes differ keep their fresh initialisation. */
+  readonly initPartial?: boolean | undefined;
   /** Model id and version written to dentseg.json. */
   readonly name: string;
   readonly version: string;
@@ -250,10 +252,13 @@ export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Pro
     if (cfg.init) {
       const start = await loadModelFolder(cfg.init);
       try {
-        const n = copyModelWeights(start.model, model, cfg.init);
+        const { copied, skipped } = copyModelWeights(start.model, model, cfg.init, {
+          partial: cfg.initPartial === true,
+        });
         const was = start.meta.input.size.join('×');
         log(
-          `weights: ${n} arrays from ${cfg.init} (trained at ${was}, continuing at ${cfg.size}²)`,
+          `weights: ${copied} arrays from ${cfg.init} (trained at ${was}, continuing at ${cfg.size}²)` +
+            (skipped.length > 0 ? `; freshly initialised: ${skipped.join(', ')}` : ''),
         );
       } finally {
         start.model.dispose();

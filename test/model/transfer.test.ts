@@ -16,8 +16,9 @@ describe('copyModelWeights', () => {
     const from = tiny(32, 1);
     const to = tiny(64, 2);
     const before = to.getLayer('block1_conv1').getWeights()[0]!.dataSync().slice();
-    const n = copyModelWeights(from, to, 'runs/x/best');
-    expect(n).toBe(from.getWeights().length);
+    const { copied, skipped } = copyModelWeights(from, to, 'runs/x/best');
+    expect(copied).toBe(from.getWeights().length);
+    expect(skipped).toEqual([]);
     const a = from.getWeights();
     const b = to.getWeights();
     a.forEach((w, i) => expect(Array.from(b[i]!.dataSync())).toEqual(Array.from(w.dataSync())));
@@ -41,4 +42,44 @@ describe('copyModelWeights', () => {
     from.dispose();
     to.dispose();
   });
+
+  it('partial: copies the layers that fit and leaves a wider decoder stage fresh', () => {
+    const from = buildUnet({
+      inputSize: [32, 32],
+      channels: 1,
+      classes: 1,
+      width: 1 / 16,
+      seed: 1,
+    });
+    const wider = { inputSize: [32, 32] as [number, number], channels: 1 as const, classes: 1 };
+    const to = buildUnet({ ...wider, width: 1 / 16, seed: 2, decoderFilters: [16, 8, 4, 8, 8] });
+    const fresh = to.getLayer(skippedName(to, from)).getWeights()[0]!.dataSync().slice();
+    const { copied, skipped } = copyModelWeights(from, to, 'runs/x/best', { partial: true });
+    expect(skipped.length).toBeGreaterThan(0);
+    expect(copied).toBeGreaterThan(0);
+    // the encoder came across …
+    expect(Array.from(to.getLayer('block1_conv1').getWeights()[0]!.dataSync())).toEqual(
+      Array.from(from.getLayer('block1_conv1').getWeights()[0]!.dataSync()),
+    );
+    // … and a layer that did not fit kept its own initialisation
+    expect(Array.from(to.getLayer(skipped[0]!).getWeights()[0]!.dataSync())).toEqual(
+      Array.from(fresh),
+    );
+    // without partial the same pair is refused
+    expect(() => copyModelWeights(from, to, 'runs/x/best')).toThrow(/E_MODEL_INVALID|layer /);
+    from.dispose();
+    to.dispose();
+  });
 });
+
+/** The first layer with weights whose shapes differ between the two models. */
+function skippedName(a: tf.LayersModel, b: tf.LayersModel): string {
+  const layer = a.layers.find((l) => {
+    const w = l.getWeights();
+    if (w.length === 0) return false;
+    const o = b.layers.find((x) => x.name === l.name)?.getWeights() ?? [];
+    return w.some((t, i) => t.shape.join() !== o[i]?.shape.join());
+  });
+  if (!layer) throw new Error('the two models have the same shapes');
+  return layer.name;
+}
