@@ -134,6 +134,14 @@ describe.skipIf(!HAS_SHARED_DATA)('training on ufba425', () => {
     ]);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/block1_conv1: the model to start from has weights/);
+    // --init-partial without --init is a usage error
+    const lonely = runCliSync([
+      'train',
+      ...['--images', dataset.images, '--masks', dataset.masks, '--out', path.join(tmp, 'x')],
+      '--init-partial',
+    ]);
+    expect(lonely.status).toBe(64);
+    expect(lonely.stderr).toMatch(/E_USAGE.*--init-partial needs --init/);
   }, 120_000);
 
   it('trains a 33-class model on the FDI masks (multi-class path end to end)', async () => {
