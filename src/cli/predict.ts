@@ -95,7 +95,10 @@ export function registerPredictCommands(program: Command): void {
     .option('--engine <name>', `inference engine (default: the best the model folder supports)`)
     .action(async (opts: PredictCliOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<{ backend?: BackendName }>();
-      await initEngine({ backend: globals.backend, log: true });
+      // An ONNX model needs no TensorFlow.js backend: start one only when asked for by name
+      // (--backend, DENTSEG_BACKEND) or when the tfjs engine will run (loadModel starts it).
+      if (globals.backend !== undefined || process.env.DENTSEG_BACKEND)
+        await initEngine({ backend: globals.backend, log: true });
       if (opts.engine !== undefined && !(engineNames() as string[]).includes(opts.engine)) {
         throw new DentsegError(
           'E_USAGE',

@@ -36,8 +36,10 @@ export async function loadModel(dir?: string, opts: LoadModelOptions = {}): Prom
         })
       : new DentsegError('E_FILE_NOT_FOUND', 'no such model folder', { file: dir });
   }
-  await initEngine();
   const factory = pickEngine(folder, opts.engine);
+  // Only the tfjs engine computes with TensorFlow.js; starting its backend (libtorch, wasm)
+  // for an ONNX model would add ~0.5 s to every `dentseg predict`.
+  if (factory.name === 'tfjs') await initEngine();
   const { engine, meta } = await factory.load(folder);
   return {
     meta,
