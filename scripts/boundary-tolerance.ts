@@ -1,7 +1,7 @@
 /**
  * How much Dice a one-pixel disagreement on the outlines costs on a data set: the ground
  * truth scored against itself grown or shrunk by 1 px (4-neighbourhood), pooled like
- * `dentseg evaluate`. On thin structures (ufba425 teeth are ~13 px wide at 512², the
+ * `dentseg evaluate`. On thin structures (ufba425 lower incisors are ~10 px wide at 512², the
  * panoramics having been squeezed ~4.8× horizontally) this bounds what a Dice target asks
  * of the boundaries. Usage (data-set flags as `dentseg data check`):
  *   npx tsx scripts/boundary-tolerance.ts --images DIR --masks DIR [--split CSV --subset val]
@@ -46,8 +46,10 @@ const samples = samplesOf(dataset, subset);
 for (const ref of samples) {
   const { image, mask } = await loadSample(ref);
   const { width: w, height: h } = image;
+  const shrunk = morph(mask, w, h, false);
+  const others = { grown: morph(mask, w, h, true), shrunk };
   for (const kind of ['grown', 'shrunk'] as const) {
-    const other = morph(mask, w, h, kind === 'grown');
+    const other = others[kind];
     let both = 0;
     let total = 0;
     for (let i = 0; i < mask.length; i++) {
@@ -57,10 +59,9 @@ for (const ref of samples) {
     sums[kind].both += 2 * both;
     sums[kind].total += total;
   }
-  const inner = morph(mask, w, h, false);
   for (let i = 0; i < mask.length; i++) {
     area += mask[i]!;
-    boundary += mask[i]! - inner[i]!;
+    boundary += mask[i]! - shrunk[i]!;
   }
 }
 console.log(

@@ -3,7 +3,7 @@
  * `X.json` and a `summary.csv`, with a progress bar; exit code 2 when any input failed.
  */
 import type { Command } from 'commander';
-import { initEngine, type BackendName } from '../engine/index.js';
+import type { BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
 import {
   engineNames,
@@ -95,20 +95,18 @@ export function registerPredictCommands(program: Command): void {
     .option('--engine <name>', `inference engine (default: the best the model folder supports)`)
     .action(async (opts: PredictCliOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<{ backend?: BackendName }>();
-      // An ONNX model needs no TensorFlow.js backend: start one only when asked for by name
-      // (--backend, DENTSEG_BACKEND) or when the tfjs engine will run (loadModel starts it).
-      if (globals.backend !== undefined || process.env.DENTSEG_BACKEND)
-        await initEngine({ backend: globals.backend, log: true });
       if (opts.engine !== undefined && !(engineNames() as string[]).includes(opts.engine)) {
         throw new DentsegError(
           'E_USAGE',
           `--engine must be one of ${engineNames().join(', ')}; received "${opts.engine}"`,
         );
       }
-      const model = await loadModel(
-        opts.model,
-        opts.engine !== undefined ? { engine: opts.engine as EngineName } : {},
-      );
+      // loadModel starts a TensorFlow.js backend only where one is used or asked for.
+      const model = await loadModel(opts.model, {
+        ...(opts.engine !== undefined ? { engine: opts.engine as EngineName } : {}),
+        ...(globals.backend !== undefined ? { backend: globals.backend } : {}),
+        log: true,
+      });
       try {
         console.error(
           `dentseg predict: model ${model.meta.name} ${model.meta.version} (${model.meta.task}, engine ${model.engine.name})`,

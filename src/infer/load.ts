@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initEngine } from '../engine/index.js';
+import { initEngine, type BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
 import { pickEngine } from './engines.js';
 import type { EngineName, LoadedModel } from './types.js';
@@ -20,6 +20,10 @@ export const DEFAULT_MODEL_DIR = path.join(PACKAGE_ROOT, 'models', 'teeth-binary
 export interface LoadModelOptions {
   /** Force an engine; by default the highest-priority engine whose files the folder has. */
   readonly engine?: EngineName;
+  /** TensorFlow.js backend asked for by name (`--backend`); started even for ONNX models. */
+  readonly backend?: BackendName;
+  /** Log the TensorFlow.js backend when one is started. */
+  readonly log?: boolean;
 }
 
 /**
@@ -38,8 +42,10 @@ export async function loadModel(dir?: string, opts: LoadModelOptions = {}): Prom
   }
   const factory = pickEngine(folder, opts.engine);
   // Only the tfjs engine computes with TensorFlow.js; starting its backend (libtorch, wasm)
-  // for an ONNX model would add ~0.5 s to every `dentseg predict`.
-  if (factory.name === 'tfjs') await initEngine();
+  // for an ONNX model would add ~0.5 s to every `dentseg predict`. A backend named by the
+  // user is still started, so a broken one is reported rather than silently ignored.
+  if (factory.name === 'tfjs' || opts.backend !== undefined || process.env.DENTSEG_BACKEND)
+    await initEngine({ backend: opts.backend, log: opts.log });
   const { engine, meta } = await factory.load(folder);
   return {
     meta,

@@ -8,8 +8,15 @@ beforeAll(async () => {
   await initEngine({ backend: 'cpu' });
 });
 
-const tiny = (size: number, seed: number, width = 1 / 16) =>
-  buildUnet({ inputSize: [size, size], channels: 1, classes: 1, width, seed });
+const tiny = (size: number, seed: number, width = 1 / 16, decoderFilters?: number[]) =>
+  buildUnet({
+    inputSize: [size, size],
+    channels: 1,
+    classes: 1,
+    width,
+    seed,
+    ...(decoderFilters ? { decoderFilters } : {}),
+  });
 
 describe('copyModelWeights', () => {
   it('copies every layer from a 32² model into a 64² one', () => {
@@ -44,15 +51,8 @@ describe('copyModelWeights', () => {
   });
 
   it('partial: copies the layers that fit and leaves a wider decoder stage fresh', () => {
-    const from = buildUnet({
-      inputSize: [32, 32],
-      channels: 1,
-      classes: 1,
-      width: 1 / 16,
-      seed: 1,
-    });
-    const wider = { inputSize: [32, 32] as [number, number], channels: 1 as const, classes: 1 };
-    const to = buildUnet({ ...wider, width: 1 / 16, seed: 2, decoderFilters: [16, 8, 4, 8, 8] });
+    const from = tiny(32, 1);
+    const to = tiny(32, 2, 1 / 16, [16, 8, 4, 8, 8]);
     const fresh = to.getLayer(skippedName(to, from)).getWeights()[0]!.dataSync().slice();
     const { copied, skipped } = copyModelWeights(from, to, 'runs/x/best', { partial: true });
     expect(skipped.length).toBeGreaterThan(0);
