@@ -1,13 +1,19 @@
 // A caching CPU allocator for ATen. Training repeats the same tensor sizes every step; with
 // glibc, each large activation is a fresh mmap (zero-filled page faults) and each free an
 // munmap. Here blocks of 1 MiB and more are kept by size and reused, up to a byte limit
-// (DENTSEG_TORCH_CACHE_MB, default 2048; 0 turns caching off). Small blocks go to the
-// default allocator untouched.
+// (DENTSEG_TORCH_CACHE_MB; 0 turns caching off). Small blocks go to the default allocator
+// untouched. The default limit is half of the physical memory: a fixed 2 GiB was smaller
+// than a 512² batch-8 training step's working set (~10 GB), so most blocks still went back
+// to the kernel (78,000 page faults a second against 21,000 with a big enough cache) and a
+// step took over 20 s instead of about 6.5 s on 2 cores. The cost: freed blocks stay with
+// the process, so its memory stays at its peak working set plus the blocks of sizes that
+// only another phase uses (training vs validation).
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/impl/alloc_cpu.h>
 
 #include <cstdlib>
 #include <mutex>
+#include <unistd.h>
 #include <unordered_map>
 #include <vector>
 
@@ -108,9 +114,18 @@ CachingAllocator* CachingAllocator::instance = nullptr;
 
 }  // namespace
 
+namespace {
+long default_cache_mb() {
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return 2048;
+  return static_cast<long>((static_cast<unsigned long long>(pages) * page >> 20) / 2);
+}
+}  // namespace
+
 void install_caching_allocator() {
   const char* env = std::getenv("DENTSEG_TORCH_CACHE_MB");
-  long mb = env != nullptr ? std::strtol(env, nullptr, 10) : 2048;
+  long mb = env != nullptr ? std::strtol(env, nullptr, 10) : default_cache_mb();
   if (mb <= 0 || CachingAllocator::instance != nullptr) return;
   // Never destroyed: tensors may be freed during process exit.
   CachingAllocator::instance = new CachingAllocator(static_cast<size_t>(mb) << 20);
