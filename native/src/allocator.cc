@@ -112,15 +112,14 @@ class CachingAllocator final : public c10::Allocator {
 
 CachingAllocator* CachingAllocator::instance = nullptr;
 
-}  // namespace
-
-namespace {
+// Half of the physical memory (see the top of this file); 2 GiB where it cannot be read.
 long default_cache_mb() {
   const long pages = sysconf(_SC_PHYS_PAGES);
   const long page = sysconf(_SC_PAGE_SIZE);
   if (pages <= 0 || page <= 0) return 2048;
   return static_cast<long>((static_cast<unsigned long long>(pages) * page >> 20) / 2);
 }
+
 }  // namespace
 
 void install_caching_allocator() {
