@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import sharp from 'sharp';
 import { addDatasetOptions, datasetOptionsFromCli, openDataset } from '../data/index.js';
-import { initEngine, type BackendName } from '../engine/index.js';
+import type { BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
 import {
   errorMapRgb,
@@ -90,6 +90,7 @@ export function registerEvaluateCommands(program: Command): void {
         `--threshold must be a number in [0, 1]; received "${opts.threshold}"`,
       );
     }
+    const { initEngine } = await import('../engine/index.js');
     await initEngine({ backend: globals.backend, log: true });
     const dataset = await openDataset(
       datasetOptionsFromCli(opts as unknown as Record<string, unknown>),

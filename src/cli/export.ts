@@ -4,9 +4,8 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { initEngine, type BackendName } from '../engine/index.js';
+import type { BackendName } from '../engine/index.js';
 import { DEFAULT_MODEL_DIR } from '../infer/load.js';
-import { exportOnnx, verifyOnnx } from '../onnx/index.js';
 
 interface ExportCliOptions {
   model?: string;
@@ -34,6 +33,8 @@ export function registerExportCommands(program: Command): void {
     )
     .action(async (opts: ExportCliOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<{ backend?: BackendName }>();
+      const { initEngine } = await import('../engine/index.js');
+      const { exportOnnx, verifyOnnx } = await import('../onnx/index.js');
       await initEngine({ backend: globals.backend, log: true });
       const dir = path.resolve(opts.model ?? DEFAULT_MODEL_DIR);
       const started = performance.now();

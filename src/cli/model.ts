@@ -3,10 +3,8 @@
  * and print its layers and parameter counts.
  */
 import type { Command } from 'commander';
-import { initEngine, type BackendName } from '../engine/index.js';
+import type { BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
-import { buildUnet, loadModelFolder } from '../model/index.js';
-import { summaryLines } from '../model/summary.js';
 
 function numberFlag(flag: string, v: unknown): number {
   const n = Number(v);
@@ -34,6 +32,9 @@ export function registerModelCommands(program: Command): void {
     .option('--dropout <x>', 'dropout before the head', '0')
     .option('--json', 'print the layer table as JSON')
     .action(async (o: Record<string, unknown>, c: Command) => {
+      const { initEngine } = await import('../engine/index.js');
+      const { buildUnet, loadModelFolder } = await import('../model/index.js');
+      const { layerRows, summaryLines } = await import('../model/summary.js');
       await initEngine({
         backend: c.optsWithGlobals<{ backend?: BackendName }>().backend,
         log: false,
@@ -59,7 +60,6 @@ export function registerModelCommands(program: Command): void {
               dropout: numberFlag('--dropout', o.dropout),
             });
       if (o.json) {
-        const { layerRows } = await import('../model/summary.js');
         console.log(JSON.stringify({ params: m.countParams(), layers: layerRows(m) }, null, 2));
       } else {
         console.log(summaryLines(m).join('\n'));

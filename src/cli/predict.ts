@@ -5,13 +5,7 @@
 import type { Command } from 'commander';
 import type { BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
-import {
-  engineNames,
-  loadModel,
-  predictBatch,
-  type EngineName,
-  type PredictItem,
-} from '../infer/index.js';
+import type { EngineName, PredictItem } from '../infer/index.js';
 
 function numberFlag(flag: string, min: number, max: number, integer = false) {
   return (value: string): number => {
@@ -95,6 +89,7 @@ export function registerPredictCommands(program: Command): void {
     .option('--engine <name>', `inference engine (default: the best the model folder supports)`)
     .action(async (opts: PredictCliOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<{ backend?: BackendName }>();
+      const { engineNames, loadModel, predictBatch } = await import('../infer/index.js');
       if (opts.engine !== undefined && !(engineNames() as string[]).includes(opts.engine)) {
         throw new DentsegError(
           'E_USAGE',

@@ -5,10 +5,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { initEngine, type BackendName } from '../engine/index.js';
+import type { BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
-import { DEFAULT_MODEL_DIR, loadModel } from '../infer/index.js';
-import { buildApp } from '../serve/index.js';
+import { DEFAULT_MODEL_DIR } from '../infer/load.js';
 
 function num(flag: string, min: number, max = Infinity): (value: string) => number {
   return (value) => {
@@ -93,6 +92,9 @@ export function registerServeCommands(program: Command): void {
           },
         );
       }
+      const { initEngine } = await import('../engine/index.js');
+      const { loadModel } = await import('../infer/index.js');
+      const { buildApp } = await import('../serve/index.js');
       await initEngine({ backend: globals.backend, log: true });
       const model = await loadModel(
         modelDir,

@@ -5,20 +5,16 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { DEFAULT_AUGMENT } from '../augment/config.js';
-import {
-  addDatasetOptions,
-  datasetOptionsFromCli,
-  loadAugmentConfig,
-  NORMALISE_MODES,
-  type NormaliseMode,
-} from '../data/index.js';
-import { initEngine, type BackendName } from '../engine/index.js';
+// Only light modules at the top: every command's file is loaded for any `dentseg` call, so
+// TensorFlow.js and the training code are imported when `train` actually runs.
+import { loadAugmentConfig } from '../data/augment-file.js';
+import { addDatasetOptions, datasetOptionsFromCli } from '../data/cli-options.js';
+import { NORMALISE_MODES, type NormaliseMode } from '../data/preprocess.js';
+import type { BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
 import { formatDuration, progressReporter } from '../train/progress.js';
 import { SEED_AUGMENT } from '../train/seed-augment.js';
-import { readModelMeta } from '../train/model-folder.js';
-import { readRunConfig } from '../train/run-folder.js';
-import { runTraining, type TrainConfig } from '../train/session.js';
+import type { TrainConfig } from '../train/session.js';
 import { VERSION } from '../version.js';
 
 function num(flag: string, v: unknown, check: (n: number) => boolean, expected: string): number {
@@ -127,6 +123,7 @@ async function defaultsFromModel(
   o: Record<string, unknown>,
   c: Command,
 ): Promise<void> {
+  const { readModelMeta } = await import('../train/model-folder.js');
   const meta = await readModelMeta(dir);
   const a = meta.architecture;
   const fromModel: Record<string, unknown> = {
@@ -217,6 +214,7 @@ export function registerTrainCommands(program: Command): void {
       const resume = typeof o.resume === 'string';
       if (resume) {
         const dir = path.resolve(o.resume as string);
+        const { readRunConfig } = await import('../train/run-folder.js');
         const saved = (await readRunConfig(dir)) as unknown as TrainConfig;
         const epochs =
           c.getOptionValueSource('epochs') === 'cli' ? int('--epochs', o.epochs, 1) : saved.epochs;
@@ -225,6 +223,8 @@ export function registerTrainCommands(program: Command): void {
         if (typeof o.init === 'string') await defaultsFromModel(o.init, o, c);
         cfg = await trainConfigFromCli(o, process.argv.slice(2));
       }
+      const { initEngine } = await import('../engine/index.js');
+      const { runTraining } = await import('../train/session.js');
       await initEngine({ backend: globals.backend, log: true });
       const abort = new AbortController();
       let sigints = 0;

@@ -4,18 +4,9 @@
  * (`--model DIR`, rewritten in place unless `--out` is given). Nothing is downloaded.
  */
 import type { Command } from 'commander';
-import { validatePreprocessConfig } from '../data/index.js';
-import { initEngine, type BackendName } from '../engine/index.js';
+import type { BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
-import { applyKerasWeights } from '../model/keras.js';
-import { architectureOf, type ModelMeta } from '../model/meta.js';
-import {
-  buildUnet,
-  loadModelFolder,
-  normalizeUnetOptions,
-  saveModelFolder,
-} from '../model/index.js';
-import { readKerasH5 } from '../train/keras-h5.js';
+import type { ModelMeta } from '../model/meta.js';
 import { VERSION } from '../version.js';
 
 function int(flag: string, v: unknown): number {
@@ -41,6 +32,13 @@ export function registerWeightsCommands(program: Command): void {
     .option('--classes <n>', 'new model: output classes (1 = binary)', '1')
     .option('--float16', 'store weights as float16')
     .action(async (file: string, o: Record<string, unknown>, c: Command) => {
+      const { validatePreprocessConfig } = await import('../data/index.js');
+      const { initEngine } = await import('../engine/index.js');
+      const { applyKerasWeights } = await import('../model/keras.js');
+      const { architectureOf } = await import('../model/meta.js');
+      const { buildUnet, loadModelFolder, normalizeUnetOptions, saveModelFolder } =
+        await import('../model/index.js');
+      const { readKerasH5 } = await import('../train/keras-h5.js');
       await initEngine({
         backend: c.optsWithGlobals<{ backend?: BackendName }>().backend,
         log: true,

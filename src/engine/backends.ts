@@ -6,6 +6,7 @@
 import os from 'node:os';
 import * as tfCore from '@tensorflow/tfjs-core';
 import { DentsegError } from '../errors.js';
+import { defaultThreads } from './threads.js';
 
 /** Backends in priority order: native first, portable last. */
 export const BACKEND_NAMES = ['torch', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -84,21 +85,6 @@ async function initCpu(): Promise<Started> {
   await import('@tensorflow/tfjs-backend-cpu');
   if (!(await tfCore.setBackend('cpu'))) throw new Error('setBackend failed');
   return { threads: 1 };
-}
-
-/** Threads when none are asked for: `DENTSEG_THREADS` (validated, capped at the cores) or all cores. */
-export function defaultThreads(): number {
-  const cores = Math.max(1, os.availableParallelism());
-  const env = process.env.DENTSEG_THREADS;
-  if (env === undefined || env === '') return cores;
-  const n = Number(env);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new DentsegError(
-      'E_USAGE',
-      `DENTSEG_THREADS must be a positive integer; received "${env}"`,
-    );
-  }
-  return Math.min(n, cores);
 }
 
 function parseBackend(value: string, source: string): BackendName {

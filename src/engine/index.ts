@@ -5,5 +5,6 @@
  * touching model, training or inference code.
  */
 export { tf } from './tf.js';
-export { initEngine, engineInfo, defaultThreads, BACKEND_NAMES } from './backends.js';
+export { initEngine, engineInfo, BACKEND_NAMES } from './backends.js';
+export { defaultThreads } from './threads.js';
 export type { BackendName, EngineInfo, EngineOptions } from './backends.js';

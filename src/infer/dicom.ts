@@ -4,12 +4,22 @@
  * centre/width, MONOCHROME1 inverted. Patient tags are kept apart so callers can leave
  * them out of logs and JSON (privacy).
  */
-import dcmjs from 'dcmjs';
+import type dcmjsModule from 'dcmjs';
 import sharp from 'sharp';
 import { MAX_PIXELS, sniffFormat, type GreyImage } from '../data/index.js';
 import { DentsegError } from '../errors.js';
 
-dcmjs.log.setLevel('silent');
+type Dcmjs = typeof dcmjsModule;
+let dcmjsLoaded: Promise<Dcmjs> | undefined;
+
+/** dcmjs on first use: most inputs are PNG/JPEG, and loading it costs start-up time. */
+function loadDcmjs(): Promise<Dcmjs> {
+  dcmjsLoaded ??= import('dcmjs').then(({ default: dcmjs }) => {
+    dcmjs.log.setLevel('silent');
+    return dcmjs;
+  });
+  return dcmjsLoaded;
+}
 
 /** Transfer syntaxes dentseg reads, by UID. */
 export const DICOM_TRANSFER_SYNTAXES: Readonly<Record<string, string>> = {
@@ -127,6 +137,7 @@ export async function decodeDicom(
       },
     );
   }
+  const dcmjs = await loadDcmjs();
   let ds: Record<string, unknown>;
   try {
     const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;

@@ -7,9 +7,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { tf } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
-import { loadModelFolder, type ModelMeta } from '../model/index.js';
+import type { ModelMeta } from '../model/index.js';
 import { loadOnnxFolder, onnxFolderAvailable } from '../onnx/engine.js';
 import type { EngineName, InferenceEngine } from './types.js';
 
@@ -85,6 +84,9 @@ export function tfjsEngine(model: LayersModel): InferenceEngine {
           `engine input has ${input.length} values, expected ${batch}×${h}×${w}×${c}`,
         );
       }
+      // Imported here, not at the top: predict and serve with an ONNX model never load
+      // TensorFlow.js (~0.4 s of start-up). The module is cached after the first call.
+      const { tf } = await import('../engine/tf.js');
       const y = tf.tidy(() => model.predict(tf.tensor4d(input, [batch, h, w, c])) as Tensor);
       try {
         return (await y.data()) as Float32Array;
@@ -103,6 +105,7 @@ registerEngine({
   priority: 0,
   available: (dir) => existsSync(path.join(dir, 'model.json')),
   async load(dir) {
+    const { loadModelFolder } = await import('../model/index.js');
     const { model, meta } = await loadModelFolder(dir);
     return { engine: tfjsEngine(model), meta };
   },

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initEngine, type BackendName } from '../engine/index.js';
+import type { BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
 import { pickEngine } from './engines.js';
 import type { EngineName, LoadedModel } from './types.js';
@@ -44,8 +44,11 @@ export async function loadModel(dir?: string, opts: LoadModelOptions = {}): Prom
   // Only the tfjs engine computes with TensorFlow.js; starting its backend (libtorch, wasm)
   // for an ONNX model would add ~0.5 s to every `dentseg predict`. A backend named by the
   // user is still started, so a broken one is reported rather than silently ignored.
-  if (factory.name === 'tfjs' || opts.backend !== undefined || process.env.DENTSEG_BACKEND)
+  // The engine module (and with it TensorFlow.js) is imported only then, for the same reason.
+  if (factory.name === 'tfjs' || opts.backend !== undefined || process.env.DENTSEG_BACKEND) {
+    const { initEngine } = await import('../engine/index.js');
     await initEngine({ backend: opts.backend, log: opts.log });
+  }
   const { engine, meta } = await factory.load(folder);
   return {
     meta,

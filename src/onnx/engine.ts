@@ -8,10 +8,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
-import { defaultThreads } from '../engine/index.js';
+import { defaultThreads } from '../engine/threads.js';
 import { DentsegError } from '../errors.js';
 import type { InferenceEngine } from '../infer/types.js';
-import { parseModelMeta, type ModelMeta } from '../model/index.js';
+import { parseModelMeta, type ModelMeta } from '../model/meta.js';
 import { ONNX_INPUT, ONNX_OUTPUT } from './export.js';
 import { onnxMetadata } from './metadata.js';
 
