@@ -12,7 +12,7 @@ import { defaultThreads } from '../engine/threads.js';
 import { DentsegError } from '../errors.js';
 import type { InferenceEngine } from '../infer/types.js';
 import { parseModelMeta, type ModelMeta } from '../model/meta.js';
-import { ONNX_INPUT, ONNX_OUTPUT } from './export.js';
+import { ONNX_INPUT, ONNX_OUTPUT } from './io-names.js';
 import { onnxMetadata } from './metadata.js';
 
 /** The ONNX file's name inside a model folder. */
@@ -68,6 +68,10 @@ export async function onnxEngine(
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
+    // ORT's memory-pattern planner makes the first two runs slow (measured at 512² on 2
+    // cores: 271, 257, then 61 ms) and later runs no faster than without it (252, 60, 61);
+    // predict and serve mostly run one image per process or request.
+    enableMemPattern: false,
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     extra: { session: { intra_op: { allow_spinning: opts.spinning ? '1' : '0' } } },

@@ -9,6 +9,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { DentsegError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { GraphBuilder } from './graph.js';
+import { ONNX_INPUT, ONNX_OUTPUT } from './io-names.js';
 import { CONVERTERS, unsupported, type LayerCall } from './layers.js';
 import { DataType, encodeModel, type OnnxDim, type OnnxValueInfo } from './proto.js';
 
@@ -16,9 +17,7 @@ import { DataType, encodeModel, type OnnxDim, type OnnxValueInfo } from './proto
 export const ONNX_OPSET = 17;
 /** ONNX IR version matching opset 17. */
 export const ONNX_IR_VERSION = 8;
-/** Graph input and output names (the runtime wrappers rely on them). */
-export const ONNX_INPUT = 'input';
-export const ONNX_OUTPUT = 'probabilities';
+export { ONNX_INPUT, ONNX_OUTPUT };
 
 export interface OnnxExportOptions {
   /** Symbolic height/width (any size divisible by the network's total stride). Default false. */

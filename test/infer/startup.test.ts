@@ -52,6 +52,8 @@ describe('dentseg start-up', () => {
       expect(existsSync(path.join(dir, 'out', 'abdi-1.mask.png'))).toBe(true);
       expect(loaded.some((u) => u.includes('onnxruntime-node'))).toBe(true);
       expect(loaded.filter((u) => HEAVY.test(u))).toEqual([]);
+      // Running a model needs ONNX Runtime, not the exporter's protobuf writer.
+      expect(loaded.filter((u) => u.includes('protobufjs'))).toEqual([]);
     },
   );
 });
