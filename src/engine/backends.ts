@@ -6,6 +6,7 @@
 import os from 'node:os';
 import * as tfCore from '@tensorflow/tfjs-core';
 import { DentsegError } from '../errors.js';
+import { registerLeanGradients } from './gradients.js';
 import { defaultThreads } from './threads.js';
 
 /** Backends in priority order: native first, portable last. */
@@ -122,6 +123,7 @@ export function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
   }
   if (current) return Promise.resolve(current);
   pending ??= (async () => {
+    registerLeanGradients();
     const envBackend = process.env.DENTSEG_BACKEND;
     const forced =
       options.backend ?? (envBackend ? parseBackend(envBackend, 'DENTSEG_BACKEND') : undefined);

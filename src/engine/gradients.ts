@@ -1,0 +1,70 @@
+/**
+ * Gradients of Mean and Sum that broadcast dy in the backend. TensorFlow.js' own ones
+ * multiply dy by `tf.ones(x.shape)`, which fills a typed array of x's full size in
+ * JavaScript, copies it into the backend and then multiplies. Batch norm takes two means
+ * of every activation it normalises, so at 512², batch 8, a 16-channel decoder stage that
+ * is 134 MB of fresh memory per call: perf showed a fifth of a training step's page faults
+ * in tfjs' `makeOnesTypedArray`. `broadcastTo` is one Tile kernel (native on torch, a
+ * repeated copy on wasm: src/engine/wasm/tile.ts) and gives the same values.
+ */
+// tfjs-layers bundles its own copy of these gradient configs and registers them when it
+// loads; importing it first makes sure that ours, registered later, are the ones used.
+import '@tensorflow/tfjs-layers';
+import {
+  broadcastTo,
+  div,
+  getGradient,
+  Mean,
+  registerGradient,
+  reshape,
+  Sum,
+  util,
+  type GradConfig,
+  type MeanAttrs,
+  type NamedAttrMap,
+  type SumAttrs,
+  type Tensor,
+} from '@tensorflow/tfjs-core';
+
+/** dy reshaped to x's rank (reduced axes of size 1) and broadcast to x's shape. */
+function broadcastDy(dy: Tensor, x: Tensor, axis: number | number[]): Tensor {
+  const axes = util.parseAxisParam(axis, x.shape);
+  const expanded = x.shape.slice();
+  for (const a of axes) expanded[a] = 1;
+  return broadcastTo(reshape(dy, expanded), x.shape);
+}
+
+function savedInput(saved: Tensor[], kernel: string): Tensor {
+  const x = saved[0];
+  if (!x) throw new Error(`${kernel} gradient: the input was not saved`);
+  return x;
+}
+
+export const SUM_GRADIENT: GradConfig = {
+  kernelName: Sum,
+  inputsToSave: ['x'],
+  gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
+    const x = savedInput(saved, Sum);
+    const { axis } = attrs as unknown as SumAttrs;
+    return { x: () => broadcastDy(dy as Tensor, x, axis) };
+  },
+};
+
+export const MEAN_GRADIENT: GradConfig = {
+  kernelName: Mean,
+  inputsToSave: ['x'],
+  gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
+    const x = savedInput(saved, Mean);
+    const { axis } = attrs as unknown as MeanAttrs;
+    const axes = util.parseAxisParam(axis, x.shape);
+    const reduceSize = axes.reduce((n, a) => n * (x.shape[a] ?? 1), 1);
+    return { x: () => div(broadcastDy(dy as Tensor, x, axis), reduceSize) };
+  },
+};
+
+/** Register the gradients above (idempotent; `initEngine` calls it). */
+export function registerLeanGradients(): void {
+  for (const config of [SUM_GRADIENT, MEAN_GRADIENT]) {
+    if (getGradient(config.kernelName) !== config) registerGradient(config);
+  }
+}
