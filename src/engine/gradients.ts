@@ -26,41 +26,37 @@ import {
   type Tensor,
 } from '@tensorflow/tfjs-core';
 
-/** dy reshaped to x's rank (reduced axes of size 1) and broadcast to x's shape. */
-function broadcastDy(dy: Tensor, x: Tensor, axis: number | number[]): Tensor {
-  const axes = util.parseAxisParam(axis, x.shape);
-  const expanded = x.shape.slice();
-  for (const a of axes) expanded[a] = 1;
-  return broadcastTo(reshape(dy, expanded), x.shape);
+/**
+ * The gradient of a reduction over `axis`: dy reshaped to x's rank (reduced axes of size 1)
+ * and broadcast to x's shape, divided by the number of reduced values for a mean.
+ */
+function reductionGradient(kernelName: typeof Sum | typeof Mean): GradConfig {
+  return {
+    kernelName,
+    inputsToSave: ['x'],
+    gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
+      const x = saved[0];
+      if (!x) throw new Error(`${kernelName} gradient: the input was not saved`);
+      const { axis } = attrs as unknown as SumAttrs | MeanAttrs;
+      const axes = util.parseAxisParam(axis, x.shape);
+      const expanded = x.shape.slice();
+      for (const a of axes) expanded[a] = 1;
+      return {
+        x: () => {
+          const broadcast = broadcastTo(reshape(dy as Tensor, expanded), x.shape);
+          if (kernelName === Sum) return broadcast;
+          return div(
+            broadcast,
+            axes.reduce((n, a) => n * (x.shape[a] ?? 1), 1),
+          );
+        },
+      };
+    },
+  };
 }
 
-function savedInput(saved: Tensor[], kernel: string): Tensor {
-  const x = saved[0];
-  if (!x) throw new Error(`${kernel} gradient: the input was not saved`);
-  return x;
-}
-
-export const SUM_GRADIENT: GradConfig = {
-  kernelName: Sum,
-  inputsToSave: ['x'],
-  gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
-    const x = savedInput(saved, Sum);
-    const { axis } = attrs as unknown as SumAttrs;
-    return { x: () => broadcastDy(dy as Tensor, x, axis) };
-  },
-};
-
-export const MEAN_GRADIENT: GradConfig = {
-  kernelName: Mean,
-  inputsToSave: ['x'],
-  gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
-    const x = savedInput(saved, Mean);
-    const { axis } = attrs as unknown as MeanAttrs;
-    const axes = util.parseAxisParam(axis, x.shape);
-    const reduceSize = axes.reduce((n, a) => n * (x.shape[a] ?? 1), 1);
-    return { x: () => div(broadcastDy(dy as Tensor, x, axis), reduceSize) };
-  },
-};
+export const SUM_GRADIENT: GradConfig = reductionGradient(Sum);
+export const MEAN_GRADIENT: GradConfig = reductionGradient(Mean);
 
 /** Register the gradients above (idempotent; `initEngine` calls it). */
 export function registerLeanGradients(): void {
