@@ -17,7 +17,6 @@ import { DataType, encodeModel, type OnnxDim, type OnnxValueInfo } from './proto
 export const ONNX_OPSET = 17;
 /** ONNX IR version matching opset 17. */
 export const ONNX_IR_VERSION = 8;
-export { ONNX_INPUT, ONNX_OUTPUT };
 
 export interface OnnxExportOptions {
   /** Symbolic height/width (any size divisible by the network's total stride). Default false. */
