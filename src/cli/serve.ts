@@ -28,6 +28,7 @@ interface ServeCliOptions {
   model?: string;
   dataDir: string;
   token?: string;
+  tokens?: string;
   engine?: 'tfjs' | 'onnx';
   maxUploadMb: number;
   maxPixels: number;
@@ -46,7 +47,14 @@ export function registerServeCommands(program: Command): void {
     .option('--host <addr>', 'address to listen on (0.0.0.0 to expose it)', '127.0.0.1')
     .option('--model <dir>', 'model folder (default: the bundled models/teeth-binary/)')
     .option('--data-dir <dir>', 'where analyses are stored (SQLite + images)', './dentseg-data')
-    .option('--token <t>', 'require "Authorization: Bearer <t>" on the API (env DENTSEG_TOKEN)')
+    .option(
+      '--token <t>',
+      'require "Authorization: Bearer <t>" on the API: one admin user named "admin" (env DENTSEG_TOKEN)',
+    )
+    .option(
+      '--tokens <file>',
+      'users, one a line: name:token[:admin] or name:sha256:HEX[:admin] (# comments); each sees only their own analyses, admins all',
+    )
     .addOption(new Option('--engine <name>', 'inference engine').choices(['tfjs', 'onnx']))
     .option('--max-upload-mb <n>', 'largest upload, MB', num('--max-upload-mb', 0.001), 50)
     .option(
@@ -74,8 +82,24 @@ export function registerServeCommands(program: Command): void {
       num('--analysis-timeout', 1),
       300,
     )
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Tokens: with --token or --tokens every /api/v1 route but health needs',
+        '"Authorization: Bearer TOKEN"; health without a valid token answers only',
+        '{status, version}. In a tokens file HEX is the SHA-256 of the token',
+        '(printf %s "$TOKEN" | sha256sum), so the file need not hold the token itself.',
+        'Without tokens every analysis is visible to whoever reaches the port.',
+      ].join('\n'),
+    )
     .action(async (opts: ServeCliOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<{ backend?: BackendName }>();
+      const token = opts.token ?? process.env.DENTSEG_TOKEN;
+      // Read before the model loads, so a bad file fails at once.
+      const { readTokensFile, combineUsers } = await import('../serve/auth.js');
+      const users = opts.tokens !== undefined ? readTokensFile(opts.tokens) : undefined;
+      const everyone = combineUsers(token, users);
       const modelDir = opts.model ?? DEFAULT_MODEL_DIR;
       if (!existsSync(path.join(modelDir, 'model.json'))) {
         throw new DentsegError(
@@ -103,7 +127,8 @@ export function registerServeCommands(program: Command): void {
       const app = await buildApp({
         model,
         dataDir: opts.dataDir,
-        token: opts.token ?? process.env.DENTSEG_TOKEN,
+        token,
+        users,
         maxUploadBytes: Math.round(opts.maxUploadMb * 1024 * 1024),
         maxPixels: opts.maxPixels,
         queueLimit: Math.round(opts.queueLimit),
@@ -114,7 +139,7 @@ export function registerServeCommands(program: Command): void {
       });
       const url = await app.listen({ port: opts.port, host: opts.host });
       console.error(
-        `dentseg serve: ${url}  model=${model.meta.name}@${model.meta.version} engine=${model.engine.name} data=${path.resolve(opts.dataDir)}${(opts.token ?? process.env.DENTSEG_TOKEN) ? ' (token required)' : ''}`,
+        `dentseg serve: ${url}  model=${model.meta.name}@${model.meta.version} engine=${model.engine.name} data=${path.resolve(opts.dataDir)}${everyone.length > 0 ? ` (token required: ${everyone.length} user${everyone.length === 1 ? '' : 's'})` : ''}`,
       );
       const stop = (): void => {
         void app.close().then(() => {

@@ -23,6 +23,8 @@ export interface AnalyseOptions {
   readonly maxPixels: number;
   /** Probability threshold for the stored mask and findings, 0–1. */
   readonly threshold: number;
+  /** Recorded as the analysis' `user` (default null: a server without tokens). */
+  readonly user?: string | null;
 }
 
 /** A finished analysis, ready for the store (the overlay is rendered on first request). */
@@ -123,6 +125,7 @@ export async function analyseUpload(
     id: randomUUID(),
     created: new Date().toISOString(),
     filename,
+    user: options.user ?? null,
     image: { width: result.width, height: result.height, format },
     model: {
       name: meta.name,

@@ -3,7 +3,6 @@
  * drive it with `app.inject()`. Routes, auth, limits, queue and storage are wired here; the
  * work itself lives in analyse.ts (inference) and store.ts (persistence).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +16,7 @@ import type { LoadedModel } from '../infer/index.js';
 import { onnxBytesForFolder } from '../onnx/index.js';
 import { VERSION } from '../version.js';
 import { analyseUpload, overlayFromStored } from './analyse.js';
+import { combineUsers, installAuth, loggerOptions, type UserToken } from './auth.js';
 import { notFound, toHttpFailure } from './http-errors.js';
 import { modelCard, type ModelCardJson } from './model-card.js';
 import { InferenceQueue } from './queue.js';
@@ -30,8 +30,13 @@ export interface AppOptions {
   readonly model: LoadedModel;
   /** Folder for the SQLite database and analysis images (created if missing). */
   readonly dataDir: string;
-  /** When set, every /api/v1 route but health needs `Authorization: Bearer <token>`. */
+  /**
+   * When set, every /api/v1 route but health needs `Authorization: Bearer <token>`; the
+   * token is one admin user named `admin`.
+   */
   readonly token?: string | undefined;
+  /** Users and token digests (from `readTokensFile`); with any, /api/v1 needs a user's token. */
+  readonly users?: readonly UserToken[] | undefined;
   /** Largest upload in bytes (default 50 MB); larger → 413. */
   readonly maxUploadBytes?: number | undefined;
   /** Largest image in pixels, width × height (default 40 M); larger → 413. */
@@ -46,8 +51,8 @@ export interface AppOptions {
   readonly analysisTimeoutMs?: number | undefined;
   /** Folder of the built web page; false for API only. Default: the package's web-dist/. */
   readonly webDir?: string | false | undefined;
-  /** Fastify logging (default off; the CLI turns it on). */
-  readonly logger?: boolean | undefined;
+  /** Fastify logging, tokens redacted (default off; the CLI turns it on; a stream for tests). */
+  readonly logger?: boolean | { readonly stream: NodeJS.WritableStream } | undefined;
 }
 
 /** The package's web-dist/ folder (same relative place from src/serve and dist/serve). */
@@ -55,10 +60,6 @@ export const DEFAULT_WEB_DIR = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   '../../web-dist',
 );
-
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
-}
 
 function withLinks(
   record: AnalysisRecord,
@@ -71,6 +72,7 @@ function summary(record: AnalysisRecord): Record<string, unknown> {
     id: record.id,
     created: record.created,
     filename: record.filename,
+    user: record.user,
     image: record.image,
     model: record.model,
     findingsCount: record.findings.length,
@@ -99,6 +101,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }
   const analysisTimeoutMs = positive('analysisTimeoutMs', options.analysisTimeoutMs ?? 300_000);
   const requestTimeoutMs = positive('requestTimeoutMs', options.requestTimeoutMs ?? 60_000);
+  const users = combineUsers(options.token, options.users);
   const queue = new InferenceQueue({ concurrency: 1, limit: options.queueLimit ?? 32 });
   const { model } = options;
   const store = AnalysisStore.open(options.dataDir);
@@ -106,7 +109,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   let card: ModelCardJson | undefined;
 
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: loggerOptions(options.logger),
     // Receiving a request is bounded; an idle socket (a client waiting for its analysis) may
     // stay open for the analysis time limit plus that.
     requestTimeout: requestTimeoutMs,
@@ -163,22 +166,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return payload;
   });
 
-  if (options.token !== undefined && options.token !== '') {
-    const expected = digest(options.token);
-    app.addHook('onRequest', async (request) => {
-      const url = request.url.split('?')[0] ?? '';
-      if (!url.startsWith(`${API_PREFIX}/`) || url === `${API_PREFIX}/health`) return;
-      const header = request.headers.authorization ?? '';
-      const match = /^Bearer\s+(.+)$/i.exec(header);
-      if (!match?.[1] || !timingSafeEqual(digest(match[1].trim()), expected)) {
-        throw new DentsegError(
-          'E_UNAUTHORIZED',
-          header ? 'wrong token' : 'missing token: send "Authorization: Bearer <token>"',
-          { hint: 'use the token the server was started with (--token)' },
-        );
-      }
-    });
-  }
+  // Decided on the matched route (see auth.ts), so it must be installed before the routes.
+  const auth = installAuth(app, users);
 
   app.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());
 
@@ -203,16 +192,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return job;
   };
 
-  app.get(`${API_PREFIX}/health`, { schema: schemas.healthRoute }, async () => ({
-    status: 'ok',
-    version: VERSION,
-    model: `${model.meta.name}@${model.meta.version}`,
-    engine: model.engine.name,
-    backend: engineInfo()?.backend ?? 'unknown',
-    queue: { running: queue.running, waiting: queue.waiting, limit: queue.limit },
-    analyses: store.count(),
-    uptimeS: Math.round((Date.now() - started) / 1000),
-  }));
+  app.get(
+    `${API_PREFIX}/health`,
+    { schema: schemas.healthRoute, config: { auth: 'optional' } },
+    async (request) =>
+      // Without a valid token on a server with tokens: alive, and nothing more.
+      auth.anonymous(request)
+        ? { status: 'ok', version: VERSION }
+        : {
+            status: 'ok',
+            version: VERSION,
+            model: `${model.meta.name}@${model.meta.version}`,
+            engine: model.engine.name,
+            backend: engineInfo()?.backend ?? 'unknown',
+            queue: { running: queue.running, waiting: queue.waiting, limit: queue.limit },
+            analyses: store.count(auth.owner(request)),
+            uptimeS: Math.round((Date.now() - started) / 1000),
+          },
+  );
 
   app.get(`${API_PREFIX}/model`, { schema: schemas.modelRoute }, async () => {
     card ??= await modelCard(model);
@@ -275,7 +272,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
     const job = queue.run(async () => {
       if (abandoned) return undefined;
-      const out = await analyseUpload(model, buf, filename, { maxPixels, threshold });
+      const out = await analyseUpload(model, buf, filename, {
+        maxPixels,
+        threshold,
+        user: auth.creator(request),
+      });
       if (abandoned) return undefined;
       await store.save(out.record, out.files);
       return out.record;
@@ -296,7 +297,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     { schema: schemas.listRoute },
     async (request) => {
       const { limit, offset } = request.query;
-      const { items, total } = store.list(limit, offset);
+      const { items, total } = store.list(limit, offset, auth.owner(request));
       return { items: items.map(summary), total, limit, offset };
     },
   );
@@ -305,7 +306,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     `${API_PREFIX}/analyses/:id`,
     { schema: schemas.getRoute },
     async (request) => {
-      const record = store.get(request.params.id);
+      const record = store.get(request.params.id, auth.owner(request));
       if (!record) throw notFound(`analysis ${request.params.id}`);
       return withLinks(record);
     },
@@ -316,7 +317,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     { schema: schemas.fileRoute },
     async (request, reply: FastifyReply) => {
       const { id, file } = request.params;
-      let data = await store.readFile(id, file);
+      let data = await store.readFile(id, file, auth.owner(request));
       if (data === null && file === 'overlay.png') data = await overlayOf(id);
       if (!data) throw notFound(`analysis ${id}`);
       return reply
@@ -330,7 +331,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     `${API_PREFIX}/analyses/:id`,
     { schema: schemas.deleteRoute },
     async (request, reply) => {
-      if (!(await store.delete(request.params.id))) throw notFound(`analysis ${request.params.id}`);
+      if (!(await store.delete(request.params.id, auth.owner(request)))) {
+        throw notFound(`analysis ${request.params.id}`);
+      }
       return reply.code(204).send();
     },
   );

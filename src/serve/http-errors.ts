@@ -40,6 +40,9 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; status: number }> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'E_USAGE', status: 400 },
   FST_ERR_VALIDATION: { code: 'E_USAGE', status: 400 },
   FST_ERR_NOT_FOUND: { code: 'E_NOT_FOUND', status: 404 },
+  // @fastify/static refuses odd paths (doubled slashes) with 403; for the client there is
+  // simply nothing there.
+  FST_STATIC_FORBIDDEN_PATH: { code: 'E_NOT_FOUND', status: 404 },
 };
 
 /** An error turned into what the API sends; `log` is true for unexpected (500) failures. */

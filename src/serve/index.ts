@@ -3,6 +3,14 @@
  */
 export { buildApp, DEFAULT_WEB_DIR } from './app.js';
 export type { AppOptions } from './app.js';
+export {
+  parseTokensFile,
+  readTokensFile,
+  userWithToken,
+  redactUrl,
+  TOKEN_USER_NAME,
+} from './auth.js';
+export type { ApiUser, UserToken } from './auth.js';
 export { AnalysisStore } from './store.js';
 export type { CleanupReport } from './store.js';
 export { InferenceQueue } from './queue.js';

@@ -71,12 +71,20 @@ const modelRefSchema = {
   required: ['name', 'version', 'engine', 'task'],
 } as const;
 
+const userSchema = {
+  type: 'string',
+  nullable: true,
+  description:
+    "who created it: a user of the server's tokens (`admin` for --token); null on a server without tokens",
+} as const;
+
 const analysisSchema = {
   type: 'object',
   properties: {
     id: { type: 'string', format: 'uuid' },
     created: { type: 'string', format: 'date-time' },
     filename: { type: 'string' },
+    user: userSchema,
     image: imageSchema,
     model: modelRefSchema,
     classes: { type: 'array', items: { type: 'string' } },
@@ -86,7 +94,17 @@ const analysisSchema = {
     timings: { type: 'object', additionalProperties: { type: 'number' } },
     links: linksSchema,
   },
-  required: ['id', 'created', 'image', 'model', 'classes', 'threshold', 'findings', 'links'],
+  required: [
+    'id',
+    'created',
+    'user',
+    'image',
+    'model',
+    'classes',
+    'threshold',
+    'findings',
+    'links',
+  ],
 } as const;
 
 const summarySchema = {
@@ -95,13 +113,14 @@ const summarySchema = {
     id: { type: 'string', format: 'uuid' },
     created: { type: 'string', format: 'date-time' },
     filename: { type: 'string' },
+    user: userSchema,
     image: imageSchema,
     model: modelRefSchema,
     findingsCount: { type: 'integer' },
     areaPct: { type: 'number', description: 'total found area, % of the image' },
     links: linksSchema,
   },
-  required: ['id', 'created', 'image', 'model', 'findingsCount', 'areaPct', 'links'],
+  required: ['id', 'created', 'user', 'image', 'model', 'findingsCount', 'areaPct', 'links'],
 } as const;
 
 const errors = (...codes: number[]): Record<number, typeof errorSchema> =>
@@ -117,10 +136,13 @@ const security = [{ bearer: [] as string[] }];
 
 export const healthRoute = {
   summary: 'Server status, queue and model in use',
+  description:
+    'Open to all. On a server with tokens, a request without a valid token gets only `status` and `version`; `analyses` counts what the caller may see.',
   tags: ['service'],
   response: {
     200: {
       type: 'object',
+      required: ['status', 'version'],
       properties: {
         status: { type: 'string', enum: ['ok'] },
         version: { type: 'string' },
@@ -186,7 +208,7 @@ export const createBodyDoc = {
 } as const;
 
 export const listRoute = {
-  summary: 'Past analyses, newest first',
+  summary: "Past analyses, newest first (a user's own; every analysis for an admin)",
   tags: ['analyses'],
   security,
   querystring: {

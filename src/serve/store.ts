@@ -24,6 +24,12 @@ export interface CleanupReport {
 interface Row {
   readonly id: string;
   readonly record: string;
+  readonly user: string | null;
+}
+
+/** A stored row as the API's record; the `user` column wins over the JSON (older rows lack it). */
+function recordOf(row: Row): AnalysisRecord {
+  return { ...(JSON.parse(row.record) as AnalysisRecord), user: row.user };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -60,12 +66,23 @@ export class AnalysisStore {
       created TEXT NOT NULL,
       record TEXT NOT NULL
     )`);
+    this.#migrate();
     this.cleanup = this.#clean();
   }
 
   /** Open (creating if needed) the store in `dataDir` and clean up after any crash. */
   static open(dataDir: string): AnalysisStore {
     return new AnalysisStore(dataDir);
+  }
+
+  /** Bring a database written by an older dentseg up to date (in place, idempotent). */
+  #migrate(): void {
+    const columns = this.#db.prepare('PRAGMA table_info(analyses)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'user')) {
+      // Analyses stored before users existed belong to nobody: only admins see them.
+      this.#db.exec('ALTER TABLE analyses ADD COLUMN user TEXT');
+    }
+    this.#db.exec('CREATE INDEX IF NOT EXISTS analyses_user_seq ON analyses (user, seq)');
   }
 
   #clean(): CleanupReport {
@@ -120,10 +137,10 @@ export class AnalysisStore {
       }
       const finalDir = path.join(this.#imagesDir, record.id);
       const insert = this.#db.prepare(
-        'INSERT INTO analyses (id, created, record) VALUES (?, ?, ?)',
+        'INSERT INTO analyses (id, created, record, user) VALUES (?, ?, ?, ?)',
       );
       this.#db.transaction(() => {
-        insert.run(record.id, record.created, JSON.stringify(record));
+        insert.run(record.id, record.created, JSON.stringify(record), record.user);
         renameSync(tmp, finalDir);
       })();
     } catch (err) {
@@ -132,38 +149,60 @@ export class AnalysisStore {
     }
   }
 
-  /** The analysis with this id, or undefined. */
-  get(id: string): AnalysisRecord | undefined {
+  /**
+   * The analysis with this id, or undefined. With `owner` (a user name), only that user's
+   * analysis is found: another user's answers undefined, as an unknown id does.
+   */
+  get(id: string, owner?: string): AnalysisRecord | undefined {
     if (!UUID.test(id)) return undefined;
-    const row = this.#db.prepare('SELECT id, record FROM analyses WHERE id = ?').get(id) as
-      Row | undefined;
-    return row ? (JSON.parse(row.record) as AnalysisRecord) : undefined;
-  }
-
-  /** Newest first; `limit` 1–100, `offset` ≥ 0. */
-  list(limit: number, offset: number): { items: AnalysisRecord[]; total: number } {
-    const rows = this.#db
-      .prepare('SELECT id, record FROM analyses ORDER BY seq DESC LIMIT ? OFFSET ?')
-      .all(limit, offset) as Row[];
-    const { n } = this.#db.prepare('SELECT COUNT(*) AS n FROM analyses').get() as { n: number };
-    return { items: rows.map((r) => JSON.parse(r.record) as AnalysisRecord), total: n };
-  }
-
-  /** Number of stored analyses. */
-  count(): number {
-    return (this.#db.prepare('SELECT COUNT(*) AS n FROM analyses').get() as { n: number }).n;
+    const row = (
+      owner === undefined
+        ? this.#db.prepare('SELECT id, record, user FROM analyses WHERE id = ?').get(id)
+        : this.#db
+            .prepare('SELECT id, record, user FROM analyses WHERE id = ? AND user = ?')
+            .get(id, owner)
+    ) as Row | undefined;
+    return row ? recordOf(row) : undefined;
   }
 
   /**
-   * Read one stored file of analysis `id`: undefined when the analysis is unknown, null
-   * when it exists but the file has not been written (yet).
+   * Newest first; `limit` 1–100, `offset` ≥ 0. With `owner`, only that user's analyses (and
+   * `total` counts only those).
    */
-  async readFile(id: string, name: AnalysisFileName): Promise<Buffer | null | undefined> {
-    if (!this.get(id)) return undefined;
+  list(limit: number, offset: number, owner?: string): { items: AnalysisRecord[]; total: number } {
+    const where = owner === undefined ? '' : 'WHERE user = ?';
+    const args = owner === undefined ? [] : [owner];
+    const rows = this.#db
+      .prepare(`SELECT id, record, user FROM analyses ${where} ORDER BY seq DESC LIMIT ? OFFSET ?`)
+      .all(...args, limit, offset) as Row[];
+    return { items: rows.map(recordOf), total: this.count(owner) };
+  }
+
+  /** Number of stored analyses (with `owner`, that user's only). */
+  count(owner?: string): number {
+    const row = (
+      owner === undefined
+        ? this.#db.prepare('SELECT COUNT(*) AS n FROM analyses').get()
+        : this.#db.prepare('SELECT COUNT(*) AS n FROM analyses WHERE user = ?').get(owner)
+    ) as { n: number };
+    return row.n;
+  }
+
+  /**
+   * Read one stored file of analysis `id`: undefined when the analysis is unknown (or not
+   * `owner`'s, when given), null when it exists but the file has not been written (yet).
+   */
+  async readFile(
+    id: string,
+    name: AnalysisFileName,
+    owner?: string,
+  ): Promise<Buffer | null | undefined> {
+    if (!this.get(id, owner)) return undefined;
     try {
       return await readFile(path.join(this.#imagesDir, id, name));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return this.get(id) ? null : undefined;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        return this.get(id, owner) ? null : undefined;
       throw err;
     }
   }
@@ -192,15 +231,22 @@ export class AnalysisStore {
     }
   }
 
-  /** Delete an analysis (row first, then its files); false when it did not exist. */
-  async delete(id: string): Promise<boolean> {
+  /**
+   * Delete an analysis (row first, then its files); false when it did not exist (or, with
+   * `owner`, is not that user's).
+   */
+  async delete(id: string, owner?: string): Promise<boolean> {
     if (!UUID.test(id)) return false;
     const dir = path.join(this.#imagesDir, id);
     this.#tmpCounter += 1;
     const trash = path.join(this.#tmpDir, `deleted-${id}.${process.pid}.${this.#tmpCounter}`);
     let removed = false;
     this.#db.transaction(() => {
-      removed = this.#db.prepare('DELETE FROM analyses WHERE id = ?').run(id).changes > 0;
+      const del =
+        owner === undefined
+          ? this.#db.prepare('DELETE FROM analyses WHERE id = ?').run(id)
+          : this.#db.prepare('DELETE FROM analyses WHERE id = ? AND user = ?').run(id, owner);
+      removed = del.changes > 0;
       if (removed && existsSync(dir)) renameSync(dir, trash);
     })();
     if (removed) await rm(trash, { recursive: true, force: true });

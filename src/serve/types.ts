@@ -26,6 +26,11 @@ export interface AnalysisRecord {
   readonly created: string;
   /** The uploaded file's name as the client sent it (may be empty). */
   readonly filename: string;
+  /**
+   * The user who created it (a name from the server's tokens; `admin` for `--token`), or
+   * null on a server without tokens and for analyses stored before users existed.
+   */
+  readonly user: string | null;
   readonly image: {
     readonly width: number;
     readonly height: number;

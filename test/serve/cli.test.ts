@@ -1,6 +1,7 @@
 // `dentseg serve` as a user runs it: a clear error when the bundled model is missing, and a
 // server that answers on the port it prints and stops cleanly on SIGTERM.
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCliSync } from '../helpers/paths.js';
@@ -25,9 +26,33 @@ describe('dentseg serve (CLI)', () => {
     expect(res.stderr).toMatch(/--port must be a number/);
   });
 
+  it('refuses a bad tokens file naming the file and line, never the token', () => {
+    const file = path.join(tempDir(), 'users.txt');
+    writeFileSync(file, '# users\nalice:first-secret\nbob:second-secret:boss\n');
+    const res = runCliSync(['serve', '--tokens', file, '--port', '0', '--data-dir', tempDir()], {
+      timeoutMs: 60_000,
+    });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(/E_CONFIG_INVALID/);
+    expect(res.stderr).toContain(`${file}: line 3:`);
+    expect(res.stderr).not.toMatch(/secret/);
+  });
+
+  it('documents --token and --tokens in --help', () => {
+    const res = runCliSync(['serve', '--help'], { timeoutMs: 60_000 });
+    expect(res.status).toBe(0);
+    const help = res.stdout.replace(/\s+/g, ' ');
+    expect(help).toMatch(/--tokens <file>/);
+    expect(help).toMatch(/name:token\[:admin\] or name:sha256:HEX\[:admin\]/);
+    expect(help).toMatch(/one admin user named "admin"/);
+    expect(help).toMatch(/health without a valid token answers only \{status, version\}/);
+  });
+
   it('serves the API on the printed address and stops on SIGTERM', async () => {
     const modelDir = tempDir('dentseg-cli-model-');
     await writeTinyModel(modelDir);
+    const tokens = path.join(tempDir(), 'users.txt');
+    writeFileSync(tokens, 'bob:tok-bob\n');
     const child = spawn(
       process.execPath,
       [
@@ -43,6 +68,8 @@ describe('dentseg serve (CLI)', () => {
         tempDir(),
         '--token',
         'tok',
+        '--tokens',
+        tokens,
       ],
       { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -63,12 +90,19 @@ describe('dentseg serve (CLI)', () => {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const health = await fetch(`${url}/api/v1/health`);
       expect(health.status).toBe(200);
-      expect(await health.json()).toMatchObject({ status: 'ok', model: 'tiny-random@0.0.1' });
-      expect((await fetch(`${url}/api/v1/analyses`)).status).toBe(401);
-      const ok = await fetch(`${url}/api/v1/analyses`, {
+      // Without a token health says only that it is alive.
+      expect(Object.keys((await health.json()) as object).sort()).toEqual(['status', 'version']);
+      const full = await fetch(`${url}/api/v1/health`, {
         headers: { authorization: 'Bearer tok' },
       });
-      expect(ok.status).toBe(200);
+      expect(await full.json()).toMatchObject({ status: 'ok', model: 'tiny-random@0.0.1' });
+      expect((await fetch(`${url}/api/v1/analyses`)).status).toBe(401);
+      for (const token of ['tok', 'tok-bob']) {
+        const ok = await fetch(`${url}/api/v1/analyses`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        expect(ok.status).toBe(200);
+      }
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);

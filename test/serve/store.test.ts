@@ -12,6 +12,7 @@ function record(id: string = randomUUID()): AnalysisRecord {
     id,
     created: new Date().toISOString(),
     filename: 'x.png',
+    user: null,
     image: { width: 4, height: 2, format: 'png' },
     model: { name: 'm', version: '1', engine: 'tfjs', task: 'binary' },
     classes: ['teeth'],
