@@ -123,6 +123,14 @@ export async function writeCocoMasks(opts: CocoMasksOptions): Promise<CocoMasksR
           { file: opts.coco },
         );
       stems.set(stem, im.fileName);
+      const file = path.resolve(opts.out, `${stem}.png`);
+      // A PNG X-ray in the output folder has its mask's name: never write over the image.
+      if (file === image)
+        throw new DentsegError(
+          'E_USAGE',
+          `the mask ${stem}.png would overwrite the image itself; give --out another folder`,
+          { file: image },
+        );
       if (!existsSync(image))
         throw new DentsegError('E_FILE_NOT_FOUND', `image listed in ${opts.coco} is missing`, {
           file: image,
@@ -140,7 +148,6 @@ export async function writeCocoMasks(opts: CocoMasksOptions): Promise<CocoMasksR
       const png = await sharp(mask, { raw: { width, height, channels: 1 } })
         .png()
         .toBuffer();
-      const file = path.join(opts.out, `${stem}.png`);
       await writeAtomic(file, png);
       written.push(file);
     } catch (err) {

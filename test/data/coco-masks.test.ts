@@ -135,6 +135,16 @@ describe('dentseg data masks', () => {
     expect(readdirSync(out).filter((f) => f.includes('tmp'))).toEqual([]);
   });
 
+  it('never writes a mask over a PNG image of the same name', async () => {
+    const before = readFileSync(path.join(images, 'a.png'));
+    const report = await writeCocoMasks({ coco: json, images, out: images });
+    expect(report.issues.map((i) => i.message)).toContain(
+      'the mask a.png would overwrite the image itself; give --out another folder',
+    );
+    expect(readFileSync(path.join(images, 'a.png')).equals(before)).toBe(true);
+    rmSync(path.join(images, 'b.png'));
+  });
+
   it('a clean file exits 0; a broken JSON is refused naming the file', () => {
     const good = path.join(dir, 'good.json');
     writeFileSync(
