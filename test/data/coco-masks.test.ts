@@ -16,7 +16,7 @@ const images = path.join(dir, 'images');
 const json = path.join(dir, 'ann.coco.json');
 
 // a.png 10×6: tooth square (1…8 × 1…5) under a caries strip (x 4…10, the later annotation).
-// b.jpg 4×5: one RLE run down column 0. c.png: listed at 9×9 but is 10×6. gone.png: absent.
+// b.jpg 4×5: one RLE run down column 0 (caries, then tooth as a compressed string). c.png: listed at 9×9 but is 10×6. gone.png: absent.
 const fixture = {
   categories: [
     { id: 0, name: 'my-dataset', supercategory: 'none' },
@@ -39,6 +39,8 @@ const fixture = {
     { id: 20, image_id: 2, category_id: 2, segmentation: { size: [5, 4], counts: [0, 3, 17] } },
     { id: 21, image_id: 2, category_id: 1, segmentation: { size: [6, 4], counts: [0, 24] } },
     { id: 22, image_id: 2, category_id: 1, segmentation: 'nope' },
+    // The same run as id 20, as pycocotools' compressed string: repaints it as class 1.
+    { id: 23, image_id: 2, category_id: 1, segmentation: { size: [5, 4], counts: '03a0' } },
   ],
 };
 
@@ -131,7 +133,7 @@ describe('dentseg data masks', () => {
       '0000222222',
     ]);
     const b = await decodeImage(path.join(out, 'b.png'));
-    expect(rows(b.data, 4)[0]).toBe('2000');
+    expect(rows(b.data, 4)).toEqual(['1000', '1000', '1000', '0000', '0000']);
     expect(readdirSync(out).filter((f) => f.includes('tmp'))).toEqual([]);
   });
 
