@@ -17,6 +17,7 @@ export {
   loadSample,
   checkDataset,
   createLoader,
+  writeCocoMasks,
 } from './data/index.js';
 export type {
   GreyImage,
@@ -24,6 +25,8 @@ export type {
   PreprocessGeometry,
   Dataset,
   DatasetOptions,
+  CocoMasksOptions,
+  CocoMasksReport,
   SampleRef,
   Batch,
   DataLoader,

@@ -1,12 +1,14 @@
 /**
  * `dentseg data …`: look at a data set before training on it. `data check` decodes every
- * image and mask and names every bad file; `data preview` writes augmented samples.
+ * image and mask and names every bad file; `data preview` writes augmented samples;
+ * `data masks` turns a COCO export into a mask folder.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
 import sharp from 'sharp';
 import { checkDataset, type CheckReport } from '../data/check.js';
+import { writeCocoMasks } from '../data/coco-masks.js';
 import {
   addDatasetOptions,
   createLoader,
@@ -24,6 +26,7 @@ function printReport(r: CheckReport): void {
     `task: ${r.task}, ${r.classes.length} classes (${r.classes.slice(0, 6).join(', ')}${r.classes.length > 6 ? ', …' : ''})`,
   );
   lines.push(`train ${r.train}, val ${r.val}`);
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
   const sizes = Object.entries(r.sizes)
     .sort((a, b) => b[1] - a[1])
     .slice(0, 5)
@@ -49,7 +52,7 @@ function printReport(r: CheckReport): void {
   console.log(lines.join('\n'));
 }
 
-/** Register `dentseg data check` and `dentseg data preview` on `program`. */
+/** Register `dentseg data check`, `data preview` and `data masks` on `program`. */
 export function registerDataCommands(program: Command): void {
   const data = program.command('data').description('inspect and validate data sets');
 
@@ -125,4 +128,47 @@ export function registerDataCommands(program: Command): void {
       console.log(file);
     }
   });
+
+  data
+    .command('masks')
+    .description(
+      'rasterise COCO annotations to PNG masks OUT/{stem}.png at each image size ' +
+        '(exit 1 naming every bad annotation or image; the others are written)',
+    )
+    .requiredOption('--coco <file>', 'COCO JSON (Roboflow/Kaggle export)')
+    .option('--images <dir>', "folder the JSON's file_names are relative to (default: its folder)")
+    .requiredOption('--out <dir>', 'output folder (created when missing)')
+    .option(
+      '--multiclass',
+      `class index per pixel (1…K in category order) and OUT/classes.json; default binary 0/255`,
+    )
+    .action(async (opts: { coco: string; images?: string; out: string; multiclass?: boolean }) => {
+      const tty = process.stderr.isTTY === true;
+      const report = await writeCocoMasks({
+        coco: opts.coco,
+        images: opts.images,
+        out: opts.out,
+        multiclass: opts.multiclass === true,
+        onImage: (done, total) => {
+          if (tty)
+            process.stderr.write(`\r\x1b[Kmasks ${done}/${total}${done === total ? '\n' : ''}`);
+        },
+      });
+      for (const e of report.issues) console.error(`dentseg: ${e.code}  ${e.file}: ${e.message}`);
+      const kind = opts.multiclass
+        ? `class indices 0…${report.classes.length - 1}`
+        : 'binary 0/255';
+      console.log(`wrote ${report.written.length} masks (${kind}) to ${opts.out}`);
+      if (report.classesFile)
+        console.log(
+          `classes: ${report.classesFile} (${report.classes.length} names, background first); ` +
+            `train on them with --images ${opts.images ?? '…'} --masks ${opts.out} --multiclass --classes ${report.classesFile}`,
+        );
+      if (report.issues.length > 0) {
+        console.error(
+          `dentseg: ${report.issues.length} problem${report.issues.length === 1 ? '' : 's'} (listed above)`,
+        );
+        process.exitCode = 1;
+      }
+    });
 }

@@ -95,6 +95,7 @@ export function registerEvaluateCommands(program: Command): void {
     const dataset = await openDataset(
       datasetOptionsFromCli(opts as unknown as Record<string, unknown>),
     );
+    for (const w of dataset.warnings) console.error(`dentseg: warning: ${w}`);
     const model = await loadModel(opts.model, opts.engine ? { engine: opts.engine } : {});
     try {
       if (opts.errorMaps) await mkdir(opts.errorMaps, { recursive: true });
@@ -123,6 +124,7 @@ export function registerEvaluateCommands(program: Command): void {
         subset: opts.subset,
         elapsedMs: Math.round(performance.now() - t0),
         failed: result.failed,
+        warnings: dataset.warnings,
       };
       await writeOut(opts.json, JSON.stringify(out, null, 2) + '\n');
       if (opts.perImage) await writeOut(opts.perImage, perImageCsv(result.rows));

@@ -25,6 +25,8 @@ export interface CheckReport {
   readonly sizes: Record<string, number>;
   /** Pixels per class over all good samples (index = class). */
   readonly classPixels: number[];
+  /** What the data set leaves out on purpose (e.g. split rows marked `test`), one line each. */
+  readonly warnings: string[];
 }
 
 function issueFrom(err: unknown, fallbackFile: string): CheckIssue {
@@ -120,6 +122,7 @@ export async function checkDataset(
     errors: ds.problems.map((p) => ({ code: p.code, file: p.file, message: p.message })),
     sizes: {},
     classPixels: ds.classes.map(() => 0),
+    warnings: ds.warnings,
   };
   const all = [...ds.train, ...ds.val];
   let next = 0;

@@ -14,8 +14,10 @@ export function addDatasetOptions(cmd: Command): Command {
     .option('--masks <dir>', 'mask folder (folder layout)')
     .option(
       '--mask-pattern <pattern>',
-      "mask file name from the image stem, e.g. '{name}_mask.png'",
-      '{name}.png',
+      'mask file name from the image file name: {stem} (or {name}) is it without extension, ' +
+        "{file} with it; e.g. '{stem}_mask.png' (X.jpg ↔ X_mask.png), " +
+        "'{file}_mask.png' (Roboflow/Kaggle: X.jpg ↔ X.jpg_mask.png)",
+      '{stem}.png',
     )
     .option(
       '--split <csv>',

@@ -22,7 +22,10 @@ export interface DatasetOptions {
   readonly images?: string | undefined;
   /** Mask folder (folder layout). */
   readonly masks?: string | undefined;
-  /** Mask file name from the image's stem, `{name}` replaced (default `{name}.png`). */
+  /**
+   * Mask file name from the image's file name (default `{stem}.png`): `{stem}` (or its
+   * older spelling `{name}`) is the name without extension, `{file}` the name with it.
+   */
   readonly maskPattern?: string | undefined;
   /** CSV with a name column (stem/name/file_name/image) and a `split` column (train/val). */
   readonly split?: string | undefined;
@@ -62,6 +65,14 @@ export interface DatasetProblem {
   readonly code: 'E_MASK_MISMATCH' | 'E_FILE_NOT_FOUND' | 'E_IMAGE_FORMAT' | 'E_USAGE';
   readonly file: string;
   readonly message: string;
+  /** The sample id (image stem) the file would have had. */
+  readonly id?: string;
+  /**
+   * The part of the split the file would have been in (`train`, `val`, or another part
+   * the split CSV names, e.g. `test`), when known: from `--split` or `--val`; unknown
+   * with `--val-fraction` (the shuffle only sees usable samples) or when not in the CSV.
+   */
+  readonly part?: string;
 }
 
 export interface Dataset {
@@ -76,11 +87,32 @@ export interface Dataset {
   readonly vflipClassMap?: number[];
   /** Files left out while listing (missing masks, unreadable names, …). */
   readonly problems: DatasetProblem[];
+  /**
+   * What was left out on purpose but should still be said, one line each: split-CSV rows
+   * marked other than train/val (e.g. `test`), with their count.
+   */
+  readonly warnings: string[];
 }
 
 const IMAGE_EXT = /\.(jpe?g|png|tiff?|bmp)$/i;
 
 const stemOf = (file: string): string => path.basename(file).replace(/\.[^.]*$/, '');
+
+/** The placeholders a mask pattern may use (at least one of them). */
+const PATTERN_FIELDS = /\{(stem|name|file)\}/;
+
+/**
+ * The mask file name for image file `imageFile` under `pattern`: `{stem}` and `{name}`
+ * become the name without extension (`X.jpg` → `X`), `{file}` the name with it (`X.jpg`),
+ * so `'{file}_mask.png'` gives Roboflow/Kaggle's `X.jpg_mask.png`.
+ */
+export function maskFileName(pattern: string, imageFile: string): string {
+  const file = path.basename(imageFile);
+  const stem = stemOf(file);
+  return pattern.replace(new RegExp(PATTERN_FIELDS.source, 'g'), (_, key: string) =>
+    key === 'file' ? file : stem,
+  );
+}
 
 function usage(message: string, hint?: string): never {
   throw new DentsegError('E_USAGE', message, hint !== undefined ? { hint } : {});
@@ -131,6 +163,18 @@ function readSplit(file: string): Map<string, string> {
   return map;
 }
 
+/** Rows of a split marked neither train nor val: how many, and `test (40), … ` by part. */
+function otherParts(split: ReadonlyMap<string, string>): { total: number; parts: string } {
+  const byPart = new Map<string, number>();
+  for (const part of split.values())
+    if (part !== 'train' && part !== 'val') byPart.set(part, (byPart.get(part) ?? 0) + 1);
+  const parts = [...byPart]
+    .sort((a, b) => b[1] - a[1])
+    .map(([part, n]) => `${part === '' ? '(empty)' : `"${part}"`} (${n})`)
+    .join(', ');
+  return { total: [...byPart.values()].reduce((a, b) => a + b, 0), parts };
+}
+
 function resolveClasses(opts: DatasetOptions, fallbackDirs: string[]): string[] | undefined {
   const c = opts.classes;
   if (Array.isArray(c)) return [...c];
@@ -175,6 +219,7 @@ function listCoco(file: string, imagesDir: string | undefined, multiclass: boole
         code: 'E_FILE_NOT_FOUND',
         file: image,
         message: `image listed in ${file} is missing`,
+        id: stemOf(im.fileName),
       });
       continue;
     }
@@ -204,12 +249,13 @@ function listFolders(
     if (f.startsWith('.') || !statSync(image).isFile()) continue;
     if (!IMAGE_EXT.test(f)) continue;
     const id = stemOf(f);
-    const mask = path.join(masksDir, pattern.replaceAll('{name}', id));
+    const mask = path.join(masksDir, maskFileName(pattern, f));
     if (!existsSync(mask)) {
       problems.push({
         code: 'E_MASK_MISMATCH',
         file: image,
         message: `no mask (expected ${mask})`,
+        id,
       });
       continue;
     }
@@ -225,8 +271,12 @@ function listFolders(
  */
 export async function openDataset(opts: DatasetOptions): Promise<Dataset> {
   const multiclass = opts.multiclass === true;
-  const pattern = opts.maskPattern ?? '{name}.png';
-  if (!pattern.includes('{name}')) usage(`--mask-pattern "${pattern}" must contain {name}`);
+  const pattern = opts.maskPattern ?? '{stem}.png';
+  if (!PATTERN_FIELDS.test(pattern))
+    usage(
+      `--mask-pattern "${pattern}" must contain {stem} (or {name}: the image name without extension) or {file} (with it)`,
+      "e.g. --mask-pattern '{stem}.png' for X.jpg ↔ X.png, '{file}_mask.png' for X.jpg ↔ X.jpg_mask.png",
+    );
   const imagesDir =
     opts.images !== undefined ? mustExist(opts.images, '--images', true) : undefined;
   let main: Listed;
@@ -238,7 +288,7 @@ export async function openDataset(opts: DatasetOptions): Promise<Dataset> {
     if (imagesDir === undefined || opts.masks === undefined)
       usage(
         'give --coco FILE, or --images DIR with --masks DIR',
-        "e.g. --images data/images --masks data/masks --mask-pattern '{name}.png'",
+        "e.g. --images data/images --masks data/masks --mask-pattern '{stem}.png'",
       );
     const masksDir = mustExist(opts.masks, '--masks', true);
     main = listFolders(imagesDir, masksDir, pattern, multiclass);
@@ -256,7 +306,8 @@ export async function openDataset(opts: DatasetOptions): Promise<Dataset> {
       );
     }
   }
-  const problems = [...main.problems, ...(val?.problems ?? [])];
+  let problems = [...main.problems, ...(val?.problems ?? [])];
+  const warnings: string[] = [];
   let train: SampleRef[];
   let valRefs: SampleRef[];
   if (opts.split !== undefined) {
@@ -269,11 +320,30 @@ export async function openDataset(opts: DatasetOptions): Promise<Dataset> {
       if (s === 'train') train.push(r);
       else if (s === 'val') valRefs.push(r);
       else if (s === undefined)
-        problems.push({ code: 'E_USAGE', file: r.image, message: `not listed in ${opts.split}` });
+        problems.push({
+          code: 'E_USAGE',
+          file: r.image,
+          message: `not listed in ${opts.split}`,
+          id: r.id,
+        });
     }
+    problems = problems.map((p) => {
+      const part = p.id !== undefined ? split.get(p.id) : undefined;
+      return part !== undefined ? { ...p, part } : p;
+    });
+    const skipped = otherParts(split);
+    if (skipped.total > 0)
+      warnings.push(
+        `--split ${opts.split}: ${skipped.total} row${skipped.total === 1 ? '' : 's'} left out, ` +
+          `marked ${skipped.parts}; only train and val are used`,
+      );
   } else if (val) {
     train = main.refs;
     valRefs = val.refs;
+    problems = [
+      ...main.problems.map((p) => ({ ...p, part: 'train' })),
+      ...val.problems.map((p) => ({ ...p, part: 'val' })),
+    ];
   } else {
     const frac = opts.valFraction ?? 0.1;
     if (!(frac >= 0 && frac < 1)) usage(`--val-fraction must be in [0, 1), got ${frac}`);
@@ -311,6 +381,7 @@ export async function openDataset(opts: DatasetOptions): Promise<Dataset> {
     ...(flip ? { flipClassMap: flip } : {}),
     ...(vflip ? { vflipClassMap: vflip } : {}),
     problems,
+    warnings,
   };
 }
 

@@ -31,6 +31,7 @@ export { resizeLinear } from './resample.js';
 export {
   openDataset,
   loadSample,
+  maskFileName,
   binariseMask,
   maskValues,
   type Dataset,
@@ -41,7 +42,22 @@ export {
 export { addDatasetOptions, datasetOptionsFromCli } from './cli-options.js';
 export { checkDataset, type CheckReport, type CheckIssue } from './check.js';
 export { flipClassMapFor, classesFromJson, fdiNumber } from './classes.js';
-export { parseCoco, type ParsedCoco, type CocoImageEntry, type CocoShape } from './coco.js';
+export {
+  parseCoco,
+  readCoco,
+  type ParsedCoco,
+  type CocoRead,
+  type CocoProblem,
+  type CocoImageEntry,
+  type CocoShape,
+} from './coco.js';
+export {
+  writeCocoMasks,
+  CLASSES_FILE,
+  type CocoMasksOptions,
+  type CocoMasksIssue,
+  type CocoMasksReport,
+} from './coco-masks.js';
 export {
   fillPolygons,
   fillSegmentation,

@@ -49,7 +49,10 @@ export interface ScoredImage {
 export interface EvaluationResult {
   readonly report: EvaluationReport;
   readonly rows: readonly ImageRow[];
-  /** Samples that could not be read, with the reason (they are not scored). */
+  /**
+   * Samples that could not be read, with the reason (they are not scored): first the files
+   * the data set left out while listing (e.g. an image without a mask), then decode errors.
+   */
   readonly failed: readonly {
     readonly file: string;
     readonly code: string;
@@ -65,6 +68,24 @@ export function samplesOf(dataset: Dataset, subset: Subset): SampleRef[] {
       ? dataset.val
       : [...dataset.train, ...dataset.val];
 }
+
+/**
+ * The files `dataset` left out while listing that belong to `subset`: those whose part is
+ * known and matches, and those whose part cannot be known (reported under every subset,
+ * so that none goes unsaid).
+ */
+export function leftOutOf(dataset: Dataset, subset: Subset): Dataset['problems'] {
+  return dataset.problems.filter(
+    (p) =>
+      p.part === undefined ||
+      p.part === subset ||
+      (subset === 'all' && (p.part === 'train' || p.part === 'val')),
+  );
+}
+
+/** Data-set refs hold absolute paths; report them relative to where the user stands. */
+const labelOf = (file: string): string =>
+  path.isAbsolute(file) ? path.relative(process.cwd(), file) : file;
 
 /** Score `model` on `dataset`; a model/data-set task or class-count mismatch is E_USAGE. */
 export async function evaluateModel(
@@ -86,21 +107,31 @@ export async function evaluateModel(
       `the model has ${meta.classes.length} classes, the data set ${dataset.classes.length}`,
     );
   }
-  const samples = samplesOf(dataset, opts.subset ?? 'all');
+  const subset = opts.subset ?? 'all';
+  const samples = samplesOf(dataset, subset);
+  const leftOut = leftOutOf(dataset, subset);
   if (samples.length === 0) {
+    const first = leftOut[0];
     throw new DentsegError(
-      'E_USAGE',
-      `no images in the "${opts.subset ?? 'all'}" part of the data set`,
+      first?.code ?? 'E_USAGE',
+      `no images in the "${subset}" part of the data set` +
+        (first
+          ? `; ${leftOut.length} left out, e.g. ${labelOf(first.file)}: ${first.message} ` +
+            '(dentseg data check lists them all)'
+          : ''),
     );
   }
+  const failed: { file: string; code: string; message: string }[] = leftOut.map((p) => ({
+    file: labelOf(p.file),
+    code: p.code,
+    message: `${labelOf(p.file)}: ${p.message}`,
+  }));
   const acc = new EvaluationAccumulator(meta.task, meta.classes);
-  const failed: { file: string; code: string; message: string }[] = [];
   let done = 0;
   for (const ref of samples) {
     let row: ImageRow | undefined;
     let scored: ScoredImage | undefined;
-    // Data-set refs hold absolute paths; report them relative to where the user stands.
-    const label = path.isAbsolute(ref.image) ? path.relative(process.cwd(), ref.image) : ref.image;
+    const label = labelOf(ref.image);
     try {
       const { image, mask } = await loadSample(ref);
       const r = await segment(model, image, {

@@ -11,6 +11,6 @@ export type {
   ClassMetrics,
   ImageRow,
 } from './aggregate.js';
-export { evaluateModel, perImageCsv, samplesOf, SUBSETS } from './evaluate.js';
+export { evaluateModel, leftOutOf, perImageCsv, samplesOf, SUBSETS } from './evaluate.js';
 export type { EvaluateOptions, EvaluationResult, ScoredImage, Subset } from './evaluate.js';
 export { errorMapRgb, ERROR_MAP_COLOURS, type ErrorMapCounts } from './error-map.js';

@@ -155,6 +155,14 @@ export function preprocessFor(cfg: TrainConfig): PreprocessConfig {
 export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
   const log = hooks.log ?? (() => {});
   const ds = await openDataset(cfg.dataset);
+  for (const w of ds.warnings) log(`warning: ${w}`);
+  if (ds.problems.length > 0) {
+    const first = ds.problems[0]!;
+    log(
+      `warning: ${ds.problems.length} file${ds.problems.length === 1 ? '' : 's'} left out ` +
+        `(e.g. ${first.file}: ${first.message}); dentseg data check lists them all`,
+    );
+  }
   const train = limitRefs(ds.train, cfg.limit);
   const val = limitRefs(ds.val, cfg.valLimit);
   if (train.length === 0)

@@ -1,6 +1,6 @@
 // `dentseg evaluate` end to end with a tiny random model on 3 ufba425 images: the JSON
-// report keys of issue 4 and the per-image CSV.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+// report keys and the per-image CSV; and on synthetic images, one without a mask (failed, exit 2).
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAS_SHARED_DATA, UFBA, runCliSync } from '../helpers/paths.js';
@@ -150,5 +150,79 @@ describe.skipIf(!HAS_SHARED_DATA)('dentseg evaluate', () => {
     ]);
     expect(run.status).toBe(64);
     expect(run.stderr).toMatch(/E_USAGE.*--threshold/);
+  });
+});
+
+describe('dentseg evaluate with an image that has no mask', () => {
+  // Synthetic 64² images (no shared data needed): a, b with masks, c without.
+  const data = path.join(dir, 'nomask');
+  beforeAll(async () => {
+    const { default: sharp } = await import('sharp');
+    mkdirSync(path.join(data, 'images'), { recursive: true });
+    mkdirSync(path.join(data, 'masks'), { recursive: true });
+    const grey = (v: number): ReturnType<typeof sharp> =>
+      sharp(Buffer.alloc(64 * 64, v), { raw: { width: 64, height: 64, channels: 1 } });
+    for (const [stem, v] of [
+      ['a', 80],
+      ['b', 120],
+      ['c', 160],
+    ] as const) {
+      await grey(v)
+        .png()
+        .toFile(path.join(data, 'images', `${stem}.png`));
+      if (stem !== 'c')
+        await grey(v > 100 ? 255 : 0)
+          .png()
+          .toFile(path.join(data, 'masks', `${stem}.png`));
+    }
+    writeFileSync(path.join(data, 'split.csv'), 'stem,split\na,train\nb,train\nc,val\nd,test\n');
+  });
+
+  const run = (extra: string[]): ReturnType<typeof runCliSync> =>
+    runCliSync([
+      'evaluate',
+      '--model',
+      path.join(dir, 'model'),
+      '--images',
+      path.join(data, 'images'),
+      '--masks',
+      path.join(data, 'masks'),
+      ...extra,
+    ]);
+
+  it('lists it in the report’s failed list and exits 2', () => {
+    const json = path.join(data, 'all.json');
+    const r = run(['--json', json]);
+    expect(r.stderr).not.toMatch(/at .*\.ts:\d+/);
+    expect(r.status).toBe(2);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as {
+      images: number;
+      failed: { file: string; code: string; message: string }[];
+    };
+    expect(report.images).toBe(2);
+    expect(report.failed).toHaveLength(1);
+    expect(report.failed[0]!.code).toBe('E_MASK_MISMATCH');
+    expect(report.failed[0]!.file).toMatch(/images[/\\]c\.png$/);
+    expect(report.failed[0]!.message).toMatch(/c\.png: no mask \(expected \S*c\.png\)/);
+    expect(r.stderr).toMatch(/failed E_MASK_MISMATCH: \S*c\.png: no mask/);
+  });
+
+  it('with a split: only under the part it belongs to; test rows are counted in a warning', () => {
+    const split = path.join(data, 'split.csv');
+    const json = path.join(data, 'train.json');
+    const r = run(['--json', json, '--split', split, '--subset', 'train']);
+    expect(r.status).toBe(0);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as {
+      images: number;
+      failed: unknown[];
+      warnings: string[];
+    };
+    expect([report.images, report.failed.length]).toEqual([2, 0]);
+    const warning = `--split ${split}: 1 row left out, marked "test" (1); only train and val are used`;
+    expect(report.warnings).toEqual([warning]);
+    expect(r.stderr).toContain(`dentseg: warning: ${warning}`);
+    const val = run(['--json', path.join(data, 'val.json'), '--split', split, '--subset', 'val']);
+    expect(val.status).toBe(1); // c is the whole val part, and it has no mask
+    expect(val.stderr).toMatch(/E_MASK_MISMATCH: no images in the "val" part.*c\.png: no mask/);
   });
 });
