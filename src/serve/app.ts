@@ -150,8 +150,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     void reply.code(failure.status).type('application/json').send(failure.body);
   });
   app.setNotFoundHandler((request, reply) => {
+    // A route that has the method but no such file (the page's `/*`) is a plain 404.
     const allow = routeMethods.allowed(request.url);
-    if (allow) {
+    if (allow && !allow.includes(request.method)) {
       void reply.header('Allow', allow.join(', '));
       throw new DentsegError(
         'E_METHOD_NOT_ALLOWED',

@@ -117,6 +117,10 @@ describe.skipIf(!HAS_SAMPLE)('status codes (inject)', () => {
     expect(unknown.statusCode).toBe(404);
     expect(unknown.headers.allow).toBeUndefined();
     expect((await app.inject({ url: '/api/v1/nothing' })).statusCode).toBe(404);
+    // The page's files answer GET: a missing one is 404, not 405.
+    const favicon = await app.inject({ url: '/favicon.ico' });
+    expect(favicon.statusCode).toBe(404);
+    expect(favicon.headers.allow).toBeUndefined();
   });
 
   it('a body that is not multipart: 415 E_IMAGE_FORMAT (raw image, JSON, none)', async () => {
