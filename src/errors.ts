@@ -29,6 +29,9 @@ export const ERROR_CODES = [
   'E_QUEUE_FULL',
   'E_TIMEOUT',
   'E_INTERNAL',
+  'E_CROSS_ORIGIN',
+  'E_METHOD_NOT_ALLOWED',
+  'E_MULTIPLE_FILES',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -19,8 +19,11 @@ import { analyseUpload, overlayFromStored } from './analyse.js';
 import { combineUsers, installAuth, loggerOptions, type UserToken } from './auth.js';
 import { notFound, toHttpFailure } from './http-errors.js';
 import { modelCard, type ModelCardJson } from './model-card.js';
+import { trackRouteMethods } from './methods.js';
 import { InferenceQueue } from './queue.js';
+import { registerSecurity } from './security.js';
 import * as schemas from './schemas.js';
+import { readUpload, requireMultipart } from './upload.js';
 import { AnalysisStore } from './store.js';
 import { API_PREFIX, linksFor, type AnalysisFileName, type AnalysisRecord } from './types.js';
 
@@ -118,6 +121,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
   });
   app.addHook('onClose', async () => store.close());
+  const routeMethods = trackRouteMethods(app, '/api/');
 
   await app.register(swagger, {
     openapi: {
@@ -149,6 +153,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     void reply.code(failure.status).type('application/json').send(failure.body);
   });
   app.setNotFoundHandler((request, reply) => {
+    // A route that has the method but no such file (the page's `/*`) is a plain 404.
+    const allow = routeMethods.allowed(request.url);
+    if (allow && !allow.includes(request.method)) {
+      void reply.header('Allow', allow.join(', '));
+      throw new DentsegError(
+        'E_METHOD_NOT_ALLOWED',
+        `${request.method} is not allowed on ${request.url.split('?')[0]}; it answers ${allow.join(', ')}`,
+      );
+    }
     void reply.code(404).send({
       error: {
         code: 'E_NOT_FOUND',
@@ -157,14 +170,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   });
 
-  // Cross-origin isolation (wasm threads in the page's optional private mode) and no sniffing.
-  app.addHook('onSend', async (_request, reply, payload) => {
-    void reply.header('Cross-Origin-Opener-Policy', 'same-origin');
-    void reply.header('Cross-Origin-Embedder-Policy', 'require-corp');
-    void reply.header('Cross-Origin-Resource-Policy', 'same-origin');
-    void reply.header('X-Content-Type-Options', 'nosniff');
-    return payload;
-  });
+  // Cross-site refusal and response headers (CSP, framing, COOP/COEP), before auth.
+  registerSecurity(app);
 
   // Decided on the matched route (see auth.ts), so it must be installed before the routes.
   const auth = installAuth(app, users);
@@ -247,19 +254,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
   // --- end private mode
 
-  app.post(`${API_PREFIX}/analyses`, { schema: schemas.createRoute }, async (request, reply) => {
-    if (!request.isMultipart()) {
-      throw new DentsegError(
-        'E_USAGE',
-        'send the X-ray as multipart/form-data with a field named "file"',
-      );
-    }
-    const part = await request.file();
-    if (!part || part.fieldname !== 'file') {
-      throw new DentsegError('E_USAGE', 'the multipart field "file" is missing');
-    }
-    const buf = await part.toBuffer();
-    const filename = path.basename(part.filename || '');
+  const upload = { schema: schemas.createRoute, onRequest: requireMultipart };
+  app.post(`${API_PREFIX}/analyses`, upload, async (request, reply) => {
+    const { buf, filename } = await readUpload(request);
     let abandoned = false;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

@@ -194,7 +194,7 @@ export const createRoute = {
   tags: ['analyses'],
   consumes: ['multipart/form-data'],
   security,
-  response: { 201: analysisSchema, ...errors(400, 401, 413, 415, 503) },
+  response: { 201: analysisSchema, ...errors(400, 401, 403, 413, 415, 503) },
 } as const;
 
 /**
@@ -269,5 +269,5 @@ export const deleteRoute = {
   tags: ['analyses'],
   security,
   params: idParams,
-  response: { 204: { description: 'deleted', type: 'null' }, ...errors(400, 401, 404) },
+  response: { 204: { description: 'deleted', type: 'null' }, ...errors(400, 401, 403, 404) },
 } as const;

@@ -15,7 +15,7 @@ import { initEngine } from '../../src/engine/index.js';
 import { loadModel, segment, type LoadedModel } from '../../src/infer/index.js';
 import { onnxMetadata } from '../../src/onnx/index.js';
 import { buildApp } from '../../src/serve/index.js';
-import { HAS_CHROMIUM, launchChromium } from '../helpers/chromium.js';
+import { HAS_CHROMIUM, launchChromium, watchCspViolations } from '../helpers/chromium.js';
 import { REPO_ROOT, SAMPLES } from '../helpers/paths.js';
 import { tinyModelFolder, type TinyModel } from './tiny.js';
 import { tempDirFor } from './helpers.js';
@@ -77,6 +77,7 @@ describe.skipIf(!existsSync(XRAY) || !HAS_CHROMIUM)('private mode (in-browser ON
     const requests: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('request', (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
+    const csp = await watchCspViolations(page);
     await page.goto(url);
     expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
     await page.locator('#private-mode').check();
@@ -111,6 +112,8 @@ describe.skipIf(!existsSync(XRAY) || !HAS_CHROMIUM)('private mode (in-browser ON
     const pct = Number(/([\d.]+)%/.exec((await page.textContent('#sum-area')) ?? '')?.[1]);
     expect(Math.abs(pct - serverPct)).toBeLessThan(0.02);
     expect(errors).toEqual([]);
+    // ORT's wasm, its proxy worker and thread workers all run under the server's CSP.
+    expect(csp).toEqual([]);
     await page.close();
   });
 

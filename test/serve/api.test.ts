@@ -152,8 +152,8 @@ describe.skipIf(!HAS_SAMPLE)('HTTP API (inject)', () => {
       url: '/api/v1/analyses',
       payload: { file: 'x' },
     });
-    expect(notMultipart.statusCode).toBe(400);
-    expect(notMultipart.json()).toMatchObject({ error: { code: 'E_USAGE' } });
+    expect(notMultipart.statusCode).toBe(415);
+    expect(notMultipart.json()).toMatchObject({ error: { code: 'E_IMAGE_FORMAT' } });
 
     const unknown = await app.inject({
       url: '/api/v1/analyses/00000000-0000-4000-8000-000000000000',

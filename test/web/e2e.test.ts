@@ -1,12 +1,16 @@
 // End to end in headless Chromium (playwright-core driving Debian's chromium): the page is
 // built if stale, served by dentseg's app; upload a real X-ray, see the overlay and the
-// findings, then upload a text file and see the server's message. Screenshots go to
-// test-artifacts/.
+// findings, then upload a text file and see the server's message; a very long file name
+// fits at 1280 and 390 px; the page works with and without a token and under its own CSP;
+// a page on another site cannot upload. Screenshots go to test-artifacts/.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { HAS_CHROMIUM, launchChromium } from '../helpers/chromium.js';
+import sharp from 'sharp';
+import { HAS_CHROMIUM, launchChromium, watchCspViolations } from '../helpers/chromium.js';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedModel } from '../../src/infer/index.js';
@@ -45,6 +49,7 @@ describe.skipIf(!HAS_SAMPLE || !HAS_CHROMIUM)('web page in headless Chromium', (
   let page: Page;
   let url: string;
   const pageErrors: string[] = [];
+  let cspViolations: string[] = [];
 
   beforeAll(async () => {
     ensureWebBuilt();
@@ -55,6 +60,7 @@ describe.skipIf(!HAS_SAMPLE || !HAS_CHROMIUM)('web page in headless Chromium', (
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
     page.on('pageerror', (err) => pageErrors.push(err.message));
+    cspViolations = await watchCspViolations(page);
   });
 
   afterAll(async () => {
@@ -104,6 +110,10 @@ describe.skipIf(!HAS_SAMPLE || !HAS_CHROMIUM)('web page in headless Chromium', (
     await page.keyboard.press('+');
     await page.keyboard.press('0');
     expect(pageErrors).toEqual([]);
+    // Served with its Content-Security-Policy, the page ran without a single violation.
+    const head = await page.request.get(url);
+    expect(head.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(cspViolations).toEqual([]);
   });
 
   it('shows the server message when a text file is uploaded', async () => {
@@ -130,22 +140,133 @@ describe.skipIf(!HAS_SAMPLE || !HAS_CHROMIUM)('web page in headless Chromium', (
     expect(pageErrors).toEqual([]);
   });
 
-  it('asks for the API token when the server requires one, then works with it', async () => {
-    const locked = await buildApp({ model, dataDir: tempDir(), token: 'clinic-token' });
+  it('a very long file name never overflows the page, at 1280 and at 390 px', async () => {
+    // 255 bytes without a space: the longest name the server keeps.
+    const name = `${'Panoramic_X-ray_of_patient_'.repeat(9)}ABCDEFGH.png`;
+    expect(Buffer.byteLength(name)).toBe(255);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(url);
+    await page.setInputFiles('#file-input', {
+      name,
+      mimeType: 'image/png',
+      buffer: readFileSync(SAMPLE_XRAY),
+    });
+    await expect.poll(() => page.getAttribute('#sum-file', 'title'), POLL).toBe(name);
+    await expect.poll(() => page.locator('#history-list [data-id]').count(), POLL).toBe(1);
+    // And a refused upload of that name: the message names the file.
+    await page.setInputFiles('#file-input', {
+      name: name.replace(/\.png$/, '.txt'),
+      mimeType: 'text/plain',
+      buffer: Buffer.from('not an X-ray'),
+    });
+    await page.locator('#error').waitFor({ state: 'visible', timeout: 30_000 });
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: width > 800 ? 800 : 844 });
+      const overflow = await page.evaluate(() => {
+        const out: string[] = [];
+        const vw = document.documentElement.clientWidth;
+        if (document.documentElement.scrollWidth > vw) {
+          out.push(`page ${document.documentElement.scrollWidth} > ${vw}`);
+        }
+        for (const sel of ['#sum-file', '.history-name', '#error', '.summary', '.panel']) {
+          for (const el of document.querySelectorAll<HTMLElement>(sel)) {
+            const r = el.getBoundingClientRect();
+            if (r.right > vw + 0.5) out.push(`${sel} right ${r.right} > ${vw}`);
+            const parent = el.parentElement?.getBoundingClientRect();
+            if (parent && r.right > parent.right + 0.5) out.push(`${sel} leaves its box`);
+          }
+        }
+        return out;
+      });
+      await page.screenshot({
+        path: path.join(ARTIFACTS, `web-long-name-${width}.png`),
+        fullPage: true,
+      });
+      expect(overflow, `${width} px`).toEqual([]);
+    }
+    await page.setViewportSize({ width: 1366, height: 768 });
+    expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
+  });
+
+  it('a page on another site cannot upload (no-cors POST refused with 403)', async () => {
+    const target = await buildApp({ model, dataDir: tempDir(), webDir: false });
+    const answered: string[] = [];
+    target.addHook('onResponse', async (request, reply) => {
+      if (request.method === 'POST') {
+        answered.push(`${reply.statusCode} ${String(request.headers['sec-fetch-site'])}`);
+      }
+    });
+    const targetUrl = await target.listen({ port: 0, host: '127.0.0.1' });
+    const foreign = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><p>elsewhere');
+    });
+    await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.1', resolve));
+    const tab = await browser.newPage();
     try {
-      const lockedUrl = await locked.listen({ port: 0, host: '127.0.0.1' });
-      const tab = await browser.newPage({ viewport: { width: 1366, height: 768 } });
-      await tab.goto(lockedUrl);
-      await tab.locator('#token-form').waitFor({ state: 'visible' });
-      expect(await tab.textContent('#error')).toMatch(/missing token/);
-      await tab.fill('#token-input', 'clinic-token');
-      await tab.keyboard.press('Enter');
-      await expect.poll(() => tab.textContent('#model-badge'), POLL).toContain(model.meta.name);
-      expect(await tab.locator('#token-form').isHidden()).toBe(true);
-      expect(await tab.locator('#error').isHidden()).toBe(true);
-      await tab.close();
+      // localhost is another site than 127.0.0.1 (another port on 127.0.0.1 is same-site).
+      await tab.goto(`http://localhost:${(foreign.address() as AddressInfo).port}/`);
+      const png = [...(await sharp(SAMPLE_XRAY).resize({ width: 400 }).png().toBuffer())];
+      const result = await tab.evaluate(
+        async ({ to, bytes }) => {
+          const form = new FormData();
+          form.append('file', new Blob([new Uint8Array(bytes)], { type: 'image/png' }), 'x.png');
+          // The answer is unreadable either way (opaque, or blocked by CORP): the server's
+          // own log and store show what happened.
+          return fetch(to, { method: 'POST', mode: 'no-cors', body: form }).then(
+            (res) => res.type,
+            () => 'blocked',
+          );
+        },
+        { to: `${targetUrl}/api/v1/analyses`, bytes: png },
+      );
+      expect(['opaque', 'blocked']).toContain(result);
+      await expect.poll(() => answered, POLL).toEqual(['403 cross-site']);
+      const list = await target.inject({ url: '/api/v1/analyses' });
+      expect(list.json<{ total: number }>().total).toBe(0);
     } finally {
-      await locked.close();
+      await tab.close();
+      foreign.close();
+      await target.close();
+    }
+  });
+
+  it('uploads through the page on a server without a token and on one with --token', async () => {
+    for (const token of [undefined, 'clinic-token']) {
+      const server = await buildApp({ model, dataDir: tempDir(), token });
+      const tab = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+      const errors: string[] = [];
+      tab.on('pageerror', (err) => errors.push(err.message));
+      const csp = await watchCspViolations(tab);
+      try {
+        await tab.goto(await server.listen({ port: 0, host: '127.0.0.1' }));
+        if (token) {
+          await tab.locator('#token-form').waitFor({ state: 'visible' });
+          expect(await tab.textContent('#error')).toMatch(/missing token/);
+          await tab.fill('#token-input', token);
+          await tab.keyboard.press('Enter');
+        }
+        await expect.poll(() => tab.textContent('#model-badge'), POLL).toContain(model.meta.name);
+        expect(await tab.locator('#token-form').isHidden()).toBe(true);
+        expect(await tab.locator('#error').isHidden()).toBe(true);
+        await tab.setInputFiles('#file-input', SAMPLE_XRAY);
+        await tab.waitForSelector('body[data-analysis]', { timeout: 90_000 });
+        expect(await tab.locator('[data-testid="finding"]').count()).toBeGreaterThan(0);
+        expect(await tab.locator('#history-list [data-id]').count()).toBe(1);
+        await tab.screenshot({
+          path: path.join(ARTIFACTS, `web-analysis-${token ? 'token' : 'open'}.png`),
+        });
+        // Stored on the server, which the token guards.
+        const headers = token ? { authorization: `Bearer ${token}` } : {};
+        const list = await server.inject({ url: '/api/v1/analyses', headers });
+        expect(list.json<{ total: number }>().total).toBe(1);
+        if (token) expect((await server.inject({ url: '/api/v1/analyses' })).statusCode).toBe(401);
+        expect(errors).toEqual([]);
+        expect(csp).toEqual([]);
+      } finally {
+        await tab.close();
+        await server.close();
+      }
     }
   });
 });

@@ -176,6 +176,7 @@ function renderSummary(s: Shown, filename: string, model: string, elapsedMs: num
   $('summary').hidden = false;
   $('findings-section').hidden = false;
   $('sum-file').textContent = filename || '(unnamed)';
+  $('sum-file').title = filename;
   $('sum-size').textContent = `${s.width} × ${s.height} px`;
   $('sum-model').textContent = model;
   $('sum-time').textContent = `${(elapsedMs / 1000).toFixed(2)} s`;
