@@ -29,6 +29,15 @@ export function isGreyImage(value: unknown): value is GreyImage {
 
 const DICOM_EXT = /\.(dcm|dicom)$/i;
 
+/** Options of {@link decodeInput}. */
+export interface DecodeInputOptions {
+  /**
+   * Largest DICOM image, width × height pixels, checked on the header (and an embedded JPEG
+   * frame's own header) before decoding. Default: the data stage's `MAX_PIXELS`.
+   */
+  readonly maxPixels?: number;
+}
+
 /**
  * Decode a path, Buffer or grey image. `name` (default: the path as given) is used in error
  * messages; paths are never made absolute in messages.
@@ -36,6 +45,7 @@ const DICOM_EXT = /\.(dcm|dicom)$/i;
 export async function decodeInput(
   input: string | Buffer | GreyImage,
   name?: string,
+  opts: DecodeInputOptions = {},
 ): Promise<DecodedInput> {
   if (isGreyImage(input)) {
     if (input.data.length !== input.width * input.height || input.width < 1 || input.height < 1) {
@@ -71,6 +81,11 @@ export async function decodeInput(
     throw new DentsegError('E_USAGE', 'input must be a file path, a Buffer or a grey image');
   }
   label ??= 'input';
-  if (isDicom(buf) || DICOM_EXT.test(path.basename(label))) return decodeDicom(buf, label);
+  if (isDicom(buf) || DICOM_EXT.test(path.basename(label)))
+    return decodeDicom(
+      buf,
+      label,
+      opts.maxPixels !== undefined ? { maxPixels: opts.maxPixels } : {},
+    );
   return { image: await decodeImage(buf, label) };
 }
