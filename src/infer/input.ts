@@ -1,11 +1,11 @@
 /**
  * One entry for every kind of input `segment` accepts (a path, a Buffer, a decoded image),
  * normalised to the grey image the data stage defines; DICOM is recognised by its "DICM"
- * marker or a .dcm/.dicom name and decoded here, everything else by src/data.
+ * marker (or a .dcm/.dicom name) and decoded here, everything else by src/data.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { decodeImage, type GreyImage } from '../data/index.js';
+import { decodeImage, sniffFormat, type GreyImage } from '../data/index.js';
 import { DentsegError } from '../errors.js';
 import { decodeDicom, isDicom, type DicomInfo } from './dicom.js';
 
@@ -87,5 +87,13 @@ export async function decodeInput(
       label,
       opts.maxPixels !== undefined ? { maxPixels: opts.maxPixels } : {},
     );
+  if (buf.length > 0 && sniffFormat(buf) === undefined) {
+    // Said here rather than by the data stage, whose data sets do not take DICOM.
+    throw new DentsegError(
+      'E_IMAGE_FORMAT',
+      'not an X-ray format dentseg reads (JPEG, PNG, TIFF, BMP or DICOM), judged by the file content',
+      { file: label, hint: 'export the X-ray as PNG or DICOM' },
+    );
+  }
   return { image: await decodeImage(buf, label) };
 }
