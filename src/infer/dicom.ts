@@ -248,11 +248,11 @@ export async function decodeDicom(
     );
   }
   const n = rows * cols;
-  const stored = new Float64Array(n);
   const frame = frames[0] as ArrayBuffer;
+  if (syntax === JPEG_BASELINE) checkJpegFrame(new Uint8Array(frame), cols, rows, maxPixels, name);
+  const stored = new Float64Array(n);
   if (syntax === JPEG_BASELINE) {
-    checkJpegFrame(new Uint8Array(frame), cols, rows, maxPixels, name);
-    // The header was checked above; the limit also stops libvips should it disagree.
+    // The frame header was checked above; the limit also stops libvips should it disagree.
     const { data, info } = await sharp(Buffer.from(frame), { limitInputPixels: n })
       .greyscale()
       .raw()
