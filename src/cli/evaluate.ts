@@ -90,13 +90,16 @@ export function registerEvaluateCommands(program: Command): void {
         `--threshold must be a number in [0, 1]; received "${opts.threshold}"`,
       );
     }
-    const { initEngine } = await import('../engine/index.js');
-    await initEngine({ backend: globals.backend, log: true });
     const dataset = await openDataset(
       datasetOptionsFromCli(opts as unknown as Record<string, unknown>),
     );
     for (const w of dataset.warnings) console.error(`dentseg: warning: ${w}`);
-    const model = await loadModel(opts.model, opts.engine ? { engine: opts.engine } : {});
+    // loadModel starts a TensorFlow.js backend only for the tfjs engine, and says what runs.
+    const model = await loadModel(opts.model, {
+      ...(opts.engine ? { engine: opts.engine } : {}),
+      ...(globals.backend !== undefined ? { backend: globals.backend } : {}),
+      log: true,
+    });
     try {
       if (opts.errorMaps) await mkdir(opts.errorMaps, { recursive: true });
       const t0 = performance.now();

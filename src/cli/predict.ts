@@ -65,7 +65,10 @@ export function registerPredictCommands(program: Command): void {
       'segment X-rays (JPEG, PNG 8/16-bit, TIFF, BMP, DICOM; files or folders) into mask, overlay and findings',
     )
     .option('--model <dir>', 'model folder (default: the bundled models/teeth-binary/)')
-    .requiredOption('--input <paths...>', 'image files and/or folders (folders: their image files)')
+    .requiredOption(
+      '--input <paths...>',
+      'image files and/or folders (folders: files with an image extension or image content, e.g. DICOM named IM0001)',
+    )
     .requiredOption('--output <dir>', 'output folder (created)')
     .option(
       '--threshold <t>',

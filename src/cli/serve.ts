@@ -116,14 +116,14 @@ export function registerServeCommands(program: Command): void {
           },
         );
       }
-      const { initEngine } = await import('../engine/index.js');
       const { loadModel } = await import('../infer/index.js');
       const { buildApp } = await import('../serve/index.js');
-      await initEngine({ backend: globals.backend, log: true });
-      const model = await loadModel(
-        modelDir,
-        opts.engine !== undefined ? { engine: opts.engine } : {},
-      );
+      // loadModel starts a TensorFlow.js backend only for the tfjs engine, and says what runs.
+      const model = await loadModel(modelDir, {
+        ...(opts.engine !== undefined ? { engine: opts.engine } : {}),
+        ...(globals.backend !== undefined ? { backend: globals.backend } : {}),
+        log: true,
+      });
       const app = await buildApp({
         model,
         dataDir: opts.dataDir,

@@ -98,15 +98,15 @@ export async function decodeImage(input: string | Buffer, name?: string): Promis
   if (format === undefined) {
     throw new DentsegError('E_IMAGE_FORMAT', 'not a JPEG, PNG, TIFF or BMP image', {
       file: label,
-      hint: 'convert it to PNG',
+      hint: 'convert it to PNG (DICOM is read by `dentseg predict` and `serve`, not in data sets)',
     });
   }
   const plugged = decoders.get(format);
   if (plugged) return plugged(bytes, label);
   if (format === 'dicom') {
-    throw new DentsegError('E_IMAGE_FORMAT', 'no DICOM reader is registered here', {
+    throw new DentsegError('E_IMAGE_FORMAT', 'DICOM is not read in data sets', {
       file: label,
-      hint: 'export the radiograph as PNG',
+      hint: 'export the radiograph as PNG (`dentseg predict` and `serve` read DICOM)',
     });
   }
   if (format === 'bmp') return decodeBmp(bytes, label);

@@ -4,15 +4,21 @@
  * `summary.csv`. A bad input never stops the batch: it is reported with its path (as given)
  * and reason, and the caller turns "any failed" into exit code 2.
  */
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { sniffFormat } from '../data/index.js';
 import { DentsegError, isDentsegError } from '../errors.js';
 import { defaultMinArea } from './findings.js';
 import { encodeMaskPng } from './overlay.js';
 import { segment } from './segment.js';
 import type { Finding, LoadedModel, SegmentResult } from './types.js';
 
-/** File name endings taken from folders (explicit file arguments are always tried). */
+/**
+ * File name endings always taken from folders, even when their content is not recognised
+ * (so a damaged X-ray fails with a reason instead of vanishing). Other folder members are
+ * taken when their first bytes are an accepted format (DICOM files often have no extension
+ * at all); explicit file arguments are always tried.
+ */
 export const IMAGE_EXTENSIONS = [
   '.png',
   '.jpg',
@@ -67,14 +73,29 @@ export interface PredictBatchResult {
   readonly items: readonly PredictItem[];
   readonly failed: number;
   readonly summaryCsv: string;
-  /** Files skipped in folders because of their extension. */
+  /** Files skipped in folders: neither an image extension nor image content. */
   readonly skipped: number;
+}
+
+/** Whether a file starts like a format dentseg reads (the "DICM" marker sits at byte 128). */
+async function looksLikeImage(file: string): Promise<boolean> {
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (!handle) return false;
+  try {
+    const head = Buffer.alloc(132);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return sniffFormat(head.subarray(0, bytesRead)) !== undefined;
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
  * Expand inputs: files stay as given; folders give their image files (non-recursive,
- * sorted; dentseg's own outputs and other extensions skipped); missing paths are kept so
- * that they fail with a clear reason.
+ * sorted): those with an image extension, and any other file whose content is an accepted
+ * format (e.g. a DICOM named `IM0001`). dentseg's own outputs, hidden files and files that
+ * are neither are skipped (counted); missing paths are kept so that they fail with a clear
+ * reason.
  */
 export async function expandInputs(
   inputs: readonly string[],
@@ -94,19 +115,25 @@ export async function expandInputs(
     for (const name of names) {
       const lower = name.toLowerCase();
       const ours = lower.endsWith('.mask.png') || lower.endsWith('.overlay.png');
-      if (!ours && IMAGE_EXTENSIONS.includes(path.extname(lower)))
-        files.push(path.join(input, name));
+      const file = path.join(input, name);
+      if (!ours && (IMAGE_EXTENSIONS.includes(path.extname(lower)) || (await looksLikeImage(file))))
+        files.push(file);
       else skipped++;
     }
   }
   return { files, skipped };
 }
 
-/** Output stems: the file name without its extension, made unique with `-2`, `-3`… */
+/**
+ * Output stems: the file name without its image extension (other endings are kept: DICOM
+ * files are often named by UID, `1.2.840.….17`), made unique with `-2`, `-3`…
+ */
 export function uniqueStems(files: readonly string[]): string[] {
   const used = new Map<string, number>();
   return files.map((f) => {
-    const base = path.basename(f, path.extname(f)) || 'image';
+    const ext = path.extname(f);
+    const known = IMAGE_EXTENSIONS.includes(ext.toLowerCase());
+    const base = (known ? path.basename(f, ext) : path.basename(f)) || 'image';
     const n = (used.get(base) ?? 0) + 1;
     used.set(base, n);
     return n === 1 ? base : `${base}-${n}`;

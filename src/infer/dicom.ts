@@ -8,6 +8,7 @@ import type dcmjsModule from 'dcmjs';
 import sharp from 'sharp';
 import { MAX_PIXELS, sniffFormat, type GreyImage } from '../data/index.js';
 import { DentsegError } from '../errors.js';
+import { jpegFrameSize } from './jpeg-header.js';
 
 type Dcmjs = typeof dcmjsModule;
 let dcmjsLoaded: Promise<Dcmjs> | undefined;
@@ -112,11 +113,73 @@ function text(value: unknown): string | undefined {
   return undefined;
 }
 
-/** Decode a DICOM Part-10 buffer to a grey image. `name` is used in error messages. */
+/** Options of {@link decodeDicom}. */
+export interface DecodeDicomOptions {
+  /**
+   * Largest width × height accepted, pixels (default `MAX_PIXELS`, the data stage's limit;
+   * the server passes its own). Checked on the data set's Rows/Columns and on an embedded
+   * JPEG frame's own header before anything is decoded.
+   */
+  readonly maxPixels?: number;
+}
+
+/** Refuse `width`×`height` above `maxPixels` with E_TOO_LARGE (HTTP 413). */
+function assertPixels(
+  what: string,
+  width: number,
+  height: number,
+  maxPixels: number,
+  name: string,
+): void {
+  const pixels = width * height;
+  if (pixels <= maxPixels) return;
+  throw new DentsegError(
+    'E_TOO_LARGE',
+    `${what} is ${width}×${height} = ${(pixels / 1e6).toFixed(1)} MP, above the limit of ${(maxPixels / 1e6).toFixed(1)} MP`,
+    { file: name, hint: 'downscale the image' },
+  );
+}
+
+/**
+ * The size an encapsulated JPEG frame declares, checked against the limit and against the
+ * data set's Rows/Columns before it is decoded: a small DICOM may carry a huge frame (a
+ * decompression bomb), and the decoder would allocate for the frame, not for the header.
+ */
+function checkJpegFrame(
+  frame: Uint8Array,
+  cols: number,
+  rows: number,
+  maxPixels: number,
+  name: string,
+): void {
+  const declared = jpegFrameSize(frame);
+  if (!declared) {
+    throw new DentsegError('E_IMAGE_DECODE', 'the JPEG frame in the DICOM has no frame header', {
+      file: name,
+      hint: 're-export the file uncompressed or as JPEG baseline',
+    });
+  }
+  assertPixels('the JPEG frame', declared.width, declared.height, maxPixels, name);
+  if (declared.width !== cols || declared.height !== rows) {
+    throw new DentsegError(
+      'E_IMAGE_DECODE',
+      `JPEG frame is ${declared.width}×${declared.height} but the header says ${cols}×${rows}`,
+      { file: name, hint: 'the file is inconsistent; re-export it from the imaging software' },
+    );
+  }
+}
+
+/**
+ * Decode a DICOM Part-10 buffer to a grey image. `name` is used in error messages.
+ * Errors: E_IMAGE_DECODE, E_DICOM_UNSUPPORTED, E_TOO_LARGE (Rows × Columns or the
+ * embedded JPEG frame above `maxPixels`, refused before decoding).
+ */
 export async function decodeDicom(
   buf: Buffer,
   name = 'DICOM input',
+  opts: DecodeDicomOptions = {},
 ): Promise<{ image: GreyImage; dicom: DicomInfo }> {
+  const maxPixels = opts.maxPixels ?? MAX_PIXELS;
   if (buf.length === 0) throw new DentsegError('E_IMAGE_DECODE', 'empty file', { file: name });
   if (!isDicom(buf)) {
     throw new DentsegError('E_IMAGE_DECODE', 'not a DICOM file (no "DICM" marker at byte 128)', {
@@ -161,15 +224,7 @@ export async function decodeDicom(
       },
     );
   }
-  if (rows * cols > MAX_PIXELS) {
-    throw new DentsegError(
-      'E_TOO_LARGE',
-      `${cols}×${rows} pixels exceeds the limit of ${MAX_PIXELS}`,
-      {
-        file: name,
-      },
-    );
-  }
+  assertPixels('the image (Rows × Columns)', cols, rows, maxPixels, name);
   const photometric = (text(ds.PhotometricInterpretation) ?? 'MONOCHROME2').trim();
   const samples = num(ds.SamplesPerPixel) ?? 1;
   const bitsAllocated = num(ds.BitsAllocated) ?? 16;
@@ -193,10 +248,12 @@ export async function decodeDicom(
     );
   }
   const n = rows * cols;
-  const stored = new Float64Array(n);
   const frame = frames[0] as ArrayBuffer;
+  if (syntax === JPEG_BASELINE) checkJpegFrame(new Uint8Array(frame), cols, rows, maxPixels, name);
+  const stored = new Float64Array(n);
   if (syntax === JPEG_BASELINE) {
-    const { data, info } = await sharp(Buffer.from(frame))
+    // The frame header was checked above; the limit also stops libvips should it disagree.
+    const { data, info } = await sharp(Buffer.from(frame), { limitInputPixels: n })
       .greyscale()
       .raw()
       .toBuffer({ resolveWithObject: true })

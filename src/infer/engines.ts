@@ -9,7 +9,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { DentsegError } from '../errors.js';
 import type { ModelMeta } from '../model/index.js';
-import { loadOnnxFolder, onnxFolderAvailable } from '../onnx/engine.js';
+import { loadOnnxFolder, onnxFolderAvailable, onnxUnavailableReason } from '../onnx/engine.js';
 import type { EngineName, InferenceEngine } from './types.js';
 
 /** How an engine loads a model folder. */
@@ -19,6 +19,8 @@ export interface EngineFactory {
   readonly priority: number;
   /** Whether the folder holds what this engine needs (e.g. `model.onnx`). */
   available(dir: string): boolean;
+  /** Why `available` is false, as a sentence and the command that fixes it (optional). */
+  unavailableReason?(dir: string): { message: string; hint: string } | undefined;
   load(dir: string): Promise<{ engine: InferenceEngine; meta: ModelMeta }>;
 }
 
@@ -48,15 +50,15 @@ export function pickEngine(dir: string, name?: EngineName): EngineFactory {
       );
     }
     if (!f.available(dir)) {
+      const why = f.unavailableReason?.(dir);
       throw new DentsegError(
         'E_MODEL_INVALID',
-        `the model folder has no files for engine ${name}`,
+        why?.message ?? `the model folder has no files for engine ${name}`,
         {
           file: dir,
-          hint:
-            name === 'onnx'
-              ? 'write model.onnx with `dentseg export`'
-              : 'point --model at a folder written by `dentseg train`',
+          hint: why
+            ? `${why.hint}, or use another engine (${engineNames().join(', ')})`
+            : 'point --model at a folder written by `dentseg train`',
         },
       );
     }
@@ -117,6 +119,7 @@ registerEngine({
   name: 'onnx',
   priority: 10,
   available: onnxFolderAvailable,
+  unavailableReason: onnxUnavailableReason,
   load: (dir) => loadOnnxFolder(dir),
 });
 // --- end ONNX Runtime engine

@@ -19,9 +19,9 @@ export { loadModel, DEFAULT_MODEL_DIR, PACKAGE_ROOT } from './load.js';
 export type { LoadModelOptions } from './load.js';
 export { segment, probabilitiesToMask, flipHorizontal } from './segment.js';
 export { decodeInput, isGreyImage } from './input.js';
-export type { DecodedInput } from './input.js';
+export type { DecodedInput, DecodeInputOptions } from './input.js';
 export { decodeDicom, isDicom, DICOM_PATIENT_TAGS, DICOM_TRANSFER_SYNTAXES } from './dicom.js';
-export type { DicomInfo } from './dicom.js';
+export type { DicomInfo, DecodeDicomOptions } from './dicom.js';
 export {
   findRegions,
   findingsFor,

@@ -1,11 +1,11 @@
 /**
  * One entry for every kind of input `segment` accepts (a path, a Buffer, a decoded image),
  * normalised to the grey image the data stage defines; DICOM is recognised by its "DICM"
- * marker or a .dcm/.dicom name and decoded here, everything else by src/data.
+ * marker (or a .dcm/.dicom name) and decoded here, everything else by src/data.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { decodeImage, type GreyImage } from '../data/index.js';
+import { decodeImage, sniffFormat, type GreyImage } from '../data/index.js';
 import { DentsegError } from '../errors.js';
 import { decodeDicom, isDicom, type DicomInfo } from './dicom.js';
 
@@ -29,6 +29,15 @@ export function isGreyImage(value: unknown): value is GreyImage {
 
 const DICOM_EXT = /\.(dcm|dicom)$/i;
 
+/** Options of {@link decodeInput}. */
+export interface DecodeInputOptions {
+  /**
+   * Largest DICOM image, width × height pixels, checked on the header (and an embedded JPEG
+   * frame's own header) before decoding. Default: the data stage's `MAX_PIXELS`.
+   */
+  readonly maxPixels?: number;
+}
+
 /**
  * Decode a path, Buffer or grey image. `name` (default: the path as given) is used in error
  * messages; paths are never made absolute in messages.
@@ -36,6 +45,7 @@ const DICOM_EXT = /\.(dcm|dicom)$/i;
 export async function decodeInput(
   input: string | Buffer | GreyImage,
   name?: string,
+  opts: DecodeInputOptions = {},
 ): Promise<DecodedInput> {
   if (isGreyImage(input)) {
     if (input.data.length !== input.width * input.height || input.width < 1 || input.height < 1) {
@@ -71,6 +81,19 @@ export async function decodeInput(
     throw new DentsegError('E_USAGE', 'input must be a file path, a Buffer or a grey image');
   }
   label ??= 'input';
-  if (isDicom(buf) || DICOM_EXT.test(path.basename(label))) return decodeDicom(buf, label);
+  if (isDicom(buf) || DICOM_EXT.test(path.basename(label)))
+    return decodeDicom(
+      buf,
+      label,
+      opts.maxPixels !== undefined ? { maxPixels: opts.maxPixels } : {},
+    );
+  if (buf.length > 0 && sniffFormat(buf) === undefined) {
+    // Said here rather than by the data stage, whose data sets do not take DICOM.
+    throw new DentsegError(
+      'E_IMAGE_FORMAT',
+      'not an X-ray format dentseg reads (JPEG, PNG, TIFF, BMP or DICOM), judged by the file content',
+      { file: label, hint: 'export the X-ray as PNG or DICOM' },
+    );
+  }
   return { image: await decodeImage(buf, label) };
 }

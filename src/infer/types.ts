@@ -25,6 +25,10 @@ export interface InferenceEngine {
   run(input: Float32Array, batch: number, h: number, w: number, c: number): Promise<Float32Array>;
   /** Free the engine's resources (weights, sessions). */
   dispose(): void;
+  /** What computes, when the engine knows it itself (the onnx engine: `onnxruntime-node`). */
+  readonly backend?: string;
+  /** Threads it computes with, when the engine knows (≥ 1). */
+  readonly threads?: number;
 }
 
 /** A model folder loaded for inference. */
@@ -34,6 +38,13 @@ export interface LoadedModel {
   readonly engine: InferenceEngine;
   /** The folder it came from (absolute). */
   readonly dir: string;
+  /**
+   * What computes the engine: the TensorFlow.js backend (`torch`, `wasm`, …) for the tfjs
+   * engine, `onnxruntime-node` for the onnx engine. Absent for models assembled by hand.
+   */
+  readonly backend?: string;
+  /** Threads it computes with (≥ 1), when known. */
+  readonly threads?: number;
   /** Dispose the engine (and its weights). */
   dispose(): void;
 }

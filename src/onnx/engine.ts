@@ -104,6 +104,7 @@ export async function onnxEngine(
   let disposed = false;
   return {
     name: 'onnx',
+    backend: 'onnxruntime-node',
     threads,
     async run(input, batch, h, w, c) {
       if (disposed) throw new Error('onnx engine used after dispose()');
@@ -165,31 +166,74 @@ export function weightsSha256(dir: string): string | undefined {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
-const availability = new Map<string, boolean>();
+/**
+ * Whether a folder's `model.onnx` can stand in for its tfjs weights: `ok`; `missing` (no
+ * model.onnx); `other-weights` (it records the SHA-256 of weights other than weights.bin);
+ * `older` (no such record, and it is older than weights.bin); `unreadable`.
+ */
+export type OnnxFolderStatus = 'ok' | 'missing' | 'other-weights' | 'older' | 'unreadable';
+
+const status = new Map<string, OnnxFolderStatus>();
 
 /**
- * Whether a model folder can run on ONNX Runtime: `model.onnx` exists and was exported from
- * the tfjs weights beside it (a folder retrained in place must be re-exported; until then
- * the tfjs engine serves it). The ONNX file records the SHA-256 of the weights it came from,
- * because file times do not survive `git clone`; files without that record fall back to
- * comparing modification times. Cached per (file sizes, times).
+ * Whether a model folder can run on ONNX Runtime, and if not why: `model.onnx` must exist
+ * and have been exported from the tfjs weights beside it (a folder retrained in place must
+ * be re-exported; until then the tfjs engine serves it). The ONNX file records the SHA-256
+ * of the weights it came from, because file times do not survive `git clone`; files without
+ * that record fall back to comparing modification times. Cached per (file sizes, times).
  */
-export function onnxFolderAvailable(dir: string): boolean {
+export function onnxFolderStatus(dir: string): OnnxFolderStatus {
+  const onnxFile = path.join(dir, ONNX_FILE);
   try {
-    const onnxFile = path.join(dir, ONNX_FILE);
-    const onnx = statSync(onnxFile);
+    const onnx = statSync(onnxFile, { throwIfNoEntry: false });
+    if (!onnx) return 'missing';
     const weights = statSync(path.join(dir, 'weights.bin'), { throwIfNoEntry: false });
-    if (!weights) return true;
+    if (!weights) return 'ok';
     const key = [dir, onnx.size, onnx.mtimeMs, weights.size, weights.mtimeMs].join(':');
-    let ok = availability.get(key);
-    if (ok === undefined) {
+    let known = status.get(key);
+    if (known === undefined) {
       const recorded = onnxMetadata(readFileSync(onnxFile))[WEIGHTS_HASH_KEY];
-      ok = recorded ? recorded === weightsSha256(dir) : onnx.mtimeMs >= weights.mtimeMs;
-      availability.set(key, ok);
+      if (recorded) known = recorded === weightsSha256(dir) ? 'ok' : 'other-weights';
+      else known = onnx.mtimeMs >= weights.mtimeMs ? 'ok' : 'older';
+      status.set(key, known);
     }
-    return ok;
+    return known;
   } catch {
-    return false;
+    return 'unreadable';
+  }
+}
+
+/** Whether a model folder can run on ONNX Runtime (see {@link onnxFolderStatus}). */
+export function onnxFolderAvailable(dir: string): boolean {
+  return onnxFolderStatus(dir) === 'ok';
+}
+
+/**
+ * Why a folder cannot run on ONNX Runtime, as a sentence and the command that fixes it, or
+ * undefined when it can.
+ */
+export function onnxUnavailableReason(dir: string): { message: string; hint: string } | undefined {
+  const fix = (verb: string): string =>
+    `run \`dentseg export --model ${dir}\` to ${verb} it from weights.bin`;
+  switch (onnxFolderStatus(dir)) {
+    case 'ok':
+      return undefined;
+    case 'missing':
+      return { message: 'the model folder has no model.onnx', hint: fix('write') };
+    case 'other-weights':
+      return {
+        message:
+          'model.onnx does not match weights.bin: it was exported from other weights (the model was trained again or its weights replaced since)',
+        hint: fix('re-export'),
+      };
+    case 'older':
+      return {
+        message:
+          'model.onnx is older than weights.bin (the model was trained again after it was exported)',
+        hint: fix('re-export'),
+      };
+    case 'unreadable':
+      return { message: 'model.onnx cannot be read', hint: fix('re-export') };
   }
 }
 

@@ -10,11 +10,13 @@ export type { OnnxExportResult, OnnxVerifyResult } from './folder.js';
 export {
   onnxEngine,
   onnxFolderAvailable,
+  onnxFolderStatus,
+  onnxUnavailableReason,
   loadOnnxFolder,
   readOnnxFolderMeta,
   resolveThreads,
   ONNX_FILE,
 } from './engine.js';
-export type { OnnxEngineOptions } from './engine.js';
+export type { OnnxEngineOptions, OnnxFolderStatus } from './engine.js';
 export { decodeModel } from './proto.js';
 export { onnxMetadata } from './metadata.js';

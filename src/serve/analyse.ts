@@ -99,7 +99,8 @@ export async function analyseUpload(
   let image: GreyImage;
   try {
     // DICOM and the image formats alike; DICOM patient tags are dropped here, never stored.
-    image = (await decodeInput(buf, name)).image;
+    // DICOM's own size (and an embedded JPEG frame's) is checked before decoding there.
+    image = (await decodeInput(buf, name, { maxPixels: options.maxPixels })).image;
   } catch (err) {
     if (err instanceof DentsegError) throw err;
     throw new DentsegError('E_IMAGE_DECODE', `cannot decode the ${format} image`, {

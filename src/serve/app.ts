@@ -10,10 +10,8 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
-import { engineInfo } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
 import type { LoadedModel } from '../infer/index.js';
-import { onnxBytesForFolder } from '../onnx/index.js';
 import { VERSION } from '../version.js';
 import { analyseUpload, overlayFromStored } from './analyse.js';
 import { combineUsers, installAuth, loggerOptions, type UserToken } from './auth.js';
@@ -211,7 +209,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
             version: VERSION,
             model: `${model.meta.name}@${model.meta.version}`,
             engine: model.engine.name,
-            backend: engineInfo()?.backend ?? 'unknown',
+            // What computes: onnxruntime-node, or the TensorFlow.js backend of the tfjs engine.
+            backend: model.backend ?? 'none',
             queue: { running: queue.running, waiting: queue.waiting, limit: queue.limit },
             analyses: store.count(auth.owner(request)),
             uptimeS: Math.round((Date.now() - started) / 1000),
@@ -241,6 +240,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       },
     },
     async (request, reply) => {
+      // Imported here: the exporter (TensorFlow.js) only loads when a client asks for it.
+      const { onnxBytesForFolder } = await import('../onnx/folder.js');
       const onnx = await onnxBytesForFolder(model.dir);
       void reply.header('ETag', onnx.etag).header('Cache-Control', 'private, no-cache');
       if (request.headers['if-none-match'] === onnx.etag) {

@@ -44,7 +44,9 @@ export async function headerSize(
     const height = Math.abs(buf.readInt32LE(22));
     return { width, height };
   }
-  if (format === 'dicom') return undefined; // checked after decoding (rows × columns)
+  // DICOM: decodeDicom checks Rows × Columns and an embedded JPEG frame's own header
+  // against the limit before it decodes anything.
+  if (format === 'dicom') return undefined;
   try {
     const meta = await sharp(buf, { limitInputPixels: false }).metadata();
     if (meta.width === undefined || meta.height === undefined) return undefined;

@@ -1,5 +1,5 @@
-// Batch helpers of `dentseg predict`: folder expansion rules, unique output stems, CSV
-// quoting of paths and messages.
+// Batch helpers of `dentseg predict`: folder expansion rules (by extension or content),
+// unique output stems, CSV quoting of paths and messages.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -34,8 +34,32 @@ describe('predict batch helpers', () => {
     expect(skipped).toBe(3);
   });
 
+  it('takes files without an image extension from folders when their content is one', async () => {
+    const f = path.join(dir, 'by-content');
+    mkdirSync(f, { recursive: true });
+    const dicom = Buffer.alloc(300);
+    dicom.write('DICM', 128, 'latin1');
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0]);
+    writeFileSync(path.join(f, 'IM0001'), dicom); // as PACS exports write them
+    writeFileSync(path.join(f, '1.2.840.10008.99.17'), dicom); // named by UID
+    writeFileSync(path.join(f, 'scan.export'), png);
+    writeFileSync(path.join(f, 'README'), 'notes, not an image\n'.repeat(20));
+    writeFileSync(path.join(f, 'short'), 'DI');
+    const { files, skipped } = await expandInputs([f]);
+    expect(files).toEqual(
+      ['1.2.840.10008.99.17', 'IM0001', 'scan.export'].map((n) => path.join(f, n)),
+    );
+    expect(skipped).toBe(2);
+  });
+
   it('makes output stems unique within a batch', () => {
     expect(uniqueStems(['a/x.png', 'b/x.jpg', 'x.dcm', 'y'])).toEqual(['x', 'x-2', 'x-3', 'y']);
+    // Only image extensions are cut: DICOM files named by UID keep their whole name.
+    expect(uniqueStems(['d/1.2.840.5.17', 'd/1.2.840.5.18', 'd/IM0001'])).toEqual([
+      '1.2.840.5.17',
+      '1.2.840.5.18',
+      'IM0001',
+    ]);
   });
 
   it('quotes CSV fields holding commas or quotes', () => {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAS_SHARED_DATA, SAMPLES, runCliSync } from '../helpers/paths.js';
-import { dicomFromImage, tempDir, writeTinyModel } from './helpers.js';
+import { buildDicom, dicomFromImage, tempDir, writeTinyModel } from './helpers.js';
 
 const dir = tempDir('dentseg-predict-');
 const model = path.join(dir, 'model');
@@ -137,5 +137,41 @@ describe.skipIf(!HAS_SHARED_DATA)('dentseg predict', () => {
     ]);
     expect(run.status).toBe(64);
     expect(run.stderr).toMatch(/--threshold/);
+  });
+});
+
+describe('dentseg predict: folders judged by content', () => {
+  it('segments a DICOM without an extension in a folder; unknown content names DICOM', () => {
+    const folder = path.join(dir, 'pacs');
+    mkdirSync(folder);
+    const pixels = Uint8Array.from({ length: 96 * 64 }, (_, i) => (i * 7) % 256);
+    writeFileSync(path.join(folder, 'IM0001'), buildDicom({ width: 96, height: 64, pixels }));
+    writeFileSync(path.join(folder, 'DICOMDIR.txt'), 'index, not an image\n');
+    const pacsOut = path.join(dir, 'pacs-out');
+    const run = runCliSync(['predict', '--model', model, '--input', folder, '--output', pacsOut]);
+    expect(run.stderr).not.toMatch(/FAILED/);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/1 of 1 images segmented.*\(1 non-image files in folders skipped\)/);
+    expect(readdirSync(pacsOut).sort()).toEqual([
+      'IM0001.json',
+      'IM0001.mask.png',
+      'IM0001.overlay.png',
+      'summary.csv',
+    ]);
+    // A file given by name is always tried; what it is not is said with every format.
+    const notes = path.join(folder, 'DICOMDIR.txt');
+    const refused = runCliSync([
+      'predict',
+      '--model',
+      model,
+      '--input',
+      notes,
+      '--output',
+      pacsOut,
+    ]);
+    expect(refused.status).toBe(2);
+    expect(refused.stdout).toContain(
+      `${notes}: not an X-ray format dentseg reads (JPEG, PNG, TIFF, BMP or DICOM)`,
+    );
   });
 });

@@ -2,6 +2,7 @@
 // 2 cores). Every command's file is read for any call, so a heavy import at the top of one
 // of them slows all of them: TensorFlow.js alone costs ~0.4 s, fastify, h5wasm and the
 // training code more. These tests trace the modules the ESM loader resolves.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,20 +13,68 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'dentseg-startup-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const HAS_ONNX_MODEL = existsSync(path.join(REPO_ROOT, 'models/teeth-binary/model.onnx'));
 
-/** Run the CLI with the import tracer; the resolved module URLs that match `heavy`. */
+const tracer = path.join(REPO_ROOT, 'test/helpers/trace-imports.mjs');
+const traceEnv = (trace: string): NodeJS.ProcessEnv => ({
+  DENTSEG_TRACE_IMPORTS: trace,
+  NODE_OPTIONS: `--import ${tracer}`,
+});
+const readTrace = (trace: string): string[] =>
+  existsSync(trace)
+    ? readFileSync(trace, 'utf8')
+        .split('\n')
+        .filter((u) => u !== '')
+    : [];
+
+/** Run the CLI with the import tracer: exit status, stderr and the resolved module URLs. */
 function tracedRun(
   name: string,
   args: readonly string[],
-): { status: number | null; loaded: string[] } {
+): { status: number | null; stderr: string; loaded: string[] } {
   const trace = path.join(dir, `${name}.txt`);
-  const tracer = path.join(REPO_ROOT, 'test/helpers/trace-imports.mjs');
-  const res = runCliSync(args, {
-    env: { DENTSEG_TRACE_IMPORTS: trace, NODE_OPTIONS: `--import ${tracer}` },
-    timeoutMs: 120_000,
-  });
+  const res = runCliSync(args, { env: traceEnv(trace), timeoutMs: 120_000 });
   expect(res.stderr).not.toMatch(/Error|error:/);
-  const urls = existsSync(trace) ? readFileSync(trace, 'utf8').split('\n') : [];
-  return { status: res.status, loaded: urls.filter((u) => u !== '') };
+  return { status: res.status, stderr: res.stderr, loaded: readTrace(trace) };
+}
+
+/**
+ * Start `dentseg serve` with the import tracer, fetch its health route, stop it with
+ * SIGTERM: the health answer, stderr and the module URLs it resolved.
+ */
+async function tracedServe(
+  args: readonly string[],
+): Promise<{ health: Record<string, unknown>; stderr: string; loaded: string[] }> {
+  const trace = path.join(dir, 'serve.txt');
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'serve', ...args],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...traceEnv(trace) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no address printed:\n${stderr}`)), 90_000);
+      child.stderr.on('data', () => {
+        const m = /dentseg serve: (http:\/\/\S+)/.exec(stderr);
+        if (m?.[1]) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+      void exited.then((code) => reject(new Error(`exited ${code}:\n${stderr}`)));
+    });
+    const health = (await (await fetch(`${url}/api/v1/health`)).json()) as Record<string, unknown>;
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    return { health, stderr, loaded: readTrace(trace) };
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
 }
 
 const HEAVY = /@tensorflow\/tfjs|h5wasm|fastify|better-sqlite3|@napi-rs\/canvas|\/train\/session/;
@@ -41,7 +90,7 @@ describe('dentseg start-up', () => {
   it.skipIf(!HAS_SHARED_DATA || !HAS_ONNX_MODEL)(
     'predict with the bundled ONNX model never loads TensorFlow.js',
     () => {
-      const { status, loaded } = tracedRun('predict', [
+      const { status, stderr, loaded } = tracedRun('predict', [
         'predict',
         '--input',
         path.join(SAMPLES, 'images', 'abdi-1.png'),
@@ -49,11 +98,48 @@ describe('dentseg start-up', () => {
         path.join(dir, 'out'),
       ]);
       expect(status).toBe(0);
+      expect(stderr).toMatch(/^dentseg engine: onnx \(onnxruntime-node, \d+ threads?\)$/m);
       expect(existsSync(path.join(dir, 'out', 'abdi-1.mask.png'))).toBe(true);
       expect(loaded.some((u) => u.includes('onnxruntime-node'))).toBe(true);
       expect(loaded.filter((u) => HEAVY.test(u))).toEqual([]);
       // Running a model needs ONNX Runtime, not the exporter's protobuf writer.
       expect(loaded.filter((u) => u.includes('protobufjs'))).toEqual([]);
+    },
+  );
+
+  it.skipIf(!HAS_ONNX_MODEL)(
+    'serve with the bundled ONNX model starts no TensorFlow.js backend and says what runs',
+    async () => {
+      const { health, stderr, loaded } = await tracedServe([
+        '--port',
+        '0',
+        '--data-dir',
+        path.join(dir, 'serve-data'),
+      ]);
+      expect(health).toMatchObject({ engine: 'onnx', backend: 'onnxruntime-node' });
+      expect(stderr).toMatch(/^dentseg engine: onnx \(onnxruntime-node, \d+ threads?\)$/m);
+      expect(stderr).not.toMatch(/backend=/);
+      expect(loaded.some((u) => u.includes('onnxruntime-node'))).toBe(true);
+      expect(loaded.filter((u) => /@tensorflow\/|\/src\/engine\/backends/.test(u))).toEqual([]);
+    },
+  );
+
+  it.skipIf(!HAS_SHARED_DATA || !HAS_ONNX_MODEL)(
+    'predict --backend with an ONNX model starts no backend and says it is unused',
+    () => {
+      const { status, stderr, loaded } = tracedRun('predict-backend', [
+        '--backend',
+        'wasm',
+        'predict',
+        '--input',
+        path.join(SAMPLES, 'images', 'abdi-1.png'),
+        '--output',
+        path.join(dir, 'out-backend'),
+      ]);
+      expect(status).toBe(0);
+      expect(stderr).toMatch(/^dentseg engine: onnx \(onnxruntime-node, \d+ threads?\)$/m);
+      expect(stderr).toMatch(/--backend wasm is not used.*--engine tfjs/);
+      expect(loaded.filter((u) => u.includes('@tensorflow/'))).toEqual([]);
     },
   );
 });

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { initEngine } from '../../src/engine/index.js';
 import { isDentsegError } from '../../src/errors.js';
 import { loadModel, segment } from '../../src/infer/index.js';
@@ -32,6 +32,10 @@ describe('ONNX engine in the registry, segment and the CLI', () => {
     m.dispose();
     const err = await loadModel(tiny.dir, { engine: 'onnx' }).catch((e: unknown) => e);
     expect(isDentsegError(err) && err.code).toBe('E_MODEL_INVALID');
+    expect(err).toMatchObject({
+      message: expect.stringContaining('the model folder has no model.onnx'),
+      hint: expect.stringContaining(`dentseg export --model ${tiny.dir}`),
+    });
   });
 
   it.skipIf(!HAS_SHARED_DATA)('prefers model.onnx, with the same mask as tfjs', async () => {
@@ -62,11 +66,26 @@ describe('ONNX engine in the registry, segment and the CLI', () => {
     const changed = Buffer.from(original);
     changed[0] = (changed[0] ?? 0) ^ 0xff;
     writeFileSync(weightsFile, changed);
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
-      const m = await loadModel(tiny.dir);
+      const m = await loadModel(tiny.dir, { log: true });
       expect(m.engine.name).toBe('tfjs');
       m.dispose();
+      // What runs is said, and why model.onnx was passed over, with the command that fixes it.
+      const lines = logged.mock.calls.map((c) => String(c[0]));
+      expect(lines[0]).toMatch(/^dentseg engine: tfjs \(\w+ backend, \d+ threads?/);
+      expect(lines[1]).toMatch(
+        /^dentseg: model\.onnx does not match weights\.bin: it was exported from other weights.*the tfjs engine runs it \(run `dentseg export --model /,
+      );
+      const err = await loadModel(tiny.dir, { engine: 'onnx' }).catch((e: unknown) => e);
+      expect(err).toMatchObject({
+        code: 'E_MODEL_INVALID',
+        message: expect.stringContaining('model.onnx does not match weights.bin'),
+        hint: expect.stringMatching(/re-export it from weights\.bin, or use another engine/),
+      });
+      expect(String((err as Error).message)).not.toMatch(/has no files for engine/);
     } finally {
+      logged.mockRestore();
       writeFileSync(weightsFile, original);
     }
   });
