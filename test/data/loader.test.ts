@@ -17,7 +17,7 @@ import {
   type LoaderOptions,
   type SampleRef,
 } from '../../src/data/index.js';
-import { REPO_ROOT } from '../helpers/paths.js';
+import { HAS_SHARED_DATA, REPO_ROOT, UFBA } from '../helpers/paths.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dentseg-loader-'));
 let samples: SampleRef[] = [];
@@ -156,6 +156,50 @@ describe('createLoader', () => {
       for await (const _ of loader) void _;
     }).rejects.toMatchObject({ code: 'E_IMAGE_FORMAT', file: broken });
   });
+
+  it.skipIf(!HAS_SHARED_DATA)(
+    'flips ufba425 FDI masks with the left/right class swap (patient right stays image left)',
+    async () => {
+      const ds = await openDataset({
+        images: path.join(UFBA, 'images'),
+        masks: path.join(UFBA, 'masks_fdi'),
+        split: path.join(UFBA, 'split.csv'),
+        classes: path.join(UFBA, 'classes_fdi.json'),
+        multiclass: true,
+      });
+      // The augment config carries no class map (as `--augment seed`): the dataset's must
+      // reach the worker threads through the loader.
+      const loader = createLoader({
+        samples: ds.train.slice(0, 4),
+        batchSize: 4,
+        preprocess: validatePreprocessConfig({ size: [128, 128], channels: 1 }),
+        augment: { transforms: [{ type: 'HorizontalFlip', p: 1 }] },
+        seed: 3,
+        epoch: 0,
+        shuffle: false,
+        workers: 1,
+        flipClassMap: ds.flipClassMap,
+      });
+      const names = ds.classes;
+      // Quadrants 1 and 4 (the patient's right) lie on the image's left on a panoramic.
+      const right = (c: number): boolean => /^tooth [14]/.test(names[c] ?? '');
+      for await (const b of loader) {
+        for (let s = 0; s < b.size; s++) {
+          const xs = { right: [0, 0], left: [0, 0] };
+          for (let i = 0; i < 128 * 128; i++) {
+            const c = b.masks[s * 128 * 128 + i]!;
+            if (c === 0) continue;
+            const side = right(c) ? xs.right : xs.left;
+            side[0]! += i % 128;
+            side[1]!++;
+          }
+          expect(xs.right[1]).toBeGreaterThan(0);
+          expect(xs.right[0]! / xs.right[1]!).toBeLessThan(xs.left[0]! / xs.left[1]!);
+        }
+      }
+    },
+    60_000,
+  );
 
   const distLoader = path.join(REPO_ROOT, 'dist/data/loader.js');
   it.skipIf(!existsSync(distLoader))('runs its workers from dist (compiled) too', async () => {

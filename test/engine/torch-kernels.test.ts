@@ -8,6 +8,7 @@ import { tf } from '../../src/engine/index.js';
 import { isDentsegError } from '../../src/errors.js';
 import { UNARY_KERNELS, BINARY_KERNELS } from '../../src/engine/torch/kernels_math.js';
 import { loadTorchNative } from '../../src/engine/torch/native.js';
+import { batchCounts } from '../../src/train/losses.js';
 import { compareBackends, setupTorch, TORCH_BUILT, type InputSpec } from './torch-compare.js';
 
 type T = ReturnType<typeof tf.tensor>;
@@ -326,6 +327,23 @@ const CASES: Case[] = [
       tf.oneHot(i, 4),
     ],
     inputs: [{ shape: [5], dtype: 'int32', lo: 0, hi: 4 }],
+  },
+  {
+    // Out-of-range indices give a row of offValue; on/off values and the dtype are kept.
+    name: 'OneHot out of range, on/off values, float32, 2-D indices',
+    fn: (i) => [
+      tf.oneHot(i, 4, 2.5, -1, 'float32'),
+      tf.oneHot(tf.reshape(i, [4, 6]), 5, 1, 0, 'float32'),
+      tf.oneHot(i, 3, 7, 1),
+    ],
+    inputs: [{ shape: [24], dtype: 'int32', lo: -2, hi: 7 }],
+  },
+  {
+    // The training loop's multi-class counts: ArgMax, Where on int32, UnsortedSegmentSum.
+    name: 'batchCounts (multi-class)',
+    fn: (logits, m) =>
+      batchCounts(tf.reshape(tf.oneHot(m, 5, 1, 0, 'float32'), [2, 3, 4, 5]), tf.softmax(logits)),
+    inputs: [f4([2, 3, 4, 5]), { shape: [24], dtype: 'int32', lo: 0, hi: 6 }],
   },
   { name: 'AddN', fn: (a, b) => tf.addN([a, b, a]), inputs: [f4([3, 2]), f4([3, 2])], grad: true },
   {

@@ -86,6 +86,40 @@ describe('categorical CE + soft Dice', () => {
     expect(val(cceDiceLoss(y, p, [2, 5]))).toBeCloseTo(ce + 1 - (d0 + d1) / 2, 5);
   });
 
+  it('gives the value and gradient of the K-channel formula it replaces', () => {
+    // The textbook form: −Σ_k y_k·log(clip(p_k)) per pixel, Dice on the reshaped [N, K].
+    const reference = (y: tf.Tensor, p: tf.Tensor, w?: number[]): tf.Tensor =>
+      tf.tidy(() => {
+        const k = p.shape[p.shape.length - 1]!;
+        let ce = tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, 1e-7, 1 - 1e-7))), -1));
+        if (w) ce = tf.mul(ce, tf.sum(tf.mul(y, tf.tensor1d(w)), -1));
+        const t = tf.reshape(y, [-1, k]);
+        const q = tf.reshape(p, [-1, k]);
+        const dice = tf.div(
+          tf.add(tf.mul(2, tf.sum(tf.mul(t, q), 0)), 1),
+          tf.add(tf.add(tf.sum(t, 0), tf.sum(q, 0)), 1),
+        );
+        return tf.add(tf.mean(ce), tf.sub(1, tf.mean(dice)));
+      });
+    const k = 5;
+    const masks = Uint8Array.from({ length: 2 * 6 * 7 }, (_, i) => (i * 7 + (i >> 3)) % k);
+    masks[3] = 9; // out of range: a zero row in the target
+    const y = targetTensor(masks, 2, 6, 7, k);
+    // Large logits saturate some probabilities into the clip range on both sides.
+    const logits = tf.randomNormal([2, 6, 7, k], 0, 12, 'float32', 3);
+    for (const w of [undefined, [0.2, 1, 2, 3, 0.5]]) {
+      const f = (fn: (l: tf.Tensor) => tf.Tensor) => tf.valueAndGrad((l: tf.Tensor) => fn(l));
+      const a = f((l) => cceDiceLoss(y, tf.softmax(l), w))(logits);
+      const b = f((l) => reference(y, tf.softmax(l), w))(logits);
+      expect(val(a.value)).toBeCloseTo(val(b.value), 6);
+      const ga = a.grad.dataSync();
+      const gb = b.grad.dataSync();
+      let maxDiff = 0;
+      for (let i = 0; i < ga.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ga[i]! - gb[i]!));
+      expect(maxDiff).toBeLessThan(1e-7);
+    }
+  });
+
   it('rejects class weights of the wrong length', () => {
     expect(() => segmentationLoss({ classes: 3, classWeights: [1, 2] })).toThrow(/class-weights/);
   });
@@ -100,5 +134,17 @@ describe('batchCounts', () => {
     const p3 = tf.tensor4d([0.6, 0.3, 0.1, 0.1, 0.2, 0.7, 0.1, 0.1, 0.8], [1, 1, 3, 3]);
     // tp per class [1,0,1], predicted [1,0,2], true [1,1,1]
     expect(Array.from(batchCounts(y3, p3).dataSync())).toEqual([1, 0, 1, 1, 0, 2, 1, 1, 1]);
+  });
+
+  it('gives the multi-class counts of a one-hot argmax, also with an out-of-range mask value', () => {
+    const k = 6;
+    const masks = Uint8Array.from({ length: 3 * 5 * 4 }, (_, i) => (i * 5 + (i >> 2)) % k);
+    masks[7] = 200; // no true class: counted as predicted only
+    const y = targetTensor(masks, 3, 5, 4, k);
+    const p = tf.softmax(tf.randomNormal([3, 5, 4, k], 0, 2, 'float32', 11));
+    const t = tf.reshape(y, [-1, k]);
+    const hard = tf.reshape(tf.oneHot(tf.argMax(p, -1), k, 1, 0, 'float32'), [-1, k]);
+    const want = tf.concat([tf.sum(tf.mul(t, hard), 0), tf.sum(hard, 0), tf.sum(t, 0)]);
+    expect(Array.from(batchCounts(y, p).dataSync())).toEqual(Array.from(want.dataSync()));
   });
 });
