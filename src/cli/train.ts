@@ -1,6 +1,7 @@
 /**
  * `dentseg train`: the seed's protocol by default (Adam 1e-4, batch 8, 256²), with the
- * data-set flags of `dentseg data check`, a run folder, `--resume`, and Ctrl-C that saves.
+ * data-set flags of `dentseg data check`, a run folder, `--resume`, and Ctrl-C / SIGTERM
+ * that save.
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
@@ -140,6 +141,47 @@ async function defaultsFromModel(
   }
 }
 
+/** Exit status for a signal, as shells report it (128 + its number). */
+const SIGNAL_EXIT: Readonly<Record<'SIGINT' | 'SIGTERM', number>> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * Ctrl-C (SIGINT) and SIGTERM (kill, systemd, containers, CI) both ask the run to stop
+ * after the current step and save `last/`; a second signal of either kind exits at once
+ * (the `last/` of the previous checkpoint stays intact: every write is atomic).
+ */
+function stopOnSignals(): {
+  signal: AbortSignal;
+  exitCode: () => number;
+  dispose: () => void;
+} {
+  const abort = new AbortController();
+  let first: keyof typeof SIGNAL_EXIT | undefined;
+  const on = (sig: keyof typeof SIGNAL_EXIT): void => {
+    if (first !== undefined) {
+      console.error(`\ndentseg train: ${sig} again: quitting without saving`);
+      process.exit(SIGNAL_EXIT[sig]);
+    }
+    first = sig;
+    console.error(
+      `\ndentseg train: ${sig === 'SIGINT' ? 'interrupted' : 'SIGTERM'}; saving last/ after this step ` +
+        '(Ctrl-C or SIGTERM again to quit now)',
+    );
+    abort.abort();
+  };
+  const onInt = (): void => on('SIGINT');
+  const onTerm = (): void => on('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  return {
+    signal: abort.signal,
+    exitCode: () => SIGNAL_EXIT[first ?? 'SIGINT'],
+    dispose: () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+    },
+  };
+}
+
 /** Register `dentseg train`. */
 export function registerTrainCommands(program: Command): void {
   const cmd = program
@@ -226,21 +268,12 @@ export function registerTrainCommands(program: Command): void {
       const { initEngine } = await import('../engine/index.js');
       const { runTraining } = await import('../train/session.js');
       await initEngine({ backend: globals.backend, log: true });
-      const abort = new AbortController();
-      let sigints = 0;
-      const onSigint = (): void => {
-        if (++sigints > 1) process.exit(130);
-        console.error(
-          '\ndentseg train: interrupted; saving last/ after this step (Ctrl-C again to quit now)',
-        );
-        abort.abort();
-      };
-      process.on('SIGINT', onSigint);
+      const stop = stopOnSignals();
       const t0 = performance.now();
       try {
         const r = await runTraining(cfg, {
           resume,
-          signal: abort.signal,
+          signal: stop.signal,
           log: (l) => console.error(`dentseg train: ${l}`),
           progress: progressReporter(),
           onEpoch: (h) =>
@@ -250,13 +283,22 @@ export function registerTrainCommands(program: Command): void {
                 `lr ${h.lr} ${formatDuration(h.epoch_s ?? NaN)} data-wait ${((h.data_wait_share ?? 0) * 100).toFixed(1)}%`,
             ),
         });
+        const at = r.position;
+        if (r.reason === 'interrupted')
+          console.error(
+            `dentseg train: last/ saved at epoch ${at.epoch + 1}, ` +
+              (at.step === 0
+                ? 'before its first step'
+                : `after step ${at.step}/${at.steps}${at.step === at.steps ? ' (validation left)' : ''}`) +
+              `; continue with: dentseg train --resume ${r.runDir}`,
+          );
         console.error(
           `dentseg train: ${r.reason} after ${r.history.length} epochs in ${formatDuration((performance.now() - t0) / 1000)}; ` +
             `best val Dice ${r.bestValDice?.toFixed(4) ?? '-'}; run folder ${r.runDir}`,
         );
-        if (r.reason === 'interrupted') process.exitCode = 130;
+        if (r.reason === 'interrupted') process.exitCode = stop.exitCode();
       } finally {
-        process.off('SIGINT', onSigint);
+        stop.dispose();
       }
       // The wasm backend's pthread workers keep the event loop alive: leave explicitly.
       process.exit(process.exitCode ?? 0);
