@@ -29,6 +29,7 @@ export const ERROR_CODES = [
   'E_QUEUE_FULL',
   'E_TIMEOUT',
   'E_INTERNAL',
+  'E_IO',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

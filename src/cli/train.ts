@@ -12,7 +12,7 @@ import { loadAugmentConfig } from '../data/augment-file.js';
 import { addDatasetOptions, datasetOptionsFromCli } from '../data/cli-options.js';
 import { NORMALISE_MODES, type NormaliseMode } from '../data/preprocess.js';
 import type { BackendName } from '../engine/index.js';
-import { DentsegError } from '../errors.js';
+import { DentsegError, isDentsegError } from '../errors.js';
 import { formatDuration, progressReporter } from '../train/progress.js';
 import { SEED_AUGMENT } from '../train/seed-augment.js';
 import type { TrainConfig } from '../train/session.js';
@@ -125,7 +125,13 @@ async function defaultsFromModel(
   c: Command,
 ): Promise<void> {
   const { readModelMeta } = await import('../train/model-folder.js');
-  const meta = await readModelMeta(dir);
+  const meta = await readModelMeta(dir).catch((err: unknown) => {
+    if (!isDentsegError(err)) throw err;
+    throw new DentsegError(err.code, `--init: ${err.message}`, {
+      hint: '--init takes a model folder, e.g. runs/NAME/best',
+      cause: err,
+    });
+  });
   const a = meta.architecture;
   const fromModel: Record<string, unknown> = {
     width: a.width,
