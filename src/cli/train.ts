@@ -109,6 +109,7 @@ export async function trainConfigFromCli(
     init: typeof o.init === 'string' ? path.resolve(o.init) : undefined,
     initPartial: o.initPartial === true ? true : undefined,
     workers: o.workers === undefined ? undefined : int('--workers', o.workers, 0),
+    float16: o.float16 === true ? true : undefined,
     name: String(o.name ?? path.basename(o.out)),
     version: String(o.modelVersion ?? VERSION),
     command: ['dentseg', ...argv].join(' '),
@@ -253,6 +254,10 @@ export function registerTrainCommands(program: Command): void {
     .option('--limit <n>', 'use only the first N training samples')
     .option('--val-limit <n>', 'use only the first N validation samples')
     .option('--workers <n>', 'data loader worker threads (0 = main thread)')
+    .option(
+      '--float16',
+      'store best/ weights as float16 (half the size; last/ stays float32 so --resume is exact)',
+    )
     .option('--name <id>', 'model name in dentseg.json (default: the run folder name)')
     .option('--model-version <v>', 'model version in dentseg.json')
     .action(async (_opts: Record<string, unknown>, c: Command) => {

@@ -74,6 +74,8 @@ export interface TrainConfig {
   readonly init?: string | undefined;
   /** With `init`: layers whose shapes differ keep their fresh initialisation. */
   readonly initPartial?: boolean | undefined;
+  /** Store `best/`'s weights as float16 (`last/` stays float32 for an exact resume). */
+  readonly float16?: boolean | undefined;
   /** Model id and version written to dentseg.json. */
   readonly name: string;
   readonly version: string;
@@ -209,7 +211,7 @@ export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Pro
     },
     ...(extra.logs ? { metrics: { ...extra.logs } } : {}),
   });
-  const run = new RunFolder(cfg.out, meta);
+  const run = new RunFolder(cfg.out, meta, { bestFloat16: cfg.float16 });
   let model: LayersModel;
   const callbacks = new CallbackList([
     ...(hooks.onEpoch ? [new EpochHook(hooks.onEpoch)] : []),
