@@ -32,6 +32,7 @@ export const ERROR_CODES = [
   'E_CROSS_ORIGIN',
   'E_METHOD_NOT_ALLOWED',
   'E_MULTIPLE_FILES',
+  'E_IO',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -2,7 +2,8 @@
  * The `dentseg` command line: one commander program; each stage contributes its own
  * sub-commands from a `register*` function so this file stays a table of contents.
  */
-import { Command } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { BACKEND_HELP, backendProblem } from '../engine/backend-names.js';
 import { VERSION } from '../version.js';
 import { runCli } from './run.js';
 import { registerDataCommands } from './data.js';
@@ -22,11 +23,13 @@ export function buildProgram(): Command {
       'Segment panoramic dental X-rays with a VGG-16 U-Net: train, evaluate, predict, serve.',
     )
     .version(VERSION, '-v, --version')
-    .option(
-      '--backend <name>',
-      'compute backend: tensorflow, wasm or cpu (default: best available; env DENTSEG_BACKEND)',
-    )
-    .showHelpAfterError();
+    .addOption(
+      new Option('--backend <name>', BACKEND_HELP).argParser((value: string) => {
+        const problem = backendProblem(value);
+        if (problem) throw new InvalidArgumentError(problem);
+        return value;
+      }),
+    );
   // Stages register their commands below (one line each).
   registerDataCommands(program);
   registerExportCommands(program);

@@ -5,12 +5,26 @@
 import type { Command } from 'commander';
 import type { BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
+import { channelsFlag, classesFlag, numberFlag, sizeFlag } from './flags.js';
 
-function numberFlag(flag: string, v: unknown): number {
-  const n = Number(v);
-  if (!Number.isFinite(n))
-    throw new DentsegError('E_USAGE', `${flag} must be a number; received "${String(v)}"`);
-  return n;
+/** `--decoder-filters`: five positive integers, deepest first. */
+function decoderFilters(v: string): number[] {
+  const list = v
+    .split(',')
+    .map((s) =>
+      numberFlag(
+        '--decoder-filters',
+        s.trim(),
+        (n) => Number.isInteger(n) && n >= 1,
+        'positive integers',
+      ),
+    );
+  if (list.length !== 5)
+    throw new DentsegError(
+      'E_USAGE',
+      `--decoder-filters must be five comma-separated counts, deepest first; received "${v}"`,
+    );
+  return list;
 }
 
 /** Register `dentseg model …`. */
@@ -32,6 +46,22 @@ export function registerModelCommands(program: Command): void {
     .option('--dropout <x>', 'dropout before the head', '0')
     .option('--json', 'print the layer table as JSON')
     .action(async (o: Record<string, unknown>, c: Command) => {
+      // every flag is checked before the engine starts, so a refusal names the flag
+      const unet =
+        typeof o.model === 'string'
+          ? undefined
+          : {
+              inputSize: [sizeFlag('--size', o.size), sizeFlag('--size', o.size)] as const,
+              channels: channelsFlag('--channels', o.channels),
+              classes: classesFlag('--classes', o.classes),
+              width: numberFlag('--width', o.width, (n) => n > 0 && n <= 1, 'in (0, 1]'),
+              ...(typeof o.decoderFilters === 'string'
+                ? { decoderFilters: decoderFilters(o.decoderFilters) }
+                : {}),
+              batchNorm: o.batchNorm !== false,
+              encoderBatchNorm: o.encoderBatchNorm === true,
+              dropout: numberFlag('--dropout', o.dropout, (n) => n >= 0 && n < 1, 'in [0, 1)'),
+            };
       const { initEngine } = await import('../engine/index.js');
       const { buildUnet, loadModelFolder } = await import('../model/index.js');
       const { layerRows, summaryLines } = await import('../model/summary.js');
@@ -39,26 +69,7 @@ export function registerModelCommands(program: Command): void {
         backend: c.optsWithGlobals<{ backend?: BackendName }>().backend,
         log: false,
       });
-      const size = numberFlag('--size', o.size);
-      const m =
-        typeof o.model === 'string'
-          ? (await loadModelFolder(o.model)).model
-          : buildUnet({
-              inputSize: [size, size],
-              channels: numberFlag('--channels', o.channels) as 1 | 3,
-              classes: numberFlag('--classes', o.classes),
-              width: numberFlag('--width', o.width),
-              ...(typeof o.decoderFilters === 'string'
-                ? {
-                    decoderFilters: o.decoderFilters
-                      .split(',')
-                      .map((s) => numberFlag('--decoder-filters', s)),
-                  }
-                : {}),
-              batchNorm: o.batchNorm !== false,
-              encoderBatchNorm: o.encoderBatchNorm === true,
-              dropout: numberFlag('--dropout', o.dropout),
-            });
+      const m = unet ? buildUnet(unet) : (await loadModelFolder(o.model as string)).model;
       if (o.json) {
         console.log(JSON.stringify({ params: m.countParams(), layers: layerRows(m) }, null, 2));
       } else {

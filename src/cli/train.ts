@@ -1,6 +1,7 @@
 /**
  * `dentseg train`: the seed's protocol by default (Adam 1e-4, batch 8, 256²), with the
- * data-set flags of `dentseg data check`, a run folder, `--resume`, and Ctrl-C that saves.
+ * data-set flags of `dentseg data check`, a run folder, `--resume`, and Ctrl-C / SIGTERM
+ * that save.
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
@@ -11,7 +12,7 @@ import { loadAugmentConfig } from '../data/augment-file.js';
 import { addDatasetOptions, datasetOptionsFromCli } from '../data/cli-options.js';
 import { NORMALISE_MODES, type NormaliseMode } from '../data/preprocess.js';
 import type { BackendName } from '../engine/index.js';
-import { DentsegError } from '../errors.js';
+import { DentsegError, isDentsegError } from '../errors.js';
 import { formatDuration, progressReporter } from '../train/progress.js';
 import { SEED_AUGMENT } from '../train/seed-augment.js';
 import type { TrainConfig } from '../train/session.js';
@@ -108,6 +109,7 @@ export async function trainConfigFromCli(
     init: typeof o.init === 'string' ? path.resolve(o.init) : undefined,
     initPartial: o.initPartial === true ? true : undefined,
     workers: o.workers === undefined ? undefined : int('--workers', o.workers, 0),
+    float16: o.float16 === true ? true : undefined,
     name: String(o.name ?? path.basename(o.out)),
     version: String(o.modelVersion ?? VERSION),
     command: ['dentseg', ...argv].join(' '),
@@ -124,7 +126,13 @@ async function defaultsFromModel(
   c: Command,
 ): Promise<void> {
   const { readModelMeta } = await import('../train/model-folder.js');
-  const meta = await readModelMeta(dir);
+  const meta = await readModelMeta(dir).catch((err: unknown) => {
+    if (!isDentsegError(err)) throw err;
+    throw new DentsegError(err.code, `--init: ${err.message}`, {
+      hint: '--init takes a model folder, e.g. runs/NAME/best',
+      cause: err,
+    });
+  });
   const a = meta.architecture;
   const fromModel: Record<string, unknown> = {
     width: a.width,
@@ -138,6 +146,47 @@ async function defaultsFromModel(
   for (const [key, value] of Object.entries(fromModel)) {
     if (c.getOptionValueSource(key) !== 'cli') o[key] = value;
   }
+}
+
+/** Exit status for a signal, as shells report it (128 + its number). */
+const SIGNAL_EXIT: Readonly<Record<'SIGINT' | 'SIGTERM', number>> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * Ctrl-C (SIGINT) and SIGTERM (kill, systemd, containers, CI) both ask the run to stop
+ * after the current step and save `last/`; a second signal of either kind exits at once
+ * (the `last/` of the previous checkpoint stays intact: every write is atomic).
+ */
+function stopOnSignals(): {
+  signal: AbortSignal;
+  exitCode: () => number;
+  dispose: () => void;
+} {
+  const abort = new AbortController();
+  let first: keyof typeof SIGNAL_EXIT | undefined;
+  const on = (sig: keyof typeof SIGNAL_EXIT): void => {
+    if (first !== undefined) {
+      console.error(`\ndentseg train: ${sig} again: quitting without saving`);
+      process.exit(SIGNAL_EXIT[sig]);
+    }
+    first = sig;
+    console.error(
+      `\ndentseg train: ${sig === 'SIGINT' ? 'interrupted' : 'SIGTERM'}; saving last/ after this step ` +
+        '(Ctrl-C or SIGTERM again to quit now)',
+    );
+    abort.abort();
+  };
+  const onInt = (): void => on('SIGINT');
+  const onTerm = (): void => on('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  return {
+    signal: abort.signal,
+    exitCode: () => SIGNAL_EXIT[first ?? 'SIGINT'],
+    dispose: () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+    },
+  };
 }
 
 /** Register `dentseg train`. */
@@ -205,6 +254,10 @@ export function registerTrainCommands(program: Command): void {
     .option('--limit <n>', 'use only the first N training samples')
     .option('--val-limit <n>', 'use only the first N validation samples')
     .option('--workers <n>', 'data loader worker threads (0 = main thread)')
+    .option(
+      '--float16',
+      'store best/ weights as float16 (half the size; last/ stays float32 so --resume is exact)',
+    )
     .option('--name <id>', 'model name in dentseg.json (default: the run folder name)')
     .option('--model-version <v>', 'model version in dentseg.json')
     .action(async (_opts: Record<string, unknown>, c: Command) => {
@@ -226,21 +279,12 @@ export function registerTrainCommands(program: Command): void {
       const { initEngine } = await import('../engine/index.js');
       const { runTraining } = await import('../train/session.js');
       await initEngine({ backend: globals.backend, log: true });
-      const abort = new AbortController();
-      let sigints = 0;
-      const onSigint = (): void => {
-        if (++sigints > 1) process.exit(130);
-        console.error(
-          '\ndentseg train: interrupted; saving last/ after this step (Ctrl-C again to quit now)',
-        );
-        abort.abort();
-      };
-      process.on('SIGINT', onSigint);
+      const stop = stopOnSignals();
       const t0 = performance.now();
       try {
         const r = await runTraining(cfg, {
           resume,
-          signal: abort.signal,
+          signal: stop.signal,
           log: (l) => console.error(`dentseg train: ${l}`),
           progress: progressReporter(),
           onEpoch: (h) =>
@@ -250,13 +294,22 @@ export function registerTrainCommands(program: Command): void {
                 `lr ${h.lr} ${formatDuration(h.epoch_s ?? NaN)} data-wait ${((h.data_wait_share ?? 0) * 100).toFixed(1)}%`,
             ),
         });
+        const at = r.position;
+        if (r.reason === 'interrupted')
+          console.error(
+            `dentseg train: last/ saved at epoch ${at.epoch + 1}, ` +
+              (at.step === 0
+                ? 'before its first step'
+                : `after step ${at.step}/${at.steps}${at.step === at.steps ? ' (validation left)' : ''}`) +
+              `; continue with: dentseg train --resume ${r.runDir}`,
+          );
         console.error(
           `dentseg train: ${r.reason} after ${r.history.length} epochs in ${formatDuration((performance.now() - t0) / 1000)}; ` +
             `best val Dice ${r.bestValDice?.toFixed(4) ?? '-'}; run folder ${r.runDir}`,
         );
-        if (r.reason === 'interrupted') process.exitCode = 130;
+        if (r.reason === 'interrupted') process.exitCode = stop.exitCode();
       } finally {
-        process.off('SIGINT', onSigint);
+        stop.dispose();
       }
       // The wasm backend's pthread workers keep the event loop alive: leave explicitly.
       process.exit(process.exitCode ?? 0);

@@ -8,13 +8,7 @@ import type { BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
 import type { ModelMeta } from '../model/meta.js';
 import { VERSION } from '../version.js';
-
-function int(flag: string, v: unknown): number {
-  const n = Number(v);
-  if (!Number.isInteger(n))
-    throw new DentsegError('E_USAGE', `${flag} must be an integer; received "${String(v)}"`);
-  return n;
-}
+import { channelsFlag, classesFlag, sizeFlag } from './flags.js';
 
 /** Register `dentseg weights …`. */
 export function registerWeightsCommands(program: Command): void {
@@ -32,6 +26,17 @@ export function registerWeightsCommands(program: Command): void {
     .option('--classes <n>', 'new model: output classes (1 = binary)', '1')
     .option('--float16', 'store weights as float16')
     .action(async (file: string, o: Record<string, unknown>, c: Command) => {
+      const model = typeof o.model === 'string' ? o.model : undefined;
+      const out = typeof o.out === 'string' ? o.out : model;
+      if (!out)
+        throw new DentsegError(
+          'E_USAGE',
+          'give --out DIR (new model) or --model DIR (existing model)',
+        );
+      // checked before the engine starts and the file is read (used for a new model only)
+      const size = sizeFlag('--size', o.size);
+      const channels = channelsFlag('--channels', o.channels);
+      const classes = classesFlag('--classes', o.classes);
       const { validatePreprocessConfig } = await import('../data/index.js');
       const { initEngine } = await import('../engine/index.js');
       const { applyKerasWeights } = await import('../model/keras.js');
@@ -43,24 +48,12 @@ export function registerWeightsCommands(program: Command): void {
         backend: c.optsWithGlobals<{ backend?: BackendName }>().backend,
         log: true,
       });
-      const model = typeof o.model === 'string' ? o.model : undefined;
-      const out = typeof o.out === 'string' ? o.out : model;
-      if (!out)
-        throw new DentsegError(
-          'E_USAGE',
-          'give --out DIR (new model) or --model DIR (existing model)',
-        );
       const kw = await readKerasH5(file);
       let meta: ModelMeta;
       let m;
       if (model) {
         ({ model: m, meta } = await loadModelFolder(model));
       } else {
-        const size = int('--size', o.size);
-        const channels = int('--channels', o.channels);
-        if (channels !== 1 && channels !== 3)
-          throw new DentsegError('E_USAGE', `--channels must be 1 or 3; received ${channels}`);
-        const classes = int('--classes', o.classes);
         const opts = normalizeUnetOptions({ inputSize: [size, size], channels, classes, width: 1 });
         m = buildUnet(opts);
         meta = {

@@ -9,9 +9,14 @@ import { DentsegError } from '../errors.js';
 import { registerLeanGradients } from './gradients.js';
 import { defaultThreads } from './threads.js';
 
-/** Backends in priority order: native first, portable last. */
-export const BACKEND_NAMES = ['torch', 'tensorflow', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKEND_NAMES)[number];
+import {
+  BACKEND_INSTALL,
+  BACKEND_NAMES,
+  backendProblem,
+  type BackendName,
+} from './backend-names.js';
+
+export { BACKEND_NAMES, type BackendName };
 
 export interface EngineOptions {
   /** Force a backend; otherwise `DENTSEG_BACKEND`, otherwise the first that loads. */
@@ -89,11 +94,9 @@ async function initCpu(): Promise<Started> {
 }
 
 function parseBackend(value: string, source: string): BackendName {
-  if ((BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendName;
-  throw new DentsegError(
-    'E_USAGE',
-    `${source} must be one of ${BACKEND_NAMES.join(', ')}; received "${value}"`,
-  );
+  const problem = backendProblem(value);
+  if (problem === undefined) return value as BackendName;
+  throw new DentsegError('E_USAGE', `${source} "${value}" is not a backend: ${problem}`);
 }
 
 /**
@@ -126,7 +129,11 @@ export function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
     registerLeanGradients();
     const envBackend = process.env.DENTSEG_BACKEND;
     const forced =
-      options.backend ?? (envBackend ? parseBackend(envBackend, 'DENTSEG_BACKEND') : undefined);
+      options.backend !== undefined
+        ? parseBackend(options.backend, 'backend')
+        : envBackend
+          ? parseBackend(envBackend, 'DENTSEG_BACKEND')
+          : undefined;
     const threads =
       options.threads !== undefined
         ? Math.min(options.threads, Math.max(1, os.availableParallelism()))
@@ -145,6 +152,14 @@ export function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
       } catch (err) {
         skipped.push({ backend: name, reason: err instanceof Error ? err.message : String(err) });
       }
+    }
+    if (forced) {
+      const others = BACKEND_NAMES.filter((b) => b !== forced).join(', ');
+      throw new DentsegError(
+        'E_BACKEND_UNAVAILABLE',
+        `backend ${forced} (asked for with ${options.backend !== undefined ? '--backend' : 'DENTSEG_BACKEND'}) could not be started: ${skipped[0]?.reason ?? 'unknown reason'}`,
+        { hint: `${BACKEND_INSTALL[forced]}; or pick another: ${others}` },
+      );
     }
     throw new DentsegError(
       'E_BACKEND_UNAVAILABLE',

@@ -3,8 +3,9 @@
  * file carries the folder's `dentseg.json` (pre-processing, class names) in its
  * `metadata_props`, so it is self-describing when it travels alone (e.g. to the browser).
  */
-import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { DentsegError } from '../errors.js';
 import { initEngine, tf } from '../engine/index.js';
 import { tfjsEngine } from '../infer/engines.js';
 import { loadModelFolder, type ModelMeta } from '../model/index.js';
@@ -42,8 +43,9 @@ export interface OnnxExportResult {
 /**
  * Export the model folder `modelDir` (model.json + weights + dentseg.json) to ONNX at
  * `outFile` (default `modelDir/model.onnx`), written atomically (temp file + rename).
- * Throws E_EXPORT_UNSUPPORTED naming a layer without an ONNX equivalent, E_MODEL_INVALID
- * for a folder that does not load.
+ * `outFile`'s folder is created if needed. Throws E_EXPORT_UNSUPPORTED naming a layer
+ * without an ONNX equivalent, E_MODEL_INVALID for a folder that does not load, E_IO when
+ * the file cannot be written.
  */
 export async function exportOnnx(
   modelDir: string,
@@ -65,11 +67,18 @@ export async function exportOnnx(
   const file = path.resolve(outFile ?? path.join(modelDir, ONNX_FILE));
   const tmp = `${file}.${process.pid}.tmp`;
   try {
+    // like every other output flag: the folder is created when it does not exist yet
+    await mkdir(path.dirname(file), { recursive: true });
     await writeFile(tmp, bytes);
     await rename(tmp, file);
   } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
+    await rm(tmp, { force: true }).catch(() => undefined); // fails too where mkdir did
+    const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
+    throw new DentsegError('E_IO', `cannot write the ONNX file (${code})`, {
+      file,
+      hint: 'pick another --onnx path, or check the folder permissions and free space',
+      cause: err,
+    });
   }
   return {
     file,

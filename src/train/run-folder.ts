@@ -68,11 +68,21 @@ export function metricsCsv(history: readonly EpochLogs[]): string {
   return [METRIC_COLUMNS.join(','), ...rows].join('\n') + '\n';
 }
 
+/** Options of a {@link RunFolder}. */
+export interface RunFolderOptions {
+  /**
+   * Store `best/`'s weights as float16 (half the size, for shipping). `last/` always stays
+   * float32: `--resume` must continue from the exact weights.
+   */
+  readonly bestFloat16?: boolean | undefined;
+}
+
 /** A run folder; creates it lazily. `meta` builds each checkpoint's `dentseg.json`. */
 export class RunFolder implements CheckpointSink {
   constructor(
     readonly dir: string,
     private readonly meta: (extra: { epoch: number; logs?: EpochLogs }) => ModelMeta,
+    private readonly options: RunFolderOptions = {},
   ) {}
 
   get lastDir(): string {
@@ -111,7 +121,9 @@ export class RunFolder implements CheckpointSink {
 
   async saveBest(model: LayersModel, epoch: number, logs: EpochLogs): Promise<void> {
     await replaceDirAtomic(this.bestDir, (tmp) =>
-      saveModelFolder(tmp, model, this.meta({ epoch: epoch + 1, logs })),
+      saveModelFolder(tmp, model, this.meta({ epoch: epoch + 1, logs }), {
+        float16: this.options.bestFloat16 === true,
+      }),
     );
   }
 

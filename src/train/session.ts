@@ -74,6 +74,8 @@ export interface TrainConfig {
   readonly init?: string | undefined;
   /** With `init`: layers whose shapes differ keep their fresh initialisation. */
   readonly initPartial?: boolean | undefined;
+  /** Store `best/`'s weights as float16 (`last/` stays float32 for an exact resume). */
+  readonly float16?: boolean | undefined;
   /** Model id and version written to dentseg.json. */
   readonly name: string;
   readonly version: string;
@@ -87,13 +89,18 @@ export interface TrainResult {
   readonly history: readonly EpochLogs[];
   readonly bestValDice: number | null;
   readonly runDir: string;
+  /**
+   * Where `last/` stands: completed epochs, steps done in the next epoch (non-zero after an
+   * interrupt mid-epoch) and that epoch's step count.
+   */
+  readonly position: { readonly epoch: number; readonly step: number; readonly steps: number };
 }
 
 /** Hooks for the caller (the CLI prints; tests stay quiet). */
 export interface TrainHooks {
   readonly log?: (line: string) => void;
   readonly progress?: (p: StepProgress) => void;
-  /** Abort = save `last/` after the current step and return 'interrupted' (Ctrl-C). */
+  /** Abort = save `last/` after the current step and return 'interrupted' (Ctrl-C, SIGTERM). */
   readonly signal?: AbortSignal;
   /** Resume from the run folder's `last/` checkpoint. */
   readonly resume?: boolean;
@@ -212,7 +219,7 @@ export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Pro
     },
     ...(extra.logs ? { metrics: { ...extra.logs } } : {}),
   });
-  const run = new RunFolder(cfg.out, meta);
+  const run = new RunFolder(cfg.out, meta, { bestFloat16: cfg.float16 });
   let model: LayersModel;
   const callbacks = new CallbackList([
     ...(hooks.onEpoch ? [new EpochHook(hooks.onEpoch)] : []),
@@ -289,6 +296,8 @@ export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Pro
       `batch ${cfg.batch}, ${Math.ceil(train.length / cfg.batch)} steps/epoch`,
   );
   const onAbort = (): void => trainer.interrupt();
+  // a signal that came while the data set was opened counts too (it fires no event later)
+  if (hooks.signal?.aborted) onAbort();
   hooks.signal?.addEventListener('abort', onAbort, { once: true });
   const maps = { flip: ds.flipClassMap, vflip: ds.vflipClassMap };
   try {
@@ -300,7 +309,14 @@ export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Pro
     const best =
       callbacks.callbacks.find((c): c is ModelCheckpoint => c instanceof ModelCheckpoint)
         ?.bestValue ?? null;
-    return { reason, history, bestValDice: best, runDir: cfg.out };
+    const steps = Math.ceil(train.length / cfg.batch);
+    return {
+      reason,
+      history,
+      bestValDice: best,
+      runDir: cfg.out,
+      position: { ...trainer.position, steps },
+    };
   } finally {
     hooks.signal?.removeEventListener('abort', onAbort);
     model.dispose();

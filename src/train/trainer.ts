@@ -116,6 +116,15 @@ export function summarise(
   return { accuracy: pixels ? correct / pixels : 1, dice: present ? diceSum / present : 1 };
 }
 
+/**
+ * Let the event loop run once. A small step on a native backend can resolve every await
+ * of the loop from the microtask queue, so without this a Ctrl-C or SIGTERM handler would
+ * only run when the epoch's file writes turn the loop, after the whole epoch.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 function emptySums(k: number): EpochSums {
   return {
     lossSum: 0,
@@ -160,9 +169,18 @@ export class Trainer implements TrainerControl {
     this.optimizer.setLearningRate(lr);
   }
 
-  /** Ask the loop to stop after the current step and save `last/` (Ctrl-C). */
+  /**
+   * Ask the loop to stop after the current step and save `last/` (Ctrl-C, SIGTERM). During
+   * validation the pass is abandoned and the checkpoint records the epoch's steps as done,
+   * so `--resume` runs that validation again.
+   */
   interrupt(): void {
     this.interrupted = true;
+  }
+
+  /** Where the loop stands: completed epochs and the steps done in the next one. */
+  get position(): { readonly epoch: number; readonly step: number } {
+    return { epoch: this.epoch, step: this.step };
   }
 
   /** Completed epochs' logs. */
@@ -231,8 +249,10 @@ export class Trainer implements TrainerControl {
     return { loss, counts: c };
   }
 
-  /** Validation pass: loss, accuracy, Dice over the whole split. */
-  async evaluate(source: BatchSource): Promise<{ loss: number; accuracy: number; dice: number }> {
+  /** Validation pass: loss, accuracy, Dice over the whole split; null when interrupted. */
+  async evaluate(
+    source: BatchSource,
+  ): Promise<{ loss: number; accuracy: number; dice: number } | null> {
     const sums = emptySums(this.k);
     const [h, w] = this.opts.input;
     for await (const batch of source.batches(0)) {
@@ -247,6 +267,8 @@ export class Trainer implements TrainerControl {
       sums.samples += batch.size;
       sums.pixels += batch.size * h * w;
       tf.dispose([x, y, l, c]);
+      await yieldToEventLoop();
+      if (this.interrupted) return null;
     }
     return {
       loss: sums.lossSum / Math.max(1, sums.samples),
@@ -260,6 +282,11 @@ export class Trainer implements TrainerControl {
     if (this.epoch === 0 && this.step === 0) await this.callbacks.onTrainBegin(this);
     while (this.epoch < this.opts.epochs && !this.stopTraining) {
       const epoch = this.epoch;
+      if (this.interrupted) {
+        // stopped before this epoch's first step (e.g. while the data set was opened)
+        await this.checkpoint();
+        return 'interrupted';
+      }
       if (this.step === 0) await this.callbacks.onEpochBegin(epoch, this);
       const sums = this.partial ?? emptySums(this.k);
       const skip = this.step;
@@ -291,6 +318,7 @@ export class Trainer implements TrainerControl {
           dataWaitS: sums.dataWaitS,
         });
         await this.callbacks.onBatchEnd(this.step, { loss }, this);
+        await yieldToEventLoop(); // lets a pending signal handler call interrupt()
         if (this.interrupted) {
           this.partial = sums;
           await it.return?.();
@@ -301,6 +329,11 @@ export class Trainer implements TrainerControl {
       const trainTime = (performance.now() - started) / 1000;
       const t = summarise(sums.counts, sums.pixels);
       const v = await this.evaluate(val);
+      if (v === null) {
+        this.partial = sums; // every step done: a resumed run goes straight to validation
+        await this.checkpoint();
+        return 'interrupted';
+      }
       const logs: EpochLogs = {
         epoch: epoch + 1,
         lr: this.learningRate,

@@ -7,18 +7,22 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadModelFolder } from '../../src/model/index.js';
 import {
   loadCheckpoint,
   metricsCsv,
   replaceDirAtomic,
+  RunFolder,
   METRIC_COLUMNS,
 } from '../../src/train/run-folder.js';
-import { summarise } from '../../src/train/trainer.js';
+import { summarise, type TrainerState } from '../../src/train/trainer.js';
+import { writeTinyModel } from '../helpers/tiny-model.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'dentseg-run-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -64,5 +68,48 @@ describe('atomic folders and checkpoints', () => {
     renameSync(path.join(run, 'last'), path.join(run, 'last.old'));
     // found last.old, and its unknown layout is reported, not crashed on
     await expect(loadCheckpoint(run)).rejects.toThrow(/last\.old.*unknown layout/);
+  });
+});
+
+describe('train --float16', () => {
+  it('stores best/ as float16 and keeps last/ float32 for an exact resume', async () => {
+    const start = path.join(tmp, 'tiny');
+    const meta = await writeTinyModel(start, { size: 32 });
+    const { model } = await loadModelFolder(start);
+    const params = model.countParams();
+    const state: TrainerState = {
+      version: 1,
+      epoch: 1,
+      step: 0,
+      partial: null,
+      learningRate: 1e-3,
+      history: [{ epoch: 1 }],
+      callbacks: {},
+      stopped: false,
+    };
+    const optimizer = { index: [], data: new Float32Array(0) };
+    const dtypes = (dir: string): string[] => {
+      const json = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as {
+        weightsManifest: { weights: { quantization?: { dtype: string } }[] }[];
+      };
+      return [
+        ...new Set(json.weightsManifest[0]!.weights.map((w) => w.quantization?.dtype ?? 'float32')),
+      ];
+    };
+    const half = new RunFolder(path.join(tmp, 'half'), () => meta, { bestFloat16: true });
+    await half.saveBest(model, 0, { epoch: 1 });
+    await half.saveLast(model, state, optimizer);
+    expect(dtypes(half.bestDir)).toEqual(['float16']);
+    expect(statSync(path.join(half.bestDir, 'weights.bin')).size).toBe(params * 2);
+    expect(dtypes(half.lastDir)).toEqual(['float32']);
+    expect(statSync(path.join(half.lastDir, 'weights.bin')).size).toBe(params * 4);
+    const plain = new RunFolder(path.join(tmp, 'plain'), () => meta);
+    await plain.saveBest(model, 0, { epoch: 1 });
+    expect(dtypes(plain.bestDir)).toEqual(['float32']);
+    // what predict/evaluate/export read: the float16 folder loads like any other
+    const loaded = await loadModelFolder(half.bestDir);
+    expect(loaded.model.countParams()).toBe(params);
+    loaded.model.dispose();
+    model.dispose();
   });
 });
