@@ -12,6 +12,7 @@ import {
 } from '../data/index.js';
 import { DentsegError, isDentsegError } from '../errors.js';
 import { segment } from '../infer/segment.js';
+import { minToothPxAt, numberingConfig, type NumberingMode } from '../numbering/index.js';
 import type { LoadedModel } from '../infer/types.js';
 import { EvaluationAccumulator, type EvaluationReport, type ImageRow } from './aggregate.js';
 
@@ -26,6 +27,11 @@ export interface EvaluateOptions {
   /** `all` (default): train + val; `train` or `val`: that part of the split. */
   readonly subset?: Subset;
   readonly tta?: boolean;
+  /**
+   * Numbering models: the anatomical post-processing steps, overriding the model's
+   * `postprocess.numbering` (to measure what each step adds).
+   */
+  readonly numbering?: NumberingMode;
   /** Called after each image (or failure). */
   readonly onImage?: (done: number, total: number, row: ImageRow | undefined) => void;
   /**
@@ -93,7 +99,8 @@ export async function evaluateModel(
       `no images in the "${opts.subset ?? 'all'}" part of the data set`,
     );
   }
-  const acc = new EvaluationAccumulator(meta.task, meta.classes);
+  const numbering = numberingConfig(meta, opts.numbering);
+  const acc = new EvaluationAccumulator(meta.task, meta.classes, numbering?.scheme);
   const failed: { file: string; code: string; message: string }[] = [];
   let done = 0;
   for (const ref of samples) {
@@ -108,6 +115,7 @@ export async function evaluateModel(
         tta: opts.tta ?? false,
         findings: false,
         name: label,
+        ...(opts.numbering ? { numbering: opts.numbering } : {}),
       });
       // Same size by construction (the data stage checks mask = image size); a resize keeps
       // the scoring at the mask's resolution should a source ever differ.
@@ -115,7 +123,9 @@ export async function evaluateModel(
         r.width === image.width && r.height === image.height
           ? r.mask
           : resizeMaskNearest(r.mask, r.width, r.height, image.width, image.height);
-      row = acc.add(label, pred, mask, image.width, image.height);
+      // The presence rule of the post-processing, carried to the mask's resolution.
+      const minPx = numbering ? minToothPxAt(numbering, image.width, image.height) : 1;
+      row = acc.add(label, pred, mask, image.width, image.height, minPx);
       scored = { label, image, prediction: pred, truth: mask, row };
     } catch (err) {
       if (!isDentsegError(err)) throw err;

@@ -3,8 +3,14 @@
  * (decode + the model's own pre-processing), forward (the engine), post-process (back to the
  * original size, threshold or arg-max, findings) and dispose (the engine frees its tensors).
  */
-import { preprocessImage, restoreToOriginal, type GreyImage } from '../data/index.js';
+import {
+  preprocessImage,
+  restoreMaskToOriginal,
+  restoreToOriginal,
+  type GreyImage,
+} from '../data/index.js';
 import { DentsegError } from '../errors.js';
+import { numberTeeth, numberingConfig, type NumberingResult } from '../numbering/index.js';
 import { findingsFor } from './findings.js';
 import { decodeInput } from './input.js';
 import { renderOverlay } from './overlay.js';
@@ -111,10 +117,27 @@ export async function segment(
     );
   }
   lap('forward');
-  const probabilities = restoreToOriginal(probs, k, geometry);
-  lap('restore');
-  const mask = probabilitiesToMask(probabilities, k, threshold);
-  lap('postprocess');
+  const numberingCfg = numberingConfig(meta, opts.numbering);
+  let mask: Uint8Array;
+  let probabilities: Float32Array | undefined;
+  let numbering: NumberingResult | undefined;
+  if (numberingCfg) {
+    // Numbering models: arg-max and anatomy at the network's size, then only the class map
+    // goes back to the X-ray's size (K probability channels at full size cost ~0.5 GB).
+    numbering = numberTeeth(probabilitiesToMask(probs, k, threshold), w, h, numberingCfg.scheme, {
+      mode: numberingCfg.mode,
+      minToothPx: numberingCfg.minToothPx,
+      probabilities: probs,
+    });
+    lap('postprocess');
+    mask = restoreMaskToOriginal(numbering.mask, geometry);
+    lap('restore');
+  } else {
+    probabilities = restoreToOriginal(probs, k, geometry);
+    lap('restore');
+    mask = probabilitiesToMask(probabilities, k, threshold);
+    lap('postprocess');
+  }
   const findings =
     opts.findings === false
       ? []
@@ -123,13 +146,18 @@ export async function segment(
         });
   lap('findings');
   const legend = meta.task === 'multiclass' ? meta.classes : null;
+  let restored = probabilities;
   return {
     width: image.width,
     height: image.height,
     classes: meta.classes,
     task: meta.task,
     mask,
-    probabilities,
+    // Numbering models restore the probabilities only when someone reads them.
+    get probabilities(): Float32Array {
+      return (restored ??= restoreToOriginal(probs, k, geometry));
+    },
+    ...(numbering ? { numbering } : {}),
     findings,
     threshold,
     tta,

@@ -44,6 +44,13 @@ export function bestSplit(items: readonly Labelled[]): number {
 export interface ToothPoint {
   readonly x: number;
   readonly y: number;
+  /**
+   * Centre of the crown's occlusal end (the band of rows nearest the other jaw); defaults
+   * to the centroid. Crowns keep the arch's order and lie on the occlusal curve even where
+   * tilted canines and molars put centroids out of order.
+   */
+  readonly tipX?: number;
+  readonly tipY?: number;
   readonly area: number;
   /** Labelled on the patient's right (quadrants 1, 4: the image's left in a panoramic). */
   readonly right: boolean;
@@ -54,10 +61,10 @@ export interface ToothPoint {
 /**
  * The midline's x in pixels: the vertical line that puts the most tooth area labelled
  * "right" on the image's left and "left" on its right (panoramics show the patient's right
- * on the viewer's left).
+ * on the viewer's left), judged at the crowns.
  */
 export function fitMidline(teeth: readonly ToothPoint[]): number {
-  return bestSplit(teeth.map((t) => ({ v: t.x, w: t.area, low: t.right })));
+  return bestSplit(teeth.map((t) => ({ v: t.tipX ?? t.x, w: t.area, low: t.right })));
 }
 
 /** The occlusal curve y = a·x² + b·x + c in pixels. */
@@ -90,46 +97,65 @@ function solve3(m: number[][], r: number[]): number[] | undefined {
 }
 
 /**
- * The occlusal curve between the upper and lower teeth: the shape of a weighted
- * least-squares parabola through all tooth centroids (a straight line with fewer than
- * three teeth), shifted up or down to best separate teeth labelled upper (above, smaller
- * y) from those labelled lower.
+ * Weighted least-squares parabola through points (a straight line through fewer than
+ * three, a constant through one).
  */
-export function fitOcclusalCurve(teeth: readonly ToothPoint[]): Curve {
-  if (teeth.length === 0) return { a: 0, b: 0, c: 0 };
+function fitParabola(pts: readonly { x: number; y: number; w: number }[]): Curve {
+  if (pts.length === 0) return { a: 0, b: 0, c: 0 };
   // Centre and scale x so the normal equations stay well conditioned at 4000-px widths.
-  const W = teeth.reduce((s, t) => s + t.area, 0) || 1;
-  const mx = teeth.reduce((s, t) => s + t.area * t.x, 0) / W;
-  const sx = Math.sqrt(teeth.reduce((s, t) => s + t.area * (t.x - mx) ** 2, 0) / W) || 1;
-  let shape: [number, number, number] = [0, 0, teeth.reduce((s, t) => s + t.area * t.y, 0) / W];
-  if (teeth.length >= 3) {
+  const W = pts.reduce((s, t) => s + t.w, 0) || 1;
+  const mx = pts.reduce((s, t) => s + t.w * t.x, 0) / W;
+  const sx = Math.sqrt(pts.reduce((s, t) => s + t.w * (t.x - mx) ** 2, 0) / W) || 1;
+  let shape: number[] = [0, 0, pts.reduce((s, t) => s + t.w * t.y, 0) / W];
+  const terms = pts.length >= 3 ? 3 : pts.length === 2 ? 2 : 1;
+  if (terms > 1) {
     const m = [
       [0, 0, 0],
       [0, 0, 0],
       [0, 0, 0],
     ];
     const r = [0, 0, 0];
-    for (const t of teeth) {
+    for (const t of pts) {
       const u = (t.x - mx) / sx;
-      const f = [u * u, u, 1];
+      // Fewer points: the missing powers get a zero column, solved as a fixed 0 below.
+      const f = [terms === 3 ? u * u : 0, u, 1];
       for (let i = 0; i < 3; i++) {
-        r[i]! += t.area * f[i]! * t.y;
-        for (let j = 0; j < 3; j++) m[i]![j]! += t.area * f[i]! * f[j]!;
+        r[i]! += t.w * f[i]! * t.y;
+        for (let j = 0; j < 3; j++) m[i]![j]! += t.w * f[i]! * f[j]!;
       }
     }
+    if (terms === 2) m[0]![0] = 1;
     const sol = solve3(m, r);
-    if (sol) shape = [sol[0]!, sol[1]!, sol[2]!];
+    if (sol) shape = sol;
   }
   // Back to pixel x: y = A u² + B u + C with u = (x − mx)/sx.
-  const [A, B, C] = shape;
-  const a = A / (sx * sx);
-  const b = B / sx - (2 * A * mx) / (sx * sx);
-  const c0 = C - (B * mx) / sx + (A * mx * mx) / (sx * sx);
-  const base: Curve = { a, b, c: c0 };
-  const shift = bestSplit(
-    teeth.map((t) => ({ v: t.y - curveAt(base, t.x), w: t.area, low: t.upper })),
-  );
-  return { a, b, c: c0 + shift };
+  const [A, B, C] = shape as [number, number, number];
+  return {
+    a: A / (sx * sx),
+    b: B / sx - (2 * A * mx) / (sx * sx),
+    c: C - (B * mx) / sx + (A * mx * mx) / (sx * sx),
+  };
+}
+
+/**
+ * The occlusal curve between the upper and lower teeth: a parabola through the crowns'
+ * occlusal ends (fitted again without the teeth it then finds on the wrong side, so a few
+ * wrong labels do not bend it), shifted up or down to best separate the centroids of teeth
+ * labelled upper (above, smaller y) from those labelled lower.
+ */
+export function fitOcclusalCurve(teeth: readonly ToothPoint[]): Curve {
+  const tips = (ts: readonly ToothPoint[]) =>
+    ts.map((t) => ({ x: t.tipX ?? t.x, y: t.tipY ?? t.y, w: t.area }));
+  const shifted = (base: Curve): Curve => {
+    const shift = bestSplit(
+      teeth.map((t) => ({ v: t.y - curveAt(base, t.x), w: t.area, low: t.upper })),
+    );
+    return { ...base, c: base.c + shift };
+  };
+  const first = shifted(fitParabola(tips(teeth)));
+  const agree = teeth.filter((t) => t.y < curveAt(first, t.x) === t.upper);
+  if (agree.length === teeth.length || agree.length < 3) return first;
+  return shifted(fitParabola(tips(agree)));
 }
 
 /**

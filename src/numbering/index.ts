@@ -30,3 +30,5 @@ export type {
 } from './postprocess.js';
 export { assignAlongArch, bestSplit, curveAt, fitMidline, fitOcclusalCurve } from './arch.js';
 export type { Curve, ToothPoint } from './arch.js';
+export { minToothPxAt, numberingConfig } from './config.js';
+export type { NumberingConfig } from './config.js';

@@ -86,8 +86,8 @@ export interface NumberingResult {
   /** Permanent FDI numbers not present, ascending. */
   readonly missing: Fdi[];
   readonly changes: NumberingChange[];
-  /** The fitted midline (x, pixels) and occlusal curve, when the quadrant step ran. */
-  readonly midlineX: number | null;
+  /** The fitted midlines (x in pixels, per jaw) and occlusal curve, when the quadrant step ran. */
+  readonly midline: { readonly upper: number; readonly lower: number } | null;
   readonly occlusal: Curve | null;
 }
 
@@ -177,29 +177,44 @@ export function numberTeeth(
     });
   }
 
-  let midlineX: number | null = null;
+  let midline: NumberingResult['midline'] = null;
   let occlusal: Curve | null = null;
   if (level >= 2) {
     const live = cands.filter((c) => !c.dropped);
+    const tips = crownTips(comps.labels, owner, cands, width);
     const points = live.map((c) => {
       const q = quadrantOf(c.fdi);
+      const t = tips.get(c)!;
       return {
         x: c.sumX / c.area,
         y: c.sumY / c.area,
+        tipX: t[0],
+        tipY: t[1],
         area: c.area,
         right: q === 1 || q === 4,
         upper: q <= 2,
       };
     });
-    midlineX = fitMidline(points);
     occlusal = fitOcclusalCurve(points);
+    const upper = points.map((p) => p.y < curveAt(occlusal!, p.x));
+    // One midline per jaw: the upper and lower dental midlines often differ by a tooth's width.
+    const fitJaw = (u: boolean) => points.filter((_, i) => upper[i] === u);
+    const up = fitJaw(true);
+    const low = fitJaw(false);
+    midline = {
+      upper: fitMidline(up.length > 0 ? up : low),
+      lower: fitMidline(low.length > 0 ? low : up),
+    };
     const geo = new Map<Candidate, 1 | 2 | 3 | 4>();
+    const tipX = new Map<Candidate, [number, number]>();
     live.forEach((c, i) => {
       const p = points[i]!;
-      geo.set(c, quadrantFor(p.y < curveAt(occlusal!, p.x), p.x < midlineX!));
+      const m = upper[i] ? midline!.upper : midline!.lower;
+      geo.set(c, quadrantFor(upper[i]!, p.tipX < m));
+      tipX.set(c, [p.tipX, tips.get(c)![2]]);
     });
     quadrantStep(live, geo, scheme, changes);
-    if (level >= 3) archStep(live, geo, midlineX, scheme, changes);
+    if (level >= 3) archStep(live, geo, tipX, midline, scheme, changes);
   }
 
   // Presence: a number under minPx pixels is no tooth.
@@ -211,9 +226,70 @@ export function numberTeeth(
   }
   return render(mask, comps.labels, owner, cands, scheme, width, height, probs, {
     changes,
-    midlineX,
+    midline,
     occlusal,
   });
+}
+
+/**
+ * Each live candidate's crown tip `[x, y, width]`: the mean pixel of the quarter of its rows at
+ * the occlusal end (the bottom for a number of the upper jaw, the top for the lower), and
+ * the candidate's width in pixels.
+ */
+function crownTips(
+  labels: Int32Array,
+  owner: Int32Array,
+  cands: readonly Candidate[],
+  width: number,
+): Map<Candidate, [number, number, number]> {
+  const n = cands.length;
+  const minY = new Float64Array(n).fill(Infinity);
+  const maxY = new Float64Array(n).fill(-Infinity);
+  const minX = new Float64Array(n).fill(Infinity);
+  const maxX = new Float64Array(n).fill(-Infinity);
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i]!;
+    const o = l === 0 ? -1 : owner[l - 1]!;
+    if (o < 0) continue;
+    const y = (i / width) | 0;
+    const x = i - y * width;
+    if (y < minY[o]!) minY[o] = y;
+    if (y > maxY[o]!) maxY[o] = y;
+    if (x < minX[o]!) minX[o] = x;
+    if (x > maxX[o]!) maxX[o] = x;
+  }
+  const lo = new Float64Array(n);
+  const hi = new Float64Array(n);
+  cands.forEach((c, o) => {
+    const band = 0.25 * (maxY[o]! - minY[o]!);
+    if (quadrantOf(c.fdi) <= 2) {
+      lo[o] = maxY[o]! - band;
+      hi[o] = maxY[o]!;
+    } else {
+      lo[o] = minY[o]!;
+      hi[o] = minY[o]! + band;
+    }
+  });
+  const sx = new Float64Array(n);
+  const sy = new Float64Array(n);
+  const cnt = new Float64Array(n);
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i]!;
+    const o = l === 0 ? -1 : owner[l - 1]!;
+    if (o < 0) continue;
+    const y = (i / width) | 0;
+    if (y < lo[o]! || y > hi[o]!) continue;
+    sx[o]! += i - y * width;
+    sy[o]! += y;
+    cnt[o]! += 1;
+  }
+  const out = new Map<Candidate, [number, number, number]>();
+  cands.forEach((c, o) => {
+    const w = Math.max(1, maxX[o]! - minX[o]! + 1);
+    if (cnt[o]! > 0) out.set(c, [sx[o]! / cnt[o]!, sy[o]! / cnt[o]!, w]);
+    else out.set(c, [c.sumX / c.area, c.sumY / c.area, w]);
+  });
+  return out;
 }
 
 /** Per component: votes per class (arg-max pixel counts, or summed probabilities). */
@@ -417,10 +493,10 @@ function bestFree(
 
 /**
  * Quadrant from the geometry: a tooth on the other side of the midline or of the occlusal
- * curve than its number says moves to the same position in the quadrant it lies in, or
- * the nearest free one there. The numbers of all such teeth are released first, so two
- * teeth labelled each other's mirror (36 and 46) swap. A tooth that finds no free number
- * keeps its own if still free, else it is dropped (its quadrant is full).
+ * curve than its number says moves to the same position in the quadrant it lies in, or a
+ * free neighbouring position there (±1). The numbers of all such teeth are released first,
+ * so two teeth labelled each other's mirror (36 and 46) swap. Otherwise it keeps its
+ * number: a far jump on uncertain geometry (a tooth on the midline) does more harm.
  */
 function quadrantStep(
   live: Candidate[],
@@ -437,15 +513,13 @@ function quadrantStep(
     const q = geo.get(c)!;
     const from = c.fdi;
     const same = fdiOf(q, positionOf(from));
+    const near = bestFree(c, used, fdiAt, q);
     const to =
       !used.has(same) && scheme.classOfFdi.has(same)
         ? same
-        : (bestFree(c, used, fdiAt, q) ?? (used.has(from) ? undefined : from));
-    if (to === undefined) {
-      c.dropped = true;
-      changes.push({ from, to: null, areaPx: c.area, reason: 'quadrant' });
-      continue;
-    }
+        : near !== undefined && Math.abs(positionOf(near) - positionOf(from)) <= 1
+          ? near
+          : from;
     used.add(to);
     c.fdi = to;
     if (to !== from) changes.push({ from, to, areaPx: c.area, reason: 'quadrant' });
@@ -461,16 +535,20 @@ function quadrantStep(
 function archStep(
   live: Candidate[],
   geo: ReadonlyMap<Candidate, 1 | 2 | 3 | 4>,
-  midlineX: number,
+  tipX: ReadonlyMap<Candidate, readonly [number, number]>,
+  midline: { readonly upper: number; readonly lower: number },
   scheme: NumberingScheme,
   changes: NumberingChange[],
 ): void {
   const alive = live.filter((c) => !c.dropped);
   for (const q of [1, 2, 3, 4] as const) {
+    const m = q <= 2 ? midline.upper : midline.lower;
+    const dist = (c: Candidate): number => Math.abs(tipX.get(c)![0] - m);
     // Teeth the quadrant step could not move stay where their number says.
     const teeth = alive
       .filter((c) => quadrantOf(c.fdi) === q && geo.get(c) === q)
-      .sort((a, b) => Math.abs(a.sumX / a.area - midlineX) - Math.abs(b.sumX / b.area - midlineX));
+      .sort((a, b) => dist(a) - dist(b));
+    tolerateOrder(teeth, dist, (c) => tipX.get(c)![1]);
     if (teeth.length === 0) continue;
     const taken = new Set(
       alive.filter((c) => quadrantOf(c.fdi) === q && geo.get(c) !== q).map((c) => c.fdi),
@@ -503,6 +581,33 @@ function archStep(
   }
 }
 
+/**
+ * Geometry only overrules the labels where it is clear: neighbours in `teeth` (sorted by
+ * distance from the midline) closer than 30 % of the narrower one's width are put back in
+ * the order of their numbers. Overlapping crowns (incisors, tilted canines, a third molar
+ * above the second, a premolar under a milk molar) otherwise get swapped for nothing.
+ */
+function tolerateOrder(
+  teeth: Candidate[],
+  dist: (c: Candidate) => number,
+  width: (c: Candidate) => number,
+): void {
+  for (let pass = 0; pass < teeth.length; pass++) {
+    let moved = false;
+    for (let i = 0; i + 1 < teeth.length; i++) {
+      const a = teeth[i]!;
+      const b = teeth[i + 1]!;
+      const close = dist(b) - dist(a) < 0.3 * Math.min(width(a), width(b));
+      if (close && positionOf(a.fdi) > positionOf(b.fdi)) {
+        teeth[i] = b;
+        teeth[i + 1] = a;
+        moved = true;
+      }
+    }
+    if (!moved) return;
+  }
+}
+
 /** Paint the candidates' numbers into a new map and describe each present tooth. */
 function render(
   mask: Uint8Array,
@@ -513,7 +618,7 @@ function render(
   width: number,
   height: number,
   probs: Float32Array | undefined,
-  extra: Pick<NumberingResult, 'changes' | 'midlineX' | 'occlusal'>,
+  extra: Pick<NumberingResult, 'changes' | 'midline' | 'occlusal'>,
 ): NumberingResult {
   const k = scheme.fdiOfClass.length;
   const classOfCand = cands.map((c) => (c.dropped ? 0 : scheme.classOfFdi.get(c.fdi)!));

@@ -1,7 +1,9 @@
 // Anatomical post-processing on crafted charts: a duplicate number, swapped neighbours,
 // teeth in the wrong quadrant, gaps that must stay open, fragments, the presence rule,
 // and each step switched on in turn (none < unique < quadrant < arch).
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { HAS_SHARED_DATA, UFBA } from '../helpers/paths.js';
 import {
   assignAlongArch,
   bestSplit,
@@ -27,7 +29,8 @@ describe('numberTeeth on crafted charts', () => {
       expect(readChart(r.mask)).toEqual(identity());
     }
     const r = run(chart(), 'arch');
-    expect(Math.abs(r.midlineX! - MIDLINE)).toBeLessThan(1);
+    expect(Math.abs(r.midline!.upper - MIDLINE)).toBeLessThan(1);
+    expect(Math.abs(r.midline!.lower - MIDLINE)).toBeLessThan(1);
     const t36 = r.teeth.find((t) => t.fdi === 36)!;
     const [x0, y0] = slotRect(36);
     expect(t36.bbox).toEqual([x0, y0, 14, 30]);
@@ -201,5 +204,35 @@ describe('numbering geometry', () => {
       1, 2, 3, 4, 5, 6, 7, 8, 0,
     ]);
     expect(assignAlongArch([])).toEqual([]);
+  });
+});
+
+describe.skipIf(!HAS_SHARED_DATA)('numberTeeth on real ground-truth charts', () => {
+  // Annotated ufba425 masks read as if predicted: anatomy must leave them as they are.
+  // These once lost upper molars to the lower jaw (a parabola through all centroids),
+  // an incisor to the other side (one midline for both jaws), or swapped overlapping
+  // crowns (a hard sort by centroid).
+  const STEMS = [
+    'cate10-00054',
+    'cate5-00024',
+    'cate5-00115',
+    'cate1-00044',
+    'cate2-00019',
+    'cate6-00003',
+    'cate6-00022',
+  ];
+  it.each(STEMS)('%s is left unchanged', async (stem) => {
+    const { default: sharp } = await import('sharp');
+    const { data, info } = await sharp(path.join(UFBA, 'masks_fdi', `${stem}.png`))
+      .extractChannel(0)
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const m = new Uint8Array(data);
+    const r = numberTeeth(m, info.width, info.height, SCHEME, { mode: 'arch' });
+    expect(r.changes.filter((c) => c.reason !== 'fragment')).toEqual([]);
+    const before = new Set(m);
+    expect(r.teeth.map((t) => t.classIndex)).toEqual(
+      [...before].filter((c) => c > 0).sort((a, b) => a - b),
+    );
   });
 });
