@@ -10,7 +10,13 @@ import {
   type GreyImage,
 } from '../data/index.js';
 import { DentsegError } from '../errors.js';
-import { numberTeeth, numberingConfig, type NumberingResult } from '../numbering/index.js';
+import {
+  describeTeeth,
+  numberTeeth,
+  numberingConfig,
+  type NumberingResult,
+} from '../numbering/index.js';
+import { renderChart } from './chart.js';
 import { findingsFor } from './findings.js';
 import { decodeInput } from './input.js';
 import { renderOverlay } from './overlay.js';
@@ -144,6 +150,11 @@ export async function segment(
       : findingsFor(mask, image.width, image.height, meta.task, meta.classes, {
           ...(opts.minAreaPx !== undefined ? { minAreaPx: opts.minAreaPx } : {}),
         });
+  // Numbering models: the teeth at the X-ray's size (outline polygons as findings have).
+  const chart =
+    numberingCfg && numbering && opts.findings !== false
+      ? describeTeeth(mask, image.width, image.height, numbering, numberingCfg.scheme)
+      : undefined;
   lap('findings');
   const legend = meta.task === 'multiclass' ? meta.classes : null;
   let restored = probabilities;
@@ -166,5 +177,12 @@ export async function segment(
     bitDepth: image.bitDepth,
     ...(dicom ? { dicom } : {}),
     overlay: (o) => renderOverlay(image, mask, legend, o),
+    ...(chart && numberingCfg
+      ? {
+          teeth: chart.teeth,
+          missing: chart.missing,
+          chart: () => renderChart(image, mask, numberingCfg.scheme, chart.teeth, chart.missing),
+        }
+      : {}),
   };
 }

@@ -4,7 +4,7 @@
  * of `segment`.
  */
 import type { ModelMeta } from '../model/index.js';
-import type { NumberingMode, NumberingResult } from '../numbering/index.js';
+import type { Fdi, NumberingMode, NumberingResult, ToothReport } from '../numbering/index.js';
 import type { Finding } from './findings.js';
 import type { DicomInfo } from './dicom.js';
 
@@ -105,4 +105,17 @@ export interface SegmentResult {
   readonly dicom?: DicomInfo;
   /** The X-ray with the mask drawn over it, as a PNG at the original size. */
   overlay(opts?: OverlayOptions): Promise<Buffer>;
+  /**
+   * Numbering models (unless `findings: false`): each present tooth at the original size,
+   * ascending by FDI number; a tooth is present when its number kept at least the model's
+   * `postprocess.minToothPx` pixels at the network's size after post-processing.
+   */
+  readonly teeth?: readonly ToothReport[];
+  /** Numbering models: the permanent FDI numbers (11–48) not found, ascending. */
+  readonly missing?: readonly Fdi[];
+  /**
+   * Numbering models: the chart PNG at the original size (each tooth's number at its
+   * centre, a colour per tooth type, the missing numbers listed).
+   */
+  chart?(): Promise<Buffer>;
 }

@@ -138,3 +138,16 @@ export function numberingScheme(classes: readonly string[]): NumberingScheme | u
   }
   return { fdiOfClass, classOfFdi };
 }
+
+/**
+ * One colour per tooth type for charts (RGB 0–255), distinct on a grey X-ray: incisors
+ * sky blue, canines yellow, premolars green, molars orange, third molars magenta.
+ */
+export const TOOTH_TYPE_COLOURS: Readonly<Record<ToothType, readonly [number, number, number]>> =
+  Object.freeze({
+    incisor: [86, 180, 233],
+    canine: [240, 228, 66],
+    premolar: [0, 190, 120],
+    molar: [230, 159, 0],
+    'third molar': [204, 121, 167],
+  });

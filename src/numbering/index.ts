@@ -6,6 +6,7 @@
 export {
   FDI_NUMBERS,
   TOOTH_TYPES,
+  TOOTH_TYPE_COLOURS,
   fdiOf,
   isPermanentFdi,
   isRight,
@@ -32,3 +33,5 @@ export { assignAlongArch, bestSplit, curveAt, fitMidline, fitOcclusalCurve } fro
 export type { Curve, ToothPoint } from './arch.js';
 export { minToothPxAt, numberingConfig } from './config.js';
 export type { NumberingConfig } from './config.js';
+export { describeTeeth } from './teeth.js';
+export type { ToothReport } from './teeth.js';
