@@ -52,6 +52,14 @@ describe('numberTeeth on crafted charts', () => {
     expect(readChart(run(m, 'arch').mask)).toEqual(identity());
   });
 
+  it("gives a duplicate of its mirror's number that mirror's free number, not a gap nearby", () => {
+    // The 36 slot drawn as 46 (46 present too, smaller 36), 44 missing: a mirror confusion.
+    const m = chart({ 36: 46, 44: null }, { 36: 1 });
+    const r = run(m, 'unique');
+    expect(readChart(r.mask)).toEqual(identity([44]));
+    expect(r.changes).toEqual([{ from: 46, to: 36, areaPx: 12 * 30, reason: 'duplicate' }]);
+  });
+
   it('swaps swapped neighbours back only with the arch step', () => {
     const m = chart({ 35: 36, 36: 35, 12: 11, 11: 12 });
     for (const mode of ['none', 'unique', 'quadrant'] as const) {
