@@ -44,21 +44,25 @@ export async function renderChart(
   });
   const grey = toGrey8(image);
   const rgba = new Uint8ClampedArray(width * height * 4);
+  // Outlines as thick as the overlay's (1 px at 512², 2 px on a 2900×1300 panoramic),
+  // inside the tooth so they never cover its neighbour.
+  const t = Math.max(1, Math.round(Math.min(width, height) / 500));
+  const differs = (x: number, y: number, c: number): boolean =>
+    x < 0 || y < 0 || x >= width || y >= height || mask[y * width + x] !== c;
   for (let i = 0, o = 0; i < mask.length; i++, o += 4) {
     const v = grey[i]!;
     const c = mask[i]!;
     let edge = false;
     if (c !== 0) {
       const x = i % width;
-      edge =
-        x === 0 ||
-        x === width - 1 ||
-        i < width ||
-        i >= mask.length - width ||
-        mask[i - 1] !== c ||
-        mask[i + 1] !== c ||
-        mask[i - width] !== c ||
-        mask[i + width] !== c;
+      const y = (i - x) / width;
+      for (let d = 1; d <= t && !edge; d++) {
+        edge =
+          differs(x - d, y, c) ||
+          differs(x + d, y, c) ||
+          differs(x, y - d, c) ||
+          differs(x, y + d, c);
+      }
     }
     if (c === 0) {
       rgba[o] = v;
