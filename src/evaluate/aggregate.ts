@@ -83,6 +83,14 @@ export interface ImageRow {
   readonly precision: number | null;
   readonly recall: number | null;
   readonly hd95: number | null;
+  /**
+   * Numbering models: teeth matched (same number, IoU ≥ 0.5), predicted and true, and chart
+   * positions (of 32) whose present/absent state is right — to find the images that fail.
+   */
+  readonly teethMatched?: number;
+  readonly teethPredicted?: number;
+  readonly teethTrue?: number;
+  readonly chartCorrect?: number;
 }
 
 function pooledOf(c: Confusion): PooledMetrics {
@@ -162,7 +170,7 @@ export class EvaluationAccumulator {
     if (pred.length !== n || truth.length !== n) {
       throw new RangeError(`${image}: prediction and ground truth must both be ${width}×${height}`);
     }
-    this.#teeth?.add(pred, truth, minToothPx);
+    const teeth = this.#teeth?.add(pred, truth, minToothPx);
     const fg = confusion(pred, truth);
     const truthPx = fg.tp + fg.fn;
     const predPx = fg.tp + fg.fp;
@@ -190,6 +198,15 @@ export class EvaluationAccumulator {
       if (h !== null && !Number.isFinite(h)) this.#hd95Skipped++;
     } else {
       row = this.#addMulticlass(image, pred, truth, width, height, fg);
+      if (teeth) {
+        row = {
+          ...row,
+          teethMatched: teeth.matched,
+          teethPredicted: teeth.predicted,
+          teethTrue: teeth.truth,
+          chartCorrect: teeth.chartCorrect,
+        };
+      }
     }
     if (empty) {
       this.#emptyImages++;

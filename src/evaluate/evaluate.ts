@@ -144,13 +144,16 @@ export async function evaluateModel(
   return { report: acc.report(), rows: acc.rows, failed };
 }
 
-function cell(v: number | string | null): string {
-  if (v === null) return '';
+function cell(v: number | string | null | undefined): string {
+  if (v === null || v === undefined) return '';
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(6);
   return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
-/** The per-image CSV (`--per-image`): one row per scored image. */
+/**
+ * The per-image CSV (`--per-image`): one row per scored image; numbering models add
+ * `teeth_matched`, `teeth_predicted`, `teeth_true` and `chart_correct` (of 32).
+ */
 export function perImageCsv(rows: readonly ImageRow[]): string {
   const keys = [
     'image',
@@ -167,6 +170,10 @@ export function perImageCsv(rows: readonly ImageRow[]): string {
     'precision',
     'recall',
     'hd95',
+    // numbering models only
+    ...(rows.some((r) => r.chartCorrect !== undefined)
+      ? (['teethMatched', 'teethPredicted', 'teethTrue', 'chartCorrect'] as const)
+      : []),
   ] as const;
   const head = keys.map((k) => k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`)).join(',');
   return [head, ...rows.map((r) => keys.map((k) => cell(r[k])).join(','))].join('\n') + '\n';

@@ -3,6 +3,7 @@
 // images through EvaluationAccumulator, whose pooled and per-class figures must not move.
 import { describe, expect, it } from 'vitest';
 import { EvaluationAccumulator } from '../../src/evaluate/aggregate.js';
+import { perImageCsv } from '../../src/evaluate/evaluate.js';
 import { TeethAccumulator } from '../../src/evaluate/teeth.js';
 import { FDI_NUMBERS, numberingScheme } from '../../src/numbering/index.js';
 
@@ -125,6 +126,18 @@ describe('EvaluationAccumulator with a numbering scheme', () => {
     expect(b.union!.dice).toBeCloseTo(160 / 176);
     // per-number pooled Dice is the macro pooled Dice over the numbers that occur
     expect(b.teeth!.meanToothDice).toBeCloseTo(b.pooled.dice);
+    // per image: the tooth counts, and the CSV columns for them (numbering models only)
+    expect(
+      numbered.rows.map((r) => [r.teethMatched, r.teethPredicted, r.teethTrue, r.chartCorrect]),
+    ).toEqual([
+      [1, 3, 3, 32],
+      [2, 2, 3, 31],
+      [3, 4, 3, 31],
+    ]);
+    const csv = perImageCsv(numbered.rows).split('\n');
+    expect(csv[0]).toMatch(/,hd95,teeth_matched,teeth_predicted,teeth_true,chart_correct$/);
+    expect(csv[2]).toMatch(/,2,2,3,31$/);
+    expect(perImageCsv(plain.rows).split('\n')[0]).toMatch(/,hd95$/);
     // a binary accumulator never reports teeth, even given a scheme
     const bin = new EvaluationAccumulator('binary', ['teeth'], SCHEME);
     bin.add('x', TRUTH, TRUTH, 40, 1);
