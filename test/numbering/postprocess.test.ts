@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HAS_SHARED_DATA, UFBA } from '../helpers/paths.js';
 import {
+  FDI_NUMBERS,
   assignAlongArch,
   bestSplit,
   defaultMinToothPx,
@@ -126,6 +127,20 @@ describe('numberTeeth on crafted charts', () => {
     expect(r.teeth.find((t) => t.fdi === 36)!.score).toBeCloseTo(420 / 500, 3);
     expect(r.changes).toContainEqual({ from: 37, to: 36, areaPx: 80, reason: 'fragment' });
     expect(r.changes).toContainEqual({ from: 21, to: null, areaPx: 9, reason: 'fragment' });
+  });
+
+  it('copes with no teeth (edentulous) and a single tooth in every mode', () => {
+    const one = chart(
+      Object.fromEntries(FDI_NUMBERS.filter((f) => f !== 26).map((f) => [f, null])),
+    );
+    for (const mode of ['none', 'unique', 'quadrant', 'arch'] as const) {
+      const empty = run(new Uint8Array(W * H), mode);
+      expect(empty.teeth).toEqual([]);
+      expect(empty.missing).toHaveLength(32);
+      const r = run(one, mode);
+      expect(r.teeth.map((t) => t.fdi)).toEqual([26]);
+      expect(r.changes).toEqual([]);
+    }
   });
 
   it('counts a tooth present only from minToothPx pixels, in every mode', () => {
