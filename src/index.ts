@@ -66,3 +66,4 @@ export type {
 } from './infer/index.js';
 export { buildApp, AnalysisStore, InferenceQueue } from './serve/index.js';
 export type { AppOptions, AnalysisRecord, ErrorBody } from './serve/index.js';
+export * as numbering from './numbering/index.js';

@@ -19,6 +19,7 @@ import {
   type Subset,
 } from '../evaluate/index.js';
 import { loadModel, toGrey8, type EngineName } from '../infer/index.js';
+import { NUMBERING_MODES, numberingConfig, type NumberingMode } from '../numbering/index.js';
 
 interface EvaluateCliOptions {
   model?: string;
@@ -29,6 +30,7 @@ interface EvaluateCliOptions {
   tta?: boolean;
   engine?: EngineName;
   errorMaps?: string;
+  numbering?: NumberingMode;
 }
 
 /**
@@ -76,6 +78,13 @@ export function registerEvaluateCommands(program: Command): void {
     )
     .option('--tta', 'average with the horizontally flipped prediction')
     .option('--engine <name>', 'inference engine (default: the best the model folder supports)')
+    .addOption(
+      new Option(
+        '--numbering <steps>',
+        "numbering models: anatomical post-processing steps, overriding the model's " +
+          'postprocess.numbering (each includes the ones before it)',
+      ).choices([...NUMBERING_MODES]),
+    )
     .option(
       '--error-maps <dir>',
       "also draw each image's errors to DIR/<stem>.errors.png: true positives green, " +
@@ -108,6 +117,7 @@ export function registerEvaluateCommands(program: Command): void {
         threshold,
         subset: opts.subset,
         tta: opts.tta === true,
+        ...(opts.numbering ? { numbering: opts.numbering } : {}),
         ...(opts.errorMaps ? { onScored: errorMapWriter(opts.errorMaps) } : {}),
         onImage: (done, total) => {
           if (tty)
@@ -118,8 +128,12 @@ export function registerEvaluateCommands(program: Command): void {
         },
       });
       const { report } = result;
+      const numbering = numberingConfig(model.meta, opts.numbering);
       const out = {
         ...report,
+        ...(numbering
+          ? { numbering: { steps: numbering.mode, minToothPx: numbering.minToothPx } }
+          : {}),
         model: { name: model.meta.name, version: model.meta.version, engine: model.engine.name },
         task: model.meta.task,
         threshold,
@@ -144,6 +158,14 @@ export function registerEvaluateCommands(program: Command): void {
             ? ` (false-positive pixel share ${fmt(m.emptyGroundTruthFpShare)})`
             : ''),
       );
+      if (report.teeth && report.union) {
+        const t = report.teeth;
+        console.log(
+          `teeth: F1 ${fmt(t.f1)} (precision ${fmt(t.precision)}, recall ${fmt(t.recall)}), ` +
+            `chart accuracy ${fmt(t.chartAccuracy)}, mean tooth Dice ${fmt(t.meanToothDice)}; ` +
+            `union Dice ${fmt(report.union.dice)}`,
+        );
+      }
       for (const f of result.failed) console.error(`dentseg: failed ${f.code}: ${f.message}`);
       console.log(
         `report: ${opts.json}${opts.perImage ? `, per image: ${opts.perImage}` : ''}` +

@@ -22,6 +22,7 @@ export {
   normaliseGrey,
   maskToInput,
   restoreToOriginal,
+  restoreMaskToOriginal,
   resizeMaskNearest,
   type PreprocessConfig,
   type PreprocessGeometry,

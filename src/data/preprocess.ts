@@ -337,4 +337,28 @@ export function restoreToOriginal(
   return resizeLinear(content, g.contentWidth, g.contentHeight, g.srcWidth, g.srcHeight, k);
 }
 
+/**
+ * Bring a class-index map at the network's size (`height*width`, e.g. the arg-max taken
+ * there, which is far cheaper than restoring K probability channels) back to the original
+ * image: crop the letterbox padding, resize by nearest neighbour to `srcHeight*srcWidth`.
+ */
+export function restoreMaskToOriginal(mask: Uint8Array, geometry: PreprocessGeometry): Uint8Array {
+  const g = geometry;
+  if (mask.length !== g.width * g.height) {
+    throw new DentsegError(
+      'E_USAGE',
+      `restoreMaskToOriginal: expected ${g.width}×${g.height} values, got ${mask.length}`,
+    );
+  }
+  let content = mask;
+  if (g.contentWidth !== g.width || g.contentHeight !== g.height) {
+    content = new Uint8Array(g.contentWidth * g.contentHeight);
+    for (let y = 0; y < g.contentHeight; y++) {
+      const s = (g.contentY + y) * g.width + g.contentX;
+      content.set(mask.subarray(s, s + g.contentWidth), y * g.contentWidth);
+    }
+  }
+  return resizeMaskNearest(content, g.contentWidth, g.contentHeight, g.srcWidth, g.srcHeight);
+}
+
 export { resizeMaskNearest };

@@ -14,6 +14,8 @@ import {
   recall,
   type Confusion,
 } from './metrics.js';
+import type { NumberingScheme } from '../numbering/index.js';
+import { TeethAccumulator, type TeethMetrics, type UnionMetrics } from './teeth.js';
 
 /** Pooled metrics (from the summed pixel counts). */
 export interface PooledMetrics {
@@ -58,6 +60,10 @@ export interface EvaluationReport {
   readonly pooled: PooledMetrics;
   readonly perImage: PerImageMetrics;
   readonly perClass?: Readonly<Record<string, ClassMetrics>>;
+  /** Numbering models: tooth-level scores (see `TeethMetrics`). */
+  readonly teeth?: TeethMetrics;
+  /** Numbering models: all teeth as one class, pooled over all pixels. */
+  readonly union?: UnionMetrics;
 }
 
 /** One image's row in the per-image CSV. */
@@ -77,6 +83,14 @@ export interface ImageRow {
   readonly precision: number | null;
   readonly recall: number | null;
   readonly hd95: number | null;
+  /**
+   * Numbering models: teeth matched (same number, IoU ≥ 0.5), predicted and true, and chart
+   * positions (of 32) whose present/absent state is right — to find the images that fail.
+   */
+  readonly teethMatched?: number;
+  readonly teethPredicted?: number;
+  readonly teethTrue?: number;
+  readonly chartCorrect?: number;
 }
 
 function pooledOf(c: Confusion): PooledMetrics {
@@ -120,22 +134,43 @@ export class EvaluationAccumulator {
   #emptyFp = 0;
   #emptyPixels = 0;
   #hd95Skipped = 0;
+  readonly #teeth: TeethAccumulator | undefined;
 
-  constructor(task: 'binary' | 'multiclass', classes: readonly string[]) {
+  /**
+   * With `numbering` (a multi-class numbering model's scheme) the report also holds
+   * `teeth` and `union`.
+   */
+  constructor(
+    task: 'binary' | 'multiclass',
+    classes: readonly string[],
+    numbering?: NumberingScheme,
+  ) {
     this.#task = task;
     this.#classes = classes;
+    this.#teeth = task === 'multiclass' && numbering ? new TeethAccumulator(numbering) : undefined;
     const k = task === 'multiclass' ? classes.length : 0;
     this.#perClass = Array.from({ length: k }, () => ZERO);
     this.#classImages = new Array<number>(k).fill(0);
     this.#classDice = Array.from({ length: k }, () => []);
   }
 
-  /** Score one image; `pred` and `truth` have `width*height` values at the same size. */
-  add(image: string, pred: Uint8Array, truth: Uint8Array, width: number, height: number): ImageRow {
+  /**
+   * Score one image; `pred` and `truth` have `width*height` values at the same size.
+   * `minToothPx` (numbering models): a tooth is present from this many pixels (default 1).
+   */
+  add(
+    image: string,
+    pred: Uint8Array,
+    truth: Uint8Array,
+    width: number,
+    height: number,
+    minToothPx = 1,
+  ): ImageRow {
     const n = width * height;
     if (pred.length !== n || truth.length !== n) {
       throw new RangeError(`${image}: prediction and ground truth must both be ${width}×${height}`);
     }
+    const teeth = this.#teeth?.add(pred, truth, minToothPx);
     const fg = confusion(pred, truth);
     const truthPx = fg.tp + fg.fn;
     const predPx = fg.tp + fg.fp;
@@ -163,6 +198,15 @@ export class EvaluationAccumulator {
       if (h !== null && !Number.isFinite(h)) this.#hd95Skipped++;
     } else {
       row = this.#addMulticlass(image, pred, truth, width, height, fg);
+      if (teeth) {
+        row = {
+          ...row,
+          teethMatched: teeth.matched,
+          teethPredicted: teeth.predicted,
+          teethTrue: teeth.truth,
+          chartCorrect: teeth.chartCorrect,
+        };
+      }
     }
     if (empty) {
       this.#emptyImages++;
@@ -285,6 +329,7 @@ export class EvaluationAccumulator {
       },
       perImage,
       perClass,
+      ...(this.#teeth ? this.#teeth.report() : {}),
     };
   }
 }

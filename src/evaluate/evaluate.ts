@@ -12,6 +12,7 @@ import {
 } from '../data/index.js';
 import { DentsegError, isDentsegError } from '../errors.js';
 import { segment } from '../infer/segment.js';
+import { minToothPxAt, numberingConfig, type NumberingMode } from '../numbering/index.js';
 import type { LoadedModel } from '../infer/types.js';
 import { EvaluationAccumulator, type EvaluationReport, type ImageRow } from './aggregate.js';
 
@@ -26,6 +27,11 @@ export interface EvaluateOptions {
   /** `all` (default): train + val; `train` or `val`: that part of the split. */
   readonly subset?: Subset;
   readonly tta?: boolean;
+  /**
+   * Numbering models: the anatomical post-processing steps, overriding the model's
+   * `postprocess.numbering` (to measure what each step adds).
+   */
+  readonly numbering?: NumberingMode;
   /** Called after each image (or failure). */
   readonly onImage?: (done: number, total: number, row: ImageRow | undefined) => void;
   /**
@@ -121,12 +127,13 @@ export async function evaluateModel(
           : ''),
     );
   }
+  const numbering = numberingConfig(meta, opts.numbering);
+  const acc = new EvaluationAccumulator(meta.task, meta.classes, numbering?.scheme);
   const failed: { file: string; code: string; message: string }[] = leftOut.map((p) => ({
     file: labelOf(p.file),
     code: p.code,
     message: `${labelOf(p.file)}: ${p.message}`,
   }));
-  const acc = new EvaluationAccumulator(meta.task, meta.classes);
   let done = 0;
   for (const ref of samples) {
     let row: ImageRow | undefined;
@@ -139,6 +146,7 @@ export async function evaluateModel(
         tta: opts.tta ?? false,
         findings: false,
         name: label,
+        ...(opts.numbering ? { numbering: opts.numbering } : {}),
       });
       // Same size by construction (the data stage checks mask = image size); a resize keeps
       // the scoring at the mask's resolution should a source ever differ.
@@ -146,7 +154,9 @@ export async function evaluateModel(
         r.width === image.width && r.height === image.height
           ? r.mask
           : resizeMaskNearest(r.mask, r.width, r.height, image.width, image.height);
-      row = acc.add(label, pred, mask, image.width, image.height);
+      // The presence rule of the post-processing, carried to the mask's resolution.
+      const minPx = numbering ? minToothPxAt(numbering, image.width, image.height) : 1;
+      row = acc.add(label, pred, mask, image.width, image.height, minPx);
       scored = { label, image, prediction: pred, truth: mask, row };
     } catch (err) {
       if (!isDentsegError(err)) throw err;
@@ -165,13 +175,16 @@ export async function evaluateModel(
   return { report: acc.report(), rows: acc.rows, failed };
 }
 
-function cell(v: number | string | null): string {
-  if (v === null) return '';
+function cell(v: number | string | null | undefined): string {
+  if (v === null || v === undefined) return '';
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(6);
   return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
-/** The per-image CSV (`--per-image`): one row per scored image. */
+/**
+ * The per-image CSV (`--per-image`): one row per scored image; numbering models add
+ * `teeth_matched`, `teeth_predicted`, `teeth_true` and `chart_correct` (of 32).
+ */
 export function perImageCsv(rows: readonly ImageRow[]): string {
   const keys = [
     'image',
@@ -188,6 +201,10 @@ export function perImageCsv(rows: readonly ImageRow[]): string {
     'precision',
     'recall',
     'hd95',
+    // numbering models only
+    ...(rows.some((r) => r.chartCorrect !== undefined)
+      ? (['teethMatched', 'teethPredicted', 'teethTrue', 'chartCorrect'] as const)
+      : []),
   ] as const;
   const head = keys.map((k) => k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`)).join(',');
   return [head, ...rows.map((r) => keys.map((k) => cell(r[k])).join(','))].join('\n') + '\n';

@@ -8,6 +8,7 @@ import { mkdir, open, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sniffFormat } from '../data/index.js';
 import { DentsegError, isDentsegError } from '../errors.js';
+import type { ToothReport } from '../numbering/index.js';
 import { defaultMinArea } from './findings.js';
 import { encodeMaskPng } from './overlay.js';
 import { segment } from './segment.js';
@@ -63,6 +64,9 @@ export interface PredictItem {
   readonly areaPx?: number;
   readonly areaPct?: number;
   readonly classesPresent?: readonly string[];
+  /** Numbering models: FDI numbers of the teeth found, and of those missing (11–48). */
+  readonly teeth?: readonly number[];
+  readonly missing?: readonly number[];
   readonly elapsedMs?: number;
   /** Per-stage ms: segment's stages plus `encode` (writing the three outputs). */
   readonly timings?: Readonly<Record<string, number>>;
@@ -154,6 +158,7 @@ function outputJson(
   keepDicomTags: boolean,
   timings: Record<string, number>,
   elapsedMs: number,
+  chart: { teeth: readonly ToothReport[]; missing: readonly number[] } | undefined,
 ): unknown {
   const perClass: Record<string, { regions: number; areaPx: number; areaPct: number }> = {};
   for (const f of r.findings) {
@@ -193,6 +198,7 @@ function outputJson(
       perClass,
     },
     findings: r.findings,
+    ...(chart ? { teeth: chart.teeth, missing: chart.missing } : {}),
     ...(dicom ? { dicom } : {}),
     ...(r.dicom && keepDicomTags ? { dicomTags: r.dicom.patientTags } : {}),
   };
@@ -212,17 +218,30 @@ async function predictOne(
       ...(opts.minAreaPx !== undefined ? { minAreaPx: opts.minAreaPx } : {}),
     });
     const tEncode = performance.now();
+    const base = path.join(opts.outputDir, stem);
+    const chart = r.teeth && r.missing ? { teeth: r.teeth, missing: r.missing } : undefined;
+    const writes: Promise<void>[] = [];
+    if (r.chart) writes.push(r.chart().then((png) => writeFile(`${base}.chart.png`, png)));
     const [maskBuf, overlayBuf] = await Promise.all([encodeMaskPng(r), r.overlay()]);
     const minAreaPx = opts.minAreaPx ?? defaultMinArea(r.width, r.height);
-    const base = path.join(opts.outputDir, stem);
     await Promise.all([
       writeFile(`${base}.mask.png`, maskBuf),
       writeFile(`${base}.overlay.png`, overlayBuf),
+      ...writes,
     ]);
     const encode = Math.round((performance.now() - tEncode) * 10) / 10;
     const timings = { ...r.timings, encode };
     const elapsedMs = Math.round((performance.now() - t0) * 10) / 10;
-    const json = outputJson(input, model, r, minAreaPx, opts.keepDicomTags, timings, elapsedMs);
+    const json = outputJson(
+      input,
+      model,
+      r,
+      minAreaPx,
+      opts.keepDicomTags,
+      timings,
+      elapsedMs,
+      chart,
+    );
     await writeFile(`${base}.json`, JSON.stringify(json, null, 2) + '\n');
     let areaPx = 0;
     for (const v of r.mask) if (v) areaPx++;
@@ -236,6 +255,7 @@ async function predictOne(
       areaPx,
       areaPct: Math.round((100_000 * areaPx) / (r.width * r.height)) / 1000,
       classesPresent: presentClasses(r.findings),
+      ...(chart ? { teeth: chart.teeth.map((t) => t.fdi), missing: chart.missing } : {}),
       elapsedMs,
       timings,
     };
@@ -276,6 +296,8 @@ export function summaryCsv(items: readonly PredictItem[]): string {
     'elapsed_ms',
     'error_code',
     'error',
+    'teeth',
+    'missing',
   ];
   const rows = items.map((it) =>
     [
@@ -293,6 +315,9 @@ export function summaryCsv(items: readonly PredictItem[]): string {
       it.elapsedMs,
       it.error?.code,
       it.error?.message,
+      // Numbering models: FDI numbers, space-separated (empty for other models).
+      it.teeth?.join(' '),
+      it.missing?.join(' '),
     ]
       .map(csvField)
       .join(','),

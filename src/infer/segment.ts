@@ -3,8 +3,20 @@
  * (decode + the model's own pre-processing), forward (the engine), post-process (back to the
  * original size, threshold or arg-max, findings) and dispose (the engine frees its tensors).
  */
-import { preprocessImage, restoreToOriginal, type GreyImage } from '../data/index.js';
+import {
+  preprocessImage,
+  restoreMaskToOriginal,
+  restoreToOriginal,
+  type GreyImage,
+} from '../data/index.js';
 import { DentsegError } from '../errors.js';
+import {
+  describeTeeth,
+  numberTeeth,
+  numberingConfig,
+  type NumberingResult,
+} from '../numbering/index.js';
+import { renderChart } from './chart.js';
 import { findingsFor } from './findings.js';
 import { decodeInput } from './input.js';
 import { renderOverlay } from './overlay.js';
@@ -111,25 +123,52 @@ export async function segment(
     );
   }
   lap('forward');
-  const probabilities = restoreToOriginal(probs, k, geometry);
-  lap('restore');
-  const mask = probabilitiesToMask(probabilities, k, threshold);
-  lap('postprocess');
+  const numberingCfg = numberingConfig(meta, opts.numbering);
+  let mask: Uint8Array;
+  let probabilities: Float32Array | undefined;
+  let numbering: NumberingResult | undefined;
+  if (numberingCfg) {
+    // Numbering models: arg-max and anatomy at the network's size, then only the class map
+    // goes back to the X-ray's size (K probability channels at full size cost ~0.5 GB).
+    numbering = numberTeeth(probabilitiesToMask(probs, k, threshold), w, h, numberingCfg.scheme, {
+      mode: numberingCfg.mode,
+      minToothPx: numberingCfg.minToothPx,
+      probabilities: probs,
+    });
+    lap('postprocess');
+    mask = restoreMaskToOriginal(numbering.mask, geometry);
+    lap('restore');
+  } else {
+    probabilities = restoreToOriginal(probs, k, geometry);
+    lap('restore');
+    mask = probabilitiesToMask(probabilities, k, threshold);
+    lap('postprocess');
+  }
   const findings =
     opts.findings === false
       ? []
       : findingsFor(mask, image.width, image.height, meta.task, meta.classes, {
           ...(opts.minAreaPx !== undefined ? { minAreaPx: opts.minAreaPx } : {}),
         });
+  // Numbering models: the teeth at the X-ray's size (outline polygons as findings have).
+  const chart =
+    numberingCfg && numbering && opts.findings !== false
+      ? describeTeeth(mask, image.width, image.height, numbering, numberingCfg.scheme)
+      : undefined;
   lap('findings');
   const legend = meta.task === 'multiclass' ? meta.classes : null;
+  let restored = probabilities;
   return {
     width: image.width,
     height: image.height,
     classes: meta.classes,
     task: meta.task,
     mask,
-    probabilities,
+    // Numbering models restore the probabilities only when someone reads them.
+    get probabilities(): Float32Array {
+      return (restored ??= restoreToOriginal(probs, k, geometry));
+    },
+    ...(numbering ? { numbering } : {}),
     findings,
     threshold,
     tta,
@@ -138,5 +177,12 @@ export async function segment(
     bitDepth: image.bitDepth,
     ...(dicom ? { dicom } : {}),
     overlay: (o) => renderOverlay(image, mask, legend, o),
+    ...(chart && numberingCfg
+      ? {
+          teeth: chart.teeth,
+          missing: chart.missing,
+          chart: () => renderChart(image, mask, numberingCfg.scheme, chart.teeth, chart.missing),
+        }
+      : {}),
   };
 }

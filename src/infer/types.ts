@@ -4,6 +4,7 @@
  * of `segment`.
  */
 import type { ModelMeta } from '../model/index.js';
+import type { Fdi, NumberingMode, NumberingResult, ToothReport } from '../numbering/index.js';
 import type { Finding } from './findings.js';
 import type { DicomInfo } from './dicom.js';
 
@@ -61,6 +62,11 @@ export interface SegmentOptions {
   readonly minAreaPx?: number;
   /** A name for error messages when `input` is a Buffer (e.g. the upload's file name). */
   readonly name?: string;
+  /**
+   * Numbering models (FDI classes): the anatomical steps to run, overriding the model's
+   * `postprocess.numbering` (see `NUMBERING_MODES`; ignored by other models).
+   */
+  readonly numbering?: NumberingMode;
 }
 
 /** Overlay rendering options. */
@@ -85,8 +91,17 @@ export interface SegmentResult {
   readonly task: 'binary' | 'multiclass';
   /** `width*height`: binary 0/1 (written as a 0/255 PNG), multi-class the class index. */
   readonly mask: Uint8Array;
-  /** `width*height*k` probabilities in 0…1 (k = 1 binary, K multi-class), pixel-interleaved. */
+  /**
+   * `width*height*k` probabilities in 0…1 (k = 1 binary, K multi-class), pixel-interleaved.
+   * For numbering models they are restored to this size on first read only.
+   */
   readonly probabilities: Float32Array;
+  /**
+   * Numbering models only: the post-processed teeth at the network's input size (the
+   * class map there, each present tooth, the missing numbers and what was changed).
+   * `mask` is that class map brought back to the original size.
+   */
+  readonly numbering?: NumberingResult;
   /** Connected regions per class, specks dropped (see `defaultMinArea`). */
   readonly findings: Finding[];
   /** The threshold applied (binary models; multi-class masks are the arg-max). */
@@ -101,4 +116,17 @@ export interface SegmentResult {
   readonly dicom?: DicomInfo;
   /** The X-ray with the mask drawn over it, as a PNG at the original size. */
   overlay(opts?: OverlayOptions): Promise<Buffer>;
+  /**
+   * Numbering models (unless `findings: false`): each present tooth at the original size,
+   * ascending by FDI number; a tooth is present when its number kept at least the model's
+   * `postprocess.minToothPx` pixels at the network's size after post-processing.
+   */
+  readonly teeth?: readonly ToothReport[];
+  /** Numbering models: the permanent FDI numbers (11–48) not found, ascending. */
+  readonly missing?: readonly Fdi[];
+  /**
+   * Numbering models: the chart PNG at the original size (each tooth's number at its
+   * centre, a colour per tooth type, the missing numbers listed).
+   */
+  chart?(): Promise<Buffer>;
 }

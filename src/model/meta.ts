@@ -4,7 +4,22 @@
  */
 import { DentsegError } from '../errors.js';
 import { validatePreprocessConfig, type PreprocessConfig } from '../data/preprocess.js';
+import { NUMBERING_MODES, type NumberingMode } from '../numbering/postprocess.js';
 import type { NormalizedUnetOptions } from './unet.js';
+
+/**
+ * Post-processing of a numbering model's class map (src/numbering), recorded with the
+ * model so `predict`, `serve` and `evaluate` number teeth the same way.
+ */
+export interface PostprocessMeta {
+  /** Anatomical steps to run (default `arch`, all). */
+  readonly numbering?: NumberingMode;
+  /**
+   * A tooth is present when its number keeps at least this many pixels at the network's
+   * input size after post-processing (default 0.05 % of the input's pixels: 131 at 512²).
+   */
+  readonly minToothPx?: number;
+}
 
 /** The `dentseg.json` of a model folder (format 1). */
 export interface ModelMeta {
@@ -28,6 +43,8 @@ export interface ModelMeta {
     readonly encoderBatchNorm?: boolean;
     readonly dropout: number;
   };
+  /** Numbering models only (optional): how their class map is post-processed. */
+  readonly postprocess?: PostprocessMeta;
   /** Free-form training facts (command, seed, epochs, time). */
   readonly training?: Readonly<Record<string, unknown>>;
   /** Free-form metrics (e.g. best validation Dice). */
@@ -98,5 +115,21 @@ export function parseModelMeta(value: unknown, file: string): ModelMeta {
   if (!isRecord(arch)) return bad('architecture', 'an object');
   if (arch.encoder !== 'vgg16') bad('architecture.encoder', '"vgg16"');
   if (typeof arch.width !== 'number') bad('architecture.width', 'a number');
+  const post = value.postprocess;
+  if (post !== undefined) {
+    if (!isRecord(post)) bad('postprocess', 'an object');
+    else {
+      if (
+        post.numbering !== undefined &&
+        !(NUMBERING_MODES as readonly unknown[]).includes(post.numbering)
+      ) {
+        bad('postprocess.numbering', `one of ${NUMBERING_MODES.join(', ')}`);
+      }
+      const n = post.minToothPx;
+      if (n !== undefined && !(typeof n === 'number' && Number.isInteger(n) && n >= 1)) {
+        bad('postprocess.minToothPx', 'a whole number of pixels ≥ 1');
+      }
+    }
+  }
   return { ...(value as unknown as ModelMeta), preprocess };
 }

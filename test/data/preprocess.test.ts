@@ -11,6 +11,7 @@ import {
   resizeLinear,
   resizeMaskNearest,
   restoreToOriginal,
+  restoreMaskToOriginal,
   validatePreprocessConfig,
   type GreyImage,
 } from '../../src/data/index.js';
@@ -114,6 +115,14 @@ describe('preprocess', () => {
     const m = maskToInput(mask, g);
     expect(m[0]).toBe(0);
     expect(m[20 * 40 + 5]).toBe(7);
+    // and back: a class map at the network's size crops the padding and resizes nearest
+    const back = restoreMaskToOriginal(m, g);
+    expect(back).toHaveLength(100 * 50);
+    let same = 0;
+    for (let i = 0; i < back.length; i++) if (back[i] === mask[i]) same++;
+    expect(same / back.length).toBeGreaterThan(0.97);
+    expect(new Set(back)).toEqual(new Set([7, 3]));
+    expect(() => restoreMaskToOriginal(new Uint8Array(5), g)).toThrow(/expected/);
   });
 
   it('CLAHE and denoise run and keep values in range', () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAS_SHARED_DATA, UFBA, runCliSync } from '../helpers/paths.js';
 import { tempDir, writeTinyModel } from '../infer/helpers.js';
+import { FDI_NUMBERS } from '../../src/numbering/index.js';
 
 const dir = tempDir('dentseg-eval-');
 const STEMS = ['cate1-00005', 'cate1-00011', 'cate2-00001'];
@@ -12,6 +13,11 @@ const STEMS = ['cate1-00005', 'cate1-00011', 'cate2-00001'];
 beforeAll(async () => {
   await writeTinyModel(path.join(dir, 'model'));
   await writeTinyModel(path.join(dir, 'fdi'), { classes: 33 });
+  // Class names as ufba425's classes_fdi.json gives them: a numbering model.
+  await writeTinyModel(path.join(dir, 'numbering'), {
+    classes: 33,
+    classNames: ['background', ...FDI_NUMBERS.map((f) => `tooth ${f}`)],
+  });
   if (!HAS_SHARED_DATA) return;
   mkdirSync(path.join(dir, 'images'));
   mkdirSync(path.join(dir, 'masks'));
@@ -98,6 +104,54 @@ describe.skipIf(!HAS_SHARED_DATA)('dentseg evaluate', () => {
     expect(withTeeth.length).toBeGreaterThan(10);
     for (const c of Object.values(report.perClass)) expect(c.pooled.dice).toBeLessThanOrEqual(1);
     expect(report.pooled.accuracy).toBeGreaterThan(0);
+    expect(report).not.toHaveProperty('teeth');
+  });
+
+  it('numbering model: teeth and union next to pooled and perClass, steps switchable', () => {
+    const reports = (['none', 'arch'] as const).map((steps) => {
+      const json = path.join(dir, `numbering-${steps}.json`);
+      const run = evaluate('numbering', 'masks_fdi', [
+        '--multiclass',
+        '--classes',
+        path.join(UFBA, 'classes_fdi.json'),
+        '--numbering',
+        steps,
+        '--json',
+        json,
+      ]);
+      expect(run.stderr).not.toMatch(/at .*\.ts:\d+/);
+      expect(run.status).toBe(0);
+      expect(run.stdout).toMatch(/teeth: F1 [\d.]+ .*chart accuracy [\d.]+/);
+      return JSON.parse(readFileSync(json, 'utf8')) as {
+        teeth: Record<string, number>;
+        union: Record<string, number>;
+        perClass: Record<string, unknown>;
+        pooled: Record<string, number>;
+        numbering: { steps: string; minToothPx: number };
+      };
+    });
+    for (const [i, r] of reports.entries()) {
+      expect(r.numbering).toEqual({ steps: ['none', 'arch'][i], minToothPx: 2 }); // 64²
+      expect(Object.keys(r.teeth).sort()).toEqual(
+        [
+          'chartAccuracy',
+          'f1',
+          'matched',
+          'meanToothDice',
+          'precision',
+          'predictedTeeth',
+          'recall',
+          'trueTeeth',
+        ].sort(),
+      );
+      expect(Object.keys(r.union).sort()).toEqual(['dice', 'iou', 'precision', 'recall']);
+      for (const k of ['precision', 'recall', 'f1', 'chartAccuracy']) {
+        expect(r.teeth[k]).toBeGreaterThanOrEqual(0);
+        expect(r.teeth[k]).toBeLessThanOrEqual(1);
+      }
+      expect(r.teeth.trueTeeth).toBeGreaterThan(40); // three real charts
+      expect(Object.keys(r.perClass)).toHaveLength(32);
+    }
   });
 
   it('--error-maps draws one PNG per image whose colours count the CSV row', async () => {

@@ -22,6 +22,8 @@ export interface TinyModelOptions {
   /** Model name in dentseg.json. Default `tiny-teeth` / `tiny-fdi`. */
   readonly name?: string;
   readonly preprocess?: Partial<PreprocessConfig>;
+  /** Multi-class: the class names (index 0 background); default "tooth 1"…"tooth K-1". */
+  readonly classNames?: readonly string[];
 }
 
 /** Save a tiny random U-Net in `dir` and return its `dentseg.json`. */
@@ -45,7 +47,9 @@ export async function writeTinyModel(dir: string, opts: TinyModelOptions = {}): 
     classes:
       classes === 1
         ? ['teeth']
-        : ['background', ...Array.from({ length: classes - 1 }, (_, i) => `tooth ${i + 1}`)],
+        : opts.classNames
+          ? [...opts.classNames]
+          : ['background', ...Array.from({ length: classes - 1 }, (_, i) => `tooth ${i + 1}`)],
     input: { size: [size, size], channels: 3 },
     preprocess: { ...DEFAULT_PREPROCESS, size: [size, size], ...opts.preprocess },
     architecture: architectureOf(unet),

@@ -71,6 +71,17 @@ describe('predict batch helpers', () => {
         error: { code: 'E_IMAGE_DECODE', message: 'a,b.png: "bad"' },
       },
     ]);
-    expect(csv.split('\n')[1]).toBe('"a,b.png",failed,,,,,,,,,,,E_IMAGE_DECODE,"a,b.png: ""bad"""');
+    // teeth and missing (numbering models) come last, empty here
+    expect(csv.split('\n')[1]).toBe(
+      '"a,b.png",failed,,,,,,,,,,,E_IMAGE_DECODE,"a,b.png: ""bad""",,',
+    );
+  });
+
+  it('lists teeth and missing numbers space-separated in the last two columns', () => {
+    const csv = summaryCsv([
+      { input: 'x.png', ok: true, stem: 'x', teeth: [11, 12, 36], missing: [18, 28] },
+    ]).split('\n');
+    expect(csv[0]!.split(',').slice(-2)).toEqual(['teeth', 'missing']);
+    expect(csv[1]!.split(',').slice(-2)).toEqual(['11 12 36', '18 28']);
   });
 });

@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAS_SHARED_DATA, SAMPLES, runCliSync } from '../helpers/paths.js';
 import { buildDicom, dicomFromImage, tempDir, writeTinyModel } from './helpers.js';
+import { FDI_NUMBERS, toothName } from '../../src/numbering/index.js';
 
 const dir = tempDir('dentseg-predict-');
 const model = path.join(dir, 'model');
@@ -15,8 +16,14 @@ const out = path.join(dir, 'out');
 const bad = path.join(dir, 'bad');
 const dicomFile = path.join(dir, 'dicom-abdi-40.dcm');
 
+const fdiModel = path.join(dir, 'fdi');
+
 beforeAll(async () => {
   await writeTinyModel(model);
+  await writeTinyModel(fdiModel, {
+    classes: 33,
+    classNames: ['background', ...FDI_NUMBERS.map((f) => `tooth ${f}`)],
+  });
   if (!HAS_SHARED_DATA) return;
   mkdirSync(bad);
   const png = readFileSync(path.join(SAMPLES, 'images', 'abdi-1.png'));
@@ -99,6 +106,45 @@ describe.skipIf(!HAS_SHARED_DATA)('dentseg predict', () => {
     expect(
       readdirSync(out).filter((f) => f.startsWith('corrupt') || f.startsWith('empty')),
     ).toEqual([]);
+  });
+
+  it('numbering model: teeth and missing in X.json and summary.csv, X.chart.png', async () => {
+    const fdiOut = path.join(dir, 'fdi-out');
+    const src = path.join(SAMPLES, 'images', 'abdi-1.png');
+    const run = runCliSync(['predict', '--model', fdiModel, '--input', src, '--output', fdiOut]);
+    expect(run.stderr).not.toMatch(/at .*\.ts:\d+/);
+    expect(run.status).toBe(0);
+    const want = await size(src);
+    expect(await size(path.join(fdiOut, 'abdi-1.chart.png'))).toEqual(want);
+    expect(await size(path.join(fdiOut, 'abdi-1.mask.png'))).toEqual(want);
+    const json = JSON.parse(readFileSync(path.join(fdiOut, 'abdi-1.json'), 'utf8')) as {
+      teeth: {
+        fdi: number;
+        name: string;
+        areaPx: number;
+        bbox: number[];
+        centroid: number[];
+        polygon: number[][];
+        score: number;
+      }[];
+      missing: number[];
+    };
+    expect(json.teeth.length + json.missing.length).toBe(32);
+    for (const t of json.teeth) {
+      expect(t.name).toBe(toothName(t.fdi));
+      expect(t.areaPx).toBeGreaterThan(0);
+      expect(t.bbox).toHaveLength(4);
+      expect(t.centroid).toHaveLength(2);
+      expect(t.polygon.length).toBeGreaterThan(0);
+      expect(t.score).toBeGreaterThanOrEqual(0);
+      expect(t.score).toBeLessThanOrEqual(1);
+    }
+    const [head, row] = readFileSync(path.join(fdiOut, 'summary.csv'), 'utf8').trim().split('\n');
+    const cols = head!.split(',');
+    const cells = row!.split(',');
+    expect(cols.slice(-2)).toEqual(['teeth', 'missing']);
+    expect(cells.at(-2)).toBe(json.teeth.map((t) => t.fdi).join(' '));
+    expect(cells.at(-1)).toBe(json.missing.join(' '));
   });
 
   it('writes DICOM patient tags only with --keep-dicom-tags', () => {

@@ -15,6 +15,7 @@ import {
   segment,
   type LoadedModel,
 } from '../../src/infer/index.js';
+import { FDI_NUMBERS } from '../../src/numbering/index.js';
 import { SAMPLES } from '../helpers/paths.js';
 import { tempDir, writeTinyModel } from './helpers.js';
 
@@ -25,6 +26,10 @@ let model: LoadedModel;
 beforeAll(async () => {
   await writeTinyModel(path.join(dir, 'binary'));
   await writeTinyModel(multiDir, { classes: 5 });
+  await writeTinyModel(path.join(dir, 'fdi'), {
+    classes: 33,
+    classNames: ['background', ...FDI_NUMBERS.map((f) => `tooth ${f}`)],
+  });
   model = await loadModel(path.join(dir, 'binary'));
 });
 afterAll(() => {
@@ -127,6 +132,29 @@ describe('segment', () => {
       expect(Buffer.from(raw).equals(Buffer.from(r.mask))).toBe(true);
     } finally {
       multi.dispose();
+    }
+  });
+
+  it('numbering model: anatomy at the network size, only the class map restored', async () => {
+    const fdi = await loadModel(path.join(dir, 'fdi'));
+    try {
+      const img = greyImage(90, 50);
+      const none = await segment(fdi, img, { findings: false, numbering: 'none' });
+      const r = await segment(fdi, img, { findings: false });
+      for (const x of [none, r]) {
+        expect(x.numbering!.mask).toHaveLength(64 * 64);
+        expect(x.mask).toHaveLength(90 * 50);
+        const present = new Set(x.numbering!.teeth.map((t) => t.classIndex));
+        for (const v of new Set(x.mask)) if (v !== 0) expect(present.has(v)).toBe(true);
+        for (const t of x.numbering!.teeth) expect(t.areaPx).toBeGreaterThanOrEqual(2);
+        expect(x.numbering!.missing.length + x.numbering!.teeth.length).toBe(32);
+      }
+      expect(none.numbering!.midline).toBeNull();
+      expect(r.numbering!.midline).not.toBeNull();
+      // the probabilities are restored to the image size when read
+      expect(r.probabilities).toHaveLength(90 * 50 * 33);
+    } finally {
+      fdi.dispose();
     }
   });
 
