@@ -16,7 +16,6 @@ import {
   numberingConfig,
   type NumberingResult,
 } from '../numbering/index.js';
-import { renderChart } from './chart.js';
 import { findingsFor } from './findings.js';
 import { decodeInput } from './input.js';
 import { renderOverlay } from './overlay.js';
@@ -181,7 +180,16 @@ export async function segment(
       ? {
           teeth: chart.teeth,
           missing: chart.missing,
-          chart: () => renderChart(image, mask, numberingCfg.scheme, chart.teeth, chart.missing),
+          // The chart's canvas loads only when a chart is drawn, so that predict's start-up
+          // (and every command that never draws one) stays free of it.
+          chart: async () =>
+            (await import('./chart.js')).renderChart(
+              image,
+              mask,
+              numberingCfg.scheme,
+              chart.teeth,
+              chart.missing,
+            ),
         }
       : {}),
   };
