@@ -186,7 +186,8 @@ async function predictOne(
     });
     const tEncode = performance.now();
     const [maskBuf, overlayBuf] = await Promise.all([encodeMaskPng(r), r.overlay()]);
-    const minAreaPx = opts.minAreaPx ?? defaultMinArea(r.width, r.height);
+    const minAreaPx =
+      opts.minAreaPx ?? model.meta.postprocess?.minAreaPx ?? defaultMinArea(r.width, r.height);
     const base = path.join(opts.outputDir, stem);
     await Promise.all([
       writeFile(`${base}.mask.png`, maskBuf),

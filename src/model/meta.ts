@@ -28,10 +28,25 @@ export interface ModelMeta {
     readonly encoderBatchNorm?: boolean;
     readonly dropout: number;
   };
+  /**
+   * Post-processing of the mask into findings. `minAreaPx`: regions smaller than this many
+   * pixels (at the input's resolution) are specks, replacing predict's 0.01 %-of-the-image
+   * rule; `lesion`: the finding type (e.g. `"caries"`) of a lesion model, whose
+   * `dentseg evaluate` report adds lesion-level detection metrics.
+   */
+  readonly postprocess?: ModelPostprocess;
   /** Free-form training facts (command, seed, epochs, time). */
   readonly training?: Readonly<Record<string, unknown>>;
   /** Free-form metrics (e.g. best validation Dice). */
   readonly metrics?: Readonly<Record<string, unknown>>;
+}
+
+/** The `postprocess` block of {@link ModelMeta}. */
+export interface ModelPostprocess {
+  /** Smallest region kept, in pixels (integer ≥ 1). */
+  readonly minAreaPx?: number;
+  /** Lesion type this model finds (a non-empty name such as `"caries"`). */
+  readonly lesion?: string;
 }
 
 /** The `architecture` block of {@link ModelMeta} for built U-Net options. */
@@ -98,5 +113,18 @@ export function parseModelMeta(value: unknown, file: string): ModelMeta {
   if (!isRecord(arch)) return bad('architecture', 'an object');
   if (arch.encoder !== 'vgg16') bad('architecture.encoder', '"vgg16"');
   if (typeof arch.width !== 'number') bad('architecture.width', 'a number');
+  const post = value.postprocess;
+  if (post !== undefined) {
+    if (!isRecord(post)) return bad('postprocess', 'an object {minAreaPx?, lesion?}');
+    for (const k of Object.keys(post))
+      if (k !== 'minAreaPx' && k !== 'lesion') bad(`postprocess.${k}`, 'absent (unknown key)');
+    const min = post.minAreaPx;
+    if (min !== undefined && !(typeof min === 'number' && Number.isInteger(min) && min >= 1))
+      bad('postprocess.minAreaPx', 'an integer ≥ 1 (pixels)');
+    if (post.lesion !== undefined && !(typeof post.lesion === 'string' && post.lesion !== ''))
+      bad('postprocess.lesion', 'a non-empty string (the finding type, e.g. "caries")');
+  }
+  if (preprocess.tiling && (size as number[]).some((n, i) => n !== preprocess.tiling!.tile[i]))
+    bad('input.size', `the tile size [${preprocess.tiling.tile.join(', ')}] of preprocess.tiling`);
   return { ...(value as unknown as ModelMeta), preprocess };
 }
