@@ -11,6 +11,7 @@ import { addDatasetOptions, datasetOptionsFromCli, openDataset } from '../data/i
 import type { BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
 import {
+  DEFAULT_LESION_MIN_AREA,
   errorMapRgb,
   evaluateModel,
   perImageCsv,
@@ -29,6 +30,8 @@ interface EvaluateCliOptions {
   tta?: boolean;
   engine?: EngineName;
   errorMaps?: string;
+  lesions?: boolean;
+  lesionMinArea?: string;
 }
 
 /**
@@ -80,6 +83,16 @@ export function registerEvaluateCommands(program: Command): void {
       '--error-maps <dir>',
       "also draw each image's errors to DIR/<stem>.errors.png: true positives green, " +
         'false positives orange, false negatives blue',
+    )
+    .option(
+      '--lesions',
+      'also count lesions (found, missed, false alarms); on by default for a lesion model ' +
+        '(dentseg.json postprocess.lesion)',
+    )
+    .option(
+      '--lesion-min-area <px>',
+      `lesion metrics: ignore regions under this many pixels at the mask's resolution, in the truth and the prediction (implies --lesions)`,
+      String(DEFAULT_LESION_MIN_AREA),
     );
   addDatasetOptions(cmd).action(async (opts: EvaluateCliOptions, command: Command) => {
     const globals = command.optsWithGlobals<{ backend?: BackendName }>();
@@ -88,6 +101,13 @@ export function registerEvaluateCommands(program: Command): void {
       throw new DentsegError(
         'E_USAGE',
         `--threshold must be a number in [0, 1]; received "${opts.threshold}"`,
+      );
+    }
+    const lesionMinArea = Number(opts.lesionMinArea);
+    if (!(Number.isInteger(lesionMinArea) && lesionMinArea >= 1)) {
+      throw new DentsegError(
+        'E_USAGE',
+        `--lesion-min-area must be an integer ≥ 1 (pixels); received "${opts.lesionMinArea}"`,
       );
     }
     const { initEngine } = await import('../engine/index.js');
@@ -100,8 +120,13 @@ export function registerEvaluateCommands(program: Command): void {
       if (opts.errorMaps) await mkdir(opts.errorMaps, { recursive: true });
       const t0 = performance.now();
       const tty = process.stderr.isTTY === true;
+      const lesions =
+        opts.lesions === true ||
+        command.getOptionValueSource('lesionMinArea') === 'cli' ||
+        model.meta.postprocess?.lesion !== undefined;
       const result = await evaluateModel(model, dataset, {
         threshold,
+        ...(lesions ? { lesions: { minAreaPx: lesionMinArea } } : {}),
         subset: opts.subset,
         tta: opts.tta === true,
         ...(opts.errorMaps ? { onScored: errorMapWriter(opts.errorMaps) } : {}),
@@ -121,6 +146,7 @@ export function registerEvaluateCommands(program: Command): void {
         threshold,
         tta: opts.tta === true,
         subset: opts.subset,
+        ...(result.lesions ? { lesions: result.lesions } : {}),
         elapsedMs: Math.round(performance.now() - t0),
         failed: result.failed,
       };
@@ -139,6 +165,13 @@ export function registerEvaluateCommands(program: Command): void {
             ? ` (false-positive pixel share ${fmt(m.emptyGroundTruthFpShare)})`
             : ''),
       );
+      const l = result.lesions;
+      if (l) {
+        console.log(
+          `lesions (≥ ${l.minAreaPx} px): ${l.found}/${l.truth} found, sensitivity ${fmt(l.sensitivity)}, ` +
+            `precision ${fmt(l.precision)}, ${fmt(l.fpPerImage)} false positives per image`,
+        );
+      }
       for (const f of result.failed) console.error(`dentseg: failed ${f.code}: ${f.message}`);
       console.log(
         `report: ${opts.json}${opts.perImage ? `, per image: ${opts.perImage}` : ''}` +

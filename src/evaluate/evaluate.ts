@@ -14,6 +14,7 @@ import { DentsegError, isDentsegError } from '../errors.js';
 import { segment } from '../infer/segment.js';
 import type { LoadedModel } from '../infer/types.js';
 import { EvaluationAccumulator, type EvaluationReport, type ImageRow } from './aggregate.js';
+import { LesionAccumulator, type LesionReport } from './lesions.js';
 
 /** Which part of the data set to score. */
 export const SUBSETS = ['all', 'train', 'val'] as const;
@@ -26,6 +27,8 @@ export interface EvaluateOptions {
   /** `all` (default): train + val; `train` or `val`: that part of the split. */
   readonly subset?: Subset;
   readonly tta?: boolean;
+  /** Also count lesions (src/evaluate/lesions.ts) with this minimum region area in px. */
+  readonly lesions?: { readonly minAreaPx: number };
   /** Called after each image (or failure). */
   readonly onImage?: (done: number, total: number, row: ImageRow | undefined) => void;
   /**
@@ -49,6 +52,8 @@ export interface ScoredImage {
 export interface EvaluationResult {
   readonly report: EvaluationReport;
   readonly rows: readonly ImageRow[];
+  /** Lesion-level detection metrics, when `lesions` was asked for. */
+  readonly lesions?: LesionReport;
   /** Samples that could not be read, with the reason (they are not scored). */
   readonly failed: readonly {
     readonly file: string;
@@ -94,6 +99,7 @@ export async function evaluateModel(
     );
   }
   const acc = new EvaluationAccumulator(meta.task, meta.classes);
+  const lesionAcc = opts.lesions ? new LesionAccumulator(opts.lesions.minAreaPx) : undefined;
   const failed: { file: string; code: string; message: string }[] = [];
   let done = 0;
   for (const ref of samples) {
@@ -116,6 +122,7 @@ export async function evaluateModel(
           ? r.mask
           : resizeMaskNearest(r.mask, r.width, r.height, image.width, image.height);
       row = acc.add(label, pred, mask, image.width, image.height);
+      lesionAcc?.add(pred, mask, image.width, image.height);
       scored = { label, image, prediction: pred, truth: mask, row };
     } catch (err) {
       if (!isDentsegError(err)) throw err;
@@ -131,7 +138,12 @@ export async function evaluateModel(
       `no image could be scored: ${failed[0]?.message ?? ''}`,
     );
   }
-  return { report: acc.report(), rows: acc.rows, failed };
+  return {
+    report: acc.report(),
+    rows: acc.rows,
+    ...(lesionAcc ? { lesions: lesionAcc.report() } : {}),
+    failed,
+  };
 }
 
 function cell(v: number | string | null): string {

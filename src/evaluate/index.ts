@@ -14,3 +14,10 @@ export type {
 export { evaluateModel, perImageCsv, samplesOf, SUBSETS } from './evaluate.js';
 export type { EvaluateOptions, EvaluationResult, ScoredImage, Subset } from './evaluate.js';
 export { errorMapRgb, ERROR_MAP_COLOURS, type ErrorMapCounts } from './error-map.js';
+export {
+  matchLesions,
+  LesionAccumulator,
+  DEFAULT_LESION_MIN_AREA,
+  type LesionCounts,
+  type LesionReport,
+} from './lesions.js';
