@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/augment/rng.js';
 import {
@@ -21,6 +22,8 @@ import {
 import { initEngine, tf } from '../../src/engine/index.js';
 import { loadModel, segment } from '../../src/infer/index.js';
 import { parseModelMeta } from '../../src/model/index.js';
+import { exportOnnx } from '../../src/onnx/index.js';
+import { buildApp } from '../../src/serve/index.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';
 
 const cfg = (o: Record<string, unknown>): TilingConfig =>
@@ -284,8 +287,70 @@ describe('a tiled model folder', () => {
       for (const p of r.probabilities) expect(p >= 0 && p <= 1).toBe(true);
       const tta = await segment(model, grey, { findings: false, tta: true });
       expect(tta.probabilities).toHaveLength(w * h);
+      // ONNX twin: same tiles through onnxruntime-node, same probabilities
+      await exportOnnx(dir);
+      const onnx = await loadModel(dir, { engine: 'onnx' });
+      try {
+        const o = await segment(onnx, grey, { findings: false });
+        let maxDiff = 0;
+        for (let i = 0; i < w * h; i++)
+          maxDiff = Math.max(maxDiff, Math.abs(o.probabilities[i]! - r.probabilities[i]!));
+        expect(maxDiff).toBeLessThan(1e-4);
+      } finally {
+        onnx.dispose();
+      }
     } finally {
       model.dispose();
+    }
+  });
+
+  it('serve replays the tiling: the stored probability map is at the upload size', async () => {
+    const model = await loadModel(dir, { engine: 'tfjs' });
+    const tiles: number[] = [];
+    const spy = {
+      ...model,
+      engine: {
+        name: model.engine.name,
+        run: (x: Float32Array, n: number, th: number, tw: number, c: number) => {
+          tiles.push(n * (th === 64 && tw === 64 ? 1 : 1000));
+          return model.engine.run(x, n, th, tw, c);
+        },
+        dispose: () => model.engine.dispose(),
+      },
+    };
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'dentseg-tiled-serve-'));
+    const app = await buildApp({ model: spy, dataDir, webDir: false });
+    try {
+      const png = await sharp(Buffer.alloc(150 * 90, 100), {
+        raw: { width: 150, height: 90, channels: 1 },
+      })
+        .png()
+        .toBuffer();
+      const boundary = '----dentsegtiled';
+      const payload = Buffer.concat([
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.png"\r\nContent-Type: image/png\r\n\r\n`,
+        ),
+        png,
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/v1/analyses',
+        payload,
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      });
+      expect(res.statusCode).toBe(201);
+      expect(tiles.reduce((a, b) => a + b, 0)).toBe(6); // six 64² tiles, as predict cuts them
+      const { links } = res.json<{ links: { probability: string } }>();
+      const prob = await app.inject({ method: 'GET', url: links.probability });
+      expect(prob.statusCode).toBe(200);
+      const m = await sharp(prob.rawPayload).metadata();
+      expect([m.width, m.height]).toEqual([150, 90]);
+    } finally {
+      await app.close();
+      model.dispose();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
