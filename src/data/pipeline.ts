@@ -1,7 +1,8 @@
 /**
  * One training sample end to end: decode → pre-process to network size (or, for a tiled
- * model, cut one lesion-aware tile at native resolution) → augment → normalise. Shared by the in-process loader and the worker threads, so both give the
- * same bytes for the same (seed, epoch, sample index).
+ * model, cut one lesion-aware tile at native resolution) → augment → normalise. Shared by
+ * the in-process loader and the worker threads, so both give the same bytes for the same
+ * (seed, epoch, sample index).
  */
 import { augmentSample } from '../augment/apply.js';
 import type { NormalisedAugmentConfig } from '../augment/config.js';
@@ -51,8 +52,10 @@ export async function prepareSample(
       rng.next(),
     );
     const [th, tw] = tiling.tile;
-    stats = greyStats(grey);
-    grey = extractTile(grey, height, width, 1, origin, th, tw);
+    // zscore takes the whole image's statistics, as the sliding window does at inference;
+    // beyond a smaller image the tile holds the value that normalises to 0, as there.
+    if (preprocess.normalise === 'zscore') stats = greyStats(grey);
+    grey = extractTile(grey, height, width, 1, origin, th, tw, undefined, 0, stats?.mean ?? 0);
     m = cropMask(m, width, height, origin, th, tw);
     [width, height] = [tw, th];
   }

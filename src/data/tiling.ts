@@ -146,7 +146,8 @@ export function axisWeights(
 
 /**
  * Copy the `th × tw` tile at (x0, y0) of NHWC data (`height*width*channels`) into `out` at
- * `offset`; pixels outside the image are 0 (the normalised mean for `zscore`).
+ * `offset`; pixels outside the image are `fill` (default 0: the mean of normalised `zscore`
+ * input, which is what inference pads with).
  */
 export function extractTile(
   data: Float32Array,
@@ -158,10 +159,11 @@ export function extractTile(
   tw: number,
   out: Float32Array = new Float32Array(th * tw * channels),
   offset = 0,
+  fill = 0,
 ): Float32Array {
   const cols = Math.max(0, Math.min(tw, width - origin.x));
   const rows = Math.min(th, height - origin.y);
-  out.fill(0, offset, offset + th * tw * channels);
+  out.fill(fill, offset, offset + th * tw * channels);
   for (let y = 0; y < rows; y++) {
     const s = ((origin.y + y) * width + origin.x) * channels;
     out.set(data.subarray(s, s + cols * channels), offset + y * tw * channels);

@@ -11,7 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trainConfigFromCli } from '../../src/cli/train.js';
 import {
   createLoader,
+  extractTile,
+  loadSample,
   openDataset,
+  prepareSample,
+  preprocessImage,
   validatePreprocessConfig,
   type SampleRef,
 } from '../../src/data/index.js';
@@ -99,6 +103,38 @@ async function lesionShare(
 }
 
 describe('lesion-aware training tiles', () => {
+  it('hold what the sliding window feeds the network (whole-image zscore, padding)', async () => {
+    // an image smaller than the tile: its only tile sits at (0, 0) and is padded
+    const [w, h] = [50, 40];
+    const grey = Buffer.from(Array.from({ length: w * h }, (_, i) => (i * 37) % 256));
+    const raw = { raw: { width: w, height: h, channels: 1 as const } };
+    await sharp(grey, raw).png().toFile(path.join(dir, 'small.png'));
+    await sharp(Buffer.alloc(w * h), raw)
+      .png()
+      .toFile(path.join(dir, 'small-mask.png'));
+    const preprocess = validatePreprocessConfig({
+      channels: 3,
+      normalise: 'zscore',
+      tiling: { tile: [64, 64] },
+    });
+    const ref: SampleRef = {
+      id: 'small',
+      image: path.join(dir, 'small.png'),
+      kind: 'mask',
+      mask: path.join(dir, 'small-mask.png'),
+      multiclass: false,
+    };
+    const s = await prepareSample(ref, 0, preprocess, undefined, 1, 0);
+    const { image } = await loadSample(ref);
+    const { data, geometry } = preprocessImage(image, preprocess);
+    expect([geometry.width, geometry.height]).toEqual([w, h]);
+    const expected = extractTile(data, h, w, 3, { x: 0, y: 0 }, 64, 64);
+    let maxDiff = 0;
+    for (let i = 0; i < expected.length; i++)
+      maxDiff = Math.max(maxDiff, Math.abs(expected[i]! - s.image[i]!));
+    expect(maxDiff).toBeLessThan(1e-5);
+  });
+
   it('have the requested size and lesion share (seeded)', async () => {
     const [tiles, share] = await lesionShare(0.7, 32, 40);
     expect(tiles).toBe(40 * N);
