@@ -145,6 +145,29 @@ describe('lesion-aware training tiles', () => {
     expect((await lesionShare(1, 64, 8))[1]).toBe(1);
   });
 
+  it('worker threads cut the same tiles as the main thread', async () => {
+    const preprocess = validatePreprocessConfig({
+      channels: 1,
+      normalise: 'zscore',
+      tiling: { tile: [32, 32] },
+    });
+    const batches = async (workers: number): Promise<Float32Array[]> => {
+      const out: Float32Array[] = [];
+      const loader = createLoader({
+        samples: [...refs, ...refs],
+        batchSize: 4,
+        preprocess,
+        seed: 5,
+        epoch: 2,
+        shuffle: true,
+        workers,
+      });
+      for await (const b of loader) out.push(b.images);
+      return out;
+    };
+    expect(await batches(1)).toEqual(await batches(0));
+  });
+
   it('flags: --tile and its companions become the model tiling and post-processing', async () => {
     const base = {
       out: path.join(dir, 'run'),
