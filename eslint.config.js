@@ -57,6 +57,8 @@ export default tseslint.config(
       'src/augment/**/*.ts',
       'src/evaluate/metrics*.ts',
       'src/evaluate/teeth.ts',
+      'src/evaluate/lesions.ts',
+      'src/data/tiling.ts',
       'src/model/**/*.ts',
       'src/numbering/**/*.ts',
     ],

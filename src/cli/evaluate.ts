@@ -11,6 +11,7 @@ import { addDatasetOptions, datasetOptionsFromCli, openDataset } from '../data/i
 import type { BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
 import {
+  DEFAULT_LESION_MIN_AREA,
   errorMapRgb,
   evaluateModel,
   perImageCsv,
@@ -31,6 +32,8 @@ interface EvaluateCliOptions {
   engine?: EngineName;
   errorMaps?: string;
   numbering?: NumberingMode;
+  lesions?: boolean;
+  lesionMinArea?: string;
 }
 
 /**
@@ -89,6 +92,16 @@ export function registerEvaluateCommands(program: Command): void {
       '--error-maps <dir>',
       "also draw each image's errors to DIR/<stem>.errors.png: true positives green, " +
         'false positives orange, false negatives blue',
+    )
+    .option(
+      '--lesions',
+      'also count lesions (found, missed, false alarms); on by default for a lesion model ' +
+        '(dentseg.json postprocess.lesion)',
+    )
+    .option(
+      '--lesion-min-area <px>',
+      `lesion metrics: ignore regions under this many pixels at the mask's resolution, in the truth and the prediction (implies --lesions)`,
+      String(DEFAULT_LESION_MIN_AREA),
     );
   addDatasetOptions(cmd).action(async (opts: EvaluateCliOptions, command: Command) => {
     const globals = command.optsWithGlobals<{ backend?: BackendName }>();
@@ -97,6 +110,13 @@ export function registerEvaluateCommands(program: Command): void {
       throw new DentsegError(
         'E_USAGE',
         `--threshold must be a number in [0, 1]; received "${opts.threshold}"`,
+      );
+    }
+    const lesionMinArea = Number(opts.lesionMinArea);
+    if (!(Number.isInteger(lesionMinArea) && lesionMinArea >= 1)) {
+      throw new DentsegError(
+        'E_USAGE',
+        `--lesion-min-area must be an integer ≥ 1 (pixels); received "${opts.lesionMinArea}"`,
       );
     }
     const dataset = await openDataset(
@@ -113,8 +133,13 @@ export function registerEvaluateCommands(program: Command): void {
       if (opts.errorMaps) await mkdir(opts.errorMaps, { recursive: true });
       const t0 = performance.now();
       const tty = process.stderr.isTTY === true;
+      const lesions =
+        opts.lesions === true ||
+        command.getOptionValueSource('lesionMinArea') === 'cli' ||
+        model.meta.postprocess?.lesion !== undefined;
       const result = await evaluateModel(model, dataset, {
         threshold,
+        ...(lesions ? { lesions: { minAreaPx: lesionMinArea } } : {}),
         subset: opts.subset,
         tta: opts.tta === true,
         ...(opts.numbering ? { numbering: opts.numbering } : {}),
@@ -139,6 +164,7 @@ export function registerEvaluateCommands(program: Command): void {
         threshold,
         tta: opts.tta === true,
         subset: opts.subset,
+        ...(result.lesions ? { lesions: result.lesions } : {}),
         elapsedMs: Math.round(performance.now() - t0),
         failed: result.failed,
         warnings: dataset.warnings,
@@ -164,6 +190,13 @@ export function registerEvaluateCommands(program: Command): void {
           `teeth: F1 ${fmt(t.f1)} (precision ${fmt(t.precision)}, recall ${fmt(t.recall)}), ` +
             `chart accuracy ${fmt(t.chartAccuracy)}, mean tooth Dice ${fmt(t.meanToothDice)}; ` +
             `union Dice ${fmt(report.union.dice)}`,
+        );
+      }
+      const l = result.lesions;
+      if (l) {
+        console.log(
+          `lesions (≥ ${l.minAreaPx} px): ${l.found}/${l.truth} found, sensitivity ${fmt(l.sensitivity)}, ` +
+            `precision ${fmt(l.precision)}, ${fmt(l.fpPerImage)} false positives per image`,
         );
       }
       for (const f of result.failed) console.error(`dentseg: failed ${f.code}: ${f.message}`);

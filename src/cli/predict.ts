@@ -85,7 +85,7 @@ export function registerPredictCommands(program: Command): void {
     )
     .option(
       '--min-area <px>',
-      'drop findings smaller than this (default 0.01% of the image, >= 16 px)',
+      "drop findings smaller than this (default: the model's postprocess.minAreaPx, else 0.01% of the image, >= 16 px)",
       numberFlag('--min-area', 0, 1e9, true),
     )
     .option('--keep-dicom-tags', 'write DICOM patient tags into X.json (off: privacy)')

@@ -47,9 +47,38 @@ export async function trainConfigFromCli(
     p === undefined ? undefined : path.resolve(p);
   if (o.initPartial === true && typeof o.init !== 'string')
     throw new DentsegError('E_USAGE', '--init-partial needs --init DIR');
-  const size = int('--size', o.size, 32);
+  const tile = o.tile === undefined ? undefined : int('--tile', o.tile, 32);
+  if (tile !== undefined && tile % 32)
+    throw new DentsegError('E_USAGE', `--tile must be a multiple of 32; received ${tile}`);
+  for (const flag of ['tileOverlap', 'lesionTileShare', 'tilesPerImage'] as const) {
+    if (o[flag] !== undefined && tile === undefined)
+      throw new DentsegError(
+        'E_USAGE',
+        `--${flag.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)} needs --tile PX`,
+      );
+  }
+  // A tiled model's network input is one tile.
+  const size = tile ?? int('--size', o.size, 32);
   if (size % 32)
     throw new DentsegError('E_USAGE', `--size must be a multiple of 32; received ${size}`);
+  const tileOverlap =
+    o.tileOverlap === undefined || tile === undefined
+      ? undefined
+      : num(
+          '--tile-overlap',
+          o.tileOverlap,
+          (n) => Number.isInteger(n) && n >= 0 && n < tile,
+          `an integer in [0, ${tile})`,
+        );
+  const lesionTileShare =
+    o.lesionTileShare === undefined
+      ? undefined
+      : num('--lesion-tile-share', o.lesionTileShare, (n) => n >= 0 && n <= 1, 'in [0, 1]');
+  if (typeof o.lesion === 'string' && !/^[a-z][a-z0-9_-]*$/i.test(o.lesion))
+    throw new DentsegError(
+      'E_USAGE',
+      `--lesion must be a finding type name such as caries; received "${o.lesion}"`,
+    );
   const channels = int('--channels', o.channels, 1);
   if (channels !== 1 && channels !== 3)
     throw new DentsegError('E_USAGE', `--channels must be 1 or 3; received ${channels}`);
@@ -110,6 +139,13 @@ export async function trainConfigFromCli(
     initPartial: o.initPartial === true ? true : undefined,
     workers: o.workers === undefined ? undefined : int('--workers', o.workers, 0),
     float16: o.float16 === true ? true : undefined,
+    tile,
+    tileOverlap,
+    lesionTileShare,
+    tilesPerImage:
+      o.tilesPerImage === undefined ? undefined : int('--tiles-per-image', o.tilesPerImage, 1),
+    lesion: typeof o.lesion === 'string' ? o.lesion : undefined,
+    minAreaPx: o.minArea === undefined ? undefined : int('--min-area', o.minArea, 1),
     name: String(o.name ?? path.basename(o.out)),
     version: String(o.modelVersion ?? VERSION),
     command: ['dentseg', ...argv].join(' '),
@@ -257,6 +293,28 @@ export function registerTrainCommands(program: Command): void {
     .option(
       '--float16',
       'store best/ weights as float16 (half the size; last/ stays float32 so --resume is exact)',
+    )
+    .option(
+      '--tile <px>',
+      'train on square tiles of PX (multiple of 32) at native resolution instead of whole ' +
+        'images resized to --size; predict/evaluate/serve then slide the same window',
+    )
+    .option('--tile-overlap <px>', 'with --tile: overlap of inference tiles (default tile / 4)')
+    .option(
+      '--lesion-tile-share <p>',
+      'with --tile: share of training tiles centred on a random lesion pixel (default 0.7)',
+    )
+    .option(
+      '--tiles-per-image <n>',
+      'with --tile: tiles drawn per image and epoch, training and validation (default 4)',
+    )
+    .option(
+      '--lesion <type>',
+      'a lesion model finding TYPE (e.g. caries): evaluate adds lesion metrics (postprocess.lesion)',
+    )
+    .option(
+      '--min-area <px>',
+      "findings' smallest region in px, saved with the model (postprocess.minAreaPx)",
     )
     .option('--name <id>', 'model name in dentseg.json (default: the run folder name)')
     .option('--model-version <v>', 'model version in dentseg.json')

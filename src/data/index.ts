@@ -20,6 +20,7 @@ export {
   preprocessImage,
   prepareGrey,
   normaliseGrey,
+  greyStats,
   maskToInput,
   restoreToOriginal,
   restoreMaskToOriginal,
@@ -29,6 +30,21 @@ export {
   type NormaliseMode,
 } from './preprocess.js';
 export { resizeLinear } from './resample.js';
+export {
+  TILE_BLENDS,
+  validateTilingConfig,
+  axisOrigins,
+  tileGrid,
+  axisWeights,
+  extractTile,
+  slidingWindow,
+  sampleTileOrigin,
+  cropMask,
+  type TilingConfig,
+  type TileBlend,
+  type TileOrigin,
+  type TileRunner,
+} from './tiling.js';
 export {
   openDataset,
   loadSample,

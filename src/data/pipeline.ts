@@ -1,13 +1,21 @@
 /**
- * One training sample end to end: decode → pre-process to network size → augment →
- * normalise. Shared by the in-process loader and the worker threads, so both give the
- * same bytes for the same (seed, epoch, sample index).
+ * One training sample end to end: decode → pre-process to network size (or, for a tiled
+ * model, cut one lesion-aware tile at native resolution) → augment → normalise. Shared by
+ * the in-process loader and the worker threads, so both give the same bytes for the same
+ * (seed, epoch, sample index).
  */
 import { augmentSample } from '../augment/apply.js';
 import type { NormalisedAugmentConfig } from '../augment/config.js';
 import { Rng } from '../augment/rng.js';
 import { loadSample, type SampleRef } from './dataset.js';
-import { maskToInput, normaliseGrey, prepareGrey, type PreprocessConfig } from './preprocess.js';
+import {
+  greyStats,
+  maskToInput,
+  normaliseGrey,
+  prepareGrey,
+  type PreprocessConfig,
+} from './preprocess.js';
+import { cropMask, extractTile, sampleTileOrigin } from './tiling.js';
 
 export interface PreparedSample {
   /** `h*w*channels` network input (normalised). */
@@ -33,9 +41,27 @@ export async function prepareSample(
   const geometry = prepared.geometry;
   let grey = prepared.grey;
   let m = maskToInput(mask, geometry);
+  let { width, height } = geometry;
+  let stats: { mean: number; std: number } | undefined;
+  const tiling = preprocess.tiling;
+  if (tiling) {
+    // One tile per sample at native resolution, placed by its own seeded stream so the
+    // augmentation's stream (below) is the same with and without tiling.
+    const rng = Rng.seeded(seed, epoch, index, 0x711e);
+    const origin = sampleTileOrigin(m, width, height, tiling.tile, tiling.lesionShare, () =>
+      rng.next(),
+    );
+    const [th, tw] = tiling.tile;
+    // zscore takes the whole image's statistics, as the sliding window does at inference;
+    // beyond a smaller image the tile holds the value that normalises to 0, as there.
+    if (preprocess.normalise === 'zscore') stats = greyStats(grey);
+    grey = extractTile(grey, height, width, 1, origin, th, tw, undefined, 0, stats?.mean ?? 0);
+    m = cropMask(m, width, height, origin, th, tw);
+    [width, height] = [tw, th];
+  }
   if (augment && augment.transforms.length > 0) {
     const rng = Rng.seeded(seed, epoch, index);
-    ({ grey, mask: m } = augmentSample(grey, m, geometry.width, geometry.height, augment, rng));
+    ({ grey, mask: m } = augmentSample(grey, m, width, height, augment, rng));
   }
-  return { image: normaliseGrey(grey, preprocess), mask: m };
+  return { image: normaliseGrey(grey, preprocess, undefined, 0, stats), mask: m };
 }

@@ -9,6 +9,7 @@
 import { DentsegError } from '../errors.js';
 import { clahe, gaussianBlur, medianFilter } from './filters.js';
 import { resizeLinear, resizeMaskNearest } from './resample.js';
+import { validateTilingConfig, type TilingConfig } from './tiling.js';
 import { maxValue, type GreyImage } from './types.js';
 
 /** How grey values in 0…1 become network input. */
@@ -35,6 +36,12 @@ export interface PreprocessConfig {
   readonly denoise?:
     | { readonly method: 'median'; readonly radius: number }
     | { readonly method: 'gaussian'; readonly sigma: number };
+  /**
+   * Optional: the image stays at its native resolution (no resize; denoise, CLAHE and the
+   * normalisation apply to the whole image) and the network sees it tile by tile
+   * (`size` = `tiling.tile`); see src/data/tiling.ts.
+   */
+  readonly tiling?: TilingConfig;
 }
 
 /** Where the original image lies inside the network input. */
@@ -85,9 +92,11 @@ export function validatePreprocessConfig(value: unknown): PreprocessConfig {
   if (value === undefined || value === null) return DEFAULT_PREPROCESS;
   if (typeof value !== 'object' || Array.isArray(value)) bad('(root)', 'an object', value);
   const v = value as Record<string, unknown>;
-  const known = ['size', 'channels', 'aspect', 'normalise', 'clahe', 'denoise'];
+  const known = ['size', 'channels', 'aspect', 'normalise', 'clahe', 'denoise', 'tiling'];
   for (const k of Object.keys(v)) if (!known.includes(k)) bad(k, `one of ${known.join(', ')}`, k);
-  const size = v.size ?? DEFAULT_PREPROCESS.size;
+  const tiling =
+    v.tiling !== undefined && v.tiling !== null ? validateTilingConfig(v.tiling) : undefined;
+  const size = v.size ?? tiling?.tile ?? DEFAULT_PREPROCESS.size;
   if (!Array.isArray(size) || size.length !== 2 || !size.every((s) => isInt(s, 16, 4096)))
     bad('size', '[height, width], integers 16…4096', size);
   const channels = v.channels ?? DEFAULT_PREPROCESS.channels;
@@ -105,6 +114,7 @@ export function validatePreprocessConfig(value: unknown): PreprocessConfig {
     normalise: NormaliseMode;
     clahe?: PreprocessConfig['clahe'];
     denoise?: PreprocessConfig['denoise'];
+    tiling?: TilingConfig;
   } = {
     size: Object.freeze([size[0], size[1]]) as readonly [number, number],
     channels,
@@ -139,17 +149,26 @@ export function validatePreprocessConfig(value: unknown): PreprocessConfig {
       out.denoise = Object.freeze({ method: 'gaussian', sigma });
     } else bad('denoise.method', '"median" or "gaussian"', d.method);
   }
+  if (tiling) {
+    // The network input is one tile; a different `size` would train and infer apart.
+    if (size[0] !== tiling.tile[0] || size[1] !== tiling.tile[1])
+      bad('size', `the tile size ${JSON.stringify(tiling.tile)} when tiling is set`, size);
+    out.tiling = tiling;
+  }
   return Object.freeze(out) as PreprocessConfig;
 }
 
-/** Where an image of `srcWidth × srcHeight` lands in the network input for `cfg`. */
+/**
+ * Where an image of `srcWidth × srcHeight` lands in the network input for `cfg`; with
+ * `cfg.tiling`, the whole image at its own size (the tiles are cut later).
+ */
 export function computeGeometry(
   srcWidth: number,
   srcHeight: number,
   cfg: PreprocessConfig,
 ): PreprocessGeometry {
-  const [height, width] = cfg.size;
-  if (cfg.aspect === 'stretch') {
+  const [height, width] = cfg.tiling ? [srcHeight, srcWidth] : cfg.size;
+  if (cfg.aspect === 'stretch' || cfg.tiling) {
     return {
       srcWidth,
       srcHeight,
@@ -214,16 +233,32 @@ export function prepareGrey(
   return { grey: place(grey, geometry, 1) as Float32Array, geometry };
 }
 
+/** Mean and standard deviation of grey values, as `zscore` normalisation uses them. */
+export function greyStats(grey: Float32Array): { readonly mean: number; readonly std: number } {
+  let sum = 0;
+  let sq = 0;
+  for (let i = 0; i < grey.length; i++) {
+    const v = grey[i]!;
+    sum += v;
+    sq += v * v;
+  }
+  const mean = sum / grey.length;
+  return { mean, std: Math.sqrt(Math.max(sq / grey.length - mean * mean, 0)) || 1e-6 };
+}
+
 /**
  * Last step: normalise grey values (0…1, `height*width`) and replicate them to
  * `cfg.channels`, giving NHWC data without the batch axis (`height*width*channels`).
- * Write into `out` at `offset` to fill a batch without copying.
+ * Write into `out` at `offset` to fill a batch without copying. `stats` replaces the
+ * `zscore` statistics of `grey` itself (a training tile takes its whole image's, as the
+ * sliding window does at inference).
  */
 export function normaliseGrey(
   grey: Float32Array,
   cfg: PreprocessConfig,
   out?: Float32Array,
   offset = 0,
+  stats?: { readonly mean: number; readonly std: number },
 ): Float32Array {
   const c = cfg.channels;
   const n = grey.length;
@@ -254,15 +289,7 @@ export function normaliseGrey(
           : CAFFE_MEAN_BGR.map((m) => -m);
       break;
     case 'zscore': {
-      let sum = 0;
-      let sq = 0;
-      for (let i = 0; i < n; i++) {
-        const v = grey[i]!;
-        sum += v;
-        sq += v * v;
-      }
-      const mean = sum / n;
-      const std = Math.sqrt(Math.max(sq / n - mean * mean, 0)) || 1e-6;
+      const { mean, std } = stats ?? greyStats(grey);
       scale = [1 / std, 1 / std, 1 / std];
       shift = [-mean / std, -mean / std, -mean / std];
       break;

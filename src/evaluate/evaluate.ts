@@ -15,6 +15,7 @@ import { segment } from '../infer/segment.js';
 import { minToothPxAt, numberingConfig, type NumberingMode } from '../numbering/index.js';
 import type { LoadedModel } from '../infer/types.js';
 import { EvaluationAccumulator, type EvaluationReport, type ImageRow } from './aggregate.js';
+import { LesionAccumulator, type LesionReport } from './lesions.js';
 
 /** Which part of the data set to score. */
 export const SUBSETS = ['all', 'train', 'val'] as const;
@@ -32,6 +33,8 @@ export interface EvaluateOptions {
    * `postprocess.numbering` (to measure what each step adds).
    */
   readonly numbering?: NumberingMode;
+  /** Also count lesions (src/evaluate/lesions.ts) with this minimum region area in px. */
+  readonly lesions?: { readonly minAreaPx: number };
   /** Called after each image (or failure). */
   readonly onImage?: (done: number, total: number, row: ImageRow | undefined) => void;
   /**
@@ -59,6 +62,8 @@ export interface EvaluationResult {
    * Samples that could not be read, with the reason (they are not scored): first the files
    * the data set left out while listing (e.g. an image without a mask), then decode errors.
    */
+  /** Lesion-level detection metrics, when `lesions` was asked for. */
+  readonly lesions?: LesionReport;
   readonly failed: readonly {
     readonly file: string;
     readonly code: string;
@@ -129,6 +134,7 @@ export async function evaluateModel(
   }
   const numbering = numberingConfig(meta, opts.numbering);
   const acc = new EvaluationAccumulator(meta.task, meta.classes, numbering?.scheme);
+  const lesionAcc = opts.lesions ? new LesionAccumulator(opts.lesions.minAreaPx) : undefined;
   const failed: { file: string; code: string; message: string }[] = leftOut.map((p) => ({
     file: labelOf(p.file),
     code: p.code,
@@ -157,6 +163,7 @@ export async function evaluateModel(
       // The presence rule of the post-processing, carried to the mask's resolution.
       const minPx = numbering ? minToothPxAt(numbering, image.width, image.height) : 1;
       row = acc.add(label, pred, mask, image.width, image.height, minPx);
+      lesionAcc?.add(pred, mask, image.width, image.height);
       scored = { label, image, prediction: pred, truth: mask, row };
     } catch (err) {
       if (!isDentsegError(err)) throw err;
@@ -172,7 +179,12 @@ export async function evaluateModel(
       `no image could be scored: ${failed[0]?.message ?? ''}`,
     );
   }
-  return { report: acc.report(), rows: acc.rows, failed };
+  return {
+    report: acc.report(),
+    rows: acc.rows,
+    ...(lesionAcc ? { lesions: lesionAcc.report() } : {}),
+    failed,
+  };
 }
 
 function cell(v: number | string | null | undefined): string {

@@ -16,3 +16,10 @@ export type { EvaluateOptions, EvaluationResult, ScoredImage, Subset } from './e
 export { TeethAccumulator } from './teeth.js';
 export type { ImageTeeth, TeethMetrics, UnionMetrics } from './teeth.js';
 export { errorMapRgb, ERROR_MAP_COLOURS, type ErrorMapCounts } from './error-map.js';
+export {
+  matchLesions,
+  LesionAccumulator,
+  DEFAULT_LESION_MIN_AREA,
+  type LesionCounts,
+  type LesionReport,
+} from './lesions.js';

@@ -223,7 +223,8 @@ async function predictOne(
     const writes: Promise<void>[] = [];
     if (r.chart) writes.push(r.chart().then((png) => writeFile(`${base}.chart.png`, png)));
     const [maskBuf, overlayBuf] = await Promise.all([encodeMaskPng(r), r.overlay()]);
-    const minAreaPx = opts.minAreaPx ?? defaultMinArea(r.width, r.height);
+    const minAreaPx =
+      opts.minAreaPx ?? model.meta.postprocess?.minAreaPx ?? defaultMinArea(r.width, r.height);
     await Promise.all([
       writeFile(`${base}.mask.png`, maskBuf),
       writeFile(`${base}.overlay.png`, overlayBuf),

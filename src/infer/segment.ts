@@ -7,6 +7,7 @@ import {
   preprocessImage,
   restoreMaskToOriginal,
   restoreToOriginal,
+  slidingWindow,
   type GreyImage,
 } from '../data/index.js';
 import { DentsegError } from '../errors.js';
@@ -85,6 +86,7 @@ export async function segment(
   }
   const tta = opts.tta ?? false;
   const { meta, engine } = model;
+  const minAreaPx = opts.minAreaPx ?? meta.postprocess?.minAreaPx;
   const t0 = performance.now();
   let t = t0;
   const timings = {} as Record<SegmentStage, number>;
@@ -100,8 +102,21 @@ export async function segment(
   const [h, w] = [geometry.height, geometry.width];
   const c = meta.preprocess.channels;
   lap('preprocess');
+  const tiling = meta.preprocess.tiling;
+  // A tiled model sees the native-resolution image tile by tile, blended back together.
+  const forward = (x: Float32Array, n: number): Promise<Float32Array> =>
+    tiling
+      ? slidingWindow(x, h, w, c, tiling, (b, m, th, tw) => engine.run(b, m, th, tw, c))
+      : engine.run(x, n, h, w, c);
   let probs: Float32Array;
-  if (tta) {
+  if (tta && tiling) {
+    const plain = await forward(data, 1);
+    const flipped = await forward(flipHorizontal(data, 1, h, w, c), 1);
+    const k = plain.length / (h * w);
+    const back = flipHorizontal(flipped, 1, h, w, k);
+    probs = new Float32Array(plain.length);
+    for (let i = 0; i < probs.length; i++) probs[i] = (plain[i]! + back[i]!) / 2;
+  } else if (tta) {
     const both = new Float32Array(data.length * 2);
     both.set(data);
     both.set(flipHorizontal(data, 1, h, w, c), data.length);
@@ -112,7 +127,7 @@ export async function segment(
     probs = new Float32Array(h * w * k);
     for (let i = 0; i < probs.length; i++) probs[i] = (plain[i]! + flipped[i]!) / 2;
   } else {
-    probs = await engine.run(data, 1, h, w, c);
+    probs = await forward(data, 1);
   }
   const k = probs.length / (h * w);
   if (!Number.isInteger(k) || k < 1) {
@@ -147,7 +162,8 @@ export async function segment(
     opts.findings === false
       ? []
       : findingsFor(mask, image.width, image.height, meta.task, meta.classes, {
-          ...(opts.minAreaPx !== undefined ? { minAreaPx: opts.minAreaPx } : {}),
+          // The caller's value, else the model's own (lesions are far below the default).
+          ...(minAreaPx !== undefined ? { minAreaPx } : {}),
         });
   // Numbering models: the teeth at the X-ray's size (outline polygons as findings have).
   const chart =

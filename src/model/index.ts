@@ -14,7 +14,7 @@ export {
 export type { UnetOptions, NormalizedUnetOptions } from './unet.js';
 export { parseModelMeta, architectureOf } from './meta.js';
 export { copyModelWeights } from './transfer.js';
-export type { ModelMeta } from './meta.js';
+export type { ModelMeta, ModelPostprocess } from './meta.js';
 export { float32ToFloat16Bits, float16BitsToFloat32, toFloat16 } from './float16.js';
 export { modelArtifacts, quantizeFloat16, modelFromJson, modelJsonFor } from './artifacts.js';
 export { saveModelFolder, loadModelFolder } from '../train/model-folder.js';

@@ -11,15 +11,23 @@ import type { NormalizedUnetOptions } from './unet.js';
  * Post-processing of a numbering model's class map (src/numbering), recorded with the
  * model so `predict`, `serve` and `evaluate` number teeth the same way.
  */
-export interface PostprocessMeta {
-  /** Anatomical steps to run (default `arch`, all). */
+export interface ModelPostprocess {
+  /** Numbering models: anatomical steps to run (default `arch`, all). */
   readonly numbering?: NumberingMode;
   /**
-   * A tooth is present when its number keeps at least this many pixels at the network's
-   * input size after post-processing (default 0.05 % of the input's pixels: 131 at 512²).
+   * Numbering models: a tooth is present when its number keeps at least this many pixels
+   * at the network's input size after post-processing (default 0.05 % of the input's
+   * pixels: 131 at 512²).
    */
   readonly minToothPx?: number;
+  /** Smallest region kept, in pixels (integer ≥ 1). */
+  readonly minAreaPx?: number;
+  /** Lesion type this model finds (a non-empty name such as `"caries"`). */
+  readonly lesion?: string;
 }
+
+/** The same block, under the name the numbering code uses. */
+export type PostprocessMeta = ModelPostprocess;
 
 /** The `dentseg.json` of a model folder (format 1). */
 export interface ModelMeta {
@@ -43,8 +51,14 @@ export interface ModelMeta {
     readonly encoderBatchNorm?: boolean;
     readonly dropout: number;
   };
-  /** Numbering models only (optional): how their class map is post-processed. */
-  readonly postprocess?: PostprocessMeta;
+  /**
+   * Post-processing of the network's output. Numbering models: `numbering` (anatomical
+   * steps) and `minToothPx` (presence rule). Findings: `minAreaPx`, regions smaller than this
+   * many pixels (at the input's resolution) are specks, replacing predict's
+   * 0.01 %-of-the-image rule; `lesion`: the finding type (e.g. `"caries"`) of a lesion model,
+   * whose `dentseg evaluate` report adds lesion-level detection metrics.
+   */
+  readonly postprocess?: ModelPostprocess;
   /** Free-form training facts (command, seed, epochs, time). */
   readonly training?: Readonly<Record<string, unknown>>;
   /** Free-form metrics (e.g. best validation Dice). */
@@ -117,19 +131,28 @@ export function parseModelMeta(value: unknown, file: string): ModelMeta {
   if (typeof arch.width !== 'number') bad('architecture.width', 'a number');
   const post = value.postprocess;
   if (post !== undefined) {
-    if (!isRecord(post)) bad('postprocess', 'an object');
-    else {
-      if (
-        post.numbering !== undefined &&
-        !(NUMBERING_MODES as readonly unknown[]).includes(post.numbering)
-      ) {
-        bad('postprocess.numbering', `one of ${NUMBERING_MODES.join(', ')}`);
-      }
-      const n = post.minToothPx;
-      if (n !== undefined && !(typeof n === 'number' && Number.isInteger(n) && n >= 1)) {
-        bad('postprocess.minToothPx', 'a whole number of pixels ≥ 1');
-      }
+    if (!isRecord(post))
+      return bad('postprocess', 'an object {numbering?, minToothPx?, minAreaPx?, lesion?}');
+    for (const k of Object.keys(post))
+      if (!['numbering', 'minToothPx', 'minAreaPx', 'lesion'].includes(k))
+        bad(`postprocess.${k}`, 'absent (unknown key)');
+    if (
+      post.numbering !== undefined &&
+      !(NUMBERING_MODES as readonly unknown[]).includes(post.numbering)
+    ) {
+      bad('postprocess.numbering', `one of ${NUMBERING_MODES.join(', ')}`);
     }
+    const n = post.minToothPx;
+    if (n !== undefined && !(typeof n === 'number' && Number.isInteger(n) && n >= 1)) {
+      bad('postprocess.minToothPx', 'a whole number of pixels ≥ 1');
+    }
+    const min = post.minAreaPx;
+    if (min !== undefined && !(typeof min === 'number' && Number.isInteger(min) && min >= 1))
+      bad('postprocess.minAreaPx', 'an integer ≥ 1 (pixels)');
+    if (post.lesion !== undefined && !(typeof post.lesion === 'string' && post.lesion !== ''))
+      bad('postprocess.lesion', 'a non-empty string (the finding type, e.g. "caries")');
   }
+  if (preprocess.tiling && (size as number[]).some((n, i) => n !== preprocess.tiling!.tile[i]))
+    bad('input.size', `the tile size [${preprocess.tiling.tile.join(', ')}] of preprocess.tiling`);
   return { ...(value as unknown as ModelMeta), preprocess };
 }

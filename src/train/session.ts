@@ -76,6 +76,22 @@ export interface TrainConfig {
   readonly initPartial?: boolean | undefined;
   /** Store `best/`'s weights as float16 (`last/` stays float32 for an exact resume). */
   readonly float16?: boolean | undefined;
+  /**
+   * Train on square tiles of this many pixels (multiple of 32) cut at the images' native
+   * resolution instead of whole images resized to `size` (which then equals `tile`); the
+   * model folder records the tiling, so inference slides the same window.
+   */
+  readonly tile?: number | undefined;
+  /** Overlap of inference tiles in px (default tile / 4). */
+  readonly tileOverlap?: number | undefined;
+  /** Share 0…1 of training tiles centred on a random lesion (foreground) pixel (default 0.7). */
+  readonly lesionTileShare?: number | undefined;
+  /** Tiles drawn per image and epoch, training and validation alike (default 4). */
+  readonly tilesPerImage?: number | undefined;
+  /** A lesion model: the finding type (e.g. `caries`), written to `postprocess.lesion`. */
+  readonly lesion?: string | undefined;
+  /** Findings' minimum region area in px, written to `postprocess.minAreaPx`. */
+  readonly minAreaPx?: number | undefined;
   /** Model id and version written to dentseg.json. */
   readonly name: string;
   readonly version: string;
@@ -130,11 +146,16 @@ function source(
   train: boolean,
   maps: { flip?: number[] | undefined; vflip?: number[] | undefined },
 ): BatchSource {
+  // Tiled runs draw several tiles per image: each copy has its own index, hence its own
+  // seeded tile; validation tiles are the same every epoch (epoch 0), training ones change.
+  const samples = preprocess.tiling
+    ? Array.from({ length: cfg.tilesPerImage ?? 4 }, () => refs).flat()
+    : refs;
   return {
-    steps: Math.ceil(refs.length / cfg.batch),
+    steps: Math.ceil(samples.length / cfg.batch),
     batches: (epoch) =>
       createLoader({
-        samples: refs,
+        samples,
         batchSize: cfg.batch,
         preprocess,
         augment: train && cfg.augment ? cfg.augment : undefined,
@@ -155,7 +176,25 @@ export function preprocessFor(cfg: TrainConfig): PreprocessConfig {
     channels: cfg.channels,
     aspect: 'stretch',
     normalise: cfg.normalise,
+    ...(cfg.tile !== undefined
+      ? {
+          tiling: {
+            tile: [cfg.tile, cfg.tile],
+            ...(cfg.tileOverlap !== undefined ? { overlap: cfg.tileOverlap } : {}),
+            ...(cfg.lesionTileShare !== undefined ? { lesionShare: cfg.lesionTileShare } : {}),
+          },
+        }
+      : {}),
   });
+}
+
+/** The `postprocess` block a config implies (absent when it sets neither key). */
+function postprocessFor(cfg: TrainConfig): ModelMeta['postprocess'] {
+  if (cfg.lesion === undefined && cfg.minAreaPx === undefined) return undefined;
+  return {
+    ...(cfg.minAreaPx !== undefined ? { minAreaPx: cfg.minAreaPx } : {}),
+    ...(cfg.lesion !== undefined ? { lesion: cfg.lesion } : {}),
+  };
 }
 
 /** Run (or resume) training as `cfg` says; returns when done, stopped early or interrupted. */
@@ -196,6 +235,7 @@ export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Pro
     seed: cfg.seed,
   });
   const started = new Date().toISOString();
+  const postprocess = postprocessFor(cfg);
   const meta = (extra: { epoch: number; logs?: EpochLogs }): ModelMeta => ({
     format: 1,
     name: cfg.name,
@@ -205,6 +245,7 @@ export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Pro
     input: { size: [cfg.size, cfg.size], channels: cfg.channels },
     preprocess,
     architecture: architectureOf(unet),
+    ...(postprocess ? { postprocess } : {}),
     training: {
       command: cfg.command ?? null,
       seed: cfg.seed,
@@ -290,10 +331,15 @@ export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Pro
       valSamples: val.length,
     });
   }
+  const tiles = preprocess.tiling ? (cfg.tilesPerImage ?? 4) : 1;
   log(
     `${ds.task}, ${classes === 1 ? '1 class' : `${classes} classes`}; train ${train.length}, val ${val.length}; ` +
       `${cfg.size}² × ${cfg.channels}ch, width ${cfg.width}, ${model.countParams().toLocaleString('en-US')} parameters; ` +
-      `batch ${cfg.batch}, ${Math.ceil(train.length / cfg.batch)} steps/epoch`,
+      `batch ${cfg.batch}, ${Math.ceil((train.length * tiles) / cfg.batch)} steps/epoch` +
+      (preprocess.tiling
+        ? `; ${cfg.size}² tiles at native resolution, ${tiles} per image, ` +
+          `${Math.round(preprocess.tiling.lesionShare * 100)}% centred on a lesion`
+        : ''),
   );
   const onAbort = (): void => trainer.interrupt();
   // a signal that came while the data set was opened counts too (it fires no event later)

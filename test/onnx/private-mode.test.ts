@@ -5,7 +5,7 @@
  * result must match the server's own `segment` on the same model, and no analysis request
  * may leave the page. The page is built into a temp folder (no race with web-dist/).
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
@@ -115,6 +115,50 @@ describe.skipIf(!existsSync(XRAY) || !HAS_CHROMIUM)('private mode (in-browser ON
     // ORT's wasm, its proxy worker and thread workers all run under the server's CSP.
     expect(csp).toEqual([]);
     await page.close();
+  });
+
+  it("a tiled lesion model slides the server's window in the page: same findings", async () => {
+    const tiled = await tinyModelFolder([256, 256], 1, { seed: 6 });
+    const meta = {
+      ...tiled.meta,
+      preprocess: { ...tiled.preprocess, tiling: { tile: [256, 256] } },
+      postprocess: { minAreaPx: 20, lesion: 'caries' },
+    };
+    writeFileSync(path.join(tiled.dir, 'dentseg.json'), JSON.stringify(meta));
+    const tModel = await loadModel(tiled.dir);
+    const tData = tempDirFor('dentseg-data-');
+    const tApp = await buildApp({ model: tModel, dataDir: tData, webDir });
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    try {
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(await tApp.listen({ port: 0, host: '127.0.0.1' }));
+      await page.locator('#private-mode').check();
+      await page.setInputFiles('#file-input', XRAY);
+      await expect
+        .poll(() => page.textContent('#sum-model'), { timeout: 120_000 })
+        .toMatch(/private mode|in this browser/);
+      const server = await segment(tModel, XRAY);
+      const serverPct = server.findings.reduce((s, f) => s + f.areaPct, 0);
+      console.log(`tiled server: ${server.findings.length} findings, ${serverPct.toFixed(2)}%`);
+      expect(server.findings.length).toBeGreaterThan(1);
+      expect(await page.getAttribute('body', 'data-private-mode-findings')).toBe(
+        String(server.findings.length),
+      );
+      // The page's area is the whole mask at the threshold (specks included).
+      let fg = 0;
+      for (const v of server.mask) fg += v;
+      const maskPct = (100 * fg) / server.mask.length;
+      const pct = Number(/([\d.]+)%/.exec((await page.textContent('#sum-area')) ?? '')?.[1]);
+      expect(Math.abs(pct - maskPct)).toBeLessThan(0.02);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await tApp.close();
+      tModel.dispose();
+      tiled.model.dispose();
+      for (const d of [tData, tiled.dir]) rmSync(d, { recursive: true, force: true });
+    }
   });
 
   it("a multi-class model gives the server's findings too", async () => {

@@ -13,6 +13,7 @@ import ortUrl from '../../../node_modules/onnxruntime-web/dist/ort.wasm.min.mjs?
 import ortGlueUrl from '../../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.mjs?url';
 import ortWasmUrl from '../../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm?url';
 import { preprocessImage, restoreToOriginal } from '../../data/preprocess.js';
+import { slidingWindow } from '../../data/tiling.js';
 import type { GreyImage } from '../../data/types.js';
 import { findingsFor } from '../../infer/findings.js';
 import type { ModelMeta } from '../../model/meta.js';
@@ -164,17 +165,24 @@ async function analyseLocally(ctx: PrivateModeContext, file: File): Promise<bool
   try {
     const { ort, session, meta } = await loadModel(ctx);
     ctx.showStatus(`Private mode: segmenting ${file.name} in this browser…`);
-    const [h, w] = meta.preprocess.size;
     const c = meta.preprocess.channels;
     const { data, geometry } = preprocessImage(image, meta.preprocess);
-    const input = new ort.Tensor('float32', data, [1, h, w, c]);
-    const out = await session.run({ input });
-    const y = out.probabilities;
-    if (!y) throw new Error('the model has no "probabilities" output');
-    const probs = (await y.getData()) as Float32Array;
-    input.dispose();
-    y.dispose();
-    const k = probs.length / (h * w);
+    const forward = async (x: Float32Array, n: number, h: number, w: number) => {
+      const input = new ort.Tensor('float32', x, [n, h, w, c]);
+      const out = await session.run({ input });
+      const y = out.probabilities;
+      if (!y) throw new Error('the model has no "probabilities" output');
+      const p = (await y.getData()) as Float32Array;
+      input.dispose();
+      y.dispose();
+      return p;
+    };
+    // A tiled model replays the server's sliding window (same code) at native resolution.
+    const tiling = meta.preprocess.tiling;
+    const probs = tiling
+      ? await slidingWindow(data, geometry.height, geometry.width, c, tiling, forward)
+      : await forward(data, 1, geometry.height, geometry.width);
+    const k = probs.length / (geometry.height * geometry.width);
     const { probability, mask } = postprocess(restoreToOriginal(probs, k, geometry), k);
     const result: LocalAnalysis = {
       filename: file.name,
@@ -185,7 +193,11 @@ async function analyseLocally(ctx: PrivateModeContext, file: File): Promise<bool
       ...(meta.task === 'multiclass' ? { classes: mask } : {}),
       classNames: meta.classes,
       task: meta.task,
-      findings: findingsFor(mask, image.width, image.height, meta.task, meta.classes),
+      findings: findingsFor(mask, image.width, image.height, meta.task, meta.classes, {
+        ...(meta.postprocess?.minAreaPx !== undefined
+          ? { minAreaPx: meta.postprocess.minAreaPx }
+          : {}),
+      }),
       threshold: THRESHOLD,
       elapsedMs: Math.round(performance.now() - started),
     };
