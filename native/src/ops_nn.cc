@@ -301,9 +301,14 @@ Tensors op_mirror_pad(const Tensors& in, const Attrs& a) {
 
 Tensors op_softmax(const Tensors& in, const Attrs& a) { return {at::softmax(in[0], a.i("dim"))}; }
 
+// inputs: dy, x. The ReLU gradient, dy where x > 0 else 0, in one pass: tfjs' own
+// (dy * step(x)) is two full-size kernels and a temporary per activation.
+Tensors op_relu_grad(const Tensors& in, const Attrs&) { return {at::threshold_backward(in[0], in[1], 0)}; }
+
 }  // namespace
 
 void register_nn_ops() {
+  register_op("reluGrad", op_relu_grad);
   register_op("conv2d", op_conv2d);
   register_op("fusedConv2d", op_fused_conv2d);
   register_op("conv2dBackpropInput", op_conv2d_backprop_input);
