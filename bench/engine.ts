@@ -4,19 +4,23 @@
  * GFLOPS of each from the analytic FLOP count (train = 3 × forward), seconds per image and
  * peak RSS; forward and training runs alternate so that load from other jobs hits both.
  * `--compare wasm` runs the same measurement for another backend in a child process in the
- * same run and reports the speed ratio; `--profile` adds a per-kernel
+ * same run and reports the speed ratio. When a Python with PyTorch is found
+ * (`DENTSEG_PYTHON`, `python3` or `/usr/bin/python3` that can `import torch`), the same
+ * network in PyTorch (bench/pytorch_unet.py) runs beside it, alternating pass by pass
+ * (dentseg, PyTorch, dentseg, ...), and `ratioVsPytorch` gives dentseg's speed over
+ * PyTorch's (> 1 = dentseg faster), the median of those pairs. `--profile` adds a per-kernel
  * breakdown of one training step. The CPU may be shared: the load average before and after
  * is recorded. Written by the libtorch engineer to the engine engineer's spec (issue 2's
  * keys) with the torch case of issue 9.
  *
  *   npm run bench:engine -- [--backend torch|wasm|cpu] [--size 256] [--batch 2] [--width 1]
  *                           [--steps 3] [--threads 2] [--compare wasm] [--profile]
- *                           [--json bench/results/engine.json]
+ *                           [--no-pytorch] [--pytorch-channels-last] [--json FILE]
  *
  * e.g. npm run bench:engine -- --backend torch --compare wasm --profile --json bench/results/torch-256.json
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +30,7 @@ import { buildUnet } from '../src/model/index.js';
 import { segmentationLoss } from '../src/train/losses.js';
 import { Adam } from '../src/train/optimizer.js';
 import { forwardFlops } from './flops.js';
+import { findPytorch, PytorchReference, type PytorchInfo } from './pytorch.js';
 
 type Tensor = ReturnType<typeof tf.tensor>;
 
@@ -39,6 +44,8 @@ const { values: args } = parseArgs({
     threads: { type: 'string', default: '2' },
     compare: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    'no-pytorch': { type: 'boolean', default: false },
+    'pytorch-channels-last': { type: 'boolean', default: false },
     json: { type: 'string' },
     child: { type: 'boolean', default: false },
   },
@@ -56,8 +63,11 @@ const width = Number(args.width);
 const steps = Math.max(1, Number(args.steps));
 const threads = Number(args.threads);
 
-const median = (xs: number[]): number =>
-  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] ?? NaN) : ((s[m - 1] ?? NaN) + (s[m] ?? NaN)) / 2;
+};
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 
 interface Measurement {
@@ -72,9 +82,20 @@ interface Measurement {
   ratioTrainToForward: number;
   peakRssMB: number;
   profile?: { kernel: string; ms: number; share: number }[];
+  gflopForwardPerImage: number;
+  convLayout?: { mode: string; cpu: string };
 }
 
-async function measure(): Promise<Measurement> {
+/** PyTorch's times, taken in the same loop as dentseg's (one pass each, alternating). */
+interface PytorchRuns {
+  info: PytorchInfo;
+  fwdRuns: number[];
+  trainRuns: number[];
+}
+
+async function measure(
+  reference?: PytorchReference,
+): Promise<Measurement & { pytorch?: PytorchRuns }> {
   const info = await initEngine({ backend: backendArg(args.backend, '--backend'), threads });
   const model = buildUnet({ inputSize: [size, size], channels: 3, classes: 1, width });
   const gflopFwd = (forwardFlops(model) * batch) / 1e9;
@@ -105,13 +126,18 @@ async function measure(): Promise<Measurement> {
   await trainStep();
   const fwdRuns: number[] = [];
   const trainRuns: number[] = [];
+  const py = reference
+    ? { info: reference.info, fwdRuns: [] as number[], trainRuns: [] as number[] }
+    : undefined;
   for (let i = 0; i < steps; i++) {
     let t0 = performance.now();
     await forward();
     fwdRuns.push(performance.now() - t0);
+    if (reference && py) py.fwdRuns.push(await reference.run('forward'));
     t0 = performance.now();
     await trainStep();
     trainRuns.push(performance.now() - t0);
+    if (reference && py) py.trainRuns.push(await reference.run('train'));
   }
   let profile: Measurement['profile'];
   if (args.profile) {
@@ -154,6 +180,35 @@ async function measure(): Promise<Measurement> {
     ratioTrainToForward: round(trainMs / fwdMs, 2),
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     ...(profile ? { profile } : {}),
+    gflopForwardPerImage: round(gflopFwd / batch, 2),
+    ...(info.backend === 'torch' ? { convLayout: await torchConvLayout() } : {}),
+    ...(py ? { pytorch: py } : {}),
+  };
+}
+
+/** The torch backend's convolution layout policy and the CPU class it decides by. */
+async function torchConvLayout(): Promise<{ mode: string; cpu: string }> {
+  const { loadTorchNative } = await import('../src/engine/torch/native.js');
+  return loadTorchNative().convLayout();
+}
+
+/** The CPU's flags that decide fp32/int8/bf16 kernel speed (Linux /proc/cpuinfo; else unknown). */
+function cpuFlags(): Record<string, boolean> | 'unknown' {
+  let text: string;
+  try {
+    text = readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return 'unknown';
+  }
+  const line = /^flags\s*:(.*)$/m.exec(text)?.[1] ?? '';
+  const have = new Set(line.trim().split(/\s+/));
+  return {
+    avx2: have.has('avx2'),
+    avx512: have.has('avx512f'),
+    avx512Vnni: have.has('avx512_vnni'),
+    avxVnni: have.has('avx_vnni'),
+    avx512Bf16: have.has('avx512_bf16'),
+    amx: have.has('amx_tile'),
   };
 }
 
@@ -189,10 +244,30 @@ async function main(): Promise<void> {
   }
   const load0 = os.loadavg();
   const compareWith = backendArg(args.compare, '--compare');
-  const mine = await measure();
+  const python = args['no-pytorch'] ? undefined : findPytorch();
+  // Built and warmed up first, so that its start-up does not fall on dentseg's timings.
+  const reference = python
+    ? await PytorchReference.start(python, {
+        size,
+        batch,
+        width,
+        threads,
+        channels: 3,
+        channelsLast: args['pytorch-channels-last'],
+      })
+    : undefined;
+  const { pytorch: py, ...mine } = await measure(reference);
+  reference?.close();
   const other = compareWith ? measureInChild(compareWith) : undefined;
   const load1 = os.loadavg();
-  const torchPy = spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' });
+  const pairRatios = (theirs: number[], ours: number[]): number[] =>
+    ours.map((t, i) => (theirs[i] ?? NaN) / t);
+  const fwdPairs = py ? pairRatios(py.fwdRuns, mine.forward.runsMs) : [];
+  const trainPairs = py ? pairRatios(py.trainRuns, mine.train.runsMs) : [];
+  const spread = (xs: number[]): [number, number] => [
+    round(Math.min(...xs), 2),
+    round(Math.max(...xs), 2),
+  ];
   const result = {
     date: new Date().toISOString(),
     machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
@@ -215,10 +290,39 @@ async function main(): Promise<void> {
           },
         }
       : {}),
-    pytorch:
-      torchPy.status === 0
-        ? 'python3 torch is importable but not timed by this bench'
-        : 'skipped: python3 cannot import torch here',
+    cpuFlags: cpuFlags(),
+    ...(py
+      ? {
+          pytorch: {
+            forwardMsPerImage: round(median(py.fwdRuns) / batch),
+            trainSecondsPerImage: round(median(py.trainRuns) / 1000 / batch, 3),
+            forwardGflops: round(
+              (py.info.gflopForwardPerImage * batch) / (median(py.fwdRuns) / 1000),
+            ),
+            trainGflops: round(
+              (3 * py.info.gflopForwardPerImage * batch) / (median(py.trainRuns) / 1000),
+            ),
+            forwardRunsMs: py.fwdRuns.map((v) => round(v, 0)),
+            trainRunsMs: py.trainRuns.map((v) => round(v, 0)),
+            torch: py.info.torch,
+            threads: py.info.threads,
+            layout: py.info.layout,
+            gflopForwardPerImage: round(py.info.gflopForwardPerImage, 2),
+          },
+          ratioVsPytorch: {
+            forward: round(median(fwdPairs), 2),
+            train: round(median(trainPairs), 2),
+          },
+          ratioVsPytorchSpread: { forward: spread(fwdPairs), train: spread(trainPairs) },
+        }
+      : {}),
+    pytorchNote: py
+      ? `PyTorch ${py.info.torch} (${python ?? 'python3'}, bench/pytorch_unet.py: the same network, loss and Adam, ` +
+        `${py.info.layout}, ${py.info.threads} threads) alternated with dentseg pass by pass; ratioVsPytorch = ` +
+        'dentseg speed ÷ PyTorch speed (> 1 = dentseg faster), median of the pairs, spread in ratioVsPytorchSpread'
+      : args['no-pytorch']
+        ? 'skipped (--no-pytorch)'
+        : 'skipped: no python3 here can import torch (Debian: apt-get install python3-torch; or set DENTSEG_PYTHON)',
   };
   console.error(
     `${mine.backend} (${mine.threads} threads) ${size}² batch ${batch} width ${width}: forward ${mine.forward.msPerBatch} ms ` +
@@ -232,7 +336,14 @@ async function main(): Promise<void> {
         `${mine.backend}/${other.backend} speed ratio: train ${result.compare?.speedup.train}×, forward ${result.compare?.speedup.forward}×`,
     );
   }
-  console.error(result.pytorch);
+  if (py) {
+    console.error(
+      `pytorch: forward ${result.pytorch?.forwardMsPerImage} ms/image, train ${result.pytorch?.trainSecondsPerImage} s/image; ` +
+        `dentseg ÷ pytorch speed: forward ${result.ratioVsPytorch?.forward}× (${fwdPairs.map((r) => r.toFixed(2)).join(', ')}), ` +
+        `train ${result.ratioVsPytorch?.train}× (${trainPairs.map((r) => r.toFixed(2)).join(', ')})`,
+    );
+  }
+  console.error(result.pytorchNote);
   if (args.json) {
     mkdirSync(path.dirname(args.json), { recursive: true });
     writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);

@@ -10,6 +10,7 @@
 #include <torch/csrc/api/include/torch/version.h>
 
 #include "common.h"
+#include "conv_layout.h"
 
 namespace dentseg {
 namespace {
@@ -184,6 +185,35 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   return o;
 }
 
+/** setConvLayout('auto' | 'nhwc' | 'nchw'): the convolutions' layout policy, process-wide. */
+Napi::Value SetConvLayout(const Napi::CallbackInfo& info) {
+  try {
+    set_conv_layout(info[0].As<Napi::String>().Utf8Value());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), e.what());
+  }
+  return info.Env().Undefined();
+}
+
+/** convLayout() -> { mode, cpu }: the policy and the CPU class `auto` decides by. */
+Napi::Value ConvLayout(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("mode", conv_layout());
+  o.Set("cpu", conv_cpu_class());
+  return o;
+}
+
+/** convPlan(pass, n, cin, cout, h, w) -> 'nchw' | 'nhwc': what a convolution pass would use. */
+Napi::Value ConvPlan(const Napi::CallbackInfo& info) {
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  ConvPass pass = name == "forward" ? ConvPass::Forward : name == "inputGrad" ? ConvPass::InputGrad : ConvPass::WeightGrad;
+  if (name != "forward" && name != "inputGrad" && name != "weightGrad")
+    throw Napi::Error::New(info.Env(), "convPlan: pass must be forward, inputGrad or weightGrad");
+  int64_t v[5];
+  for (int k = 0; k < 5; k++) v[k] = info[k + 1].As<Napi::Number>().Int64Value();
+  return Napi::String::New(info.Env(), conv_use_nchw(pass, v[0], v[1], v[2], v[3], v[4]) ? "nchw" : "nhwc");
+}
+
 Napi::Value Ops(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Array arr = Napi::Array::New(env, op_table().size());
@@ -216,6 +246,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("stats", Napi::Function::New(env, Stats));
   exports.Set("ops", Napi::Function::New(env, Ops));
+  exports.Set("setConvLayout", Napi::Function::New(env, SetConvLayout));
+  exports.Set("convLayout", Napi::Function::New(env, ConvLayout));
+  exports.Set("convPlan", Napi::Function::New(env, ConvPlan));
   exports.Set("version", Napi::Function::New(env, Version));
   return exports;
 }

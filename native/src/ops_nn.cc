@@ -1,10 +1,11 @@
 // Network ops in NHWC (tfjs layout) on ATen: convolutions and their gradients, pooling,
-// batch-norm, resizing, padding and matrix products. Convolutions run on NCHW views of
-// the NHWC data, which ATen treats as channels-last memory (oneDNN's fast path) so that
-// no layout copy is made on the way in or out.
+// batch-norm, resizing, padding and matrix products. Convolutions run either on NCHW views
+// of the NHWC data, which ATen treats as channels-last memory (no layout copy), or on
+// contiguous NCHW copies, whichever conv_layout.cc says is faster for the pass and shape.
 #include <cmath>
 
 #include "common.h"
+#include "conv_layout.h"
 
 namespace dentseg {
 namespace {
@@ -23,18 +24,25 @@ at::Tensor pad_nchw(const at::Tensor& x, const Pad4& p, double value) {
   return at::constant_pad_nd(x, {p.left, p.right, p.top, p.bottom}, value);
 }
 
-/** tfjs filter [kh, kw, in, out] -> ATen weight [out, in, kh, kw] in channels-last memory. */
-at::Tensor weight_oihw(const at::Tensor& w) {
-  return w.permute({3, 2, 0, 1}).contiguous(at::MemoryFormat::ChannelsLast);
+/** tfjs filter [kh, kw, in, out] -> ATen weight [out, in, kh, kw] in the layout's memory. */
+at::Tensor weight_oihw(const at::Tensor& w, bool nchw) {
+  return w.permute({3, 2, 0, 1}).contiguous(nchw ? at::MemoryFormat::Contiguous : at::MemoryFormat::ChannelsLast);
 }
 
-at::Tensor activation(const at::Tensor& y, const std::string& act, const at::Tensor* prelu, double alpha) {
+/** NHWC tensor as NCHW: a channels-last view, or a contiguous copy for the NCHW path. */
+at::Tensor nchw_in(const at::Tensor& x, bool nchw) {
+  at::Tensor v = to_nchw(x);
+  return nchw ? v.contiguous() : v;
+}
+
+/** Applies a fused activation in place: y must be a fresh tensor the op owns. */
+at::Tensor activation_(at::Tensor& y, const std::string& act, const at::Tensor* prelu, double alpha) {
   if (act == "linear" || act.empty()) return y;
-  if (act == "relu") return at::relu(y);
-  if (act == "relu6") return at::clamp(y, 0, 6);
-  if (act == "elu") return at::elu(y);
-  if (act == "sigmoid") return at::sigmoid(y);
-  if (act == "leakyrelu") return at::leaky_relu(y, alpha);
+  if (act == "relu") return at::relu_(y);
+  if (act == "relu6") return at::clamp_(y, 0, 6);
+  if (act == "elu") return at::elu_(y);
+  if (act == "sigmoid") return at::sigmoid_(y);
+  if (act == "leakyrelu") return at::leaky_relu_(y, alpha);
   if (act == "prelu" && prelu != nullptr) return at::where(y < 0, y * *prelu, y);
   throw std::invalid_argument("unsupported fused activation " + act);
 }
@@ -43,13 +51,14 @@ at::Tensor activation(const at::Tensor& y, const std::string& act, const at::Ten
 at::Tensor conv_nhwc(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& bias,
                      const Attrs& a) {
   Pad4 p = pad_of(a);
-  at::Tensor xn = to_nchw(x);
+  bool nchw = conv_use_nchw(ConvPass::Forward, x.size(0), x.size(3), w.size(3), x.size(1), x.size(2));
+  at::Tensor xn = nchw_in(x, nchw);
   std::vector<int64_t> padding{p.top, p.left};
   if (!p.symmetric()) {
     xn = pad_nchw(xn, p, 0.0);
     padding = {0, 0};
   }
-  at::Tensor y = at::convolution(xn, weight_oihw(w), bias, {a.i("strideH"), a.i("strideW")}, padding,
+  at::Tensor y = at::convolution(xn, weight_oihw(w, nchw), bias, {a.i("strideH"), a.i("strideW")}, padding,
                                  {a.i("dilationH"), a.i("dilationW")}, false, {0, 0}, 1);
   return to_nhwc(y);
 }
@@ -67,23 +76,32 @@ Tensors op_fused_conv2d(const Tensors& in, const Attrs& a) {
     if (b.numel() == cout) bias = b.reshape({cout});
     else extra_bias = b;
   }
+  // The bias goes into the convolution (oneDNN adds it while writing the output); the
+  // activation then runs in place on that fresh output rather than allocating another.
   at::Tensor y = conv_nhwc(in[0], in[1], bias, a);
   if (extra_bias.defined()) y = y + extra_bias;
   const at::Tensor* prelu = a.b("hasPrelu") ? &in[k] : nullptr;
-  return {activation(y, a.s("activation"), prelu, a.has("leakyreluAlpha") ? a.f("leakyreluAlpha") : 0.2)};
+  return {activation_(y, a.s("activation"), prelu, a.has("leakyreluAlpha") ? a.f("leakyreluAlpha") : 0.2)};
 }
 
 // inputs: dy, filter; attrs: inShape [n,h,w,c], strides, pads
 Tensors op_conv2d_backprop_input(const Tensors& in, const Attrs& a) {
   Pad4 p = pad_of(a);
   std::vector<int64_t> s = a.ints("inShape");
-  int64_t hp = s[1] + p.top + p.bottom, wp = s[2] + p.left + p.right;
-  at::Tensor proto = at::empty({s[0], s[3], hp, wp}, in[0].options().memory_format(at::MemoryFormat::ChannelsLast));
-  auto grads = at::convolution_backward(to_nchw(in[0]), proto, weight_oihw(in[1]), c10::nullopt,
-                                        {a.i("strideH"), a.i("strideW")}, {0, 0}, {1, 1}, false, {0, 0}, 1,
+  const at::Tensor& dy = in[0];
+  bool nchw = conv_use_nchw(ConvPass::InputGrad, s[0], s[3], dy.size(3), s[1], s[2]);
+  auto format = nchw ? at::MemoryFormat::Contiguous : at::MemoryFormat::ChannelsLast;
+  // Symmetric padding is ATen's own: dx comes out at x's size with no crop (and, in
+  // channels-last, no copy back to NHWC). Otherwise dx of the padded input is cropped.
+  bool sym = p.symmetric();
+  int64_t hp = sym ? s[1] : s[1] + p.top + p.bottom, wp = sym ? s[2] : s[2] + p.left + p.right;
+  std::vector<int64_t> padding = sym ? std::vector<int64_t>{p.top, p.left} : std::vector<int64_t>{0, 0};
+  at::Tensor proto = at::empty({s[0], s[3], hp, wp}, dy.options().memory_format(format));
+  auto grads = at::convolution_backward(nchw_in(dy, nchw), proto, weight_oihw(in[1], nchw), c10::nullopt,
+                                        {a.i("strideH"), a.i("strideW")}, padding, {1, 1}, false, {0, 0}, 1,
                                         {true, false, false});
   at::Tensor dx = std::get<0>(grads);
-  dx = dx.narrow(2, p.top, s[1]).narrow(3, p.left, s[2]);
+  if (!sym) dx = dx.narrow(2, p.top, s[1]).narrow(3, p.left, s[2]);
   return {to_nhwc(dx)};
 }
 
@@ -91,11 +109,21 @@ Tensors op_conv2d_backprop_input(const Tensors& in, const Attrs& a) {
 Tensors op_conv2d_backprop_filter(const Tensors& in, const Attrs& a) {
   Pad4 p = pad_of(a);
   std::vector<int64_t> f = a.ints("filterShape");
-  at::Tensor xn = to_nchw(in[0]);
-  if (p.top || p.bottom || p.left || p.right) xn = pad_nchw(xn, p, 0.0);
-  at::Tensor proto = at::empty({f[3], f[2], f[0], f[1]}, in[0].options().memory_format(at::MemoryFormat::ChannelsLast));
-  auto grads = at::convolution_backward(to_nchw(in[1]), xn, proto, c10::nullopt, {a.i("strideH"), a.i("strideW")},
-                                        {0, 0}, {1, 1}, false, {0, 0}, 1, {false, true, false});
+  const at::Tensor& x = in[0];
+  bool nchw = conv_use_nchw(ConvPass::WeightGrad, x.size(0), x.size(3), f[3], x.size(1), x.size(2));
+  auto format = nchw ? at::MemoryFormat::Contiguous : at::MemoryFormat::ChannelsLast;
+  at::Tensor xn = nchw_in(x, nchw);
+  // Symmetric padding is passed to ATen, which pads inside oneDNN; only asymmetric
+  // padding needs the padded copy of x.
+  std::vector<int64_t> padding{p.top, p.left};
+  if (!p.symmetric()) {
+    xn = pad_nchw(xn, p, 0.0);
+    padding = {0, 0};
+  }
+  at::Tensor proto = at::empty({f[3], f[2], f[0], f[1]}, x.options().memory_format(format));
+  auto grads = at::convolution_backward(nchw_in(in[1], nchw), xn, proto, c10::nullopt,
+                                        {a.i("strideH"), a.i("strideW")}, padding, {1, 1}, false, {0, 0}, 1,
+                                        {false, true, false});
   return {std::get<1>(grads).permute({2, 3, 1, 0})};
 }
 
@@ -240,7 +268,7 @@ Tensors op_fused_matmul(const Tensors& in, const Attrs& a) {
   size_t k = 2;
   if (a.b("hasBias")) y = y + in[k++];
   const at::Tensor* prelu = a.b("hasPrelu") ? &in[k] : nullptr;
-  return {activation(y, a.s("activation"), prelu, a.has("leakyreluAlpha") ? a.f("leakyreluAlpha") : 0.2)};
+  return {activation_(y, a.s("activation"), prelu, a.has("leakyreluAlpha") ? a.f("leakyreluAlpha") : 0.2)};
 }
 
 // attrs: pads (flat [before0, after0, ...] in tfjs axis order), value
@@ -273,9 +301,14 @@ Tensors op_mirror_pad(const Tensors& in, const Attrs& a) {
 
 Tensors op_softmax(const Tensors& in, const Attrs& a) { return {at::softmax(in[0], a.i("dim"))}; }
 
+// inputs: dy, x. The ReLU gradient, dy where x > 0 else 0, in one pass: tfjs' own
+// (dy * step(x)) is two full-size kernels and a temporary per activation.
+Tensors op_relu_grad(const Tensors& in, const Attrs&) { return {at::threshold_backward(in[0], in[1], 0)}; }
+
 }  // namespace
 
 void register_nn_ops() {
+  register_op("reluGrad", op_relu_grad);
   register_op("conv2d", op_conv2d);
   register_op("fusedConv2d", op_fused_conv2d);
   register_op("conv2dBackpropInput", op_conv2d_backprop_input);

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../../src/engine/index.js';
-import { MEAN_GRADIENT, SUM_GRADIENT } from '../../src/engine/gradients.js';
+import { MEAN_GRADIENT, RELU_GRADIENT, SUM_GRADIENT } from '../../src/engine/gradients.js';
+import { setupTorch, TORCH_BUILT } from './torch-compare.js';
 
 const SHAPE = [2, 3, 4, 5];
 const CASES: { axis: number[] | undefined; keepDims: boolean }[] = [
@@ -55,4 +56,37 @@ describe('Mean and Sum gradients', () => {
       x.dispose();
     });
   }
+});
+
+describe('Relu gradient', () => {
+  /** d/dx Σ(w · relu(x)) = w where x > 0, else 0; kernels run by that gradient. */
+  async function reluGrad(): Promise<{ ok: boolean; kernels: string[] }> {
+    const x = tf.tensor1d([-2, -0.5, 0, 0.5, 3, -1e-9, 1e-9]);
+    const w = tf.tensor1d([1, 2, 3, 4, 5, 6, 7]);
+    const f = (v: tf.Tensor): tf.Tensor => tf.sum(tf.mul(tf.relu(v), w));
+    const prof = await tf.profile(() => tf.grad(f)(x));
+    const g = Array.from(tf.grad(f)(x).dataSync());
+    tf.dispose([x, w]);
+    return {
+      ok: JSON.stringify(g) === JSON.stringify([0, 0, 0, 4, 5, 0, 7]),
+      kernels: prof.kernels.map((k) => k.name),
+    };
+  }
+
+  it('is dentseg’s after initEngine and keeps tfjs’ dy * step(x) where the backend lacks the fused kernel', async () => {
+    await initEngine({ backend: 'cpu' });
+    expect(tf.getGradient('Relu')).toBe(RELU_GRADIENT);
+    const r = await reluGrad();
+    expect(r.ok).toBe(true);
+    expect(r.kernels).toContain('Step');
+  });
+
+  it.skipIf(!TORCH_BUILT)('runs as one kernel on torch, without Step', async () => {
+    setupTorch();
+    await tf.setBackend('torch');
+    const r = await reluGrad();
+    expect(r.ok).toBe(true);
+    expect(r.kernels).toContain('DentsegReluGrad');
+    expect(r.kernels).not.toContain('Step');
+  });
 });

@@ -10,10 +10,10 @@ import { TorchBackend } from './backend.js';
 import { MATH_KERNELS } from './kernels_math.js';
 import { NN_KERNELS } from './kernels_nn.js';
 import type { TorchKernel } from './kernel_util.js';
-import { loadTorchNative, torchAddonBuilt } from './native.js';
+import { loadTorchNative, torchAddonBuilt, type ConvLayoutMode } from './native.js';
 
 export { TorchBackend } from './backend.js';
-export { torchAddonBuilt, ADDON_PATH } from './native.js';
+export { torchAddonBuilt, ADDON_PATH, type ConvLayoutMode } from './native.js';
 
 /** Name under which the backend registers with tfjs. */
 export const TORCH_BACKEND = 'torch';
@@ -24,6 +24,25 @@ export const TORCH_KERNELS: readonly TorchKernel[] = [...MATH_KERNELS, ...NN_KER
 export interface TorchOptions {
   /** libtorch intra-op threads (at::set_num_threads), ≥ 1. Default: all cores. */
   readonly threads: number;
+  /** Convolution layout policy. Default: `DENTSEG_TORCH_CONV_LAYOUT`, else `auto`. */
+  readonly convLayout?: ConvLayoutMode;
+}
+
+const CONV_LAYOUTS: readonly ConvLayoutMode[] = ['auto', 'nhwc', 'nchw'];
+
+/** `DENTSEG_TORCH_CONV_LAYOUT` (auto | nhwc | nchw), validated; `auto` when unset. */
+export function convLayoutFromEnv(): ConvLayoutMode {
+  const env = process.env.DENTSEG_TORCH_CONV_LAYOUT;
+  if (env === undefined || env === '') return 'auto';
+  const mode = CONV_LAYOUTS.find((m) => m === env);
+  if (mode === undefined) {
+    throw new DentsegError(
+      'E_USAGE',
+      `DENTSEG_TORCH_CONV_LAYOUT must be one of ${CONV_LAYOUTS.join(', ')}; received "${env}"`,
+      { hint: 'unset it to let dentseg choose per CPU and layer (auto)' },
+    );
+  }
+  return mode;
 }
 
 let registered = false;
@@ -66,6 +85,7 @@ export function registerTorchBackend(options: TorchOptions): number {
     );
   }
   native.setThreads(options.threads);
+  native.setConvLayout(options.convLayout ?? convLayoutFromEnv());
   if (registered) return native.getThreads();
   tfc.registerBackend(TORCH_BACKEND, () => new TorchBackend(native), 3);
   const have = new Set<string>();

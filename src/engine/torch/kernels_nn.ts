@@ -6,6 +6,7 @@
  */
 import * as tfc from '@tensorflow/tfjs-core';
 import { backend_util, type TensorInfo } from '@tensorflow/tfjs-core';
+import { RELU_GRAD } from '../gradients.js';
 import type { NativeAttrs } from './native.js';
 import { attrsAs, input, type TorchKernel } from './kernel_util.js';
 
@@ -90,6 +91,15 @@ function resizeGradKernel(
 }
 
 export const NN_KERNELS: readonly TorchKernel[] = [
+  {
+    name: RELU_GRAD,
+    run: (inputs, backend) =>
+      backend.exec1(
+        'reluGrad',
+        [input(inputs, 'dy', RELU_GRAD), input(inputs, 'x', RELU_GRAD)],
+        {},
+      ),
+  },
   {
     name: tfc.Conv2D,
     run: (inputs, backend, attrs) => {

@@ -43,7 +43,27 @@ export interface TorchNative {
   stats(): { tensors: number; bytes: number; cachedBytes: number };
   ops(): string[];
   version(): { torch: string; mkldnn: boolean; parallel: string };
+  /** Sets the convolutions' layout policy (process-wide); throws on any other value. */
+  setConvLayout(mode: ConvLayoutMode): void;
+  /** The policy in force and the CPU class `auto` decides by. */
+  convLayout(): { mode: ConvLayoutMode; cpu: 'avx512' | 'avx2' };
+  /** The layout one convolution pass would run in (batch n, cin → cout channels, h × w input). */
+  convPlan(
+    pass: 'forward' | 'inputGrad' | 'weightGrad',
+    n: number,
+    cin: number,
+    cout: number,
+    h: number,
+    w: number,
+  ): 'nchw' | 'nhwc';
 }
+
+/**
+ * Memory layout of the convolutions (native/src/conv_layout.cc): `auto` picks channels-last
+ * or contiguous NCHW per pass by CPU (AVX-512 or AVX2) and layer shape, as measured;
+ * `nhwc` / `nchw` force one. Set by `DENTSEG_TORCH_CONV_LAYOUT`.
+ */
+export type ConvLayoutMode = 'auto' | 'nhwc' | 'nchw';
 
 /** Where the build puts the addon, relative to this file in both src/ and dist/. */
 export const ADDON_PATH = fileURLToPath(
