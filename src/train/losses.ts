@@ -150,8 +150,13 @@ export function batchCounts(yTrue: Tensor, yPred: Tensor): Tensor {
     // building a one-hot of the prediction: three passes over the [N, K] tensors instead
     // of about nine. A zero row of yTrue (out-of-range mask value) has no true class: it
     // goes to an extra segment K that is dropped.
-    const pIdx = tf.reshape(tf.argMax(yPred, -1), [-1]);
     const t = tf.reshape(yTrue, [-1, k]);
+    if (!tf.getKernel('UnsortedSegmentSum', tf.getBackend())) {
+      // Backends without segment sums (wasm): the one-hot of the prediction instead.
+      const p = tf.reshape(tf.oneHot(tf.argMax(yPred, -1), k, 1, 0, 'float32'), [-1, k]);
+      return tf.concat([tf.sum(tf.mul(t, p), 0), tf.sum(p, 0), tf.sum(t, 0)]);
+    }
+    const pIdx = tf.reshape(tf.argMax(yPred, -1), [-1]);
     const hasTrue = tf.greater(tf.sum(t, -1), 0);
     const tIdx = tf.where(hasTrue, tf.argMax(t, -1), tf.fill(hasTrue.shape, k, 'int32'));
     const ones = tf.fill(pIdx.shape, 1, 'float32');
