@@ -53,7 +53,12 @@ export default tseslint.config(
   },
   {
     // Pure stages: no Node built-ins, no DOM-only modules, no concrete tfjs backend.
-    files: ['src/augment/**/*.ts', 'src/evaluate/metrics*.ts', 'src/model/**/*.ts'],
+    files: [
+      'src/augment/**/*.ts',
+      'src/evaluate/metrics*.ts',
+      'src/model/**/*.ts',
+      'src/imaging/**/*.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',
