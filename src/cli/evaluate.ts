@@ -19,8 +19,13 @@ import {
   type Subset,
 } from '../evaluate/index.js';
 import { loadModel, toGrey8, type EngineName } from '../infer/index.js';
+import {
+  addImagingOptions,
+  imagingPlanFromCli,
+  type ImagingCliOptions,
+} from './imaging-options.js';
 
-interface EvaluateCliOptions {
+interface EvaluateCliOptions extends ImagingCliOptions {
   model?: string;
   threshold: string;
   json: string;
@@ -81,6 +86,7 @@ export function registerEvaluateCommands(program: Command): void {
       "also draw each image's errors to DIR/<stem>.errors.png: true positives green, " +
         'false positives orange, false negatives blue',
     );
+  addImagingOptions(cmd);
   addDatasetOptions(cmd).action(async (opts: EvaluateCliOptions, command: Command) => {
     const globals = command.optsWithGlobals<{ backend?: BackendName }>();
     const threshold = Number(opts.threshold);
@@ -90,6 +96,7 @@ export function registerEvaluateCommands(program: Command): void {
         `--threshold must be a number in [0, 1]; received "${opts.threshold}"`,
       );
     }
+    const imaging = imagingPlanFromCli(opts);
     const { initEngine } = await import('../engine/index.js');
     await initEngine({ backend: globals.backend, log: true });
     const dataset = await openDataset(
@@ -105,6 +112,7 @@ export function registerEvaluateCommands(program: Command): void {
         threshold,
         subset: opts.subset,
         tta: opts.tta === true,
+        ...(imaging.transform ? { transformImage: imaging.transform } : {}),
         ...(opts.errorMaps ? { onScored: errorMapWriter(opts.errorMaps) } : {}),
         onImage: (done, total) => {
           if (tty)
@@ -122,6 +130,7 @@ export function registerEvaluateCommands(program: Command): void {
         threshold,
         tta: opts.tta === true,
         subset: opts.subset,
+        ...(imaging.report ? { degrade: imaging.report } : {}),
         elapsedMs: Math.round(performance.now() - t0),
         failed: result.failed,
         warnings: dataset.warnings,
