@@ -22,6 +22,7 @@ import { loadModel, toGrey8, type EngineName } from '../infer/index.js';
 import {
   addImagingOptions,
   imagingPlanFromCli,
+  withEnhance,
   type ImagingCliOptions,
 } from './imaging-options.js';
 
@@ -103,7 +104,10 @@ export function registerEvaluateCommands(program: Command): void {
       datasetOptionsFromCli(opts as unknown as Record<string, unknown>),
     );
     for (const w of dataset.warnings) console.error(`dentseg: warning: ${w}`);
-    const model = await loadModel(opts.model, opts.engine ? { engine: opts.engine } : {});
+    const model = withEnhance(
+      await loadModel(opts.model, opts.engine ? { engine: opts.engine } : {}),
+      imaging.enhance,
+    );
     try {
       if (opts.errorMaps) await mkdir(opts.errorMaps, { recursive: true });
       const t0 = performance.now();
@@ -131,6 +135,7 @@ export function registerEvaluateCommands(program: Command): void {
         tta: opts.tta === true,
         subset: opts.subset,
         ...(imaging.report ? { degrade: imaging.report } : {}),
+        enhance: model.meta.preprocess.enhance ?? 'none',
         elapsedMs: Math.round(performance.now() - t0),
         failed: result.failed,
         warnings: dataset.warnings,

@@ -1,14 +1,17 @@
 /**
- * The imaging flags shared by `evaluate` (and later `predict`/`serve`): `--degrade SPEC`
- * with `--degrade-seed N` to measure robustness on reproducibly damaged inputs. Validated
- * once here into a frozen plan; the commands only call `transform`.
+ * The imaging flags: `--degrade SPEC` with `--degrade-seed N` (evaluate) to measure
+ * robustness on reproducibly damaged inputs, and `--enhance MODE` (evaluate, predict) to
+ * override the model's `preprocess.enhance`. Validated once here into a frozen plan.
  */
 import path from 'node:path';
 import type { Command } from 'commander';
 import { jpegRoundTrip } from '../data/jpeg.js';
 import type { GreyImage } from '../data/types.js';
 import { DentsegError } from '../errors.js';
+import type { LoadedModel } from '../infer/types.js';
 import {
+  formatEnhanceSpec,
+  parseEnhanceSpec,
   degradeImage,
   formatDegradeSpec,
   hashString,
@@ -20,6 +23,7 @@ import {
 export interface ImagingCliOptions {
   degrade?: string;
   degradeSeed?: string;
+  enhance?: string;
 }
 
 /** What the flags ask for, validated. */
@@ -28,6 +32,8 @@ export interface ImagingPlan {
   readonly degradeSeed: number;
   /** For the JSON report: `{ spec, seed }` when degrading, else undefined. */
   readonly report: { readonly spec: string; readonly seed: number } | undefined;
+  /** `--enhance` as canonical spec text, or undefined to keep the model's own setting. */
+  readonly enhance: string | undefined;
   /** Applies the plan to one decoded image; `label` (its file name) seeds the noise. */
   readonly transform: ((image: GreyImage, label: string) => Promise<GreyImage>) | undefined;
 }
@@ -41,7 +47,35 @@ export function addImagingOptions(cmd: Command): Command {
         'of full range, poisson:photons, blur:σpx, motion:px, contrast:factor, gamma:g, ' +
         'downscale:k, jpeg:quality)',
     )
-    .option('--degrade-seed <n>', 'seed of the random degradations (integer ≥ 0)', '0');
+    .option('--degrade-seed <n>', 'seed of the random degradations (integer ≥ 0)', '0')
+    .option(ENHANCE_FLAG, ENHANCE_HELP);
+}
+
+const ENHANCE_FLAG = '--enhance <mode>';
+const ENHANCE_HELP =
+  'enhance the input at network size: none, auto (denoise, sharpen or CLAHE only where ' +
+  'needed) or a list of denoise[:σ], unsharp[:amount], clahe[:clip] (default: the ' +
+  "model's preprocess.enhance, else none)";
+
+/** Add `--enhance` alone (commands that take no `--degrade`, e.g. predict). */
+export function addEnhanceOption(cmd: Command): Command {
+  return cmd.option(ENHANCE_FLAG, ENHANCE_HELP);
+}
+
+/**
+ * The model with its pre-processing's `enhance` replaced by `enhance` (undefined: the
+ * model unchanged). The engine is shared, so dispose only the original.
+ */
+export function withEnhance(model: LoadedModel, enhance: string | undefined): LoadedModel {
+  if (enhance === undefined) return model;
+  const { enhance: _old, ...rest } = model.meta.preprocess;
+  const preprocess = enhance === 'none' ? rest : { ...rest, enhance };
+  return {
+    meta: { ...model.meta, preprocess },
+    engine: model.engine,
+    dir: model.dir,
+    dispose: () => model.dispose(),
+  };
 }
 
 /** Validate the flags into a frozen plan (E_USAGE naming the flag). */
@@ -64,7 +98,12 @@ export function imagingPlanFromCli(opts: ImagingCliOptions): ImagingPlan {
             seed: [degradeSeed, hashString(path.basename(label))],
             jpeg: jpegRoundTrip,
           });
+  const enhance =
+    opts.enhance === undefined
+      ? undefined
+      : formatEnhanceSpec(parseEnhanceSpec(opts.enhance, '--enhance'));
   return Object.freeze({
+    enhance,
     degrade,
     degradeSeed,
     report:

@@ -15,3 +15,25 @@ export {
   type DegradeOptions,
   type JpegRoundTrip,
 } from './degrade.js';
+export {
+  estimateQuality,
+  estimateNoise,
+  estimateQualityUnit,
+  QUALITY_MAX_SIDE,
+  type QualityEstimate,
+} from './quality.js';
+export {
+  ENHANCE_STEPS,
+  AUTO_THRESHOLDS,
+  parseEnhanceSpec,
+  formatEnhanceSpec,
+  autoSteps,
+  enhanceImage,
+  enhanceUnit,
+  bilateral,
+  type EnhanceMode,
+  type EnhanceStep,
+  type EnhanceStepKind,
+  type EnhanceResult,
+  type EnhanceUnitResult,
+} from './enhance.js';
