@@ -7,7 +7,7 @@
  *   npm run bench:robustness [-- --quick --model DIR --enhance none,auto --seed 0
  *     --json bench/results/robustness.json --png bench/results/robustness.png]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -42,8 +42,48 @@ const { values: args } = parseArgs({
     backend: { type: 'string' },
     json: { type: 'string', default: path.join(REPO_ROOT, 'bench/results/robustness.json') },
     png: { type: 'string', default: path.join(REPO_ROOT, 'bench/results/robustness.png') },
+    'chart-only': { type: 'boolean', default: false },
   },
 });
+
+interface Row {
+  spec: string;
+  enhance: string;
+  dice: number;
+  perImageDice: number | null;
+  deltaVsClean: number;
+  ms: number;
+}
+interface SetResult {
+  dataset: string;
+  images: number;
+  clean: Record<string, number>;
+  rows: Row[];
+}
+
+/** Draw the chart of a results file (also after each data set, so a late failure loses nothing). */
+async function writeChart(
+  name: string,
+  version: string,
+  results: readonly SetResult[],
+): Promise<void> {
+  const panels: RobustnessPanel[] = results.map((r) => ({
+    title: `${name} ${version}: ${r.dataset} (${r.images} images), pooled Dice`,
+    clean: r.clean,
+    points: r.rows.filter((x) => x.spec !== 'clean'),
+  }));
+  writeFileSync(args.png, await renderRobustness(panels));
+}
+
+if (args['chart-only']) {
+  const saved = JSON.parse(readFileSync(args.json, 'utf8')) as {
+    model: { name: string; version: string };
+    results: SetResult[];
+  };
+  await writeChart(saved.model.name, saved.model.version, saved.results);
+  console.log(JSON.stringify({ png: args.png }));
+  process.exit(0);
+}
 
 const specs = Object.entries(GRID).flatMap(([kind, levels]) =>
   (args.quick ? [middle(levels)] : levels).map((l) => `${kind}:${l}`),
@@ -77,18 +117,9 @@ const sets: { name: string; subset: Subset; open: () => Promise<Dataset> }[] = [
   },
 ];
 
-interface Row {
-  spec: string;
-  enhance: string;
-  dice: number;
-  perImageDice: number | null;
-  deltaVsClean: number;
-  ms: number;
-}
-
+mkdirSync(path.dirname(args.json), { recursive: true });
 const t0 = performance.now();
-const results: { dataset: string; images: number; clean: Record<string, number>; rows: Row[] }[] =
-  [];
+const results: SetResult[] = [];
 for (const set of sets) {
   const dataset = await set.open();
   const clean: Record<string, number> = {};
@@ -111,7 +142,7 @@ for (const set of sets) {
         dice: Math.round(dice * 10000) / 10000,
         perImageDice:
           report.perImage.dice === null ? null : Math.round(report.perImage.dice * 10000) / 10000,
-        deltaVsClean: Math.round((dice - clean.none!) * 10000) / 10000,
+        deltaVsClean: Math.round((dice - (clean.none ?? clean[enhance]!)) * 10000) / 10000,
         ms: Math.round(performance.now() - t),
       };
       rows.push(row);
@@ -122,33 +153,32 @@ for (const set of sets) {
     }
   }
   results.push({ dataset: set.name, images, clean, rows });
+  writeFileSync(args.json, JSON.stringify(output(), null, 2) + '\n');
+  await writeChart(model.meta.name, model.meta.version, results);
 }
 model.dispose();
 
-const out = {
-  benchmark: 'robustness',
-  model: {
-    dir: path.relative(REPO_ROOT, modelDir),
-    name: model.meta.name,
-    version: model.meta.version,
-  },
-  engine: model.engine.name,
-  quick: args.quick,
-  seed: Number(args.seed),
-  enhance: modes,
-  grid: GRID,
-  note: 'pooled Dice; deltaVsClean against the clean score without enhancement',
-  loadavgBefore: loadBefore,
-  loadavgAfter: load(),
-  elapsedMs: Math.round(performance.now() - t0),
-  results,
-};
-mkdirSync(path.dirname(args.json), { recursive: true });
-writeFileSync(args.json, JSON.stringify(out, null, 2) + '\n');
-const panels: RobustnessPanel[] = results.map((r) => ({
-  title: `${model.meta.name} ${model.meta.version}: ${r.dataset} (${r.images} images), pooled Dice`,
-  clean: r.clean,
-  points: r.rows.filter((x) => x.spec !== 'clean'),
-}));
-writeFileSync(args.png, await renderRobustness(panels));
-console.log(JSON.stringify({ json: args.json, png: args.png, elapsedMs: out.elapsedMs }));
+/** The JSON document so far. */
+function output(): Record<string, unknown> {
+  return {
+    benchmark: 'robustness',
+    model: {
+      dir: path.relative(REPO_ROOT, modelDir),
+      name: model.meta.name,
+      version: model.meta.version,
+    },
+    engine: model.engine.name,
+    quick: args.quick,
+    seed: Number(args.seed),
+    enhance: modes,
+    grid: GRID,
+    note: 'pooled Dice; deltaVsClean against the clean score without enhancement',
+    loadavgBefore: loadBefore,
+    loadavgAfter: load(),
+    elapsedMs: Math.round(performance.now() - t0),
+    results,
+  };
+}
+console.log(
+  JSON.stringify({ json: args.json, png: args.png, elapsedMs: Math.round(performance.now() - t0) }),
+);

@@ -38,7 +38,7 @@ export interface ImagingPlan {
   readonly transform: ((image: GreyImage, label: string) => Promise<GreyImage>) | undefined;
 }
 
-/** Add `--degrade` and `--degrade-seed` to a command. */
+/** Add `--degrade`, `--degrade-seed` and `--enhance` to a command. */
 export function addImagingOptions(cmd: Command): Command {
   return cmd
     .option(
@@ -48,18 +48,20 @@ export function addImagingOptions(cmd: Command): Command {
         'downscale:k, jpeg:quality)',
     )
     .option('--degrade-seed <n>', 'seed of the random degradations (integer ≥ 0)', '0')
-    .option(ENHANCE_FLAG, ENHANCE_HELP);
+    .option(...ENHANCE_OPTION);
 }
 
-const ENHANCE_FLAG = '--enhance <mode>';
-const ENHANCE_HELP =
+/** `--enhance` as `[flags, description]` for `cmd.option(...ENHANCE_OPTION)`. */
+export const ENHANCE_OPTION: readonly [string, string] = [
+  '--enhance <mode>',
   'enhance the input at network size: none, auto (denoise, sharpen or CLAHE only where ' +
-  'needed) or a list of denoise[:σ], unsharp[:amount], clahe[:clip] (default: the ' +
-  "model's preprocess.enhance, else none)";
+    'needed) or a list of denoise[:σ], unsharp[:amount], clahe[:clip] (default: the ' +
+    "model's preprocess.enhance, else none)",
+];
 
-/** Add `--enhance` alone (commands that take no `--degrade`, e.g. predict). */
-export function addEnhanceOption(cmd: Command): Command {
-  return cmd.option(ENHANCE_FLAG, ENHANCE_HELP);
+/** `--enhance` validated to canonical spec text; undefined when not given. */
+export function enhanceFromCli(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : formatEnhanceSpec(parseEnhanceSpec(value, '--enhance'));
 }
 
 /**
@@ -98,10 +100,7 @@ export function imagingPlanFromCli(opts: ImagingCliOptions): ImagingPlan {
             seed: [degradeSeed, hashString(path.basename(label))],
             jpeg: jpegRoundTrip,
           });
-  const enhance =
-    opts.enhance === undefined
-      ? undefined
-      : formatEnhanceSpec(parseEnhanceSpec(opts.enhance, '--enhance'));
+  const enhance = enhanceFromCli(opts.enhance);
   return Object.freeze({
     enhance,
     degrade,

@@ -1,5 +1,6 @@
 // `dentseg evaluate --degrade`: the inputs are damaged before the model sees them (the
-// predictions change), reproducibly per seed, and the report records the spec.
+// predictions change), reproducibly per seed, and the report records the spec; --enhance
+// overrides the model's preprocess.enhance.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,6 +61,31 @@ describe.skipIf(!HAS_SHARED_DATA)('dentseg evaluate --degrade', () => {
     expect(a.csv).not.toBe(clean.csv);
     expect(b.csv).toBe(a.csv);
     expect(c.csv).not.toBe(a.csv);
+  });
+
+  it('--enhance overrides the model setting and is recorded', () => {
+    const none = evaluate('e-none', ['--degrade', 'noise:0.2', '--enhance', 'none']);
+    const list = evaluate('e-list', ['--degrade', 'noise:0.2', '--enhance', 'denoise:0.3,unsharp']);
+    expect(none.report.enhance).toBe('none');
+    expect(list.report.enhance).toBe('denoise:0.3,unsharp:1');
+    expect(list.csv).not.toBe(none.csv);
+  });
+
+  it('predict rejects a bad --enhance with E_USAGE', () => {
+    const run = runCliSync([
+      'predict',
+      '--model',
+      path.join(dir, 'model'),
+      '--input',
+      path.join(dir, 'images'),
+      '--output',
+      path.join(dir, 'out'),
+      '--enhance',
+      'sharpen',
+    ]);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/E_USAGE/);
+    expect(run.stderr).toMatch(/--enhance: "sharpen"/);
   });
 
   it('rejects a bad spec with E_USAGE naming the flag and the token', () => {
