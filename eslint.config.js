@@ -61,6 +61,7 @@ export default tseslint.config(
       'src/data/tiling.ts',
       'src/model/**/*.ts',
       'src/numbering/**/*.ts',
+      'src/imaging/**/*.ts',
     ],
     rules: {
       'no-restricted-imports': [

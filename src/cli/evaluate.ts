@@ -21,8 +21,14 @@ import {
 } from '../evaluate/index.js';
 import { loadModel, toGrey8, type EngineName } from '../infer/index.js';
 import { NUMBERING_MODES, numberingConfig, type NumberingMode } from '../numbering/index.js';
+import {
+  addImagingOptions,
+  imagingPlanFromCli,
+  withEnhance,
+  type ImagingCliOptions,
+} from './imaging-options.js';
 
-interface EvaluateCliOptions {
+interface EvaluateCliOptions extends ImagingCliOptions {
   model?: string;
   threshold: string;
   json: string;
@@ -103,6 +109,7 @@ export function registerEvaluateCommands(program: Command): void {
       `lesion metrics: ignore regions under this many pixels at the mask's resolution, in the truth and the prediction (implies --lesions)`,
       String(DEFAULT_LESION_MIN_AREA),
     );
+  addImagingOptions(cmd);
   addDatasetOptions(cmd).action(async (opts: EvaluateCliOptions, command: Command) => {
     const globals = command.optsWithGlobals<{ backend?: BackendName }>();
     const threshold = Number(opts.threshold);
@@ -119,16 +126,20 @@ export function registerEvaluateCommands(program: Command): void {
         `--lesion-min-area must be an integer ≥ 1 (pixels); received "${opts.lesionMinArea}"`,
       );
     }
+    const imaging = imagingPlanFromCli(opts);
     const dataset = await openDataset(
       datasetOptionsFromCli(opts as unknown as Record<string, unknown>),
     );
     for (const w of dataset.warnings) console.error(`dentseg: warning: ${w}`);
     // loadModel starts a TensorFlow.js backend only for the tfjs engine, and says what runs.
-    const model = await loadModel(opts.model, {
-      ...(opts.engine ? { engine: opts.engine } : {}),
-      ...(globals.backend !== undefined ? { backend: globals.backend } : {}),
-      log: true,
-    });
+    const model = withEnhance(
+      await loadModel(opts.model, {
+        ...(opts.engine ? { engine: opts.engine } : {}),
+        ...(globals.backend !== undefined ? { backend: globals.backend } : {}),
+        log: true,
+      }),
+      imaging.enhance,
+    );
     try {
       if (opts.errorMaps) await mkdir(opts.errorMaps, { recursive: true });
       const t0 = performance.now();
@@ -143,6 +154,7 @@ export function registerEvaluateCommands(program: Command): void {
         subset: opts.subset,
         tta: opts.tta === true,
         ...(opts.numbering ? { numbering: opts.numbering } : {}),
+        ...(imaging.transform ? { transformImage: imaging.transform } : {}),
         ...(opts.errorMaps ? { onScored: errorMapWriter(opts.errorMaps) } : {}),
         onImage: (done, total) => {
           if (tty)
@@ -165,6 +177,8 @@ export function registerEvaluateCommands(program: Command): void {
         tta: opts.tta === true,
         subset: opts.subset,
         ...(result.lesions ? { lesions: result.lesions } : {}),
+        ...(imaging.report ? { degrade: imaging.report } : {}),
+        enhance: model.meta.preprocess.enhance ?? 'none',
         elapsedMs: Math.round(performance.now() - t0),
         failed: result.failed,
         warnings: dataset.warnings,

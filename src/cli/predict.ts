@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import type { BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
 import type { EngineName, PredictItem } from '../infer/index.js';
+import { ENHANCE_OPTION, enhanceFromCli, withEnhance } from './imaging-options.js';
 
 function numberFlag(flag: string, min: number, max: number, integer = false) {
   return (value: string): number => {
@@ -36,6 +37,7 @@ interface PredictCliOptions {
   keepDicomTags?: boolean;
   minArea?: number;
   engine?: string;
+  enhance?: string;
 }
 
 /** A one-line progress bar on stderr (a line per image when stderr is not a terminal). */
@@ -90,6 +92,7 @@ export function registerPredictCommands(program: Command): void {
     )
     .option('--keep-dicom-tags', 'write DICOM patient tags into X.json (off: privacy)')
     .option('--engine <name>', `inference engine (default: the best the model folder supports)`)
+    .option(...ENHANCE_OPTION)
     .action(async (opts: PredictCliOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<{ backend?: BackendName }>();
       const { engineNames, loadModel, predictBatch } = await import('../infer/index.js');
@@ -99,12 +102,14 @@ export function registerPredictCommands(program: Command): void {
           `--engine must be one of ${engineNames().join(', ')}; received "${opts.engine}"`,
         );
       }
+      const enhance = enhanceFromCli(opts.enhance);
       // loadModel starts a TensorFlow.js backend only where one is used or asked for.
-      const model = await loadModel(opts.model, {
+      const loaded = await loadModel(opts.model, {
         ...(opts.engine !== undefined ? { engine: opts.engine as EngineName } : {}),
         ...(globals.backend !== undefined ? { backend: globals.backend } : {}),
         log: true,
       });
+      const model = withEnhance(loaded, enhance);
       try {
         console.error(
           `dentseg predict: model ${model.meta.name} ${model.meta.version} (${model.meta.task}, engine ${model.engine.name})`,

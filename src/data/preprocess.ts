@@ -3,10 +3,11 @@
  * saved with a model (`dentseg.json`) and replayed at inference so training and serving
  * cannot drift. Pure: runs in Node, workers and the browser.
  *
- * Order: resize (antialiased; stretch or letterbox) → denoise → CLAHE → [augmentation,
+ * Order: resize (antialiased; stretch or letterbox) → denoise → CLAHE → enhance → [augmentation,
  * training only] → normalise → replicate to 1 or 3 channels.
  */
 import { DentsegError } from '../errors.js';
+import { enhanceUnit, formatEnhanceSpec, parseEnhanceSpec } from '../imaging/enhance.js';
 import { clahe, gaussianBlur, medianFilter } from './filters.js';
 import { resizeLinear, resizeMaskNearest } from './resample.js';
 import { validateTilingConfig, type TilingConfig } from './tiling.js';
@@ -42,6 +43,12 @@ export interface PreprocessConfig {
    * (`size` = `tiling.tile`); see src/data/tiling.ts.
    */
   readonly tiling?: TilingConfig;
+  /**
+   * Enhancement at network size after the steps above: `none` (default), `auto` (denoise,
+   * sharpen or CLAHE only where the image needs it) or a list such as `denoise,unsharp:1.5`
+   * (see src/imaging/enhance.ts). Stored as its canonical spec text.
+   */
+  readonly enhance?: string;
 }
 
 /** Where the original image lies inside the network input. */
@@ -92,7 +99,16 @@ export function validatePreprocessConfig(value: unknown): PreprocessConfig {
   if (value === undefined || value === null) return DEFAULT_PREPROCESS;
   if (typeof value !== 'object' || Array.isArray(value)) bad('(root)', 'an object', value);
   const v = value as Record<string, unknown>;
-  const known = ['size', 'channels', 'aspect', 'normalise', 'clahe', 'denoise', 'tiling'];
+  const known = [
+    'size',
+    'channels',
+    'aspect',
+    'normalise',
+    'clahe',
+    'denoise',
+    'tiling',
+    'enhance',
+  ];
   for (const k of Object.keys(v)) if (!known.includes(k)) bad(k, `one of ${known.join(', ')}`, k);
   const tiling =
     v.tiling !== undefined && v.tiling !== null ? validateTilingConfig(v.tiling) : undefined;
@@ -115,6 +131,7 @@ export function validatePreprocessConfig(value: unknown): PreprocessConfig {
     clahe?: PreprocessConfig['clahe'];
     denoise?: PreprocessConfig['denoise'];
     tiling?: TilingConfig;
+    enhance?: string;
   } = {
     size: Object.freeze([size[0], size[1]]) as readonly [number, number],
     channels,
@@ -154,6 +171,14 @@ export function validatePreprocessConfig(value: unknown): PreprocessConfig {
     if (size[0] !== tiling.tile[0] || size[1] !== tiling.tile[1])
       bad('size', `the tile size ${JSON.stringify(tiling.tile)} when tiling is set`, size);
     out.tiling = tiling;
+  }
+  if (v.enhance !== undefined && v.enhance !== 'none') {
+    if (typeof v.enhance !== 'string') bad('enhance', '"none", "auto" or a step list', v.enhance);
+    try {
+      out.enhance = formatEnhanceSpec(parseEnhanceSpec(v.enhance, 'preprocess.enhance'));
+    } catch (err) {
+      bad('enhance', `"none", "auto" or a step list (${(err as Error).message})`, v.enhance);
+    }
   }
   return Object.freeze(out) as PreprocessConfig;
 }
@@ -230,6 +255,10 @@ export function prepareGrey(
   if (cfg.denoise?.method === 'median') grey = medianFilter(grey, cw, ch, cfg.denoise.radius);
   else if (cfg.denoise?.method === 'gaussian') grey = gaussianBlur(grey, cw, ch, cfg.denoise.sigma);
   if (cfg.clahe) grey = clahe(grey, cw, ch, cfg.clahe.clipLimit, cfg.clahe.tiles);
+  if (cfg.enhance !== undefined && cfg.enhance !== 'none') {
+    const mode = parseEnhanceSpec(cfg.enhance, 'preprocess.enhance');
+    grey = Float32Array.from(enhanceUnit(Float64Array.from(grey), cw, ch, mode).values);
+  }
   return { grey: place(grey, geometry, 1) as Float32Array, geometry };
 }
 

@@ -42,6 +42,11 @@ export interface EvaluateOptions {
    * awaited, so output is written before the next image is read.
    */
   readonly onScored?: (scored: ScoredImage) => Promise<void> | void;
+  /**
+   * Applied to each decoded image before the model sees it (e.g. `--degrade`, `--enhance`);
+   * must keep the size. `label` is the reported path, e.g. to seed per file.
+   */
+  readonly transformImage?: (image: GreyImage, label: string) => Promise<GreyImage>;
 }
 
 /** One scored image as `onScored` sees it: masks at the image's size, 0 = background. */
@@ -146,7 +151,11 @@ export async function evaluateModel(
     let scored: ScoredImage | undefined;
     const label = labelOf(ref.image);
     try {
-      const { image, mask } = await loadSample(ref);
+      const sample = await loadSample(ref);
+      const { mask } = sample;
+      const image = opts.transformImage
+        ? await opts.transformImage(sample.image, label)
+        : sample.image;
       const r = await segment(model, image, {
         threshold: opts.threshold ?? 0.5,
         tta: opts.tta ?? false,

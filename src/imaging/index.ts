@@ -1,0 +1,39 @@
+/**
+ * Imaging stage public API: platform-free operations on grey images (typed arrays in,
+ * typed arrays out): seeded degradations for robustness tests, input quality estimates
+ * and automatic enhancement. Node-only helpers (the JPEG encoder) live in src/data.
+ */
+export { toUnit, fromUnit, type GreyImage } from './image.js';
+export {
+  DEGRADATION_KINDS,
+  parseDegradeSpec,
+  formatDegradeSpec,
+  degradeImage,
+  hashString,
+  type Degradation,
+  type DegradationKind,
+  type DegradeOptions,
+  type JpegRoundTrip,
+} from './degrade.js';
+export {
+  estimateQuality,
+  estimateNoise,
+  estimateQualityUnit,
+  QUALITY_MAX_SIDE,
+  type QualityEstimate,
+} from './quality.js';
+export {
+  ENHANCE_STEPS,
+  AUTO_THRESHOLDS,
+  parseEnhanceSpec,
+  formatEnhanceSpec,
+  autoSteps,
+  enhanceImage,
+  enhanceUnit,
+  bilateral,
+  type EnhanceMode,
+  type EnhanceStep,
+  type EnhanceStepKind,
+  type EnhanceResult,
+  type EnhanceUnitResult,
+} from './enhance.js';

@@ -1,0 +1,102 @@
+/**
+ * Input quality estimates used to decide what enhancement an X-ray needs: noise level
+ * (robust, from the median absolute response of a noise-only kernel), sharpness (how much
+ * of the edge energy sits at the finest scale) and contrast (spread of the grey levels).
+ * All values are in units of the image's full range, so 8- and 16-bit images compare. Pure.
+ */
+import { toUnit, type GreyImage } from './image.js';
+import { gaussian, meanStd } from './kernels.js';
+
+/** What `estimateQuality` measures. */
+export interface QualityEstimate {
+  /**
+   * Gaussian noise σ as a share of the full range (Immerkær's 3×3 kernel, whose response to
+   * smooth ramps is 0 and to white noise has σ·6; the median of |response| over 0.6745·6
+   * ignores edges). A clean JPEG panoramic is ≈ 0.003…0.01.
+   */
+  readonly noise: number;
+  /**
+   * Share of the detail energy that a 1 px Gaussian removes: mean (v − g₁(v))² over
+   * mean (v − g₄(v))², 0…1. Lower is blurrier; noise raises it.
+   */
+  readonly sharpness: number;
+  /** Standard deviation of the grey levels, 0…0.5. */
+  readonly contrast: number;
+  /** 1st and 99th percentile of the grey levels, 0…1. */
+  readonly p1: number;
+  readonly p99: number;
+}
+
+/** Largest side analysed: bigger images are judged on their central crop (speed). */
+export const QUALITY_MAX_SIDE = 1024;
+
+/** The central crop of at most `QUALITY_MAX_SIDE`² (where a panoramic's teeth are). */
+function centre(
+  v: ArrayLike<number>,
+  width: number,
+  height: number,
+): { v: Float64Array; width: number; height: number } {
+  const w = Math.min(width, QUALITY_MAX_SIDE);
+  const h = Math.min(height, QUALITY_MAX_SIDE);
+  const x0 = (width - w) >> 1;
+  const y0 = (height - h) >> 1;
+  const out = new Float64Array(w * h);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) out[y * w + x] = v[(y0 + y) * width + x0 + x]!;
+  return { v: out, width: w, height: h };
+}
+
+function quantile(sorted: Float64Array, q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))]!;
+}
+
+/** Noise σ from the median |Immerkær response| over the interior (0 for images < 3 px). */
+export function estimateNoise(v: Float64Array, width: number, height: number): number {
+  if (width < 3 || height < 3) return 0;
+  const r = new Float64Array((width - 2) * (height - 2));
+  let n = 0;
+  for (let y = 1; y < height - 1; y++) {
+    for (let x = 1; x < width - 1; x++) {
+      const i = y * width + x;
+      const a = v[i - width - 1]! + v[i - width + 1]! + v[i + width - 1]! + v[i + width + 1]!;
+      const b = v[i - width]! + v[i + width]! + v[i - 1]! + v[i + 1]!;
+      r[n++] = Math.abs(a - 2 * b + 4 * v[i]!);
+    }
+  }
+  r.sort();
+  return quantile(r, 0.5) / (0.6745 * 6);
+}
+
+/**
+ * Estimate noise, sharpness and contrast of an image (see `QualityEstimate`), on its central
+ * crop of at most `QUALITY_MAX_SIDE`² pixels.
+ */
+export function estimateQuality(image: GreyImage): QualityEstimate {
+  return estimateQualityUnit(toUnit(image), image.width, image.height);
+}
+
+/** `estimateQuality` of values already in 0…1 (e.g. the network-size grey image). */
+export function estimateQualityUnit(
+  values: ArrayLike<number>,
+  fullWidth: number,
+  fullHeight: number,
+): QualityEstimate {
+  const { v, width, height } = centre(values, fullWidth, fullHeight);
+  const noise = estimateNoise(v, width, height);
+  const g1 = gaussian(v, width, height, 1);
+  const g4 = gaussian(v, width, height, 4);
+  let fine = 0;
+  let all = 0;
+  for (let i = 0; i < v.length; i++) {
+    fine += (v[i]! - g1[i]!) ** 2;
+    all += (v[i]! - g4[i]!) ** 2;
+  }
+  const sorted = Float64Array.from(v).sort();
+  return {
+    noise,
+    sharpness: all > 0 ? fine / all : 0,
+    contrast: meanStd(v).std,
+    p1: quantile(sorted, 0.01),
+    p99: quantile(sorted, 0.99),
+  };
+}
