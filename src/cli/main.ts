@@ -13,6 +13,7 @@ import { registerServeCommands } from './serve.js';
 import { registerTrainCommands } from './train.js';
 import { registerModelCommands } from './model.js';
 import { registerWeightsCommands } from './weights.js';
+import { registerWorkerCommands } from './worker.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerTrainCommands(program);
   registerModelCommands(program);
   registerWeightsCommands(program);
+  registerWorkerCommands(program);
   return program;
 }
 
