@@ -14,26 +14,10 @@ import { PostgresService, RedisService, servicesMissing } from '../helpers/servi
 import { writeTinyModel } from '../helpers/tiny-model.js';
 import { solidGreyJpeg } from '../helpers/solid-jpeg.js';
 import { multipart, tempDir } from './helpers.js';
+import { until } from './queue-helpers.js';
 
 const missing = servicesMissing();
 if (missing) console.warn(`queue tests skipped: ${missing}`);
-
-/** Poll GET until the status is final. */
-export async function until(
-  app: FastifyInstance,
-  url: string,
-  done: (body: { status?: string }) => boolean,
-  ms = 30_000,
-): Promise<{ status?: string } & Record<string, unknown>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const res = await app.inject({ url });
-    const body = res.json<{ status?: string } & Record<string, unknown>>();
-    if (done(body)) return body;
-    if (Date.now() > end) throw new Error(`still ${JSON.stringify(body)} after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe.skipIf(missing !== undefined)('serve --queue (BullMQ on Redis, PostgreSQL)', () => {
   let redis: RedisService;
@@ -76,7 +60,7 @@ describe.skipIf(missing !== undefined)('serve --queue (BullMQ on Redis, PostgreS
     expect(body).toMatchObject({ status: 'queued', filename: 'a.jpg', error: null });
     expect(res.headers.location).toBe(`/api/v1/analyses/${body.id}`);
     // No worker yet: it waits.
-    expect((await app.inject({ url: res.headers.location })).json()).toMatchObject({
+    expect((await app.inject({ url: res.headers.location as string })).json()).toMatchObject({
       id: body.id,
       status: 'queued',
     });
