@@ -14,6 +14,7 @@ import { registerTrainCommands } from './train.js';
 import { registerModelCommands } from './model.js';
 import { registerWeightsCommands } from './weights.js';
 import { registerWorkerCommands } from './worker.js';
+import { registerBatchCommands } from './batch.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerModelCommands(program);
   registerWeightsCommands(program);
   registerWorkerCommands(program);
+  registerBatchCommands(program);
   return program;
 }
 
