@@ -107,6 +107,24 @@ export class RedisJobQueue implements JobQueue {
     return { waiting: (c.waiting ?? 0) + (c.delayed ?? 0), active: c.active ?? 0 };
   }
 
+  /** BullMQ's times of job `id` (ms since the epoch), for measurements; undefined when gone. */
+  async times(
+    id: string,
+  ): Promise<{ enqueued: number; started?: number; finished?: number } | undefined> {
+    const job = await this.#queue.getJob(id);
+    if (!job) return undefined;
+    return {
+      enqueued: job.timestamp,
+      ...(job.processedOn !== undefined ? { started: job.processedOn } : {}),
+      ...(job.finishedOn !== undefined ? { finished: job.finishedOn } : {}),
+    };
+  }
+
+  /** Remove every waiting job (benchmarks; never used by the server). */
+  async drain(): Promise<void> {
+    await this.#queue.drain();
+  }
+
   async close(): Promise<void> {
     await this.#queue.close();
     this.#redis.disconnect();
