@@ -132,7 +132,11 @@ export function registerServeCommands(program: Command): void {
         log: true,
       });
       const { openStore, hidePassword } = await import('../serve/open-store.js');
-      const store = opts.db !== undefined ? await openStore(opts.db, opts.dataDir) : undefined;
+      // Without --db and --queue the app opens SQLite itself, as it always has.
+      const store =
+        opts.db !== undefined || opts.queue !== undefined
+          ? await openStore(opts.db, opts.dataDir)
+          : undefined;
       const { RedisJobQueue } = await import('../serve/jobs.js');
       const jobs = opts.queue !== undefined ? new RedisJobQueue(opts.queue) : undefined;
       const app = await buildApp({
@@ -151,10 +155,27 @@ export function registerServeCommands(program: Command): void {
         logger: true,
       });
       const url = await app.listen({ port: opts.port, host: opts.host });
+      let sweeper: NodeJS.Timeout | undefined;
+      if (jobs && store) {
+        // Jobs Redis may have lost go back on the queue (idempotent): now and every 5 min.
+        const { requeueUnfinished } = await import('../serve/sweep.js');
+        const sweep = (): void => {
+          requeueUnfinished(store, jobs)
+            .then((n) => {
+              if (n > 0)
+                console.error(`dentseg serve: ${n} unfinished analyses put back on the queue`);
+            })
+            .catch(() => undefined);
+        };
+        sweep();
+        sweeper = setInterval(sweep, 5 * 60_000);
+        sweeper.unref();
+      }
       console.error(
         `dentseg serve: ${url}  model=${model.meta.name}@${model.meta.version} engine=${model.engine.name} data=${path.resolve(opts.dataDir)}${opts.queue !== undefined ? ` queue=${hidePassword(opts.queue)}` : ''}${opts.db !== undefined ? ` db=${hidePassword(opts.db)}` : ''}${everyone.length > 0 ? ` (token required: ${everyone.length} user${everyone.length === 1 ? '' : 's'})` : ''}`,
       );
       const stop = (): void => {
+        clearInterval(sweeper);
         void app.close().then(async () => {
           await jobs?.close();
           await store?.close();

@@ -73,6 +73,11 @@ export interface Store {
     status: ProcessingStatus,
     error?: { readonly code: string; readonly message: string },
   ): Promise<void>;
+  /**
+   * Ids of jobs still `queued` or `running` that were accepted before `before` (ISO 8601),
+   * oldest first, at most `limit`: what a sweep puts back on the queue after Redis lost it.
+   */
+  unfinished(before: string, limit: number): Promise<string[]>;
   /** The job of analysis `id` (undefined when none, or not `owner`'s). */
   status(id: string, owner?: string): Promise<JobState | undefined>;
   /** Release connections. */

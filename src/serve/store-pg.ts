@@ -309,6 +309,14 @@ export class PgStore implements Store {
     ]);
   }
 
+  async unfinished(before: string, limit: number): Promise<string[]> {
+    const res = await this.#query<{ id: string }>(
+      "SELECT id FROM jobs WHERE status IN ('queued', 'running') AND created < $1 ORDER BY created LIMIT $2",
+      [before, limit],
+    );
+    return res.rows.map((r) => r.id);
+  }
+
   async status(id: string, owner?: string): Promise<JobState | undefined> {
     if (!UUID.test(id)) return undefined;
     const res = await this.#query<JobRow>(

@@ -304,6 +304,15 @@ export class AnalysisStore implements Store {
       .run(status, error ? JSON.stringify(error) : null, id);
   }
 
+  async unfinished(before: string, limit: number): Promise<string[]> {
+    const rows = this.#db
+      .prepare(
+        "SELECT id FROM jobs WHERE status IN ('queued', 'running') AND created < ? ORDER BY created LIMIT ?",
+      )
+      .all(before, limit) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
   async status(id: string, owner?: string): Promise<JobState | undefined> {
     if (!UUID.test(id)) return undefined;
     const row = this.#db

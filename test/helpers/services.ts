@@ -84,16 +84,23 @@ function tempDir(prefix: string): string {
 export class RedisService {
   readonly port: number;
   readonly dir: string;
+  readonly #appendOnly: boolean;
   #proc: ChildProcess | undefined;
 
-  private constructor(port: number, dir: string) {
+  private constructor(port: number, dir: string, appendOnly: boolean) {
     this.port = port;
     this.dir = dir;
+    this.#appendOnly = appendOnly;
   }
 
-  static async start(): Promise<RedisService> {
+  /** Start one; `appendOnly: false` keeps nothing across a restart (as a lost Redis). */
+  static async start(options: { appendOnly?: boolean } = {}): Promise<RedisService> {
     if (!REDIS) throw new Error('redis-server is not installed');
-    const svc = new RedisService(await freePort(), tempDir('dentseg-redis-'));
+    const svc = new RedisService(
+      await freePort(),
+      tempDir('dentseg-redis-'),
+      options.appendOnly ?? true,
+    );
     await svc.#spawn();
     return svc;
   }
@@ -113,7 +120,7 @@ export class RedisService {
         '--dir',
         this.dir,
         '--appendonly',
-        'yes',
+        this.#appendOnly ? 'yes' : 'no',
         '--appendfsync',
         'always',
         '--save',

@@ -13,6 +13,7 @@ import { buildApp } from '../../src/serve/index.js';
 import { RedisJobQueue } from '../../src/serve/jobs.js';
 import { PgStore } from '../../src/serve/store-pg.js';
 import { startWorker } from '../../src/serve/worker.js';
+import { requeueUnfinished } from '../../src/serve/sweep.js';
 import { loadModel, type LoadedModel } from '../../src/infer/index.js';
 import { initEngine } from '../../src/engine/index.js';
 import { REPO_ROOT } from '../helpers/paths.js';
@@ -177,6 +178,42 @@ describe.skipIf(missing !== undefined)('queue reliability (real Redis and Postgr
     }
   });
 
+  it('Redis that lost its data: the sweep puts the unfinished jobs back on the queue', async () => {
+    const bare = await RedisService.start({ appendOnly: false });
+    const lossy = new RedisJobQueue(bare.url);
+    const app2 = await buildApp({ model, dataDir, store, jobs: lossy, webDir: false });
+    try {
+      const small = await noisyPng(100, 60);
+      const ids: string[] = [];
+      for (const name of ['l1.png', 'l2.png']) {
+        const res = await app2.inject({
+          method: 'POST',
+          url: '/api/v1/analyses',
+          ...multipart(small, name),
+        });
+        ids.push(res.json<{ id: string }>().id);
+      }
+      await bare.restart(); // no append-only file: both jobs are gone
+      expect((await lossy.counts()).waiting).toBe(0);
+      expect(await requeueUnfinished(store, lossy, 0)).toBe(2);
+      expect(await requeueUnfinished(store, lossy, 0)).toBe(2); // idempotent: still 2 jobs
+      expect((await lossy.counts()).waiting).toBe(2);
+      const w = startWorker({ queueUrl: bare.url, store, model });
+      try {
+        for (const id of ids) {
+          await until(app2, `/api/v1/analyses/${id}`, (x) => x.status === 'done');
+        }
+        expect(await requeueUnfinished(store, lossy, 0)).toBe(0);
+      } finally {
+        await w.close();
+      }
+    } finally {
+      await app2.close();
+      await lossy.close();
+      await bare.dispose();
+    }
+  });
+
   it('PostgreSQL down: 503 with Retry-After meanwhile, then it recovers', async () => {
     await postgres.stop();
     try {
@@ -195,6 +232,6 @@ describe.skipIf(missing !== undefined)('queue reliability (real Redis and Postgr
     }
     // The pool drops its dead connections and opens new ones.
     const back = await until(app, '/api/v1/analyses', (x) => !('error' in x), 15_000);
-    expect(back).toMatchObject({ total: 5 });
+    expect(back).toMatchObject({ total: 7 });
   });
 });

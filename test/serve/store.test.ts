@@ -176,6 +176,11 @@ for (const kind of KINDS) {
         status: 'failed',
         error: { code: 'E_IMAGE_DECODE', message: 'broken' },
       });
+      // Unfinished (queued or running) jobs accepted before a time, oldest first.
+      const later = { ...job, id: randomUUID(), created: '2026-01-02T00:00:00.000Z' };
+      await store.addJob(later);
+      expect(await store.unfinished('2026-01-03T00:00:00.000Z', 10)).toEqual([later.id]);
+      expect(await store.unfinished('2026-01-01T12:00:00.000Z', 10)).toEqual([]);
       expect(await store.status(randomUUID())).toBeUndefined();
       expect(await store.status('../x')).toBeUndefined();
       expect(await store.delete(job.id)).toBe(true);
