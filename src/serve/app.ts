@@ -24,7 +24,7 @@ import * as schemas from './schemas.js';
 import { readUpload, requireMultipart } from './upload.js';
 import { AnalysisStore } from './store.js';
 import type { Store } from './store-api.js';
-import { enqueueUpload, jobView } from './enqueue.js';
+import { enqueueUpload, jobView, sharedQueueHealth } from './enqueue.js';
 import type { JobQueue } from './jobs.js';
 import { API_PREFIX, linksFor, type AnalysisFileName, type AnalysisRecord } from './types.js';
 
@@ -226,7 +226,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
             engine: model.engine.name,
             // What computes: onnxruntime-node, or the TensorFlow.js backend of the tfjs engine.
             backend: model.backend ?? 'none',
-            queue: { running: queue.running, waiting: queue.waiting, limit: queue.limit },
+            queue: options.jobs
+              ? await sharedQueueHealth(options.jobs, queue.limit)
+              : { running: queue.running, waiting: queue.waiting, limit: queue.limit },
             analyses: await store.count(auth.owner(request)),
             uptimeS: Math.round((Date.now() - started) / 1000),
           },

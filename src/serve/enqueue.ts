@@ -58,3 +58,19 @@ export async function enqueueUpload(
   }
   return { ...entry, status: 'queued', error: null };
 }
+
+/**
+ * Health's `queue` on a server with a shared queue: jobs running on workers and waiting
+ * (-1 each while Redis cannot be reached: health itself stays up).
+ */
+export async function sharedQueueHealth(
+  jobs: JobQueue,
+  limit: number,
+): Promise<{ running: number; waiting: number; limit: number }> {
+  try {
+    const c = await jobs.counts();
+    return { running: c.active, waiting: c.waiting, limit };
+  } catch {
+    return { running: -1, waiting: -1, limit };
+  }
+}

@@ -65,6 +65,8 @@ describe.skipIf(missing !== undefined)('serve --queue (BullMQ on Redis, PostgreS
       status: 'queued',
     });
     expect((await jobs.counts()).waiting).toBe(1);
+    const health = await app.inject({ url: '/api/v1/health' });
+    expect(health.json()).toMatchObject({ queue: { running: 0, waiting: 1 } });
     // Adding the same id again is a no-op (the job id is the analysis id).
     await jobs.add(body.id);
     expect((await jobs.counts()).waiting).toBe(1);
