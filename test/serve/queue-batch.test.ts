@@ -58,7 +58,12 @@ describe.skipIf(missing !== undefined)('dentseg batch on the queue', () => {
     const input = tempDir('dentseg-batch-in-');
     for (let i = 0; i < N; i++) {
       const png = await sharp({
-        create: { width: 48, height: 32, channels: 3, background: { r: i % 256, g: 40, b: 40 } },
+        create: {
+          width: 48,
+          height: 32,
+          channels: 3,
+          background: { r: i % 256, g: (i >> 8) % 256, b: 40 },
+        },
       })
         .png()
         .toBuffer();
