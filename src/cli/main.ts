@@ -14,6 +14,8 @@ import { registerServeCommands } from './serve.js';
 import { registerTrainCommands } from './train.js';
 import { registerModelCommands } from './model.js';
 import { registerWeightsCommands } from './weights.js';
+import { registerWorkerCommands } from './worker.js';
+import { registerBatchCommands } from './batch.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -39,6 +41,8 @@ export function buildProgram(): Command {
   registerTrainCommands(program);
   registerModelCommands(program);
   registerWeightsCommands(program);
+  registerWorkerCommands(program);
+  registerBatchCommands(program);
   return program;
 }
 

@@ -36,6 +36,8 @@ interface ServeCliOptions {
   threshold: number;
   requestTimeout: number;
   analysisTimeout: number;
+  queue?: string;
+  db?: string;
 }
 
 /** Register `dentseg serve` on the program. */
@@ -82,6 +84,11 @@ export function registerServeCommands(program: Command): void {
       num('--analysis-timeout', 1),
       300,
     )
+    .option(
+      '--queue <url>',
+      'redis://HOST:PORT: uploads go on a shared BullMQ queue (answered 202) for `dentseg worker`',
+    )
+    .option('--db <url>', 'postgres://… for the records (default: SQLite in --data-dir)')
     .addHelpText(
       'after',
       [
@@ -124,9 +131,19 @@ export function registerServeCommands(program: Command): void {
         ...(globals.backend !== undefined ? { backend: globals.backend } : {}),
         log: true,
       });
+      const { openStore, hidePassword } = await import('../serve/open-store.js');
+      // Without --db and --queue the app opens SQLite itself, as it always has.
+      const store =
+        opts.db !== undefined || opts.queue !== undefined
+          ? await openStore(opts.db, opts.dataDir)
+          : undefined;
+      const { RedisJobQueue } = await import('../serve/jobs.js');
+      const jobs = opts.queue !== undefined ? new RedisJobQueue(opts.queue) : undefined;
       const app = await buildApp({
         model,
         dataDir: opts.dataDir,
+        store,
+        jobs,
         token,
         users,
         maxUploadBytes: Math.round(opts.maxUploadMb * 1024 * 1024),
@@ -138,11 +155,30 @@ export function registerServeCommands(program: Command): void {
         logger: true,
       });
       const url = await app.listen({ port: opts.port, host: opts.host });
+      let sweeper: NodeJS.Timeout | undefined;
+      if (jobs && store) {
+        // Jobs Redis may have lost go back on the queue (idempotent): now and every 5 min.
+        const { requeueUnfinished } = await import('../serve/sweep.js');
+        const sweep = (): void => {
+          requeueUnfinished(store, jobs)
+            .then((n) => {
+              if (n > 0)
+                console.error(`dentseg serve: ${n} unfinished analyses put back on the queue`);
+            })
+            .catch(() => undefined);
+        };
+        sweep();
+        sweeper = setInterval(sweep, 5 * 60_000);
+        sweeper.unref();
+      }
       console.error(
-        `dentseg serve: ${url}  model=${model.meta.name}@${model.meta.version} engine=${model.engine.name} data=${path.resolve(opts.dataDir)}${everyone.length > 0 ? ` (token required: ${everyone.length} user${everyone.length === 1 ? '' : 's'})` : ''}`,
+        `dentseg serve: ${url}  model=${model.meta.name}@${model.meta.version} engine=${model.engine.name} data=${path.resolve(opts.dataDir)}${opts.queue !== undefined ? ` queue=${hidePassword(opts.queue)}` : ''}${opts.db !== undefined ? ` db=${hidePassword(opts.db)}` : ''}${everyone.length > 0 ? ` (token required: ${everyone.length} user${everyone.length === 1 ? '' : 's'})` : ''}`,
       );
       const stop = (): void => {
-        void app.close().then(() => {
+        clearInterval(sweeper);
+        void app.close().then(async () => {
+          await jobs?.close();
+          await store?.close();
           model.dispose();
           process.exit(0);
         });

@@ -25,6 +25,8 @@ export interface AnalyseOptions {
   readonly threshold: number;
   /** Recorded as the analysis' `user` (default null: a server without tokens). */
   readonly user?: string | null;
+  /** The analysis id (default a new UUID v4; a queued upload keeps the id it was given). */
+  readonly id?: string;
 }
 
 /** A finished analysis, ready for the store (the overlay is rendered on first request). */
@@ -123,7 +125,7 @@ export async function analyseUpload(
 
   const meta = model.meta;
   const record: AnalysisRecord = {
-    id: randomUUID(),
+    id: options.id ?? randomUUID(),
     created: new Date().toISOString(),
     filename,
     user: options.user ?? null,

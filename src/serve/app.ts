@@ -23,6 +23,9 @@ import { registerSecurity } from './security.js';
 import * as schemas from './schemas.js';
 import { readUpload, requireMultipart } from './upload.js';
 import { AnalysisStore } from './store.js';
+import type { Store } from './store-api.js';
+import { enqueueUpload, jobView, sharedQueueHealth } from './enqueue.js';
+import type { JobQueue } from './jobs.js';
 import { API_PREFIX, linksFor, type AnalysisFileName, type AnalysisRecord } from './types.js';
 
 /** Options of {@link buildApp}; everything but `model` and `dataDir` has a default. */
@@ -31,6 +34,15 @@ export interface AppOptions {
   readonly model: LoadedModel;
   /** Folder for the SQLite database and analysis images (created if missing). */
   readonly dataDir: string;
+  /**
+   * The store to use instead of SQLite in `dataDir` (e.g. PostgreSQL); the caller closes it.
+   */
+  readonly store?: Store | undefined;
+  /**
+   * A shared job queue (BullMQ): uploads are answered 202 and analysed by workers. Without
+   * it, analyses run in this process and uploads are answered 201.
+   */
+  readonly jobs?: JobQueue | undefined;
   /**
    * When set, every /api/v1 route but health needs `Authorization: Bearer <token>`; the
    * token is one admin user named `admin`.
@@ -105,7 +117,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const users = combineUsers(options.token, options.users);
   const queue = new InferenceQueue({ concurrency: 1, limit: options.queueLimit ?? 32 });
   const { model } = options;
-  const store = AnalysisStore.open(options.dataDir);
+  const store: Store = options.store ?? AnalysisStore.open(options.dataDir);
+  const ownStore = options.store === undefined;
   const started = Date.now();
   let card: ModelCardJson | undefined;
 
@@ -118,7 +131,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
   });
-  app.addHook('onClose', async () => store.close());
+  app.addHook('onClose', async () => {
+    if (ownStore) await store.close();
+  });
   const routeMethods = trackRouteMethods(app, '/api/');
 
   await app.register(swagger, {
@@ -182,7 +197,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     let job = rendering.get(id);
     if (!job) {
       job = (async () => {
-        const record = store.get(id);
+        const record = await store.get(id);
         const [original, mask] = await Promise.all([
           store.readFile(id, 'original.png'),
           store.readFile(id, 'mask.png'),
@@ -211,8 +226,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
             engine: model.engine.name,
             // What computes: onnxruntime-node, or the TensorFlow.js backend of the tfjs engine.
             backend: model.backend ?? 'none',
-            queue: { running: queue.running, waiting: queue.waiting, limit: queue.limit },
-            analyses: store.count(auth.owner(request)),
+            queue: options.jobs
+              ? await sharedQueueHealth(options.jobs, queue.limit)
+              : { running: queue.running, waiting: queue.waiting, limit: queue.limit },
+            analyses: await store.count(auth.owner(request)),
             uptimeS: Math.round((Date.now() - started) / 1000),
           },
   );
@@ -258,6 +275,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const upload = { schema: schemas.createRoute, onRequest: requireMultipart };
   app.post(`${API_PREFIX}/analyses`, upload, async (request, reply) => {
     const { buf, filename } = await readUpload(request);
+    if (options.jobs) {
+      const state = await enqueueUpload(store, options.jobs, buf, filename, {
+        maxPixels,
+        user: auth.creator(request),
+      });
+      void reply.code(202).header('Location', linksFor(state.id).self);
+      return jobView(state);
+    }
     let abandoned = false;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -295,7 +320,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     { schema: schemas.listRoute },
     async (request) => {
       const { limit, offset } = request.query;
-      const { items, total } = store.list(limit, offset, auth.owner(request));
+      const { items, total } = await store.list(limit, offset, auth.owner(request));
       return { items: items.map(summary), total, limit, offset };
     },
   );
@@ -304,9 +329,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     `${API_PREFIX}/analyses/:id`,
     { schema: schemas.getRoute },
     async (request) => {
-      const record = store.get(request.params.id, auth.owner(request));
-      if (!record) throw notFound(`analysis ${request.params.id}`);
-      return withLinks(record);
+      const record = await store.get(request.params.id, auth.owner(request));
+      if (record) return { ...withLinks(record), status: 'done' };
+      // Still on the queue (or failed there): its processing state.
+      const state = await store.status(request.params.id, auth.owner(request));
+      if (!state || state.status === 'done') throw notFound(`analysis ${request.params.id}`);
+      return jobView(state);
     },
   );
 
@@ -353,4 +381,4 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 }
 
 /** The store and queue behind an app, for tests and the benchmark. */
-export type { AnalysisStore, InferenceQueue };
+export type { AnalysisStore, InferenceQueue, Store };

@@ -23,6 +23,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   E_NOT_FOUND: 404,
   E_FILE_NOT_FOUND: 404,
   E_QUEUE_FULL: 503,
+  E_STORE_UNAVAILABLE: 503,
+  E_QUEUE_UNAVAILABLE: 503,
   E_TIMEOUT: 503,
 };
 

@@ -93,6 +93,7 @@ const analysisSchema = {
     elapsedMs: { type: 'number' },
     timings: { type: 'object', additionalProperties: { type: 'number' } },
     links: linksSchema,
+    status: { type: 'string', enum: ['done'], description: 'processing state: done' },
   },
   required: [
     'id',
@@ -189,12 +190,36 @@ export const modelRoute = {
   },
 } as const;
 
+/** An analysis still on the queue (or failed there): `dentseg serve --queue`. */
+const jobStatusSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    status: { type: 'string', enum: ['queued', 'running', 'failed'] },
+    created: { type: 'string', format: 'date-time' },
+    filename: { type: 'string' },
+    user: userSchema,
+    error: {
+      type: 'object',
+      nullable: true,
+      properties: { code: { type: 'string' }, message: { type: 'string' } },
+      required: ['code', 'message'],
+    },
+    links: { type: 'object', properties: { self: { type: 'string' } }, required: ['self'] },
+  },
+  required: ['id', 'status', 'links'],
+} as const;
+
 export const createRoute = {
   summary: 'Analyse an X-ray (multipart field `file`: JPEG, PNG, TIFF, BMP or DICOM)',
   tags: ['analyses'],
   consumes: ['multipart/form-data'],
   security,
-  response: { 201: analysisSchema, ...errors(400, 401, 403, 413, 415, 503) },
+  response: {
+    201: analysisSchema,
+    202: jobStatusSchema,
+    ...errors(400, 401, 403, 413, 415, 503),
+  },
 } as const;
 
 /**
@@ -234,11 +259,14 @@ export const listRoute = {
 } as const;
 
 export const getRoute = {
-  summary: 'One analysis with its findings',
+  summary: 'One analysis with its findings, or its processing status while on the queue',
   tags: ['analyses'],
   security,
   params: idParams,
-  response: { 200: analysisSchema, ...errors(400, 401, 404) },
+  response: {
+    200: { anyOf: [analysisSchema, jobStatusSchema] },
+    ...errors(400, 401, 404, 503),
+  },
 } as const;
 
 export const fileRoute = {

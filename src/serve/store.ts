@@ -9,6 +9,14 @@ import { open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DentsegError } from '../errors.js';
+import { jobStateOf, type JobRow } from './store-files.js';
+import {
+  UUID,
+  type JobEntry,
+  type JobState,
+  type ProcessingStatus,
+  type Store,
+} from './store-api.js';
 import type { AnalysisFileName, AnalysisRecord } from './types.js';
 
 /** What start-up cleaning removed. */
@@ -32,10 +40,9 @@ function recordOf(row: Row): AnalysisRecord {
   return { ...(JSON.parse(row.record) as AnalysisRecord), user: row.user };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** SQLite + files store for analyses; open one per data dir. */
-export class AnalysisStore {
+/** SQLite + files store for analyses (the embedded default); open one per data dir. */
+export class AnalysisStore implements Store {
+  readonly kind = 'sqlite';
   readonly dataDir: string;
   readonly cleanup: CleanupReport;
   readonly #db: Database.Database;
@@ -83,6 +90,14 @@ export class AnalysisStore {
       this.#db.exec('ALTER TABLE analyses ADD COLUMN user TEXT');
     }
     this.#db.exec('CREATE INDEX IF NOT EXISTS analyses_user_seq ON analyses (user, seq)');
+    this.#db.exec(`CREATE TABLE IF NOT EXISTS jobs (
+      id TEXT PRIMARY KEY,
+      user TEXT,
+      filename TEXT NOT NULL,
+      created TEXT NOT NULL,
+      status TEXT NOT NULL,
+      error TEXT
+    )`);
   }
 
   #clean(): CleanupReport {
@@ -139,8 +154,12 @@ export class AnalysisStore {
       const insert = this.#db.prepare(
         'INSERT INTO analyses (id, created, record, user) VALUES (?, ?, ?, ?)',
       );
+      const done = this.#db.prepare("UPDATE jobs SET status = 'done', error = NULL WHERE id = ?");
       this.#db.transaction(() => {
         insert.run(record.id, record.created, JSON.stringify(record), record.user);
+        done.run(record.id);
+        // No row had this id, so a folder already there is an orphan of a crashed save.
+        if (existsSync(finalDir)) rmSync(finalDir, { recursive: true, force: true });
         renameSync(tmp, finalDir);
       })();
     } catch (err) {
@@ -153,7 +172,11 @@ export class AnalysisStore {
    * The analysis with this id, or undefined. With `owner` (a user name), only that user's
    * analysis is found: another user's answers undefined, as an unknown id does.
    */
-  get(id: string, owner?: string): AnalysisRecord | undefined {
+  async get(id: string, owner?: string): Promise<AnalysisRecord | undefined> {
+    return this.#get(id, owner);
+  }
+
+  #get(id: string, owner?: string): AnalysisRecord | undefined {
     if (!UUID.test(id)) return undefined;
     const row = (
       owner === undefined
@@ -169,17 +192,25 @@ export class AnalysisStore {
    * Newest first; `limit` 1–100, `offset` ≥ 0. With `owner`, only that user's analyses (and
    * `total` counts only those).
    */
-  list(limit: number, offset: number, owner?: string): { items: AnalysisRecord[]; total: number } {
+  async list(
+    limit: number,
+    offset: number,
+    owner?: string,
+  ): Promise<{ items: AnalysisRecord[]; total: number }> {
     const where = owner === undefined ? '' : 'WHERE user = ?';
     const args = owner === undefined ? [] : [owner];
     const rows = this.#db
       .prepare(`SELECT id, record, user FROM analyses ${where} ORDER BY seq DESC LIMIT ? OFFSET ?`)
       .all(...args, limit, offset) as Row[];
-    return { items: rows.map(recordOf), total: this.count(owner) };
+    return { items: rows.map(recordOf), total: this.#count(owner) };
   }
 
   /** Number of stored analyses (with `owner`, that user's only). */
-  count(owner?: string): number {
+  async count(owner?: string): Promise<number> {
+    return this.#count(owner);
+  }
+
+  #count(owner?: string): number {
     const row = (
       owner === undefined
         ? this.#db.prepare('SELECT COUNT(*) AS n FROM analyses').get()
@@ -197,12 +228,12 @@ export class AnalysisStore {
     name: AnalysisFileName,
     owner?: string,
   ): Promise<Buffer | null | undefined> {
-    if (!this.get(id, owner)) return undefined;
+    if (!this.#get(id, owner)) return undefined;
     try {
       return await readFile(path.join(this.#imagesDir, id, name));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-        return this.get(id, owner) ? null : undefined;
+        return this.#get(id, owner) ? null : undefined;
       throw err;
     }
   }
@@ -212,7 +243,7 @@ export class AnalysisStore {
    * place); false when the analysis no longer exists.
    */
   async addFile(id: string, name: AnalysisFileName, data: Buffer): Promise<boolean> {
-    if (!this.get(id)) return false;
+    if (!this.#get(id)) return false;
     this.#tmpCounter += 1;
     const tmp = path.join(this.#tmpDir, `${id}.${name}.${process.pid}.${this.#tmpCounter}`);
     const handle = await open(tmp, 'wx');
@@ -247,14 +278,52 @@ export class AnalysisStore {
           ? this.#db.prepare('DELETE FROM analyses WHERE id = ?').run(id)
           : this.#db.prepare('DELETE FROM analyses WHERE id = ? AND user = ?').run(id, owner);
       removed = del.changes > 0;
+      if (removed) this.#db.prepare('DELETE FROM jobs WHERE id = ?').run(id);
       if (removed && existsSync(dir)) renameSync(dir, trash);
     })();
     if (removed) await rm(trash, { recursive: true, force: true });
     return removed;
   }
 
+  async addJob(job: JobEntry): Promise<void> {
+    if (!UUID.test(job.id)) throw new DentsegError('E_USAGE', `invalid analysis id "${job.id}"`);
+    this.#db
+      .prepare(
+        "INSERT INTO jobs (id, user, filename, created, status) VALUES (?, ?, ?, ?, 'queued') ON CONFLICT (id) DO NOTHING",
+      )
+      .run(job.id, job.user, job.filename, job.created);
+  }
+
+  async setStatus(
+    id: string,
+    status: ProcessingStatus,
+    error?: { readonly code: string; readonly message: string },
+  ): Promise<void> {
+    this.#db
+      .prepare('UPDATE jobs SET status = ?, error = ? WHERE id = ?')
+      .run(status, error ? JSON.stringify(error) : null, id);
+  }
+
+  async unfinished(before: string, limit: number): Promise<string[]> {
+    const rows = this.#db
+      .prepare(
+        "SELECT id FROM jobs WHERE status IN ('queued', 'running') AND created < ? ORDER BY created LIMIT ?",
+      )
+      .all(before, limit) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
+  async status(id: string, owner?: string): Promise<JobState | undefined> {
+    if (!UUID.test(id)) return undefined;
+    const row = this.#db
+      .prepare('SELECT id, user, filename, created, status, error FROM jobs WHERE id = ?')
+      .get(id) as JobRow | undefined;
+    if (!row || (owner !== undefined && row.user !== owner)) return undefined;
+    return jobStateOf(row);
+  }
+
   /** Close the database. */
-  close(): void {
+  async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
   }
 }

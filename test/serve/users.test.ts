@@ -255,9 +255,9 @@ describe('users on the HTTP API', () => {
     old.close();
 
     const store = AnalysisStore.open(dataDir);
-    expect(store.get(id)).toMatchObject({ id, user: null, filename: 'old.png' });
-    expect(store.get(id, 'alice')).toBeUndefined();
-    store.close();
+    expect(await store.get(id)).toMatchObject({ id, user: null, filename: 'old.png' });
+    expect(await store.get(id, 'alice')).toBeUndefined();
+    await store.close();
 
     const app = await buildApp({
       model,
@@ -277,9 +277,9 @@ describe('users on the HTTP API', () => {
     }
     // Re-opening the migrated database is a no-op.
     const again = AnalysisStore.open(dataDir);
-    expect(again.count()).toBe(2);
-    expect(again.count('alice')).toBe(1);
-    again.close();
+    expect(await again.count()).toBe(2);
+    expect(await again.count('alice')).toBe(1);
+    await again.close();
   });
 
   it('keeps tokens out of the request log', async () => {

@@ -126,6 +126,7 @@ export function uploadXray(
   file: File,
   onProgress: (fraction: number) => void,
   onSent: () => void,
+  onStatus: (status: 'queued' | 'running') => void = () => undefined,
 ): Promise<Analysis> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
@@ -137,7 +138,13 @@ export function uploadXray(
     xhr.upload.onload = () => onSent();
     xhr.onload = () => {
       if (xhr.status === 201) resolve(JSON.parse(xhr.responseText) as Analysis);
-      else reject(parseError(xhr.status, xhr.responseText));
+      else if (xhr.status === 202) {
+        // A server with a shared queue: a worker analyses it; follow its status.
+        const queued = JSON.parse(xhr.responseText) as QueuedAnalysis;
+        const where = xhr.getResponseHeader('Location') ?? queued.links.self;
+        onStatus('queued');
+        followAnalysis(where, onStatus).then(resolve, reject);
+      } else reject(parseError(xhr.status, xhr.responseText));
     };
     xhr.onerror = () => reject(new ApiError(0, 'E_NETWORK', 'the server could not be reached'));
     xhr.ontimeout = () => reject(new ApiError(0, 'E_TIMEOUT', 'the upload timed out'));
@@ -145,4 +152,36 @@ export function uploadXray(
     form.append('file', file, file.name);
     xhr.send(form);
   });
+}
+
+/** What `POST /api/v1/analyses` answers (202) and `GET` reports while a worker has it. */
+export interface QueuedAnalysis {
+  id: string;
+  status: 'queued' | 'running' | 'failed';
+  error?: { code: string; message: string } | null;
+  links: { self: string };
+}
+
+/** Poll interval while an analysis waits on the queue, ms. */
+const POLL_MS = 700;
+
+/**
+ * Poll a queued analysis until it is done (resolves with it) or failed (rejects with its
+ * error); `onStatus` hears `queued` / `running` as they change.
+ */
+export async function followAnalysis(
+  url: string,
+  onStatus: (status: 'queued' | 'running') => void,
+): Promise<Analysis> {
+  for (;;) {
+    const body = await getJson<Analysis | QueuedAnalysis>(url);
+    const status = (body as { status?: string }).status;
+    if (status === 'failed') {
+      const e = (body as QueuedAnalysis).error;
+      throw new ApiError(200, e?.code ?? 'E_INTERNAL', e?.message ?? 'the analysis failed');
+    }
+    if (status === 'queued' || status === 'running') onStatus(status);
+    else return body as Analysis;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
 }

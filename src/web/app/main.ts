@@ -277,6 +277,12 @@ async function handleFile(file: File): Promise<void> {
       file,
       (f) => showStatus(`Uploading ${file.name}… ${Math.round(f * 100)}%`, f),
       () => showStatus('Analysing… (segmenting the X-ray)'),
+      (status) =>
+        showStatus(
+          status === 'queued'
+            ? 'Waiting for a worker… (the X-ray is on the queue)'
+            : 'Analysing… (segmenting the X-ray)',
+        ),
     );
     await openAnalysis(analysis);
     await refreshHistory();

@@ -1,0 +1,103 @@
+/**
+ * `dentseg worker`: takes analyses from the shared queue of `dentseg serve --queue`,
+ * loading the model once; run as many as there are machines (or cores to spare).
+ * SIGINT/SIGTERM let the running analyses finish; a killed worker's jobs are retried by
+ * another one once their lock runs out.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import type { BackendName } from '../engine/index.js';
+import { DentsegError } from '../errors.js';
+import { DEFAULT_MODEL_DIR } from '../infer/load.js';
+
+interface WorkerCliOptions {
+  queue: string;
+  db?: string;
+  dataDir: string;
+  model?: string;
+  engine?: 'tfjs' | 'onnx';
+  concurrency: string;
+  maxPixels: string;
+  threshold: string;
+  lockDuration: string;
+  stalledInterval: string;
+}
+
+function number(flag: string, value: string, min: number, max = Infinity): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) {
+    throw new DentsegError(
+      'E_USAGE',
+      `${flag} must be a number in [${min}, ${max}]; received "${value}"`,
+    );
+  }
+  return n;
+}
+
+/** Register `dentseg worker` on the program. */
+export function registerWorkerCommands(program: Command): void {
+  program
+    .command('worker')
+    .description('run analyses from the shared queue of `dentseg serve --queue`')
+    .requiredOption('--queue <url>', 'redis://HOST:PORT of the shared queue')
+    .option('--db <url>', 'postgres://… for the records (default: SQLite in --data-dir)')
+    .option('--data-dir <dir>', 'the data dir every node mounts', './dentseg-data')
+    .option('--model <dir>', 'model folder (default: the bundled models/teeth-binary/)')
+    .addOption(new Option('--engine <name>', 'inference engine').choices(['tfjs', 'onnx']))
+    .option('--concurrency <n>', 'analyses at once in this process', '1')
+    .option('--max-pixels <n>', 'largest image, width × height pixels', '40000000')
+    .option('--threshold <p>', 'probability threshold for stored masks', '0.5')
+    .option('--lock-duration <ms>', "a dead worker's jobs return to the queue after this", '30000')
+    .option('--stalled-interval <ms>', 'how often stalled jobs are looked for', '30000')
+    .action(async (opts: WorkerCliOptions, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<{ backend?: BackendName }>();
+      const concurrency = number('--concurrency', opts.concurrency, 1, 64);
+      if (!Number.isInteger(concurrency)) {
+        throw new DentsegError(
+          'E_USAGE',
+          `--concurrency must be an integer; received "${opts.concurrency}"`,
+        );
+      }
+      const modelDir = opts.model ?? DEFAULT_MODEL_DIR;
+      if (!existsSync(path.join(modelDir, 'model.json'))) {
+        throw new DentsegError('E_MODEL_INVALID', 'not a model folder (no model.json)', {
+          file: modelDir,
+          hint: 'point --model at a folder written by `dentseg train`',
+        });
+      }
+      const { openStore, hidePassword } = await import('../serve/open-store.js');
+      const store = await openStore(opts.db, opts.dataDir);
+      const { loadModel } = await import('../infer/index.js');
+      const model = await loadModel(modelDir, {
+        ...(opts.engine !== undefined ? { engine: opts.engine } : {}),
+        ...(globals.backend !== undefined ? { backend: globals.backend } : {}),
+        log: true,
+      });
+      const { startWorker } = await import('../serve/worker.js');
+      const worker = startWorker({
+        queueUrl: opts.queue,
+        store,
+        model,
+        concurrency,
+        maxPixels: number('--max-pixels', opts.maxPixels, 1),
+        threshold: number('--threshold', opts.threshold, 0, 1),
+        lockDurationMs: number('--lock-duration', opts.lockDuration, 100),
+        stalledIntervalMs: number('--stalled-interval', opts.stalledInterval, 100),
+        onEvent: (e) =>
+          console.error(`dentseg worker: ${e.id} ${e.status} in ${Math.round(e.ms)} ms`),
+      });
+      console.error(
+        `dentseg worker: pid ${process.pid} queue=${hidePassword(opts.queue)} store=${store.kind} data=${path.resolve(opts.dataDir)} model=${model.meta.name}@${model.meta.version} concurrency=${concurrency}`,
+      );
+      const stop = (): void => {
+        void worker.close().then(async () => {
+          await store.close();
+          model.dispose();
+          process.exit(0);
+        });
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

@@ -1,0 +1,88 @@
+/**
+ * The one store interface the API and the workers use, whatever keeps the records: SQLite
+ * (the embedded default, store.ts) or PostgreSQL (store-pg.ts, for several nodes). Images
+ * always live as files in the shared data dir, written atomically.
+ */
+import type { AnalysisFileName, AnalysisRecord } from './types.js';
+
+/** Processing state of an analysis (its review state, if any, is kept apart). */
+export type ProcessingStatus = 'queued' | 'running' | 'done' | 'failed';
+
+/** Processing states, in order. */
+export const PROCESSING_STATUSES: readonly ProcessingStatus[] = [
+  'queued',
+  'running',
+  'done',
+  'failed',
+];
+
+/** An upload accepted for processing on a queue (no record yet until it is done). */
+export interface JobEntry {
+  /** The analysis id (UUID v4); also the queue's job id. */
+  readonly id: string;
+  /** Who uploaded it (null on a server without tokens). */
+  readonly user: string | null;
+  /** The uploaded file's name as the client sent it. */
+  readonly filename: string;
+  /** ISO 8601 time the upload was accepted. */
+  readonly created: string;
+}
+
+/** Where a queued analysis stands. */
+export interface JobState extends JobEntry {
+  readonly status: ProcessingStatus;
+  /** Why it failed (status `failed`), else null. */
+  readonly error: { readonly code: string; readonly message: string } | null;
+}
+
+/** Records, per-owner listing, files and processing status of analyses. */
+export interface Store {
+  /** `sqlite` or `postgres`. */
+  readonly kind: 'sqlite' | 'postgres';
+  /** The data dir (absolute) holding the image files (and SQLite's database). */
+  readonly dataDir: string;
+  /**
+   * Store a finished analysis atomically (files, then the row) and mark its job done;
+   * rejects when the id is already stored.
+   */
+  save(
+    record: AnalysisRecord,
+    files: Readonly<Partial<Record<AnalysisFileName, Buffer>>>,
+  ): Promise<void>;
+  /** The analysis, or undefined (also when `owner` is given and it is someone else's). */
+  get(id: string, owner?: string): Promise<AnalysisRecord | undefined>;
+  /** Newest first; `limit` 1–100, `offset` ≥ 0; with `owner`, that user's only. */
+  list(
+    limit: number,
+    offset: number,
+    owner?: string,
+  ): Promise<{ items: AnalysisRecord[]; total: number }>;
+  /** Number of stored analyses (with `owner`, that user's). */
+  count(owner?: string): Promise<number>;
+  /** A stored file: undefined when the analysis is unknown, null when the file is not written. */
+  readFile(id: string, name: AnalysisFileName, owner?: string): Promise<Buffer | null | undefined>;
+  /** Add a file to a stored analysis; false when the analysis no longer exists. */
+  addFile(id: string, name: AnalysisFileName, data: Buffer): Promise<boolean>;
+  /** Delete an analysis (and its job); false when unknown (or not `owner`'s). */
+  delete(id: string, owner?: string): Promise<boolean>;
+  /** Record an accepted upload as `queued`; a second call with the same id changes nothing. */
+  addJob(job: JobEntry): Promise<void>;
+  /** Move a job to `status` (with the error for `failed`). */
+  setStatus(
+    id: string,
+    status: ProcessingStatus,
+    error?: { readonly code: string; readonly message: string },
+  ): Promise<void>;
+  /**
+   * Ids of jobs still `queued` or `running` that were accepted before `before` (ISO 8601),
+   * oldest first, at most `limit`: what a sweep puts back on the queue after Redis lost it.
+   */
+  unfinished(before: string, limit: number): Promise<string[]>;
+  /** The job of analysis `id` (undefined when none, or not `owner`'s). */
+  status(id: string, owner?: string): Promise<JobState | undefined>;
+  /** Release connections. */
+  close(): Promise<void>;
+}
+
+/** UUID v4 as the store accepts it (ids become folder names). */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
