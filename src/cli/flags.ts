@@ -17,6 +17,11 @@ export function numberFlag(
   return n;
 }
 
+/** A number within [`min`, `max`] (`max` unbounded by default). */
+export function rangeFlag(flag: string, v: unknown, min: number, max = Infinity): number {
+  return numberFlag(flag, v, (n) => n >= min && n <= max, `a number in [${min}, ${max}]`);
+}
+
 /** An integer ≥ `min` (and ≤ `max` when given). */
 export function intFlag(flag: string, v: unknown, min: number, max?: number): number {
   return numberFlag(

@@ -8,18 +8,11 @@ import { Command, Option } from 'commander';
 import type { BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
 import { DEFAULT_MODEL_DIR } from '../infer/load.js';
+import { rangeFlag } from './flags.js';
 
+/** A commander parser for a number flag within [min, max]. */
 function num(flag: string, min: number, max = Infinity): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min || n > max) {
-      throw new DentsegError(
-        'E_USAGE',
-        `${flag} must be a number in [${min}, ${max}]; received "${value}"`,
-      );
-    }
-    return n;
-  };
+  return (value) => rangeFlag(flag, value, min, max);
 }
 
 interface ServeCliOptions {

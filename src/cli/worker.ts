@@ -10,6 +10,7 @@ import { Command, Option } from 'commander';
 import type { BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
 import { DEFAULT_MODEL_DIR } from '../infer/load.js';
+import { rangeFlag } from './flags.js';
 
 interface WorkerCliOptions {
   queue: string;
@@ -22,17 +23,6 @@ interface WorkerCliOptions {
   threshold: string;
   lockDuration: string;
   stalledInterval: string;
-}
-
-function number(flag: string, value: string, min: number, max = Infinity): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min || n > max) {
-    throw new DentsegError(
-      'E_USAGE',
-      `${flag} must be a number in [${min}, ${max}]; received "${value}"`,
-    );
-  }
-  return n;
 }
 
 /** Register `dentseg worker` on the program. */
@@ -52,7 +42,7 @@ export function registerWorkerCommands(program: Command): void {
     .option('--stalled-interval <ms>', 'how often stalled jobs are looked for', '30000')
     .action(async (opts: WorkerCliOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<{ backend?: BackendName }>();
-      const concurrency = number('--concurrency', opts.concurrency, 1, 64);
+      const concurrency = rangeFlag('--concurrency', opts.concurrency, 1, 64);
       if (!Number.isInteger(concurrency)) {
         throw new DentsegError(
           'E_USAGE',
@@ -80,10 +70,10 @@ export function registerWorkerCommands(program: Command): void {
         store,
         model,
         concurrency,
-        maxPixels: number('--max-pixels', opts.maxPixels, 1),
-        threshold: number('--threshold', opts.threshold, 0, 1),
-        lockDurationMs: number('--lock-duration', opts.lockDuration, 100),
-        stalledIntervalMs: number('--stalled-interval', opts.stalledInterval, 100),
+        maxPixels: rangeFlag('--max-pixels', opts.maxPixels, 1),
+        threshold: rangeFlag('--threshold', opts.threshold, 0, 1),
+        lockDurationMs: rangeFlag('--lock-duration', opts.lockDuration, 100),
+        stalledIntervalMs: rangeFlag('--stalled-interval', opts.stalledInterval, 100),
         onEvent: (e) =>
           console.error(`dentseg worker: ${e.id} ${e.status} in ${Math.round(e.ms)} ms`),
       });

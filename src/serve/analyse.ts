@@ -14,7 +14,7 @@ import {
   segment,
   type LoadedModel,
 } from '../infer/index.js';
-import { assertPixelLimit, headerSize, requireFormat } from './sniff.js';
+import { assertPixelLimit, checkUpload } from './sniff.js';
 import type { AnalysisFileName, AnalysisRecord } from './types.js';
 
 /** Limits and settings for analysing an upload. */
@@ -91,11 +91,7 @@ export async function analyseUpload(
 ): Promise<AnalysisOutput> {
   const started = performance.now();
   const name = filename || 'upload';
-  if (buf.length === 0)
-    throw new DentsegError('E_IMAGE_DECODE', 'the file is empty', { file: name });
-  const format = requireFormat(buf, name);
-  const header = await headerSize(buf, format);
-  if (header) assertPixelLimit(header, options.maxPixels, name);
+  const format = await checkUpload(buf, name, options.maxPixels);
 
   const t0 = performance.now();
   let image: GreyImage;

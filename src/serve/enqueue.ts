@@ -4,9 +4,8 @@
  * its id on the queue. The analysis itself runs on a worker.
  */
 import { randomUUID } from 'node:crypto';
-import { DentsegError } from '../errors.js';
 import type { JobQueue } from './jobs.js';
-import { assertPixelLimit, headerSize, requireFormat } from './sniff.js';
+import { checkUpload } from './sniff.js';
 import type { JobState, Store } from './store-api.js';
 import { removeUpload, writeUpload } from './store-files.js';
 import { linksFor } from './types.js';
@@ -33,11 +32,7 @@ export async function enqueueUpload(
   options: { readonly maxPixels: number; readonly user: string | null },
 ): Promise<JobState> {
   const name = filename || 'upload';
-  if (buf.length === 0)
-    throw new DentsegError('E_IMAGE_DECODE', 'the file is empty', { file: name });
-  const format = requireFormat(buf, name);
-  const header = await headerSize(buf, format);
-  if (header) assertPixelLimit(header, options.maxPixels, name);
+  await checkUpload(buf, name, options.maxPixels);
   const entry = {
     id: randomUUID(),
     user: options.user,

@@ -87,3 +87,20 @@ export function requireFormat(buf: Uint8Array, name: string): UploadFormat {
   }
   return format;
 }
+
+/**
+ * The checks every upload passes before it is kept or decoded: not empty, an X-ray format
+ * by its magic bytes, and within the pixel limit by its header. Returns the format.
+ */
+export async function checkUpload(
+  buf: Buffer,
+  name: string,
+  maxPixels: number,
+): Promise<UploadFormat> {
+  if (buf.length === 0)
+    throw new DentsegError('E_IMAGE_DECODE', 'the file is empty', { file: name });
+  const format = requireFormat(buf, name);
+  const header = await headerSize(buf, format);
+  if (header) assertPixelLimit(header, maxPixels, name);
+  return format;
+}

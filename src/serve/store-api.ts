@@ -86,3 +86,14 @@ export interface Store {
 
 /** UUID v4 as the store accepts it (ids become folder names). */
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A stored row: the record's JSON and its owner column. */
+export interface StoredRow {
+  readonly record: string;
+  readonly user: string | null;
+}
+
+/** A stored row as the API's record; the `user` column wins over the JSON (older rows lack it). */
+export function recordOf(row: StoredRow): AnalysisRecord {
+  return { ...(JSON.parse(row.record) as AnalysisRecord), user: row.user };
+}

@@ -12,6 +12,8 @@ import { DentsegError, isDentsegError } from '../errors.js';
 import { jobStateOf, tempName, writeSynced, writeTempFolder, type JobRow } from './store-files.js';
 import {
   UUID,
+  recordOf,
+  type StoredRow,
   type JobEntry,
   type JobState,
   type ProcessingStatus,
@@ -71,14 +73,7 @@ function wrap(err: unknown): never {
   throw err;
 }
 
-interface Row {
-  readonly record: string;
-  readonly user: string | null;
-}
-
-function recordOf(row: Row): AnalysisRecord {
-  return { ...(JSON.parse(row.record) as AnalysisRecord), user: row.user };
-}
+type Row = StoredRow;
 
 /** PostgreSQL + shared files store. */
 export class PgStore implements Store {

@@ -12,6 +12,8 @@ import { DentsegError } from '../errors.js';
 import { jobStateOf, type JobRow } from './store-files.js';
 import {
   UUID,
+  recordOf,
+  type StoredRow,
   type JobEntry,
   type JobState,
   type ProcessingStatus,
@@ -29,15 +31,8 @@ export interface CleanupReport {
   readonly rowsRemoved: number;
 }
 
-interface Row {
+interface Row extends StoredRow {
   readonly id: string;
-  readonly record: string;
-  readonly user: string | null;
-}
-
-/** A stored row as the API's record; the `user` column wins over the JSON (older rows lack it). */
-function recordOf(row: Row): AnalysisRecord {
-  return { ...(JSON.parse(row.record) as AnalysisRecord), user: row.user };
 }
 
 /** SQLite + files store for analyses (the embedded default); open one per data dir. */
