@@ -8,7 +8,7 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DentsegError } from '../errors.js';
 import { PROCESSING_STATUSES, UUID, type JobState, type ProcessingStatus } from './store-api.js';
-import type { AnalysisFileName } from './types.js';
+import type { AnalysisFileName, AnalysisRecord } from './types.js';
 
 /** A jobs row as both databases return it. */
 export interface JobRow {
@@ -32,6 +32,21 @@ export function jobStateOf(row: JobRow): JobState {
     created: row.created,
     status,
     error: row.error === null ? null : (JSON.parse(row.error) as JobState['error']),
+  };
+}
+
+/**
+ * A stored record (its JSON text and its `user` column) as the API's record: the column
+ * wins over the JSON (older rows lack it), and records stored before tooth numbering get
+ * the empty `teeth` and `missing` that a model without numbering gives.
+ */
+export function recordOfRow(json: string, user: string | null): AnalysisRecord {
+  const stored = JSON.parse(json) as Partial<AnalysisRecord>;
+  return {
+    ...(stored as AnalysisRecord),
+    teeth: stored.teeth ?? [],
+    missing: stored.missing ?? [],
+    user,
   };
 }
 

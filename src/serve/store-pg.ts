@@ -9,7 +9,14 @@ import { readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { DentsegError, isDentsegError } from '../errors.js';
-import { jobStateOf, tempName, writeSynced, writeTempFolder, type JobRow } from './store-files.js';
+import {
+  jobStateOf,
+  recordOfRow,
+  tempName,
+  writeSynced,
+  writeTempFolder,
+  type JobRow,
+} from './store-files.js';
 import {
   UUID,
   type JobEntry,
@@ -77,7 +84,7 @@ interface Row {
 }
 
 function recordOf(row: Row): AnalysisRecord {
-  return { ...(JSON.parse(row.record) as AnalysisRecord), user: row.user };
+  return recordOfRow(row.record, row.user);
 }
 
 /** PostgreSQL + shared files store. */

@@ -9,7 +9,7 @@ import { open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DentsegError } from '../errors.js';
-import { jobStateOf, type JobRow } from './store-files.js';
+import { jobStateOf, recordOfRow, type JobRow } from './store-files.js';
 import {
   UUID,
   type JobEntry,
@@ -35,9 +35,8 @@ interface Row {
   readonly user: string | null;
 }
 
-/** A stored row as the API's record; the `user` column wins over the JSON (older rows lack it). */
 function recordOf(row: Row): AnalysisRecord {
-  return { ...(JSON.parse(row.record) as AnalysisRecord), user: row.user };
+  return recordOfRow(row.record, row.user);
 }
 
 /** SQLite + files store for analyses (the embedded default); open one per data dir. */
