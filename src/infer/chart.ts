@@ -31,7 +31,7 @@ export async function renderChart(
   image: GreyImage,
   mask: Uint8Array,
   scheme: NumberingScheme,
-  teeth: readonly ToothReport[],
+  teeth: readonly (Pick<ToothReport, 'fdi'> & { readonly centroid: readonly [number, number] })[],
   missing: readonly Fdi[],
   opts: ChartOptions = {},
 ): Promise<Buffer> {

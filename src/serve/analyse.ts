@@ -1,7 +1,8 @@
 /**
  * One upload → one analysis: check the content (format, pixel limit), decode, segment with
  * the inference pipeline, and encode what is stored (original, mask, overlay and an 8-bit
- * probability image the web page re-thresholds client-side). No storage or HTTP here.
+ * probability image the web page re-thresholds client-side), plus the numbered teeth of a
+ * numbering model. No storage or HTTP here.
  */
 import { randomUUID } from 'node:crypto';
 import sharp from 'sharp';
@@ -14,8 +15,9 @@ import {
   segment,
   type LoadedModel,
 } from '../infer/index.js';
+import { numberingScheme } from '../numbering/index.js';
 import { assertPixelLimit, checkUpload } from './sniff.js';
-import type { AnalysisFileName, AnalysisRecord } from './types.js';
+import { numbersTeeth, type AnalysisFileName, type AnalysisRecord } from './types.js';
 
 /** Limits and settings for analysing an upload. */
 export interface AnalyseOptions {
@@ -29,10 +31,10 @@ export interface AnalyseOptions {
   readonly id?: string;
 }
 
-/** A finished analysis, ready for the store (the overlay is rendered on first request). */
+/** A finished analysis, ready for the store (overlay and chart are rendered on first request). */
 export interface AnalysisOutput {
   readonly record: AnalysisRecord;
-  readonly files: Record<Exclude<AnalysisFileName, 'overlay.png'>, Buffer>;
+  readonly files: Record<Exclude<AnalysisFileName, 'overlay.png' | 'chart.png'>, Buffer>;
 }
 
 /** Encode single-channel 8-bit pixels as PNG. */
@@ -144,6 +146,18 @@ export async function analyseUpload(
       centroid: f.centroid,
       polygon: f.polygon,
     })),
+    // Always present, so that clients need no second shape: empty for models that do not
+    // number teeth (`missing` too: nothing was looked for, so nothing is missing).
+    teeth: (result.teeth ?? []).map((t) => ({
+      fdi: t.fdi,
+      name: t.name,
+      areaPx: t.areaPx,
+      bbox: t.bbox,
+      centroid: t.centroid,
+      polygon: t.polygon,
+      score: t.score,
+    })),
+    missing: [...(result.missing ?? [])],
     elapsedMs: Math.round(performance.now() - started),
     timings: {
       ...Object.fromEntries(Object.entries(result.timings).map(([s, ms]) => [s, Math.round(ms)])),
@@ -166,19 +180,51 @@ export async function overlayFromStored(
   originalPng: Buffer,
   maskPng: Buffer,
 ): Promise<Buffer> {
+  const { image, classes } = await decodeStored(originalPng, maskPng);
+  const binary = record.model.task === 'binary';
+  if (binary) for (let i = 0; i < classes.length; i++) classes[i] = classes[i] ? 1 : 0;
+  return renderOverlay(image, classes, binary ? null : record.classes);
+}
+
+/** Decode a stored original and class-index mask to the grey image and class map. */
+async function decodeStored(
+  originalPng: Buffer,
+  maskPng: Buffer,
+): Promise<{ image: GreyImage; classes: Uint8Array }> {
   const [grey, mask] = await Promise.all([
     sharp(originalPng).extractChannel(0).raw().toBuffer({ resolveWithObject: true }),
     sharp(maskPng).extractChannel(0).raw().toBuffer(),
   ]);
-  const { width, height } = grey.info;
-  const classes = new Uint8Array(mask.buffer, mask.byteOffset, mask.byteLength);
-  const binary = record.model.task === 'binary';
-  if (binary) for (let i = 0; i < classes.length; i++) classes[i] = classes[i] ? 1 : 0;
-  const image: GreyImage = {
-    width,
-    height,
-    bitDepth: 8,
-    data: new Uint8Array(grey.data.buffer, grey.data.byteOffset, grey.data.byteLength),
+  return {
+    image: {
+      width: grey.info.width,
+      height: grey.info.height,
+      bitDepth: 8,
+      data: new Uint8Array(grey.data.buffer, grey.data.byteOffset, grey.data.byteLength),
+    },
+    classes: new Uint8Array(mask.buffer, mask.byteOffset, mask.byteLength),
   };
-  return renderOverlay(image, classes, binary ? null : record.classes);
+}
+
+/**
+ * The chart PNG of a stored analysis of a numbering model (as `dentseg predict`'s
+ * `X.chart.png`): drawn from its stored original, class-index mask, teeth and missing
+ * numbers. E_USAGE when the analysis' model does not number teeth.
+ */
+export async function chartFromStored(
+  record: AnalysisRecord,
+  originalPng: Buffer,
+  maskPng: Buffer,
+): Promise<Buffer> {
+  const scheme = numbersTeeth(record) ? numberingScheme(record.classes) : undefined;
+  if (!scheme) {
+    throw new DentsegError(
+      'E_USAGE',
+      `analysis ${record.id} has no chart: its model does not number teeth`,
+    );
+  }
+  const { image, classes } = await decodeStored(originalPng, maskPng);
+  // Loaded on first use, as in `segment`: only charts need the canvas.
+  const { renderChart } = await import('../infer/chart.js');
+  return renderChart(image, classes, scheme, record.teeth, record.missing);
 }

@@ -13,7 +13,7 @@ import swagger from '@fastify/swagger';
 import { DentsegError } from '../errors.js';
 import type { LoadedModel } from '../infer/index.js';
 import { VERSION } from '../version.js';
-import { analyseUpload, overlayFromStored } from './analyse.js';
+import { analyseUpload, chartFromStored, overlayFromStored } from './analyse.js';
 import { combineUsers, installAuth, loggerOptions, type UserToken } from './auth.js';
 import { notFound, toHttpFailure } from './http-errors.js';
 import { modelCard, type ModelCardJson } from './model-card.js';
@@ -26,7 +26,13 @@ import { AnalysisStore } from './store.js';
 import type { Store } from './store-api.js';
 import { enqueueUpload, jobView, sharedQueueHealth } from './enqueue.js';
 import type { JobQueue } from './jobs.js';
-import { API_PREFIX, linksFor, type AnalysisFileName, type AnalysisRecord } from './types.js';
+import {
+  API_PREFIX,
+  linksFor,
+  numbersTeeth,
+  type AnalysisFileName,
+  type AnalysisRecord,
+} from './types.js';
 
 /** Options of {@link buildApp}; everything but `model` and `dataDir` has a default. */
 export interface AppOptions {
@@ -77,7 +83,7 @@ export const DEFAULT_WEB_DIR = path.resolve(
 function withLinks(
   record: AnalysisRecord,
 ): AnalysisRecord & { links: ReturnType<typeof linksFor> } {
-  return { ...record, links: linksFor(record.id) };
+  return { ...record, links: linksFor(record.id, record) };
 }
 
 function summary(record: AnalysisRecord): Record<string, unknown> {
@@ -90,7 +96,7 @@ function summary(record: AnalysisRecord): Record<string, unknown> {
     model: record.model,
     findingsCount: record.findings.length,
     areaPct: Math.round(record.findings.reduce((s, f) => s + f.areaPct, 0) * 100) / 100,
-    links: linksFor(record.id),
+    links: linksFor(record.id, record),
   };
 }
 
@@ -191,10 +197,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());
 
-  // The overlay is rendered on its first request (not while the uploader waits), once.
+  // The overlay and the chart are rendered on their first request (not while the uploader
+  // waits), once each.
   const rendering = new Map<string, Promise<Buffer | undefined>>();
-  const overlayOf = (id: string): Promise<Buffer | undefined> => {
-    let job = rendering.get(id);
+  const renderedOf = (
+    id: string,
+    file: 'overlay.png' | 'chart.png',
+  ): Promise<Buffer | undefined> => {
+    const key = `${id}/${file}`;
+    let job = rendering.get(key);
     if (!job) {
       job = (async () => {
         const record = await store.get(id);
@@ -203,11 +214,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           store.readFile(id, 'mask.png'),
         ]);
         if (!record || !original || !mask) return undefined;
-        const png = await overlayFromStored(record, original, mask);
-        await store.addFile(id, 'overlay.png', png);
+        const png =
+          file === 'overlay.png'
+            ? await overlayFromStored(record, original, mask)
+            : await chartFromStored(record, original, mask);
+        await store.addFile(id, file, png);
         return png;
-      })().finally(() => rendering.delete(id));
-      rendering.set(id, job);
+      })().finally(() => rendering.delete(key));
+      rendering.set(key, job);
     }
     return job;
   };
@@ -343,8 +357,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     { schema: schemas.fileRoute },
     async (request, reply: FastifyReply) => {
       const { id, file } = request.params;
-      let data = await store.readFile(id, file, auth.owner(request));
-      if (data === null && file === 'overlay.png') data = await overlayOf(id);
+      const owner = auth.owner(request);
+      if (file === 'chart.png') {
+        const record = await store.get(id, owner);
+        if (!record) throw notFound(`analysis ${id}`);
+        if (!numbersTeeth(record)) {
+          throw notFound(`chart.png of analysis ${id} (its model does not number teeth)`);
+        }
+      }
+      let data = await store.readFile(id, file, owner);
+      if (data === null && (file === 'overlay.png' || file === 'chart.png')) {
+        data = await renderedOf(id, file);
+      }
       if (!data) throw notFound(`analysis ${id}`);
       return reply
         .type('image/png')

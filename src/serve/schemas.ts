@@ -38,6 +38,29 @@ const findingSchema = {
   required: ['class', 'classIndex', 'areaPx', 'areaPct', 'bbox', 'centroid', 'polygon'],
 } as const;
 
+const toothSchema = {
+  type: 'object',
+  description: "one numbered tooth, as in `dentseg predict`'s X.json",
+  properties: {
+    fdi: { type: 'integer', minimum: 11, maximum: 48, description: 'FDI number' },
+    name: { type: 'string', example: 'lower left first molar' },
+    areaPx: { type: 'integer', description: 'area in original-image pixels' },
+    bbox: {
+      type: 'array',
+      items: { type: 'number' },
+      description: "[x, y, width, height] over all of the tooth's pixels",
+    },
+    centroid: { type: 'array', items: { type: 'number' }, description: '[x, y]' },
+    polygon: {
+      type: 'array',
+      items: { type: 'array', items: { type: 'number' } },
+      description: "outline of the tooth's largest region as [x, y] points",
+    },
+    score: { type: 'number', minimum: 0, maximum: 1, description: 'confidence of the number' },
+  },
+  required: ['fdi', 'name', 'areaPx', 'bbox', 'centroid', 'polygon', 'score'],
+} as const;
+
 const linksSchema = {
   type: 'object',
   properties: {
@@ -46,6 +69,10 @@ const linksSchema = {
     mask: { type: 'string' },
     overlay: { type: 'string' },
     probability: { type: 'string' },
+    chart: {
+      type: 'string',
+      description: 'the numbered chart (PNG); only when the model numbers teeth',
+    },
   },
   required: ['self', 'original', 'mask', 'overlay', 'probability'],
 } as const;
@@ -90,6 +117,18 @@ const analysisSchema = {
     classes: { type: 'array', items: { type: 'string' } },
     threshold: { type: 'number' },
     findings: { type: 'array', items: findingSchema },
+    teeth: {
+      type: 'array',
+      items: toothSchema,
+      description:
+        'the teeth found, ascending by FDI number; always present, empty when the model does not number teeth',
+    },
+    missing: {
+      type: 'array',
+      items: { type: 'integer', minimum: 11, maximum: 48 },
+      description:
+        'FDI numbers (11–48) not found, ascending: with `teeth`, every number once; always present, empty when the model does not number teeth',
+    },
     elapsedMs: { type: 'number' },
     timings: { type: 'object', additionalProperties: { type: 'number' } },
     links: linksSchema,
@@ -104,6 +143,8 @@ const analysisSchema = {
     'classes',
     'threshold',
     'findings',
+    'teeth',
+    'missing',
     'links',
   ],
 } as const;
@@ -271,7 +312,7 @@ export const getRoute = {
 
 export const fileRoute = {
   summary:
-    'An image of the analysis: original X-ray, mask (0/255, or class index), overlay, or probability (0–255)',
+    'An image of the analysis: original X-ray, mask (0/255, or class index), overlay, probability (0–255), or the numbered chart (models that number teeth; 404 otherwise)',
   tags: ['analyses'],
   security,
   params: {
@@ -280,7 +321,7 @@ export const fileRoute = {
       id: { type: 'string', format: 'uuid' },
       file: {
         type: 'string',
-        enum: ['original.png', 'mask.png', 'overlay.png', 'probability.png'],
+        enum: ['original.png', 'mask.png', 'overlay.png', 'probability.png', 'chart.png'],
       },
     },
     required: ['id', 'file'],

@@ -93,7 +93,17 @@ export interface StoredRow {
   readonly user: string | null;
 }
 
-/** A stored row as the API's record; the `user` column wins over the JSON (older rows lack it). */
+/**
+ * A stored row as the API's record: the `user` column wins over the JSON (older rows lack
+ * it), and records stored before tooth numbering get the empty `teeth` and `missing` that a
+ * model without numbering gives.
+ */
 export function recordOf(row: StoredRow): AnalysisRecord {
-  return { ...(JSON.parse(row.record) as AnalysisRecord), user: row.user };
+  const stored = JSON.parse(row.record) as Partial<AnalysisRecord>;
+  return {
+    ...(stored as AnalysisRecord),
+    teeth: stored.teeth ?? [],
+    missing: stored.missing ?? [],
+    user: row.user,
+  };
 }

@@ -2,6 +2,7 @@
  * The shapes the HTTP API stores and returns for one analysis, shared by the store, the
  * routes and (as plain JSON) the web page.
  */
+import { numberingScheme } from '../numbering/index.js';
 import type { UploadFormat } from './sniff.js';
 
 /** One connected region found in the mask (same fields as the inference pipeline's). */
@@ -16,6 +17,24 @@ export interface FindingJson {
   readonly bbox: readonly [number, number, number, number];
   readonly centroid: readonly [number, number];
   readonly polygon: readonly (readonly [number, number])[];
+}
+
+/** One numbered tooth (same fields as `dentseg predict`'s `X.json`). */
+export interface ToothJson {
+  /** FDI number, 11–48. */
+  readonly fdi: number;
+  /** E.g. "lower left first molar". */
+  readonly name: string;
+  /** Area in pixels of the original image. */
+  readonly areaPx: number;
+  /** [x, y, width, height] over all of the tooth's pixels, original-image pixels. */
+  readonly bbox: readonly [number, number, number, number];
+  /** Mean pixel position [x, y]. */
+  readonly centroid: readonly [number, number];
+  /** Outline of the tooth's largest region as [x, y] points. */
+  readonly polygon: readonly (readonly [number, number])[];
+  /** Confidence of the number, 0–1. */
+  readonly score: number;
 }
 
 /** What is stored for an analysis (links are added when it is sent). */
@@ -50,6 +69,16 @@ export interface AnalysisRecord {
    */
   readonly threshold: number;
   readonly findings: readonly FindingJson[];
+  /**
+   * The teeth found, ascending by FDI number; empty when the model does not number teeth
+   * (and for analyses stored before numbering existed).
+   */
+  readonly teeth: readonly ToothJson[];
+  /**
+   * FDI numbers (11–48) not found, ascending: with `teeth`, every number exactly once.
+   * Empty when the model does not number teeth.
+   */
+  readonly missing: readonly number[];
   /** Total server-side time for the analysis, in milliseconds. */
   readonly elapsedMs: number;
   /** Milliseconds per pipeline stage. */
@@ -62,6 +91,7 @@ export const ANALYSIS_FILES = [
   'mask.png',
   'overlay.png',
   'probability.png',
+  'chart.png',
 ] as const;
 export type AnalysisFileName = (typeof ANALYSIS_FILES)[number];
 
@@ -72,13 +102,26 @@ export interface AnalysisLinks {
   readonly mask: string;
   readonly overlay: string;
   readonly probability: string;
+  /** Only for analyses of a model that numbers teeth. */
+  readonly chart?: string;
 }
 
 /** The API's base path. */
 export const API_PREFIX = '/api/v1';
 
-/** Links for analysis `id`. */
-export function linksFor(id: string): AnalysisLinks {
+/**
+ * Whether an analysis comes from a model that numbers teeth: multi-class with every class
+ * after the background a permanent FDI number (the rule `segment` numbers by).
+ */
+export function numbersTeeth(record: Pick<AnalysisRecord, 'model' | 'classes'>): boolean {
+  return record.model.task === 'multiclass' && numberingScheme(record.classes) !== undefined;
+}
+
+/** Links for analysis `id` (with `chart` when `record` numbers teeth). */
+export function linksFor(
+  id: string,
+  record?: Pick<AnalysisRecord, 'model' | 'classes'>,
+): AnalysisLinks {
   const self = `${API_PREFIX}/analyses/${id}`;
   return {
     self,
@@ -86,5 +129,6 @@ export function linksFor(id: string): AnalysisLinks {
     mask: `${self}/mask.png`,
     overlay: `${self}/overlay.png`,
     probability: `${self}/probability.png`,
+    ...(record && numbersTeeth(record) ? { chart: `${self}/chart.png` } : {}),
   };
 }

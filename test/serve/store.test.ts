@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { AnalysisStore, type AnalysisRecord } from '../../src/serve/index.js';
 import type { Store } from '../../src/serve/store-api.js';
 import { PgStore } from '../../src/serve/store-pg.js';
@@ -23,6 +24,8 @@ function record(id: string = randomUUID(), user: string | null = null): Analysis
     classes: ['teeth'],
     threshold: 0.5,
     findings: [],
+    teeth: [],
+    missing: [],
     elapsedMs: 1,
     timings: {},
   };
@@ -63,8 +66,16 @@ async function freshPgUrl(): Promise<string> {
 interface Kind {
   readonly name: string;
   readonly skip: boolean;
-  /** A fresh store; `reopen` opens the same one again (after close). */
-  readonly make: () => Promise<{ store: Store; dir: string; reopen: () => Promise<Store> }>;
+  /**
+   * A fresh store; `reopen` opens the same one again (after close); `insertRaw` writes a
+   * row's record text directly, as an older dentseg stored it.
+   */
+  readonly make: () => Promise<{
+    store: Store;
+    dir: string;
+    reopen: () => Promise<Store>;
+    insertRaw: (id: string, created: string, json: string) => Promise<void>;
+  }>;
 }
 
 const KINDS: readonly Kind[] = [
@@ -77,6 +88,16 @@ const KINDS: readonly Kind[] = [
         store: AnalysisStore.open(dir),
         dir,
         reopen: async () => AnalysisStore.open(dir),
+        insertRaw: async (id, created, json) => {
+          const db = new Database(path.join(dir, 'dentseg.sqlite'));
+          db.prepare('INSERT INTO analyses (id, created, record) VALUES (?, ?, ?)').run(
+            id,
+            created,
+            json,
+          );
+          db.close();
+          mkdirSync(path.join(dir, 'analyses', id)); // a row without its folder is cleaned
+        },
       };
     },
   },
@@ -86,7 +107,23 @@ const KINDS: readonly Kind[] = [
     make: async () => {
       const dir = tempDir();
       const url = await freshPgUrl();
-      return { store: await PgStore.open(url, dir), dir, reopen: () => PgStore.open(url, dir) };
+      return {
+        store: await PgStore.open(url, dir),
+        dir,
+        reopen: () => PgStore.open(url, dir),
+        insertRaw: async (id, created, json) => {
+          const pg = (await import('pg')).default;
+          const c = new pg.Client({ connectionString: url });
+          await c.connect();
+          await c.query('INSERT INTO analyses (id, created, record) VALUES ($1, $2, $3)', [
+            id,
+            created,
+            json,
+          ]);
+          await c.end();
+          mkdirSync(path.join(dir, 'analyses', id));
+        },
+      };
     },
   },
 ];
@@ -113,6 +150,43 @@ for (const kind of KINDS) {
       const again = await reopen();
       expect(await again.get(b.id)).toEqual(b);
       expect(await again.count()).toBe(1);
+      await again.close();
+    });
+
+    it('keeps the teeth and missing numbers; older records read with empty ones', async () => {
+      const { store, reopen, insertRaw } = await kind.make();
+      const numbered: AnalysisRecord = {
+        ...record(),
+        model: { name: 'fdi', version: '1', engine: 'tfjs', task: 'multiclass' },
+        classes: ['background', 'tooth 11', 'tooth 12'],
+        threshold: 0,
+        teeth: [
+          {
+            fdi: 11,
+            name: 'upper right central incisor',
+            areaPx: 3,
+            bbox: [0, 0, 2, 2],
+            centroid: [0.7, 0.7],
+            polygon: [
+              [0, 0],
+              [1, 0],
+              [0, 1],
+            ],
+            score: 0.9,
+          },
+        ],
+        missing: [12, 13],
+      };
+      await store.save(numbered, files);
+      await store.close();
+      const again = await reopen();
+      expect(await again.get(numbered.id)).toEqual(numbered);
+      expect((await again.list(10, 0)).items).toEqual([numbered]);
+      // A row written before numbering existed has neither field.
+      const old = record();
+      const { teeth: _t, missing: _m, ...before } = old;
+      await insertRaw(old.id, old.created, JSON.stringify(before));
+      expect(await again.get(old.id)).toEqual({ ...old, teeth: [], missing: [] });
       await again.close();
     });
 
