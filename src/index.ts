@@ -37,6 +37,7 @@ export {
   loadAugmentConfig,
   normaliseAugmentConfig,
   augmentSample,
+  augmentSampleAsync,
   Rng,
 } from './augment/index.js';
 export type { AugmentConfig } from './augment/index.js';

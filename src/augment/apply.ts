@@ -3,11 +3,19 @@
  * transforms (flips, affine) are composed into one matrix and applied in a single warp:
  * image bilinear with reflect-101 borders, mask nearest with 0 borders (as
  * Albumentations with `border_mode=cv2.BORDER_REFLECT_101`, `fill_mask=0`). Pixel
- * transforms then run in list order on the warped image (0…1 grey). Pure.
+ * transforms then run in list order on the warped image (0…1 grey). Pure: a `Degrade`
+ * with `jpeg:` needs an encoder, which the Node loader injects (`augmentSampleAsync`).
  */
 import { gaussianBlur, reflect101 } from '../data/filters.js';
-import type { NormalisedAugmentConfig } from './config.js';
-import { mulberry32, type Rng } from './rng.js';
+import { DentsegError } from '../errors.js';
+import {
+  degradationLevelIsInteger,
+  degradeUnit,
+  formatDegradeSpec,
+  type Degradation,
+} from '../imaging/degrade.js';
+import type { DegradeRangeStep, NormalisedAugmentConfig } from './config.js';
+import { mulberry32, Rng } from './rng.js';
 
 /** Row-major 2×3 affine matrix [a, b, c, d, e, f]: x' = a·x + b·y + c, y' = d·x + e·y + f. */
 export type Affine = [number, number, number, number, number, number];
@@ -41,12 +49,59 @@ export interface AugmentDecision {
   readonly hflips: number;
   readonly vflips: number;
   readonly applied: string[];
+  /** The degradations drawn by `Degrade` transforms, canonical (`noise:0.043,blur:1.2`). */
+  readonly degraded: string[];
+}
+
+/**
+ * Re-encode a 0…1 grey image (`width*height`) as JPEG at `quality` (1…100) and decode it
+ * back to 0…1; on Node, `jpegRoundTripUnit` from src/data/jpeg.ts.
+ */
+export type AugmentJpeg = (
+  grey: Float32Array,
+  width: number,
+  height: number,
+  quality: number,
+) => Promise<Float32Array>;
+
+/** Options of `augmentSampleAsync`. */
+export interface AugmentOptions {
+  /** Needed only when a `Degrade` transform lists a `jpeg:` step. */
+  readonly jpeg?: AugmentJpeg;
+}
+
+/** A pixel step after the warp: a function on 0…1 floats, or a JPEG round trip. */
+type PixelOp = ((img: Float32Array) => Float32Array) | { readonly jpeg: number };
+
+/** Whether any `Degrade` transform of `cfg` can draw a `jpeg:` step. */
+export function augmentNeedsJpeg(cfg: NormalisedAugmentConfig): boolean {
+  return cfg.transforms.some(
+    (t) => t.type === 'Degrade' && t.options.some((o) => o.some((s) => s.kind === 'jpeg')),
+  );
+}
+
+function noEncoder(): never {
+  throw new DentsegError(
+    'E_USAGE',
+    'a Degrade augmentation with jpeg: needs a JPEG encoder, which this runtime did not provide',
+    {
+      hint: 'train on Node (the loader injects sharp), or leave jpeg: out of the Degrade specs',
+    },
+  );
+}
+
+/** The augmented pair and what was drawn. */
+export interface AugmentResult {
+  readonly grey: Float32Array;
+  readonly mask: Uint8Array;
+  readonly decision: AugmentDecision;
 }
 
 /**
  * Augment `grey` (`width*height`, 0…1) and `mask` (`width*height` class indices) in the
  * same way; returns new arrays. Draws come from `rng` in transform order, so the same
- * rng state gives the same result.
+ * rng state gives the same result. A config whose `Degrade` lists `jpeg:` is E_USAGE
+ * here (no encoder in pure code): use `augmentSampleAsync` with `{ jpeg }`.
  */
 export function augmentSample(
   grey: Float32Array,
@@ -55,12 +110,96 @@ export function augmentSample(
   height: number,
   cfg: NormalisedAugmentConfig,
   rng: Rng,
-): { grey: Float32Array; mask: Uint8Array; decision: AugmentDecision } {
+): AugmentResult {
+  if (augmentNeedsJpeg(cfg)) noEncoder();
+  const planned = plan(grey, mask, width, height, cfg, rng);
+  let out = planned.grey;
+  for (const op of planned.ops) out = typeof op === 'function' ? op(out) : noEncoder();
+  return { grey: out, mask: planned.mask, decision: planned.decision };
+}
+
+/**
+ * `augmentSample` with an injected JPEG encoder for `Degrade` `jpeg:` steps; the same
+ * draws, so the same rng state gives the same result as the sync version where both run.
+ */
+export async function augmentSampleAsync(
+  grey: Float32Array,
+  mask: Uint8Array,
+  width: number,
+  height: number,
+  cfg: NormalisedAugmentConfig,
+  rng: Rng,
+  opts: AugmentOptions = {},
+): Promise<AugmentResult> {
+  if (!opts.jpeg && augmentNeedsJpeg(cfg)) noEncoder();
+  const planned = plan(grey, mask, width, height, cfg, rng);
+  let out = planned.grey;
+  for (const op of planned.ops)
+    out =
+      typeof op === 'function'
+        ? op(out)
+        : await (opts.jpeg ?? noEncoder)(out, width, height, op.jpeg);
+  return { grey: out, mask: planned.mask, decision: planned.decision };
+}
+
+/** Draw one level in a step's range (integers inclusive for motion and jpeg). */
+function drawLevel(step: DegradeRangeStep, rng: Rng): number {
+  const [lo, hi] = step.level;
+  return degradationLevelIsInteger(step.kind) ? lo + rng.int(hi - lo + 1) : rng.uniform(lo, hi);
+}
+
+/** Pick a random non-empty subset of `n` options (each in with probability ½), in order. */
+function someOf(n: number, rng: Rng): number[] {
+  for (;;) {
+    const picked = Array.from({ length: n }, (_, i) => i).filter(() => rng.next() < 0.5);
+    if (picked.length > 0) return picked;
+  }
+}
+
+/** Pixel ops for drawn degradation `steps`: runs of float steps split at JPEG steps. */
+function degradeOps(
+  steps: readonly Degradation[],
+  width: number,
+  height: number,
+  seed: number,
+): PixelOp[] {
+  const ops: PixelOp[] = [];
+  // One stream for the whole transform: runs execute in order, so their draws are fixed.
+  const rng = Rng.seeded(seed);
+  let run: Degradation[] = [];
+  const flush = (): void => {
+    if (run.length === 0) return;
+    const batch = run;
+    ops.push((img) =>
+      Float32Array.from(degradeUnit(Float64Array.from(img), width, height, batch, rng)),
+    );
+    run = [];
+  };
+  for (const step of steps) {
+    if (step.kind === 'jpeg') {
+      flush();
+      ops.push({ jpeg: step.level });
+    } else run.push(step);
+  }
+  flush();
+  return ops;
+}
+
+/** Draw every transform, warp image and mask; return the pixel ops still to run. */
+function plan(
+  grey: Float32Array,
+  mask: Uint8Array,
+  width: number,
+  height: number,
+  cfg: NormalisedAugmentConfig,
+  rng: Rng,
+): { grey: Float32Array; mask: Uint8Array; decision: AugmentDecision; ops: PixelOp[] } {
   let m: Affine = IDENTITY;
   let hflips = 0;
   let vflips = 0;
   const applied: string[] = [];
-  const pixelOps: ((img: Float32Array) => Float32Array)[] = [];
+  const degraded: string[] = [];
+  const pixelOps: PixelOp[] = [];
   const cx = (width - 1) / 2;
   const cy = (height - 1) / 2;
   for (const t of cfg.transforms) {
@@ -122,6 +261,16 @@ export function augmentSample(
         pixelOps.push((img) => gaussianBlur(img, width, height, sigma));
         break;
       }
+      case 'Degrade': {
+        const picked =
+          t.choose === 'one' ? [rng.int(t.options.length)] : someOf(t.options.length, rng);
+        const steps = picked.flatMap((j) =>
+          (t.options[j] ?? []).map((s) => ({ kind: s.kind, level: drawLevel(s, rng) })),
+        );
+        degraded.push(formatDegradeSpec(steps));
+        pixelOps.push(...degradeOps(steps, width, height, rng.nextUint32()));
+        break;
+      }
     }
   }
   let outGrey = grey;
@@ -134,8 +283,12 @@ export function augmentSample(
   }
   relabel(outMask, hflips % 2 === 1 ? cfg.flipClassMap : undefined);
   relabel(outMask, vflips % 2 === 1 ? cfg.vflipClassMap : undefined);
-  for (const op of pixelOps) outGrey = op(outGrey);
-  return { grey: outGrey, mask: outMask, decision: { matrix: m, hflips, vflips, applied } };
+  return {
+    grey: outGrey,
+    mask: outMask,
+    decision: { matrix: m, hflips, vflips, applied, degraded },
+    ops: pixelOps,
+  };
 }
 
 const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);

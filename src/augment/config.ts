@@ -4,6 +4,11 @@
  * ranges. Validated once here into a frozen, normalised form. Pure.
  */
 import { DentsegError } from '../errors.js';
+import {
+  DEGRADATION_KINDS,
+  degradationLevelProblem,
+  type DegradationKind,
+} from '../imaging/degrade.js';
 
 export type Range = readonly [number, number];
 
@@ -56,6 +61,25 @@ export type TransformSpec =
       readonly p?: number;
       /** Sigma in pixels; default [0.5, 3]. */
       readonly sigma_limit?: number | Range;
+    }
+  | {
+      /**
+       * The degradations of `dentseg evaluate --degrade`, for training a model to shrug
+       * them off. Applied to the image only (after the warp, in list order with the other
+       * pixel transforms); the mask is never touched. Default p 0.5.
+       */
+      readonly type: 'Degrade';
+      readonly p?: number;
+      /**
+       * Degradation specs as `--degrade` takes them (`noise:0.05`, `noise:0.05,blur:1.5`
+       * for both at once), where any level may be a range `lo-hi` drawn uniformly per
+       * sample (integers for motion and jpeg, both ends included): `blur:0.5-2.5`.
+       * Pixel levels (blur, motion, downscale) are pixels of the augmented image, i.e.
+       * the network input (a tile's native pixels for a tiled model).
+       */
+      readonly specs: readonly string[];
+      /** `one` (default): one spec, picked uniformly; `some`: a random non-empty subset, in list order. */
+      readonly choose?: 'one' | 'some';
     };
 
 export type TransformType = TransformSpec['type'];
@@ -79,7 +103,20 @@ export type NormalisedTransform =
     }
   | { readonly type: 'RandomGamma'; readonly p: number; readonly gamma: Range }
   | { readonly type: 'GaussNoise'; readonly p: number; readonly std: Range }
-  | { readonly type: 'GaussianBlur'; readonly p: number; readonly sigma: Range };
+  | { readonly type: 'GaussianBlur'; readonly p: number; readonly sigma: Range }
+  | {
+      readonly type: 'Degrade';
+      readonly p: number;
+      readonly choose: 'one' | 'some';
+      /** One entry per spec: its steps, each level a [lo, hi] range. */
+      readonly options: readonly (readonly DegradeRangeStep[])[];
+    };
+
+/** One step of a `Degrade` spec with its level range (lo = hi for a fixed level). */
+export interface DegradeRangeStep {
+  readonly kind: DegradationKind;
+  readonly level: Range;
+}
 
 /** Augmentation config as stored in JSON/YAML and in a run folder. */
 export interface AugmentConfig {
@@ -157,7 +194,32 @@ const KEYS: Record<TransformType, readonly string[]> = {
   RandomGamma: ['gamma_limit'],
   GaussNoise: ['std_range'],
   GaussianBlur: ['sigma_limit'],
+  Degrade: ['specs', 'choose'],
 };
+
+const NUMBER = String.raw`(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?`;
+const STEP = new RegExp(`^([a-z]+):(${NUMBER})(?:-(${NUMBER}))?$`, 'i');
+
+/** Parse one `Degrade` spec (`noise:0.02-0.1,blur:1`) at config key `key`. */
+function degradeSpec(key: string, v: unknown): readonly DegradeRangeStep[] {
+  if (typeof v !== 'string' || v.trim() === '' || v.trim() === 'none')
+    bad(key, 'a degradation spec such as "noise:0.02-0.1" or "noise:0.05,blur:1.5"', v);
+  const steps: DegradeRangeStep[] = [];
+  for (const raw of v.split(',')) {
+    const token = raw.trim();
+    const m = STEP.exec(token);
+    const kind = m?.[1] as DegradationKind | undefined;
+    if (!m || kind === undefined || !DEGRADATION_KINDS.includes(kind))
+      bad(key, `kind:level or kind:lo-hi with kind one of ${DEGRADATION_KINDS.join(', ')}`, token);
+    const lo = Number(m[2]);
+    const hi = m[3] === undefined ? lo : Number(m[3]);
+    const problem = degradationLevelProblem(kind, lo) ?? degradationLevelProblem(kind, hi);
+    if (problem !== undefined) bad(key, `a valid level (${problem})`, token);
+    if (!(lo <= hi)) bad(key, 'a range lo-hi with lo ≤ hi', token);
+    steps.push(Object.freeze({ kind, level: Object.freeze([lo, hi] as const) }));
+  }
+  return Object.freeze(steps);
+}
 
 function normaliseOne(t: unknown, i: number): NormalisedTransform {
   if (typeof t !== 'object' || t === null) bad(`transforms[${i}]`, 'an object with a "type"', t);
@@ -210,6 +272,14 @@ function normaliseOne(t: unknown, i: number): NormalisedTransform {
       return { type, p, std: range(k('std_range'), o.std_range, [0.2, 0.44], false, 0, 1) };
     case 'GaussianBlur':
       return { type, p, sigma: range(k('sigma_limit'), o.sigma_limit, [0.5, 3], false, 0, 20) };
+    case 'Degrade': {
+      if (!Array.isArray(o.specs) || o.specs.length === 0)
+        bad(k('specs'), 'a non-empty array of degradation specs', o.specs);
+      const choose = o.choose ?? 'one';
+      if (choose !== 'one' && choose !== 'some') bad(k('choose'), '"one" or "some"', choose);
+      const options = o.specs.map((spec: unknown, j) => degradeSpec(`${k('specs')}[${j}]`, spec));
+      return { type, p, choose, options: Object.freeze(options) };
+    }
   }
 }
 

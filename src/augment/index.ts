@@ -13,7 +13,18 @@ export {
   type TransformSpec,
   type TransformType,
   type Range,
+  type DegradeRangeStep,
 } from './config.js';
-export { augmentSample, warp, type Affine, type AugmentDecision } from './apply.js';
+export {
+  augmentSample,
+  augmentSampleAsync,
+  augmentNeedsJpeg,
+  warp,
+  type Affine,
+  type AugmentDecision,
+  type AugmentJpeg,
+  type AugmentOptions,
+  type AugmentResult,
+} from './apply.js';
 export { Rng, mulberry32, hashSeed, type RngState } from './rng.js';
 export { loadAugmentConfig } from '../data/augment-file.js';

@@ -4,10 +4,11 @@
  * the in-process loader and the worker threads, so both give the same bytes for the same
  * (seed, epoch, sample index).
  */
-import { augmentSample } from '../augment/apply.js';
+import { augmentSampleAsync } from '../augment/apply.js';
 import type { NormalisedAugmentConfig } from '../augment/config.js';
 import { Rng } from '../augment/rng.js';
 import { loadSample, type SampleRef } from './dataset.js';
+import { jpegRoundTripUnit } from './jpeg.js';
 import {
   greyStats,
   maskToInput,
@@ -61,7 +62,10 @@ export async function prepareSample(
   }
   if (augment && augment.transforms.length > 0) {
     const rng = Rng.seeded(seed, epoch, index);
-    ({ grey, mask: m } = augmentSample(grey, m, width, height, augment, rng));
+    // The Node side injects the JPEG encoder that a Degrade augmentation's jpeg: needs.
+    ({ grey, mask: m } = await augmentSampleAsync(grey, m, width, height, augment, rng, {
+      jpeg: jpegRoundTripUnit,
+    }));
   }
   return { image: normaliseGrey(grey, preprocess, undefined, 0, stats), mask: m };
 }

@@ -41,6 +41,22 @@ const RANGES: Record<DegradationKind, readonly [number, number, boolean, string]
 };
 
 /**
+ * Why `level` is not valid for `kind` (e.g. "noise takes Gaussian σ as a share of the full
+ * range, 0…1"), or undefined when it is. Shared by `--degrade` and the augmentation config.
+ */
+export function degradationLevelProblem(kind: DegradationKind, level: number): string | undefined {
+  const [lo, hi, int, meaning] = RANGES[kind];
+  const ok =
+    Number.isFinite(level) && level >= lo && level <= hi && (!int || Number.isInteger(level));
+  return ok ? undefined : `${kind} takes ${meaning}`;
+}
+
+/** Whether `kind`'s level is an integer (motion length, JPEG quality). */
+export function degradationLevelIsInteger(kind: DegradationKind): boolean {
+  return RANGES[kind][2];
+}
+
+/**
  * Parse `kind:level[,kind:level…]` (e.g. `noise:0.05,blur:1.5`) into frozen steps, applied
  * in the order written. `none` or an empty string is no degradation. Errors are E_USAGE
  * naming `flag` and the bad token.
@@ -60,19 +76,12 @@ export function parseDegradeSpec(spec: string, flag = '--degrade'): readonly Deg
         { hint: `e.g. ${flag} noise:0.05,blur:1.5` },
       );
     }
-    const [lo, hi, int, meaning] = RANGES[kind];
     const level = Number(m[2]);
-    if (!(
-      Number.isFinite(level) &&
-      level >= lo &&
-      level <= hi &&
-      (!int || Number.isInteger(level))
-    )) {
-      throw new DentsegError(
-        'E_USAGE',
-        `${flag}: "${token}": ${kind} takes ${meaning}; received "${m[2]}"`,
-        { hint: `e.g. ${flag} noise:0.05,blur:1.5` },
-      );
+    const problem = degradationLevelProblem(kind, level);
+    if (problem !== undefined) {
+      throw new DentsegError('E_USAGE', `${flag}: "${token}": ${problem}; received "${m[2]}"`, {
+        hint: `e.g. ${flag} noise:0.05,blur:1.5`,
+      });
     }
     steps.push(Object.freeze({ kind, level }));
   }
@@ -157,6 +166,29 @@ function applyStep(
     case 'jpeg':
       throw new Error('unreachable: jpeg is applied on the encoded image');
   }
+}
+
+/**
+ * Apply every step but `jpeg` to 0…1 floats (`width*height`), in order, clamping to 0…1
+ * after each step as `degradeImage` does (without its rounding to the bit depth). Used
+ * by the `Degrade` augmentation on the network-size image. A `jpeg` step is E_USAGE: it
+ * needs an encoder, which only the caller of `degradeImage` can inject.
+ */
+export function degradeUnit(
+  values: Float64Array,
+  width: number,
+  height: number,
+  steps: readonly Degradation[],
+  rng: Rng,
+): Float64Array {
+  let v = values;
+  for (const step of steps) {
+    if (step.kind === 'jpeg')
+      throw new DentsegError('E_USAGE', 'jpeg degradation needs an encoder (degradeImage)');
+    v = applyStep(v, width, height, step, rng);
+    for (let i = 0; i < v.length; i++) v[i] = v[i]! <= 0 ? 0 : v[i]! >= 1 ? 1 : v[i]!;
+  }
+  return v;
 }
 
 /**

@@ -37,6 +37,16 @@ describe('loadAugmentConfig', () => {
       file: bad,
     });
     await expect(loadAugmentConfig(bad)).rejects.toThrow(/transforms\[0\]\.rotat/);
+    const deg = path.join(dir, 'degrade.yaml');
+    writeFileSync(
+      deg,
+      'transforms:\n  - { type: Degrade, p: 0.3, specs: [noise:0.02-0.1, blur:9-1] }\n',
+    );
+    await expect(loadAugmentConfig(deg)).rejects.toMatchObject({
+      code: 'E_CONFIG_INVALID',
+      file: deg,
+    });
+    await expect(loadAugmentConfig(deg)).rejects.toThrow(/transforms\[0\]\.specs\[1\].*blur:9-1/);
     const broken = path.join(dir, 'broken.json');
     writeFileSync(broken, '{');
     await expect(loadAugmentConfig(broken)).rejects.toMatchObject({ code: 'E_CONFIG_INVALID' });
