@@ -41,7 +41,8 @@ export {
   Rng,
 } from './augment/index.js';
 export type { AugmentConfig } from './augment/index.js';
-export { buildUnet, saveModelFolder, loadModelFolder } from './model/index.js';
+export { buildUnet } from './model/index.js';
+export { saveModelFolder, loadModelFolder } from './model/folder.node.js';
 export type { UnetOptions, ModelMeta } from './model/index.js';
 export * as metrics from './evaluate/metrics.js';
 export { runTraining } from './train/session.js';

@@ -161,7 +161,7 @@ async function defaultsFromModel(
   o: Record<string, unknown>,
   c: Command,
 ): Promise<void> {
-  const { readModelMeta } = await import('../train/model-folder.js');
+  const { readModelMeta } = await import('../model/folder.node.js');
   const meta = await readModelMeta(dir).catch((err: unknown) => {
     if (!isDentsegError(err)) throw err;
     throw new DentsegError(err.code, `--init: ${err.message}`, {

@@ -107,7 +107,7 @@ registerEngine({
   priority: 0,
   available: (dir) => existsSync(path.join(dir, 'model.json')),
   async load(dir) {
-    const { loadModelFolder } = await import('../model/index.js');
+    const { loadModelFolder } = await import('../model/folder.node.js');
     const { model, meta } = await loadModelFolder(dir);
     return { engine: tfjsEngine(model), meta };
   },

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { DentsegError } from '../errors.js';
 import { initEngine, tf } from '../engine/index.js';
 import { tfjsEngine } from '../infer/engines.js';
-import { loadModelFolder, type ModelMeta } from '../model/index.js';
+import { loadModelFolder } from '../model/folder.node.js';
+import type { ModelMeta } from '../model/index.js';
 import {
   ONNX_FILE,
   onnxEngine,
