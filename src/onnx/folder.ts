@@ -16,7 +16,7 @@ import {
   onnxFolderAvailable,
   WEIGHTS_HASH_KEY,
   weightsSha256,
-} from './engine.js';
+} from '../infer/onnx-engine.js';
 import { layersModelToOnnx, ONNX_OPSET } from './export.js';
 
 /** The `metadata_props` dentseg writes: the whole dentseg.json plus its key facts. */

@@ -15,9 +15,9 @@ import ortWasmUrl from '../../../node_modules/onnxruntime-web/dist/ort-wasm-simd
 import { preprocessImage, restoreToOriginal } from '../../data/preprocess.js';
 import { slidingWindow } from '../../data/tiling.js';
 import type { GreyImage } from '../../data/types.js';
-import { findingsFor } from '../../infer/findings.js';
+import { findingsFor } from '../../imaging/findings.js';
 import type { ModelMeta } from '../../model/meta.js';
-import { onnxMetadata } from '../../onnx/metadata.js';
+import { onnxMetadata } from '../../infer/onnx-metadata.js';
 import { getToken } from './api.js';
 import type { LocalAnalysis, PrivateModeContext } from './hooks.js';
 
