@@ -34,13 +34,13 @@ export type {
 } from './data/index.js';
 export {
   DEFAULT_AUGMENT,
-  loadAugmentConfig,
   normaliseAugmentConfig,
   augmentSample,
   augmentSampleAsync,
   Rng,
 } from './augment/index.js';
 export type { AugmentConfig } from './augment/index.js';
+export { loadAugmentConfig } from './augment/file.node.js';
 export { buildUnet } from './model/index.js';
 export { saveModelFolder, loadModelFolder } from './model/folder.node.js';
 export type { UnetOptions, ModelMeta } from './model/index.js';

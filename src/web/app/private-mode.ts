@@ -14,7 +14,7 @@ import ortGlueUrl from '../../../node_modules/onnxruntime-web/dist/ort-wasm-simd
 import ortWasmUrl from '../../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm?url';
 import { preprocessImage, restoreToOriginal } from '../../data/preprocess.js';
 import { slidingWindow } from '../../data/tiling.js';
-import type { GreyImage } from '../../data/types.js';
+import type { GreyImage } from '../../imaging/types.js';
 import { findingsFor } from '../../imaging/findings.js';
 import type { ModelMeta } from '../../model/meta.js';
 import { onnxMetadata } from '../../infer/onnx-metadata.js';
