@@ -73,6 +73,11 @@ export default tseslint.config(
           patterns: [
             { group: ['node:*'], message: 'Pure stage: keep Node I/O out (see STYLE.md).' },
             {
+              // Also catches a re-export, which is how Node I/O once slipped into an index.
+              group: ['**/*.node.js'],
+              message: 'Pure stage: Node I/O lives in *.node.ts files, imported by Node code only.',
+            },
+            {
               group: ['@tensorflow/tfjs-backend-*', '@tensorflow/tfjs-node*'],
               message: 'Only src/engine picks a backend.',
             },
