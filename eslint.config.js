@@ -62,13 +62,21 @@ export default tseslint.config(
       'src/model/**/*.ts',
       'src/numbering/**/*.ts',
       'src/imaging/**/*.ts',
+      'src/rng.ts',
     ],
+    // A stage's Node I/O lives beside it in `*.node.ts` files, never behind its index.
+    ignores: ['src/**/*.node.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
             { group: ['node:*'], message: 'Pure stage: keep Node I/O out (see STYLE.md).' },
+            {
+              // Also catches a re-export, which is how Node I/O once slipped into an index.
+              group: ['**/*.node.js'],
+              message: 'Pure stage: Node I/O lives in *.node.ts files, imported by Node code only.',
+            },
             {
               group: ['@tensorflow/tfjs-backend-*', '@tensorflow/tfjs-node*'],
               message: 'Only src/engine picks a backend.',

@@ -11,9 +11,9 @@ import {
   architectureOf,
   buildUnet,
   normalizeUnetOptions,
-  saveModelFolder,
   type ModelMeta,
 } from '../src/model/index.js';
+import { saveModelFolder } from '../src/model/folder.node.js';
 
 /** The model folder to time and a line saying which one it is. `tmp` holds a random model. */
 export async function modelUnderTest(

@@ -34,14 +34,15 @@ export type {
 } from './data/index.js';
 export {
   DEFAULT_AUGMENT,
-  loadAugmentConfig,
   normaliseAugmentConfig,
   augmentSample,
   augmentSampleAsync,
   Rng,
 } from './augment/index.js';
 export type { AugmentConfig } from './augment/index.js';
-export { buildUnet, saveModelFolder, loadModelFolder } from './model/index.js';
+export { loadAugmentConfig } from './augment/file.node.js';
+export { buildUnet } from './model/index.js';
+export { saveModelFolder, loadModelFolder } from './model/folder.node.js';
 export type { UnetOptions, ModelMeta } from './model/index.js';
 export * as metrics from './evaluate/metrics.js';
 export { runTraining } from './train/session.js';

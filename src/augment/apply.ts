@@ -6,7 +6,7 @@
  * transforms then run in list order on the warped image (0…1 grey). Pure: a `Degrade`
  * with `jpeg:` needs an encoder, which the Node loader injects (`augmentSampleAsync`).
  */
-import { gaussianBlur, reflect101 } from '../data/filters.js';
+import { gaussianBlur, reflect101 } from '../imaging/filters.js';
 import { DentsegError } from '../errors.js';
 import {
   degradationLevelIsInteger,
@@ -15,7 +15,7 @@ import {
   type Degradation,
 } from '../imaging/degrade.js';
 import type { DegradeRangeStep, NormalisedAugmentConfig } from './config.js';
-import { mulberry32, Rng } from './rng.js';
+import { mulberry32, Rng } from '../rng.js';
 
 /** Row-major 2×3 affine matrix [a, b, c, d, e, f]: x' = a·x + b·y + c, y' = d·x + e·y + f. */
 export type Affine = [number, number, number, number, number, number];

@@ -1,8 +1,8 @@
 /**
  * Augmentation: serialisable config (Albumentations semantics), a seeded PRNG with
- * saveable state, and one combined warp per sample. Everything here is platform-free
- * except `loadAugmentConfig`, re-exported from the Node side (src/data/augment-file.ts);
- * browser code imports ./config.js, ./apply.js and ./rng.js directly.
+ * saveable state (src/rng.ts, shared with the data stage), and one combined warp per
+ * sample. Platform-free: reading a config file from disk (`loadAugmentConfig`) is the Node
+ * side, ./file.node.ts.
  */
 export {
   DEFAULT_AUGMENT,
@@ -26,5 +26,4 @@ export {
   type AugmentOptions,
   type AugmentResult,
 } from './apply.js';
-export { Rng, mulberry32, hashSeed, type RngState } from './rng.js';
-export { loadAugmentConfig } from '../data/augment-file.js';
+export { Rng, mulberry32, hashSeed, type RngState } from '../rng.js';

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { jpegRoundTrip } from '../data/jpeg.js';
-import type { GreyImage } from '../data/types.js';
+import type { GreyImage } from '../imaging/types.js';
 import { DentsegError } from '../errors.js';
 import type { LoadedModel } from '../infer/types.js';
 import {

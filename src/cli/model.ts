@@ -63,7 +63,8 @@ export function registerModelCommands(program: Command): void {
               dropout: numberFlag('--dropout', o.dropout, (n) => n >= 0 && n < 1, 'in [0, 1)'),
             };
       const { initEngine } = await import('../engine/index.js');
-      const { buildUnet, loadModelFolder } = await import('../model/index.js');
+      const { buildUnet } = await import('../model/index.js');
+      const { loadModelFolder } = await import('../model/folder.node.js');
       const { layerRows, summaryLines } = await import('../model/summary.js');
       await initEngine({
         backend: c.optsWithGlobals<{ backend?: BackendName }>().backend,

@@ -8,7 +8,7 @@ import { Command, Option } from 'commander';
 import { DEFAULT_AUGMENT } from '../augment/config.js';
 // Only light modules at the top: every command's file is loaded for any `dentseg` call, so
 // TensorFlow.js and the training code are imported when `train` actually runs.
-import { loadAugmentConfig } from '../data/augment-file.js';
+import { loadAugmentConfig } from '../augment/file.node.js';
 import { addDatasetOptions, datasetOptionsFromCli } from '../data/cli-options.js';
 import { NORMALISE_MODES, type NormaliseMode } from '../data/preprocess.js';
 import type { BackendName } from '../engine/index.js';
@@ -161,7 +161,7 @@ async function defaultsFromModel(
   o: Record<string, unknown>,
   c: Command,
 ): Promise<void> {
-  const { readModelMeta } = await import('../train/model-folder.js');
+  const { readModelMeta } = await import('../model/folder.node.js');
   const meta = await readModelMeta(dir).catch((err: unknown) => {
     if (!isDentsegError(err)) throw err;
     throw new DentsegError(err.code, `--init: ${err.message}`, {

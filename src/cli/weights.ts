@@ -41,8 +41,8 @@ export function registerWeightsCommands(program: Command): void {
       const { initEngine } = await import('../engine/index.js');
       const { applyKerasWeights } = await import('../model/keras.js');
       const { architectureOf } = await import('../model/meta.js');
-      const { buildUnet, loadModelFolder, normalizeUnetOptions, saveModelFolder } =
-        await import('../model/index.js');
+      const { buildUnet, normalizeUnetOptions } = await import('../model/index.js');
+      const { loadModelFolder, saveModelFolder } = await import('../model/folder.node.js');
       const { readKerasH5 } = await import('../train/keras-h5.js');
       await initEngine({
         backend: c.optsWithGlobals<{ backend?: BackendName }>().backend,

@@ -11,8 +11,8 @@ import { classesFromJson, flipClassMapFor } from './classes.js';
 import { parseCoco, type CocoShape } from './coco.js';
 import { decodeImage } from './decode.js';
 import { fillSegmentation } from './rasterise.js';
-import type { GreyImage } from './types.js';
-import { Rng } from '../augment/rng.js';
+import type { GreyImage } from '../imaging/types.js';
+import { Rng } from '../rng.js';
 
 /** Where a data set lives and how to split it (the flags of `dentseg data check`). */
 export interface DatasetOptions {

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { DentsegError, isDentsegError } from '../errors.js';
 import { decodeBmp } from './bmp.js';
-import type { GreyImage } from './types.js';
+import type { GreyImage } from '../imaging/types.js';
 
 /** Pixel limit for one image (a panoramic is ≈ 4 Mpx; 20k × 20k is not an X-ray). */
 export const MAX_PIXELS = 20_000 * 20_000;

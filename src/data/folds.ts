@@ -4,7 +4,7 @@
  * `name,fold` CSV and, per fold, a `name,split` CSV that `--split` reads (fold k = val).
  * Pure: the script `scripts/make-folds.ts` does the I/O.
  */
-import { Rng } from '../augment/rng.js';
+import { Rng } from '../rng.js';
 
 /** An image to place in a fold, weighted by what should be balanced (e.g. its lesions). */
 export interface FoldItem {

@@ -3,7 +3,7 @@
  * results back), open data sets in either layout, check them, and load batches.
  * Pure parts (types, preprocess, resample, rasterise, classes) import nothing from Node.
  */
-export type { GreyImage } from './types.js';
+export type { GreyImage } from '../imaging/types.js';
 export {
   decodeImage,
   registerImageDecoder,
@@ -93,5 +93,5 @@ export {
   type LoaderStats,
 } from './loader.js';
 export { prepareSample, type PreparedSample } from './pipeline.js';
-export { loadAugmentConfig } from './augment-file.js';
+export { loadAugmentConfig } from '../augment/file.node.js';
 export { DEFAULT_AUGMENT, type AugmentConfig } from '../augment/config.js';

@@ -4,7 +4,7 @@
  * The training loader injects the 0…1 float form into the `Degrade` augmentation.
  */
 import sharp from 'sharp';
-import type { GreyImage } from './types.js';
+import type { GreyImage } from '../imaging/types.js';
 
 /** Encode `image` as a grey baseline JPEG at `quality` (1…100), decode it back. */
 export async function jpegRoundTrip(image: GreyImage, quality: number): Promise<GreyImage> {

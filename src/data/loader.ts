@@ -13,7 +13,7 @@ import {
   type AugmentConfig,
   type NormalisedAugmentConfig,
 } from '../augment/config.js';
-import { Rng } from '../augment/rng.js';
+import { Rng } from '../rng.js';
 import { DentsegError, type ErrorCode } from '../errors.js';
 import type { SampleRef } from './dataset.js';
 import { prepareSample, type PreparedSample } from './pipeline.js';

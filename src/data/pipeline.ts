@@ -6,7 +6,7 @@
  */
 import { augmentSampleAsync } from '../augment/apply.js';
 import type { NormalisedAugmentConfig } from '../augment/config.js';
-import { Rng } from '../augment/rng.js';
+import { Rng } from '../rng.js';
 import { loadSample, type SampleRef } from './dataset.js';
 import { jpegRoundTripUnit } from './jpeg.js';
 import {

@@ -8,10 +8,10 @@
  */
 import { DentsegError } from '../errors.js';
 import { enhanceUnit, formatEnhanceSpec, parseEnhanceSpec } from '../imaging/enhance.js';
-import { clahe, gaussianBlur, medianFilter } from './filters.js';
+import { clahe, gaussianBlur, medianFilter } from '../imaging/filters.js';
 import { resizeLinear, resizeMaskNearest } from './resample.js';
 import { validateTilingConfig, type TilingConfig } from './tiling.js';
-import { maxValue, type GreyImage } from './types.js';
+import { maxValue, type GreyImage } from '../imaging/types.js';
 
 /** How grey values in 0…1 become network input. */
 export const NORMALISE_MODES = ['unit', 'imagenet', 'caffe', 'zscore'] as const;

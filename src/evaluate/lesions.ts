@@ -3,7 +3,7 @@
  * also scored on how many lesions it finds and how many regions it invents. Regions are
  * 8-connected; specks under `minAreaPx` are ignored in both masks. Pure: typed arrays only.
  */
-import { labelComponents } from '../infer/components.js';
+import { labelComponents } from '../imaging/components.js';
 
 /** Smallest lesion counted by default, in pixels at the mask's resolution. */
 export const DEFAULT_LESION_MIN_AREA = 20;

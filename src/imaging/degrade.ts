@@ -4,7 +4,7 @@
  * robustness can be measured on exactly the same damaged inputs again. Pure: JPEG needs an
  * encoder, which the caller injects (on Node: `jpegRoundTrip` from src/data).
  */
-import { Rng } from '../augment/rng.js';
+import { Rng } from '../rng.js';
 import { DentsegError } from '../errors.js';
 import { fromUnit, toUnit, type GreyImage } from './image.js';
 import { convolve1d, downsampleArea, gaussian, meanStd, resizeBilinear } from './kernels.js';

@@ -3,7 +3,7 @@
  * applies only what it needs — an edge-keeping bilateral denoise, an unsharp mask, CLAHE —
  * so that a good X-ray passes through unchanged; or an explicit list of steps. Pure.
  */
-import { clahe } from '../data/filters.js';
+import { clahe } from './filters.js';
 import { DentsegError } from '../errors.js';
 import { fromUnit, toUnit, type GreyImage } from './image.js';
 import { gaussian, reflect } from './kernels.js';

@@ -2,9 +2,9 @@
  * Grey images ↔ float working copies: every filter here works on values scaled to 0…1 of
  * the image's bit depth, and writes back at the same depth (rounded, clamped). Pure.
  */
-import { maxValue, type GreyImage } from '../data/types.js';
+import { maxValue, type GreyImage } from './types.js';
 
-export type { GreyImage } from '../data/types.js';
+export type { GreyImage } from './types.js';
 
 /** The image's samples as floats in 0…1 (value / 255 or / 65535). */
 export function toUnit(image: GreyImage): Float64Array {

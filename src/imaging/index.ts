@@ -1,7 +1,8 @@
 /**
  * Imaging stage public API: platform-free operations on grey images (typed arrays in,
  * typed arrays out): seeded degradations for robustness tests, input quality estimates
- * and automatic enhancement. Node-only helpers (the JPEG encoder) live in src/data.
+ * and automatic enhancement; connected components and findings of masks (components.ts,
+ * findings.ts, imported directly). Node-only helpers (the JPEG encoder) live in src/data.
  */
 export { toUnit, fromUnit, type GreyImage } from './image.js';
 export {

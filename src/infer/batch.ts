@@ -9,7 +9,7 @@ import path from 'node:path';
 import { sniffFormat } from '../data/index.js';
 import { DentsegError, isDentsegError } from '../errors.js';
 import type { ToothReport } from '../numbering/index.js';
-import { defaultMinArea } from './findings.js';
+import { defaultMinArea } from '../imaging/findings.js';
 import { encodeMaskPng } from './overlay.js';
 import { segment } from './segment.js';
 import type { Finding, LoadedModel, SegmentResult } from './types.js';

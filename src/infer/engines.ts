@@ -1,6 +1,6 @@
 /**
  * The one place where inference engines are chosen: a registry keyed by name, with a
- * priority, so the ONNX runtime (src/onnx) plugs in with one `registerEngine` call and
+ * priority, so the ONNX runtime (./onnx-engine.ts) plugs in with one `registerEngine` call and
  * every caller (predict, evaluate, serve) picks engines the same way.
  */
 import { existsSync } from 'node:fs';
@@ -9,7 +9,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { DentsegError } from '../errors.js';
 import type { ModelMeta } from '../model/index.js';
-import { loadOnnxFolder, onnxFolderAvailable, onnxUnavailableReason } from '../onnx/engine.js';
+import { loadOnnxFolder, onnxFolderAvailable, onnxUnavailableReason } from './onnx-engine.js';
 import type { EngineName, InferenceEngine } from './types.js';
 
 /** How an engine loads a model folder. */
@@ -107,13 +107,13 @@ registerEngine({
   priority: 0,
   available: (dir) => existsSync(path.join(dir, 'model.json')),
   async load(dir) {
-    const { loadModelFolder } = await import('../model/index.js');
+    const { loadModelFolder } = await import('../model/folder.node.js');
     const { model, meta } = await loadModelFolder(dir);
     return { engine: tfjsEngine(model), meta };
   },
 });
 
-// --- ONNX Runtime engine (src/onnx, owned by the ONNX engineer): preferred when the folder
+// --- ONNX Runtime engine (./onnx-engine.ts): preferred when the folder
 // holds an up-to-date model.onnx (written by `dentseg export`); onnxruntime-node loads lazily.
 registerEngine({
   name: 'onnx',

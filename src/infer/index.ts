@@ -28,8 +28,8 @@ export {
   defaultMinArea,
   simplifyClosed,
   traceContour,
-} from './findings.js';
-export type { FindingsOptions } from './findings.js';
+} from '../imaging/findings.js';
+export type { FindingsOptions } from '../imaging/findings.js';
 export { classColour } from './palette.js';
 export type { Rgb } from './palette.js';
 export {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendName, EngineInfo } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
-import { onnxFolderStatus, onnxUnavailableReason } from '../onnx/engine.js';
+import { onnxFolderStatus, onnxUnavailableReason } from './onnx-engine.js';
 import { pickEngine } from './engines.js';
 import type { EngineName, LoadedModel } from './types.js';
 

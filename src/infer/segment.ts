@@ -17,7 +17,7 @@ import {
   numberingConfig,
   type NumberingResult,
 } from '../numbering/index.js';
-import { findingsFor } from './findings.js';
+import { findingsFor } from '../imaging/findings.js';
 import { decodeInput } from './input.js';
 import { renderOverlay } from './overlay.js';
 import type { LoadedModel, SegmentOptions, SegmentResult, SegmentStage } from './types.js';

@@ -5,10 +5,10 @@
  */
 import type { ModelMeta } from '../model/index.js';
 import type { Fdi, NumberingMode, NumberingResult, ToothReport } from '../numbering/index.js';
-import type { Finding } from './findings.js';
+import type { Finding } from '../imaging/findings.js';
 import type { DicomInfo } from './dicom.js';
 
-export type { Finding } from './findings.js';
+export type { Finding } from '../imaging/findings.js';
 
 /** Names of the inference engines (the registry in `engines.ts` maps them to factories). */
 export type EngineName = 'tfjs' | 'onnx';

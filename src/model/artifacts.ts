@@ -1,7 +1,7 @@
 /**
  * Model artifacts in memory ↔ the bytes of a model folder (`model.json` + `weights.bin`),
  * platform-free so that the browser and Node share it; file I/O lives in
- * src/train/model-folder.ts.
+ * src/model/folder.node.ts.
  */
 import type { io } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';

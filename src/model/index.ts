@@ -1,7 +1,6 @@
 /**
- * The model stage's public API: the U-Net, its metadata, and model folders on disk.
- * The network and metadata are platform-free; folder I/O (Node) comes from
- * src/train/model-folder.ts and is re-exported here as the contract names it.
+ * The model stage's platform-free public API: the U-Net and its metadata. Model folders
+ * on disk (Node I/O) are in ./folder.node.ts.
  */
 export {
   buildUnet,
@@ -17,5 +16,3 @@ export { copyModelWeights } from './transfer.js';
 export type { ModelMeta, ModelPostprocess } from './meta.js';
 export { float32ToFloat16Bits, float16BitsToFloat32, toFloat16 } from './float16.js';
 export { modelArtifacts, quantizeFloat16, modelFromJson, modelJsonFor } from './artifacts.js';
-export { saveModelFolder, loadModelFolder } from '../train/model-folder.js';
-export type { SaveModelOptions } from '../train/model-folder.js';

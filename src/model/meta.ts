@@ -4,8 +4,19 @@
  */
 import { DentsegError } from '../errors.js';
 import { validatePreprocessConfig, type PreprocessConfig } from '../data/preprocess.js';
-import { NUMBERING_MODES, type NumberingMode } from '../numbering/postprocess.js';
 import type { NormalizedUnetOptions } from './unet.js';
+
+/**
+ * How a numbering model's class map is post-processed (src/numbering/postprocess.ts).
+ * Which steps run; each includes the ones before it. `none`: only the presence rule
+ * (`minToothPx`); `unique`: each number at most once (largest component kept, fragments
+ * merged into the tooth they touch, other whole teeth renumbered to a free number);
+ * `quadrant`: quadrant from the side of the midline and of the occlusal curve; `arch`:
+ * order along each quadrant's arch by an optimal assignment (swapped neighbours fixed,
+ * gaps kept).
+ */
+export const NUMBERING_MODES = ['none', 'unique', 'quadrant', 'arch'] as const;
+export type NumberingMode = (typeof NUMBERING_MODES)[number];
 
 /**
  * Post-processing of a numbering model's class map (src/numbering), recorded with the

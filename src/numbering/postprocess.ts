@@ -4,7 +4,8 @@
  * and the occlusal curve, numbers in order along each quadrant's arch, and teeth under
  * `minToothPx` dropped. Each step can be switched off to measure what it adds. Pure.
  */
-import { labelComponents } from '../infer/components.js';
+import { labelComponents } from '../imaging/components.js';
+import { NUMBERING_MODES, type NumberingMode } from '../model/meta.js';
 import { assignAlongArch, curveAt, fitMidline, fitOcclusalCurve, type Curve } from './arch.js';
 import {
   fdiOf,
@@ -16,16 +17,8 @@ import {
   type NumberingScheme,
 } from './fdi.js';
 
-/**
- * Which steps run; each includes the ones before it. `none`: only the presence rule
- * (`minToothPx`); `unique`: each number at most once (largest component kept, fragments
- * merged into the tooth they touch, other whole teeth renumbered to a free number);
- * `quadrant`: quadrant from the side of the midline and of the occlusal curve; `arch`:
- * order along each quadrant's arch by an optimal assignment (swapped neighbours fixed,
- * gaps kept).
- */
-export const NUMBERING_MODES = ['none', 'unique', 'quadrant', 'arch'] as const;
-export type NumberingMode = (typeof NUMBERING_MODES)[number];
+// The modes are part of `dentseg.json`, so they are declared with it in src/model/meta.ts.
+export { NUMBERING_MODES, type NumberingMode };
 
 /** Options of {@link numberTeeth}. */
 export interface NumberingOptions {

@@ -3,7 +3,7 @@
  * at the X-ray's size with its FDI number, name, area, box, centre, outline and score,
  * and the numbers missing. Pure: typed arrays in, plain data out.
  */
-import { findRegions } from '../infer/findings.js';
+import { findRegions } from '../imaging/findings.js';
 import { missingTeeth, toothName, type Fdi, type NumberingScheme } from './fdi.js';
 import type { NumberingResult } from './postprocess.js';
 

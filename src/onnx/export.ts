@@ -9,7 +9,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { DentsegError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { GraphBuilder } from './graph.js';
-import { ONNX_INPUT, ONNX_OUTPUT } from './io-names.js';
+import { ONNX_INPUT, ONNX_OUTPUT } from '../infer/onnx-io-names.js';
 import { CONVERTERS, unsupported, type LayerCall } from './layers.js';
 import { DataType, encodeModel, type OnnxDim, type OnnxValueInfo } from './proto.js';
 

@@ -8,14 +8,15 @@ import path from 'node:path';
 import { DentsegError } from '../errors.js';
 import { initEngine, tf } from '../engine/index.js';
 import { tfjsEngine } from '../infer/engines.js';
-import { loadModelFolder, type ModelMeta } from '../model/index.js';
+import { loadModelFolder } from '../model/folder.node.js';
+import type { ModelMeta } from '../model/index.js';
 import {
   ONNX_FILE,
   onnxEngine,
   onnxFolderAvailable,
   WEIGHTS_HASH_KEY,
   weightsSha256,
-} from './engine.js';
+} from '../infer/onnx-engine.js';
 import { layersModelToOnnx, ONNX_OPSET } from './export.js';
 
 /** The `metadata_props` dentseg writes: the whole dentseg.json plus its key facts. */

@@ -11,7 +11,7 @@ import { DentsegError } from '../errors.js';
 import type { ModelMeta } from '../model/meta.js';
 import type { EpochLogs } from './callbacks.js';
 import { renderCurves } from './curves.js';
-import { loadModelFolder, saveModelFolder } from './model-folder.js';
+import { loadModelFolder, saveModelFolder } from '../model/folder.node.js';
 import type { OptimizerStateFile } from './optimizer.js';
 import type { CheckpointSink, TrainerState } from './trainer.js';
 

@@ -30,7 +30,7 @@ import {
   type EpochLogs,
 } from './callbacks.js';
 import { readKerasH5 } from './keras-h5.js';
-import { loadModelFolder } from './model-folder.js';
+import { loadModelFolder } from '../model/folder.node.js';
 import { loadCheckpoint, RunFolder } from './run-folder.js';
 import { Trainer, type BatchSource, type StepProgress } from './trainer.js';
 

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rng } from '../../src/augment/rng.js';
+import { Rng } from '../../src/rng.js';
 import {
   axisOrigins,
   axisWeights,

@@ -8,9 +8,9 @@ import {
   architectureOf,
   buildUnet,
   normalizeUnetOptions,
-  saveModelFolder,
   type ModelMeta,
 } from '../../src/model/index.js';
+import { saveModelFolder } from '../../src/model/folder.node.js';
 
 export interface TinyModelOptions {
   /** 1 = binary sigmoid, K ≥ 2 softmax. Default 1. */

@@ -2,7 +2,7 @@
 // same for the same seed; the spec parser names the flag and the bad token.
 import { describe, expect, it } from 'vitest';
 import { jpegRoundTrip } from '../../src/data/jpeg.js';
-import type { GreyImage } from '../../src/data/types.js';
+import type { GreyImage } from '../../src/imaging/types.js';
 import { degradeImage, formatDegradeSpec, parseDegradeSpec } from '../../src/imaging/index.js';
 import { laplacian, meanStd } from '../../src/imaging/kernels.js';
 import { toUnit } from '../../src/imaging/image.js';

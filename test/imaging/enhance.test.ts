@@ -2,7 +2,7 @@
 // blurred one (each measured back); the spec parser and the dentseg.json key.
 import { describe, expect, it } from 'vitest';
 import { validatePreprocessConfig, prepareGrey, DEFAULT_PREPROCESS } from '../../src/data/index.js';
-import type { GreyImage } from '../../src/data/types.js';
+import type { GreyImage } from '../../src/imaging/types.js';
 import {
   AUTO_THRESHOLDS,
   autoSteps,

@@ -7,13 +7,8 @@ import path from 'node:path';
 import h5wasm from 'h5wasm/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../src/engine/index.js';
-import {
-  architectureOf,
-  buildUnet,
-  loadModelFolder,
-  normalizeUnetOptions,
-  saveModelFolder,
-} from '../../src/model/index.js';
+import { architectureOf, buildUnet, normalizeUnetOptions } from '../../src/model/index.js';
+import { loadModelFolder, saveModelFolder } from '../../src/model/folder.node.js';
 import { applyKerasWeights, sumInputChannels } from '../../src/model/keras.js';
 import { readKerasH5 } from '../../src/train/keras-h5.js';
 import { runCliSync } from '../helpers/paths.js';

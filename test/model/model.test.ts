@@ -11,11 +11,10 @@ import {
   encoderParamCount,
   float16BitsToFloat32,
   float32ToFloat16Bits,
-  loadModelFolder,
   normalizeUnetOptions,
-  saveModelFolder,
   type ModelMeta,
 } from '../../src/model/index.js';
+import { loadModelFolder, saveModelFolder } from '../../src/model/folder.node.js';
 import { runCliSync } from '../helpers/paths.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'dentseg-model-'));

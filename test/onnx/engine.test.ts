@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { initEngine } from '../../src/engine/index.js';
 import { isDentsegError } from '../../src/errors.js';
 import { loadModel, segment } from '../../src/infer/index.js';
-import { saveModelFolder } from '../../src/model/index.js';
+import { saveModelFolder } from '../../src/model/folder.node.js';
 import { exportOnnx, onnxEngine, verifyOnnx } from '../../src/onnx/index.js';
 import { HAS_SHARED_DATA, runCliSync, SAMPLES } from '../helpers/paths.js';
 import { tempDirFor } from './helpers.js';

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../../src/engine/index.js';
 import { isDentsegError } from '../../src/errors.js';
 import { layersModelToOnnx, ONNX_OPSET } from '../../src/onnx/export.js';
-import { onnxMetadata } from '../../src/onnx/metadata.js';
+import { onnxMetadata } from '../../src/infer/onnx-metadata.js';
 import { decodeModel } from '../../src/onnx/proto.js';
 import { maxAbsDiff, randomiseBatchNorm } from './helpers.js';
 

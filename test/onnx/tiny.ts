@@ -9,10 +9,10 @@ import {
   architectureOf,
   buildUnet,
   normalizeUnetOptions,
-  saveModelFolder,
   type ModelMeta,
   type UnetOptions,
 } from '../../src/model/index.js';
+import { saveModelFolder } from '../../src/model/folder.node.js';
 import { randomiseBatchNorm, tempDirFor } from './helpers.js';
 
 export interface TinyModel {

@@ -13,7 +13,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadModelFolder } from '../../src/model/index.js';
+import { loadModelFolder } from '../../src/model/folder.node.js';
 import {
   loadCheckpoint,
   metricsCsv,

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../src/engine/index.js';
-import { loadModelFolder } from '../../src/model/index.js';
+import { loadModelFolder } from '../../src/model/folder.node.js';
 import { runTraining, type TrainConfig } from '../../src/train/session.js';
 import { HAS_SHARED_DATA, REPO_ROOT, runCliSync, UFBA } from '../helpers/paths.js';
 

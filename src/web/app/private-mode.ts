@@ -14,10 +14,10 @@ import ortGlueUrl from '../../../node_modules/onnxruntime-web/dist/ort-wasm-simd
 import ortWasmUrl from '../../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm?url';
 import { preprocessImage, restoreToOriginal } from '../../data/preprocess.js';
 import { slidingWindow } from '../../data/tiling.js';
-import type { GreyImage } from '../../data/types.js';
-import { findingsFor } from '../../infer/findings.js';
+import type { GreyImage } from '../../imaging/types.js';
+import { findingsFor } from '../../imaging/findings.js';
 import type { ModelMeta } from '../../model/meta.js';
-import { onnxMetadata } from '../../onnx/metadata.js';
+import { onnxMetadata } from '../../infer/onnx-metadata.js';
 import { getToken } from './api.js';
 import type { LocalAnalysis, PrivateModeContext } from './hooks.js';
 

@@ -1,11 +1,11 @@
 /**
  * Read an augmentation config file (JSON or YAML) from disk: the Node side of
- * src/augment, which itself stays free of I/O.
+ * src/augment, kept out of its index so the stage stays free of I/O.
  */
 import { readFile } from 'node:fs/promises';
 import { load as loadYaml } from 'js-yaml';
 import { DentsegError } from '../errors.js';
-import { normaliseAugmentConfig, type AugmentConfig } from '../augment/config.js';
+import { normaliseAugmentConfig, type AugmentConfig } from './config.js';
 
 /**
  * Load and validate an augmentation config (`.json`, `.yaml`/`.yml`): `{transforms: [...]}`

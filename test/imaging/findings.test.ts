@@ -6,7 +6,7 @@ import {
   findRegions,
   findingsFor,
   simplifyClosed,
-} from '../../src/infer/findings.js';
+} from '../../src/imaging/findings.js';
 
 function maskOf(rows: string[]): { mask: Uint8Array; width: number; height: number } {
   const height = rows.length;

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadAugmentConfig } from '../../src/augment/index.js';
+import { loadAugmentConfig } from '../../src/augment/file.node.js';
 
 describe('loadAugmentConfig', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dentseg-aug-'));

@@ -1,7 +1,8 @@
 /**
  * Model folders on disk (docs/model-folder.md): `model.json` + `weights.bin` +
  * `dentseg.json`, read and written with file-based tfjs IO handlers (no tfjs-node).
- * Lives here rather than in src/model because src/model stays free of Node I/O.
+ * A `.node.ts` file: the model stage's Node I/O, kept out of its platform-free index so
+ * the browser bundle and the pure stages never pull in `node:fs`.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,8 +15,8 @@ import {
   modelFromJson,
   modelJsonFor,
   quantizeFloat16,
-} from '../model/artifacts.js';
-import { parseModelMeta, type ModelMeta } from '../model/meta.js';
+} from './artifacts.js';
+import { parseModelMeta, type ModelMeta } from './meta.js';
 
 /** Options of {@link saveModelFolder}. */
 export interface SaveModelOptions {

@@ -10,10 +10,10 @@ import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import { defaultThreads } from '../engine/threads.js';
 import { DentsegError } from '../errors.js';
-import type { InferenceEngine } from '../infer/types.js';
+import type { InferenceEngine } from './types.js';
 import { parseModelMeta, type ModelMeta } from '../model/meta.js';
-import { ONNX_INPUT, ONNX_OUTPUT } from './io-names.js';
-import { onnxMetadata } from './metadata.js';
+import { ONNX_INPUT, ONNX_OUTPUT } from './onnx-io-names.js';
+import { onnxMetadata } from './onnx-metadata.js';
 
 /** The ONNX file's name inside a model folder. */
 export const ONNX_FILE = 'model.onnx';

@@ -1,7 +1,7 @@
 // Run-based labelling against a plain 8-connected flood fill on random multi-class masks:
 // the same partition of pixels, components in raster order, statistics that add up.
 import { describe, expect, it } from 'vitest';
-import { labelComponents } from '../../src/infer/components.js';
+import { labelComponents } from '../../src/imaging/components.js';
 
 function floodFill(mask: Uint8Array, w: number, h: number): Int32Array {
   const labels = new Int32Array(w * h);
