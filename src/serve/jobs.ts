@@ -120,6 +120,18 @@ export class RedisJobQueue implements JobQueue {
     };
   }
 
+  /**
+   * Hold or release every worker's intake (benchmarks; never used by the server): jobs
+   * added while paused wait, so a measurement can start with the whole backlog queued.
+   */
+  async pause(): Promise<void> {
+    await this.#queue.pause();
+  }
+
+  async resume(): Promise<void> {
+    await this.#queue.resume();
+  }
+
   /** Remove every waiting job (benchmarks; never used by the server). */
   async drain(): Promise<void> {
     await this.#queue.drain();

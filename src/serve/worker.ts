@@ -6,6 +6,8 @@
  * there, and a duplicate insert is recognised as such.
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import sharp from 'sharp';
+import { defaultThreads } from '../engine/threads.js';
 import { DentsegError, isDentsegError } from '../errors.js';
 import type { LoadedModel } from '../infer/index.js';
 import { analyseUpload } from './analyse.js';
@@ -101,6 +103,10 @@ export function startWorker(options: WorkerOptions): RunningWorker {
       `--concurrency must be an integer ≥ 1; received ${concurrency}`,
     );
   }
+  // libvips (decode, resize, PNG encoding) takes every core by default: with several
+  // workers on one machine that oversubscribes it just as ORT would. The same limit as the
+  // inference threads (DENTSEG_THREADS, else all cores) applies to both.
+  sharp.concurrency(defaultThreads());
   const connection = redisConnection(options.queueUrl, 'worker');
   const worker = new Worker<AnalysisJobData>(QUEUE_NAME, (job) => processJob(job, options), {
     connection,

@@ -114,4 +114,23 @@ describe.skipIf(missing !== undefined)('serve --queue (BullMQ on Redis, PostgreS
     expect(res.statusCode).toBe(415);
     expect(await jobs.counts()).toEqual(before);
   });
+
+  it("limits libvips to the worker's threads (DENTSEG_THREADS), as ORT is", async () => {
+    // Two one-thread workers on two cores oversubscribe them when sharp keeps its default
+    // of one libvips thread per core (its default except on glibc without jemalloc, where
+    // it is 1 already: set a multi-thread start here so that the test means something).
+    const before = sharp.concurrency();
+    sharp.concurrency(4);
+    const env = process.env.DENTSEG_THREADS;
+    process.env.DENTSEG_THREADS = '1';
+    const w = startWorker({ queueUrl: redis.url, store, model });
+    try {
+      expect(sharp.concurrency()).toBe(1);
+    } finally {
+      await w.close();
+      if (env === undefined) delete process.env.DENTSEG_THREADS;
+      else process.env.DENTSEG_THREADS = env;
+      sharp.concurrency(before);
+    }
+  });
 });
