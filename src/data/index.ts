@@ -49,7 +49,6 @@ export {
   type DatasetProblem,
   type SampleRef,
 } from './dataset.js';
-export { addDatasetOptions, datasetOptionsFromCli } from './cli-options.js';
 export { checkDataset, type CheckReport, type CheckIssue } from './check.js';
 export { flipClassMapFor, classesFromJson, fdiNumber } from './classes.js';
 export {
