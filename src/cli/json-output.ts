@@ -3,6 +3,7 @@
  * goes to stdout (and the human summary, if any, to stderr); with one it is written to
  * FILE (folders created). `-` as FILE is stdout too.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -42,4 +43,18 @@ export function bareJsonToStdout(argv: readonly string[]): string[] {
     const next = argv[i + 1];
     return next === undefined || next.startsWith('-') ? '--json=-' : a;
   });
+}
+
+/**
+ * For scripts reading `--json` through `bareJsonToStdout`: `-` prints `value` to stdout,
+ * anything else is a file written with its folders.
+ */
+export function writeJsonSync(target: string, value: unknown): void {
+  const text = `${JSON.stringify(value, null, 2)}\n`;
+  if (target === '-') {
+    process.stdout.write(text);
+    return;
+  }
+  mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
+  writeFileSync(target, text);
 }
