@@ -67,7 +67,7 @@ export async function trainConfigFromCli(
   const opt = (key: keyof typeof RULES, flag: string = key): number | undefined =>
     o[flag] === undefined ? undefined : num(key, flag);
   if (o.initPartial === true && typeof o.init !== 'string')
-    throw invalidValue('--init', 'a model folder (--init-partial needs it)', o.init);
+    throw invalidValue('--init', 'a model folder (--init-partial needs --init)', o.init);
   const tile = o.tile === undefined ? undefined : checkSize('--tile', o.tile, SIZE)[0];
   for (const flag of ['tileOverlap', 'lesionTileShare', 'tilesPerImage'] as const) {
     if (o[flag] !== undefined && tile === undefined)
