@@ -98,8 +98,8 @@ describe('--backend', () => {
 describe('flags are named by the CLI, not by the library', () => {
   it('model summary --size 100 names --size and the value', () => {
     const r = runCliSync(['model', 'summary', '--size', '100'], { timeoutMs: 60_000 });
-    expectRefusal(r, 64, 'E_USAGE', 'Expected a size N or H,W', 'multiple of 32 for --size');
-    expect(r.stderr).toContain('but received "100"');
+    expectRefusal(r, 64, 'E_USAGE', 'Expected a size N or H,W', 'a multiple of 32');
+    expect(r.stderr).toContain('for --size but received "100"');
     expect(r.stderr).not.toContain('inputSize');
     const c = runCliSync(['weights', 'import-keras', 'x.h5', '--out', tmp, '--channels', '2'], {
       timeoutMs: 60_000,
