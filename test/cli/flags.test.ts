@@ -184,6 +184,18 @@ describe("a resumed run's config.json", () => {
     valFraction: '0.1',
   };
 
+  it('train flags that need another name it', async () => {
+    await expect(trainConfigFromCli({ ...flags, initPartial: true }, [])).rejects.toMatchObject({
+      code: 'E_USAGE',
+      message: expect.stringContaining('(--init-partial needs --init) for --init') as unknown,
+    });
+    await expect(trainConfigFromCli({ ...flags, batch: '-3' }, [])).rejects.toMatchObject({
+      message: 'Expected an integer ≥ 1 for --batch but received "-3"',
+    });
+    const square = await trainConfigFromCli({ ...flags, size: '64,64' }, []);
+    expect(square.size).toBe(64);
+  });
+
   it('reads back what train saved, unchanged', async () => {
     const cfg = await trainConfigFromCli(flags, ['train']);
     const saved: unknown = JSON.parse(JSON.stringify(cfg));
