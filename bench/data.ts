@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { bareJsonToStdout, writeJsonSync } from '../src/cli/json-output.js';
 import { augmentSample, normaliseAugmentConfig, Rng } from '../src/augment/index.js';
 import {
   createLoader,
@@ -27,13 +28,15 @@ import {
 import { SAMPLES, UFBA } from '../test/helpers/paths.js';
 
 const { values: args } = parseArgs({
+  // `--json [FILE]`: a bare --json prints to stdout, as in the dentseg commands
+  args: bareJsonToStdout(process.argv.slice(2)),
   options: {
     epochs: { type: 'string', default: '1' },
     size: { type: 'string', default: '256' },
     batch: { type: 'string', default: '8' },
     workers: { type: 'string', default: '0,1,2' },
     'step-ms': { type: 'string', default: '400' },
-    json: { type: 'boolean', default: false },
+    json: { type: 'string' },
   },
 });
 const size = Number(args.size);
@@ -207,11 +210,10 @@ const stepMs = Number(args['step-ms']);
 const waits = [];
 for (const w of workerCounts) waits.push(await waitShare(ufba.train.slice(0, 128), w, stepMs));
 
-if (args.json) {
-  console.log(
-    JSON.stringify({ size, batchSize, epochs, cpus: os.cpus().length, rows, split }, null, 2),
-  );
-} else {
+if (args.json !== undefined)
+  writeJsonSync(args.json, { size, batchSize, epochs, cpus: os.cpus().length, rows, split });
+// The tables print unless the JSON took stdout.
+if (args.json !== '-') {
   console.log(
     `decode + pre-process + augment to ${size}², batch ${batchSize}, ${epochs} epoch(s), ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`,
   );

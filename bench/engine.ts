@@ -15,16 +15,16 @@
  *
  *   npm run bench:engine -- [--backend torch|wasm|cpu] [--size 256] [--batch 2] [--width 1]
  *                           [--steps 3] [--threads 2] [--compare wasm] [--profile]
- *                           [--no-pytorch] [--pytorch-channels-last] [--json FILE]
+ *                           [--no-pytorch] [--pytorch-channels-last] [--json [FILE]]
  *
  * e.g. npm run bench:engine -- --backend torch --compare wasm --profile --json bench/results/torch-256.json
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { bareJsonToStdout, writeJsonSync } from '../src/cli/json-output.js';
 import { BACKEND_NAMES, initEngine, tf, type BackendName } from '../src/engine/index.js';
 import { buildUnet } from '../src/model/index.js';
 import { segmentationLoss } from '../src/train/losses.js';
@@ -35,6 +35,8 @@ import { findPytorch, PytorchReference, type PytorchInfo } from './pytorch.js';
 type Tensor = ReturnType<typeof tf.tensor>;
 
 const { values: args } = parseArgs({
+  // `--json [FILE]`: a bare --json prints to stdout, as in the dentseg commands
+  args: bareJsonToStdout(process.argv.slice(2)),
   options: {
     backend: { type: 'string' },
     size: { type: 'string', default: '256' },
@@ -345,8 +347,7 @@ async function main(): Promise<void> {
   }
   console.error(result.pytorchNote);
   if (args.json) {
-    mkdirSync(path.dirname(args.json), { recursive: true });
-    writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
+    writeJsonSync(args.json, result);
   } else {
     console.log(JSON.stringify(result, null, 2));
   }

@@ -9,10 +9,9 @@
  *                            [--engines tfjs-wasm,ort-node-1,ort-node-2,ort-web-1,ort-web-2]
  *                            [--json bench/results/inference-engines.json] [--spinning]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { bareJsonToStdout, writeJsonSync } from '../src/cli/json-output.js';
 import { initEngine, tf } from '../src/engine/index.js';
 import { tfjsEngine } from '../src/infer/engines.js';
 import type { InferenceEngine } from '../src/infer/types.js';
@@ -39,6 +38,8 @@ interface Row {
 }
 
 const { values: args } = parseArgs({
+  // `--json [FILE]`: a bare --json prints to stdout, as in the dentseg commands
+  args: bareJsonToStdout(process.argv.slice(2)),
   options: {
     sizes: { type: 'string', default: '256,512' },
     widths: { type: 'string', default: '1,0.25' },
@@ -169,8 +170,7 @@ async function main(): Promise<void> {
   };
   console.log(JSON.stringify(result, null, 2));
   if (args.json) {
-    mkdirSync(path.dirname(args.json), { recursive: true });
-    writeFileSync(args.json, JSON.stringify(result, null, 2) + '\n');
+    writeJsonSync(args.json, result);
   }
 }
 

@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { bareJsonToStdout, writeJsonSync } from '../src/cli/json-output.js';
 import { openDataset, type Dataset } from '../src/data/index.js';
 import { initEngine, type BackendName } from '../src/engine/index.js';
 import { evaluateModel, type Subset } from '../src/evaluate/index.js';
@@ -34,6 +35,8 @@ export const GRID: Readonly<Record<string, readonly number[]>> = {
 const middle = (levels: readonly number[]): number => levels[Math.floor(levels.length / 2)]!;
 
 const { values: args } = parseArgs({
+  // `--json [FILE]`: a bare --json prints to stdout, as in the dentseg commands
+  args: bareJsonToStdout(process.argv.slice(2)),
   options: {
     model: { type: 'string' },
     quick: { type: 'boolean', default: false },
@@ -117,7 +120,10 @@ const sets: { name: string; subset: Subset; open: () => Promise<Dataset> }[] = [
   },
 ];
 
-mkdirSync(path.dirname(args.json), { recursive: true });
+if (args['chart-only'] && args.json === '-')
+  throw new Error('--chart-only reads the results from --json FILE, not stdout');
+const toStdout = args.json === '-';
+if (!toStdout) mkdirSync(path.dirname(args.json), { recursive: true });
 const t0 = performance.now();
 const results: SetResult[] = [];
 for (const set of sets) {
@@ -153,7 +159,7 @@ for (const set of sets) {
     }
   }
   results.push({ dataset: set.name, images, clean, rows });
-  writeFileSync(args.json, JSON.stringify(output(), null, 2) + '\n');
+  if (!toStdout) writeJsonSync(args.json, output());
   await writeChart(model.meta.name, model.meta.version, results);
 }
 model.dispose();
@@ -179,6 +185,12 @@ function output(): Record<string, unknown> {
     results,
   };
 }
-console.log(
-  JSON.stringify({ json: args.json, png: args.png, elapsedMs: Math.round(performance.now() - t0) }),
-);
+if (toStdout) writeJsonSync('-', output());
+else
+  console.log(
+    JSON.stringify({
+      json: args.json,
+      png: args.png,
+      elapsedMs: Math.round(performance.now() - t0),
+    }),
+  );

@@ -19,10 +19,10 @@
  * the network and Adam); it also times one sample's decode + augment in this thread.
  * `--profile` adds the heaviest kernels of one step (tf.profile).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { bareJsonToStdout, writeJsonSync } from '../src/cli/json-output.js';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { DEFAULT_AUGMENT } from '../src/augment/config.js';
 import { normaliseAugmentConfig, type AugmentConfig } from '../src/augment/config.js';
@@ -42,6 +42,8 @@ import { Trainer, type Batch, type CheckpointSink } from '../src/train/trainer.j
 
 const ufba = path.resolve(import.meta.dirname, '../../shared/data/ufba425');
 const { values: args } = parseArgs({
+  // `--json [FILE]`: a bare --json prints to stdout, as in the dentseg commands
+  args: bareJsonToStdout(process.argv.slice(2)),
   options: {
     widths: { type: 'string', default: '1,0.25' },
     steps: { type: 'string', default: '3' },
@@ -322,7 +324,7 @@ const out = {
   summary,
   results,
 };
-mkdirSync(path.dirname(path.resolve(args.json)), { recursive: true });
-writeFileSync(path.resolve(args.json), JSON.stringify(out, null, 2) + '\n');
+// The JSON goes to stdout in any case; a bare --json (`-`) means stdout only.
+if (args.json !== '-') writeJsonSync(args.json, out);
 console.log(JSON.stringify(out, null, 2));
 process.exit(0);

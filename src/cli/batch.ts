@@ -5,12 +5,13 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DentsegError } from '../errors.js';
 import { DEFAULT_MODEL_DIR } from '../infer/load.js';
+import { checkNumber, invalidValue, outAlias, outFlag } from './flags.js';
 
 interface BatchCliOptions {
   input: string[];
-  output: string;
+  out?: string;
+  output?: string;
   queue: string;
   db?: string;
   dataDir: string;
@@ -24,23 +25,17 @@ export function registerBatchCommands(program: Command): void {
     .command('batch')
     .description('analyse folders of X-rays on the shared queue (workers do the work)')
     .requiredOption('--input <paths...>', 'image files and/or folders')
-    .requiredOption(
-      '--output <dir>',
-      'output folder: X.mask.png, X.overlay.png, X.json, summary.csv',
-    )
+    .option('--out <dir>', 'output folder: X.mask.png, X.overlay.png, X.json, summary.csv')
+    .option(...outAlias('output'))
     .requiredOption('--queue <url>', 'redis://HOST:PORT of the shared queue')
     .option('--db <url>', 'postgres://… for the records (default: SQLite in --data-dir)')
     .option('--data-dir <dir>', 'the data dir every node mounts', './dentseg-data')
     .option('--model <dir>', 'the model folder the workers run (keys what is done)')
     .option('--timeout <s>', 'give up waiting after this many seconds', '86400')
     .action(async (opts: BatchCliOptions) => {
-      const timeout = Number(opts.timeout);
-      if (!(Number.isFinite(timeout) && timeout > 0)) {
-        throw new DentsegError(
-          'E_USAGE',
-          `--timeout must be a positive number; received "${opts.timeout}"`,
-        );
-      }
+      const out = outFlag(opts, ['output']);
+      if (out === undefined) throw invalidValue('--out', 'an output folder', undefined);
+      const timeout = checkNumber('--timeout', opts.timeout, { above: 0 });
       const { openStore } = await import('../serve/open-store.js');
       const { RedisJobQueue } = await import('../serve/jobs.js');
       const { runBatch } = await import('../serve/batch.js');
@@ -51,7 +46,7 @@ export function registerBatchCommands(program: Command): void {
       try {
         const result = await runBatch({
           inputs: opts.input,
-          outputDir: opts.output,
+          outputDir: out,
           store,
           jobs,
           modelDir: opts.model ?? DEFAULT_MODEL_DIR,

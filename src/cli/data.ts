@@ -10,21 +10,30 @@ import sharp from 'sharp';
 import { checkDataset, type CheckReport } from '../data/check.js';
 import { writeCocoMasks } from '../data/coco-masks.js';
 import {
-  addDatasetOptions,
   createLoader,
-  datasetOptionsFromCli,
   DEFAULT_AUGMENT,
   loadAugmentConfig,
   openDataset,
   validatePreprocessConfig,
 } from '../data/index.js';
-import { DentsegError } from '../errors.js';
+import { SEED_AUGMENT } from '../train/seed-augment.js';
+import { addDatasetOptions, datasetOptionsFromCli } from './dataset-options.js';
+import { checkSize, intFlag } from './flags.js';
+import { jsonOption, jsonTarget, writeJson } from './json-output.js';
+
+/**
+ * The classes a model trained on the set would have, counted as `dentseg train` counts
+ * them: a binary set is one class (its target), a multi-class set K with the background.
+ */
+export function classesLine(task: CheckReport['task'], classes: readonly string[]): string {
+  const names = task === 'binary' ? classes.slice(1) : classes;
+  const shown = `${names.slice(0, 6).join(', ')}${names.length > 6 ? ', …' : ''}`;
+  return `task: ${task}, ${names.length} class${names.length === 1 ? '' : 'es'} (${shown})`;
+}
 
 function printReport(r: CheckReport): void {
   const lines: string[] = [];
-  lines.push(
-    `task: ${r.task}, ${r.classes.length} classes (${r.classes.slice(0, 6).join(', ')}${r.classes.length > 6 ? ', …' : ''})`,
-  );
+  lines.push(classesLine(r.task, r.classes));
   lines.push(`train ${r.train}, val ${r.val}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   const sizes = Object.entries(r.sizes)
@@ -62,12 +71,13 @@ export function registerDataCommands(program: Command): void {
       .description(
         'decode every image and mask, report train/val counts and every bad file (exit 1 if any)',
       )
-      .option('--json', 'print the report as JSON'),
+      .option(...jsonOption('the report')),
   ).action(async (opts: Record<string, unknown>) => {
+    const json = jsonTarget(opts.json);
     const ds = await openDataset(datasetOptionsFromCli(opts));
     const report = await checkDataset(ds);
-    if (opts.json) console.log(JSON.stringify(report, null, 2));
-    else printReport(report);
+    if (json) await writeJson(json, report);
+    if (!json || 'file' in json) printReport(report);
     if (report.errors.length > 0) process.exitCode = 1;
   });
 
@@ -77,28 +87,37 @@ export function registerDataCommands(program: Command): void {
       .description('write augmented training samples (image and mask side by side) as PNG')
       .requiredOption('--out <dir>', 'output folder')
       .option('-n, --count <n>', 'samples to write', '8')
-      .option('--size <h,w>', 'network input size', '256,256')
-      .option('--augment <file>', 'augmentation config (JSON/YAML); default: the built-in one')
+      .option('--size <px>', 'network input size N or H,W', '256,256')
+      .option(
+        '--augment <file>',
+        "augmentation: a YAML/JSON file, or `seed` for the seed project's pipeline (as in " +
+          'train); default: the built-in one',
+      )
+      .option('--no-augment', 'show the samples without augmentation')
       .option('--epoch <n>', 'epoch whose draws to show', '0'),
   ).action(async (opts: Record<string, unknown>) => {
-    const count = Number(opts.count);
-    if (!Number.isInteger(count) || count < 1)
-      throw new DentsegError(
-        'E_USAGE',
-        `--count expects an integer ≥ 1, got "${String(opts.count)}"`,
-      );
-    const size = String(opts.size).split(',').map(Number);
+    const count = intFlag('--count', opts.count, 1);
+    const size = checkSize('--size', opts.size);
+    const epoch = intFlag('--epoch', opts.epoch, 0);
     const preprocess = validatePreprocessConfig({ size, channels: 1, normalise: 'unit' });
-    const ds = await openDataset(datasetOptionsFromCli(opts));
+    const dsOptions = datasetOptionsFromCli(opts);
+    const ds = await openDataset(dsOptions);
+    // `seed` is the seed project's pipeline here as in `train`, not a file named "seed".
     const augment =
-      typeof opts.augment === 'string' ? await loadAugmentConfig(opts.augment) : DEFAULT_AUGMENT;
+      opts.augment === false
+        ? undefined
+        : opts.augment === 'seed'
+          ? SEED_AUGMENT
+          : typeof opts.augment === 'string'
+            ? await loadAugmentConfig(opts.augment)
+            : DEFAULT_AUGMENT;
     const loader = createLoader({
       samples: ds.train.slice(0, count),
       batchSize: 1,
       preprocess,
       augment,
-      seed: Number(opts.seed ?? 42),
-      epoch: Number(opts.epoch),
+      seed: dsOptions.seed ?? 42,
+      epoch,
       shuffle: false,
       workers: 0,
       flipClassMap: ds.flipClassMap,

@@ -7,9 +7,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import sharp from 'sharp';
-import { addDatasetOptions, datasetOptionsFromCli, openDataset } from '../data/index.js';
+import { openDataset } from '../data/index.js';
 import type { BackendName } from '../engine/index.js';
-import { DentsegError } from '../errors.js';
 import {
   DEFAULT_LESION_MIN_AREA,
   errorMapRgb,
@@ -21,6 +20,9 @@ import {
 } from '../evaluate/index.js';
 import { loadModel, toGrey8, type EngineName } from '../infer/index.js';
 import { NUMBERING_MODES, numberingConfig, type NumberingMode } from '../numbering/index.js';
+import { addDatasetOptions, datasetOptionsFromCli } from './dataset-options.js';
+import { checkNumber } from './flags.js';
+import { jsonTarget, writeJson } from './json-output.js';
 import {
   addImagingOptions,
   imagingPlanFromCli,
@@ -31,7 +33,7 @@ import {
 interface EvaluateCliOptions extends ImagingCliOptions {
   model?: string;
   threshold: string;
-  json: string;
+  json: string | true;
   perImage?: string;
   subset: Subset;
   tta?: boolean;
@@ -78,7 +80,10 @@ export function registerEvaluateCommands(program: Command): void {
     )
     .option('--model <dir>', 'model folder (default: the bundled models/teeth-binary/)')
     .option('--threshold <t>', 'binary models: foreground when probability >= t (0..1)', '0.5')
-    .requiredOption('--json <file>', 'write the report here (JSON)')
+    .requiredOption(
+      '--json [file]',
+      'the report as JSON: to FILE, or to stdout without one (the summary then goes to stderr)',
+    )
     .option('--per-image <file>', 'also write one CSV row per image')
     .addOption(
       new Option('--subset <part>', 'which part of the split to score (all = train + val)')
@@ -112,20 +117,14 @@ export function registerEvaluateCommands(program: Command): void {
   addImagingOptions(cmd);
   addDatasetOptions(cmd).action(async (opts: EvaluateCliOptions, command: Command) => {
     const globals = command.optsWithGlobals<{ backend?: BackendName }>();
-    const threshold = Number(opts.threshold);
-    if (!(opts.threshold.trim() !== '' && threshold >= 0 && threshold <= 1)) {
-      throw new DentsegError(
-        'E_USAGE',
-        `--threshold must be a number in [0, 1]; received "${opts.threshold}"`,
-      );
-    }
-    const lesionMinArea = Number(opts.lesionMinArea);
-    if (!(Number.isInteger(lesionMinArea) && lesionMinArea >= 1)) {
-      throw new DentsegError(
-        'E_USAGE',
-        `--lesion-min-area must be an integer ≥ 1 (pixels); received "${opts.lesionMinArea}"`,
-      );
-    }
+    const threshold = checkNumber('--threshold', opts.threshold, { min: 0, max: 1 });
+    const lesionMinArea = checkNumber('--lesion-min-area', opts.lesionMinArea, {
+      integer: true,
+      min: 1,
+    });
+    const json = jsonTarget(opts.json) ?? { stdout: true };
+    // With the report on stdout, the human summary goes to stderr so stdout stays JSON.
+    const say = 'stdout' in json ? console.error : console.log;
     const imaging = imagingPlanFromCli(opts);
     const dataset = await openDataset(
       datasetOptionsFromCli(opts as unknown as Record<string, unknown>),
@@ -183,15 +182,15 @@ export function registerEvaluateCommands(program: Command): void {
         failed: result.failed,
         warnings: dataset.warnings,
       };
-      await writeOut(opts.json, JSON.stringify(out, null, 2) + '\n');
+      await writeJson(json, out);
       if (opts.perImage) await writeOut(opts.perImage, perImageCsv(result.rows));
       const p = report.pooled;
       const m = report.perImage;
-      console.log(
+      say(
         `${report.images} images (${opts.subset}): pooled Dice ${fmt(p.dice)} IoU ${fmt(p.iou)} ` +
           `accuracy ${fmt(p.accuracy)} precision ${fmt(p.precision)} recall ${fmt(p.recall)}`,
       );
-      console.log(
+      say(
         `per-image mean: Dice ${fmt(m.dice)} IoU ${fmt(m.iou)} HD95 ${fmt(m.hd95)} px; ` +
           `${m.emptyGroundTruth} with empty ground truth` +
           (m.emptyGroundTruthFpShare !== null
@@ -200,7 +199,7 @@ export function registerEvaluateCommands(program: Command): void {
       );
       if (report.teeth && report.union) {
         const t = report.teeth;
-        console.log(
+        say(
           `teeth: F1 ${fmt(t.f1)} (precision ${fmt(t.precision)}, recall ${fmt(t.recall)}), ` +
             `chart accuracy ${fmt(t.chartAccuracy)}, mean tooth Dice ${fmt(t.meanToothDice)}; ` +
             `union Dice ${fmt(report.union.dice)}`,
@@ -208,14 +207,14 @@ export function registerEvaluateCommands(program: Command): void {
       }
       const l = result.lesions;
       if (l) {
-        console.log(
+        say(
           `lesions (≥ ${l.minAreaPx} px): ${l.found}/${l.truth} found, sensitivity ${fmt(l.sensitivity)}, ` +
             `precision ${fmt(l.precision)}, ${fmt(l.fpPerImage)} false positives per image`,
         );
       }
       for (const f of result.failed) console.error(`dentseg: failed ${f.code}: ${f.message}`);
-      console.log(
-        `report: ${opts.json}${opts.perImage ? `, per image: ${opts.perImage}` : ''}` +
+      say(
+        `report: ${'file' in json ? json.file : 'stdout'}${opts.perImage ? `, per image: ${opts.perImage}` : ''}` +
           (opts.errorMaps ? `, error maps: ${opts.errorMaps}` : ''),
       );
       process.exitCode = result.failed.length > 0 ? 2 : 0;

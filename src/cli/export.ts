@@ -6,9 +6,11 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { BackendName } from '../engine/index.js';
 import { DEFAULT_MODEL_DIR } from '../infer/load.js';
+import { outAlias, outFlag } from './flags.js';
 
 interface ExportCliOptions {
   model?: string;
+  out?: string;
   onnx?: string;
   dynamicSize?: boolean;
   verify?: boolean;
@@ -22,7 +24,8 @@ export function registerExportCommands(program: Command): void {
       'export a model folder to ONNX (opset 17) for ONNX Runtime in Node and the browser',
     )
     .option('--model <dir>', 'model folder (default: the bundled models/teeth-binary/)')
-    .option('--onnx <file>', 'output file (default: model.onnx inside the model folder)')
+    .option('--out <file>', 'output file (default: model.onnx inside the model folder)')
+    .option(...outAlias('onnx'))
     .option(
       '--dynamic-size',
       'symbolic input height/width (any multiple of 32) instead of the trained size',
@@ -33,12 +36,13 @@ export function registerExportCommands(program: Command): void {
     )
     .action(async (opts: ExportCliOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<{ backend?: BackendName }>();
+      const out = outFlag(opts, ['onnx']);
       const { initEngine } = await import('../engine/index.js');
       const { exportOnnx, verifyOnnx } = await import('../onnx/index.js');
       await initEngine({ backend: globals.backend, log: true });
       const dir = path.resolve(opts.model ?? DEFAULT_MODEL_DIR);
       const started = performance.now();
-      const result = await exportOnnx(dir, opts.onnx, { dynamicSize: opts.dynamicSize === true });
+      const result = await exportOnnx(dir, out, { dynamicSize: opts.dynamicSize === true });
       const secs = ((performance.now() - started) / 1000).toFixed(1);
       console.log(
         `wrote ${result.file} (${(result.bytes / 1e6).toFixed(1)} MB, opset ${result.opset}, ${result.dynamicSize ? 'dynamic' : 'fixed'} spatial size) in ${secs} s`,

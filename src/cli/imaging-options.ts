@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { jpegRoundTrip } from '../data/jpeg.js';
 import type { GreyImage } from '../imaging/types.js';
-import { DentsegError } from '../errors.js';
+import { checkNumber, invalidValue } from './flags.js';
 import type { LoadedModel } from '../infer/types.js';
 import {
   formatEnhanceSpec,
@@ -84,13 +84,14 @@ export function withEnhance(model: LoadedModel, enhance: string | undefined): Lo
 export function imagingPlanFromCli(opts: ImagingCliOptions): ImagingPlan {
   const degrade = parseDegradeSpec(opts.degrade ?? '', '--degrade');
   const seedText = opts.degradeSeed ?? '0';
-  const degradeSeed = Number(seedText);
-  if (!(/^\d+$/.test(seedText.trim()) && Number.isSafeInteger(degradeSeed))) {
-    throw new DentsegError(
-      'E_USAGE',
-      `--degrade-seed must be an integer ≥ 0; received "${seedText}"`,
-    );
-  }
+  // digits only: a seed written as 1e3 or 0x10 is more likely a slip than a choice
+  if (!/^\s*\d+\s*$/.test(seedText))
+    throw invalidValue('--degrade-seed', 'an integer ≥ 0', seedText);
+  const degradeSeed = checkNumber('--degrade-seed', seedText, {
+    integer: true,
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+  });
   const transform =
     degrade.length === 0
       ? undefined

@@ -32,6 +32,15 @@ export function buildProgram(): Command {
         return value;
       }),
     );
+  program.addHelpText(
+    'after',
+    [
+      '',
+      'Exit statuses: 0 done, 1 failed, 2 partly failed (some inputs of predict, evaluate or',
+      'batch), 64 usage (a missing, unknown or invalid flag), 130/143 train stopped by Ctrl-C',
+      'or SIGTERM after saving. The table and every error code: docs/errors.md.',
+    ].join('\n'),
+  );
   // Stages register their commands below (one line each).
   registerDataCommands(program);
   registerExportCommands(program);

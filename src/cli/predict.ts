@@ -6,31 +6,14 @@ import type { Command } from 'commander';
 import type { BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
 import type { EngineName, PredictItem } from '../infer/index.js';
+import { checkChoice, invalidValue, numberParser, outAlias, outFlag } from './flags.js';
 import { ENHANCE_OPTION, enhanceFromCli, withEnhance } from './imaging-options.js';
-
-function numberFlag(flag: string, min: number, max: number, integer = false) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (
-      value.trim() === '' ||
-      !Number.isFinite(n) ||
-      n < min ||
-      n > max ||
-      (integer && !Number.isInteger(n))
-    ) {
-      throw new DentsegError(
-        'E_USAGE',
-        `${flag} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}]; received "${value}"`,
-      );
-    }
-    return n;
-  };
-}
 
 interface PredictCliOptions {
   model?: string;
   input: string[];
-  output: string;
+  out?: string;
+  output?: string;
   threshold: number;
   tta?: boolean;
   concurrency: number;
@@ -71,37 +54,35 @@ export function registerPredictCommands(program: Command): void {
       '--input <paths...>',
       'image files and/or folders (folders: files with an image extension or image content, e.g. DICOM named IM0001)',
     )
-    .requiredOption('--output <dir>', 'output folder (created)')
+    .option('--out <dir>', 'output folder (created)')
+    .option(...outAlias('output'))
     .option(
       '--threshold <t>',
       'binary models: foreground when probability >= t (0..1)',
-      numberFlag('--threshold', 0, 1),
+      numberParser('--threshold', { min: 0, max: 1 }),
       0.5,
     )
     .option('--tta', 'test-time augmentation: average with the horizontally flipped image')
     .option(
       '--concurrency <n>',
       'images in flight at once (decode/encode overlap the forward pass)',
-      numberFlag('--concurrency', 1, 16, true),
+      numberParser('--concurrency', { integer: true, min: 1, max: 16 }),
       1,
     )
     .option(
       '--min-area <px>',
       "drop findings smaller than this (default: the model's postprocess.minAreaPx, else 0.01% of the image, >= 16 px)",
-      numberFlag('--min-area', 0, 1e9, true),
+      numberParser('--min-area', { integer: true, min: 0, max: 1e9 }),
     )
     .option('--keep-dicom-tags', 'write DICOM patient tags into X.json (off: privacy)')
     .option('--engine <name>', `inference engine (default: the best the model folder supports)`)
     .option(...ENHANCE_OPTION)
     .action(async (opts: PredictCliOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<{ backend?: BackendName }>();
+      const out = outFlag(opts, ['output']);
+      if (out === undefined) throw invalidValue('--out', 'an output folder', undefined);
       const { engineNames, loadModel, predictBatch } = await import('../infer/index.js');
-      if (opts.engine !== undefined && !(engineNames() as string[]).includes(opts.engine)) {
-        throw new DentsegError(
-          'E_USAGE',
-          `--engine must be one of ${engineNames().join(', ')}; received "${opts.engine}"`,
-        );
-      }
+      if (opts.engine !== undefined) checkChoice('--engine', opts.engine, engineNames());
       const enhance = enhanceFromCli(opts.enhance);
       // loadModel starts a TensorFlow.js backend only where one is used or asked for.
       const loaded = await loadModel(opts.model, {
@@ -117,7 +98,7 @@ export function registerPredictCommands(program: Command): void {
         const startedAt = performance.now();
         const result = await predictBatch(model, {
           inputs: opts.input,
-          outputDir: opts.output,
+          outputDir: out,
           threshold: opts.threshold,
           tta: opts.tta === true,
           concurrency: opts.concurrency,

@@ -8,11 +8,11 @@ import { Command, Option } from 'commander';
 import type { BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
 import { DEFAULT_MODEL_DIR } from '../infer/load.js';
-import { rangeFlag } from './flags.js';
+import { numberParser } from './flags.js';
 
 /** A commander parser for a number flag within [min, max]. */
-function num(flag: string, min: number, max = Infinity): (value: string) => number {
-  return (value) => rangeFlag(flag, value, min, max);
+function num(flag: string, min: number, max?: number): (value: string) => number {
+  return numberParser(flag, { min, ...(max !== undefined ? { max } : {}) });
 }
 
 interface ServeCliOptions {

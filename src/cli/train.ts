@@ -5,152 +5,18 @@
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { DEFAULT_AUGMENT } from '../augment/config.js';
 // Only light modules at the top: every command's file is loaded for any `dentseg` call, so
 // TensorFlow.js and the training code are imported when `train` actually runs.
-import { loadAugmentConfig } from '../augment/file.node.js';
-import { addDatasetOptions, datasetOptionsFromCli } from '../data/cli-options.js';
-import { NORMALISE_MODES, type NormaliseMode } from '../data/preprocess.js';
+import { NORMALISE_MODES } from '../data/preprocess.js';
 import type { BackendName } from '../engine/index.js';
 import { DentsegError, isDentsegError } from '../errors.js';
 import { formatDuration, progressReporter } from '../train/progress.js';
-import { SEED_AUGMENT } from '../train/seed-augment.js';
 import type { TrainConfig } from '../train/session.js';
-import { VERSION } from '../version.js';
+import { addDatasetOptions } from './dataset-options.js';
+import { intFlag } from './flags.js';
+import { trainConfigFromCli, trainConfigFromFile } from './train-config.js';
 
-function num(flag: string, v: unknown, check: (n: number) => boolean, expected: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || !check(n))
-    throw new DentsegError('E_USAGE', `${flag} must be ${expected}; received "${String(v)}"`);
-  return n;
-}
-const int = (flag: string, v: unknown, min: number): number =>
-  num(flag, v, (n) => Number.isInteger(n) && n >= min, `an integer ≥ ${min}`);
-const pos = (flag: string, v: unknown): number => num(flag, v, (n) => n > 0, 'a positive number');
-
-function numList(flag: string, v: unknown): number[] | undefined {
-  if (v === undefined) return undefined;
-  return String(v)
-    .split(',')
-    .map((s) => num(flag, s.trim(), (n) => n >= 0, 'comma-separated non-negative numbers'));
-}
-
-/** Flags → a validated `TrainConfig` (relative paths resolved against the cwd). */
-export async function trainConfigFromCli(
-  o: Record<string, unknown>,
-  argv: readonly string[],
-): Promise<TrainConfig> {
-  if (typeof o.out !== 'string')
-    throw new DentsegError('E_USAGE', '--out DIR is required (the run folder, e.g. runs/NAME)');
-  const ds = datasetOptionsFromCli(o);
-  const abs = (p: string | undefined): string | undefined =>
-    p === undefined ? undefined : path.resolve(p);
-  if (o.initPartial === true && typeof o.init !== 'string')
-    throw new DentsegError('E_USAGE', '--init-partial needs --init DIR');
-  const tile = o.tile === undefined ? undefined : int('--tile', o.tile, 32);
-  if (tile !== undefined && tile % 32)
-    throw new DentsegError('E_USAGE', `--tile must be a multiple of 32; received ${tile}`);
-  for (const flag of ['tileOverlap', 'lesionTileShare', 'tilesPerImage'] as const) {
-    if (o[flag] !== undefined && tile === undefined)
-      throw new DentsegError(
-        'E_USAGE',
-        `--${flag.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)} needs --tile PX`,
-      );
-  }
-  // A tiled model's network input is one tile.
-  const size = tile ?? int('--size', o.size, 32);
-  if (size % 32)
-    throw new DentsegError('E_USAGE', `--size must be a multiple of 32; received ${size}`);
-  const tileOverlap =
-    o.tileOverlap === undefined || tile === undefined
-      ? undefined
-      : num(
-          '--tile-overlap',
-          o.tileOverlap,
-          (n) => Number.isInteger(n) && n >= 0 && n < tile,
-          `an integer in [0, ${tile})`,
-        );
-  const lesionTileShare =
-    o.lesionTileShare === undefined
-      ? undefined
-      : num('--lesion-tile-share', o.lesionTileShare, (n) => n >= 0 && n <= 1, 'in [0, 1]');
-  if (typeof o.lesion === 'string' && !/^[a-z][a-z0-9_-]*$/i.test(o.lesion))
-    throw new DentsegError(
-      'E_USAGE',
-      `--lesion must be a finding type name such as caries; received "${o.lesion}"`,
-    );
-  const channels = int('--channels', o.channels, 1);
-  if (channels !== 1 && channels !== 3)
-    throw new DentsegError('E_USAGE', `--channels must be 1 or 3; received ${channels}`);
-  const normalise = String(o.normalise);
-  if (!(NORMALISE_MODES as readonly string[]).includes(normalise)) {
-    throw new DentsegError(
-      'E_USAGE',
-      `--normalise must be one of ${NORMALISE_MODES.join(', ')}; received "${normalise}"`,
-    );
-  }
-  const augment =
-    o.augment === false
-      ? null
-      : o.augment === 'seed'
-        ? SEED_AUGMENT
-        : typeof o.augment === 'string'
-          ? await loadAugmentConfig(o.augment)
-          : DEFAULT_AUGMENT;
-  const decoderFilters = numList('--decoder-filters', o.decoderFilters);
-  if (o.encoderBatchNorm === true && typeof o.encoderWeights === 'string')
-    throw new DentsegError(
-      'E_USAGE',
-      '--encoder-batch-norm and --encoder-weights do not go together: Keras VGG16 weights have no batch norm',
-    );
-  return {
-    dataset: {
-      ...ds,
-      coco: abs(ds.coco),
-      images: abs(ds.images),
-      masks: abs(ds.masks),
-      split: abs(ds.split),
-      val: abs(ds.val),
-    },
-    out: path.resolve(o.out),
-    epochs: int('--epochs', o.epochs, 1),
-    batch: int('--batch', o.batch, 1),
-    lr: pos('--lr', o.lr),
-    seed: ds.seed ?? 42,
-    size,
-    width: num('--width', o.width, (n) => n > 0 && n <= 1, 'in (0, 1]'),
-    channels,
-    normalise: normalise as NormaliseMode,
-    decoderFilters,
-    batchNorm: o.batchNorm !== false,
-    encoderBatchNorm: o.encoderBatchNorm === true,
-    dropout: num('--dropout', o.dropout, (n) => n >= 0 && n < 1, 'in [0, 1)'),
-    classWeights: numList('--class-weights', o.classWeights),
-    augment,
-    patience: int('--patience', o.patience, 0),
-    lrPatience: int('--lr-patience', o.lrPatience, 0),
-    lrFactor: num('--lr-factor', o.lrFactor, (n) => n > 0 && n < 1, 'in (0, 1)'),
-    minLr: num('--min-lr', o.minLr, (n) => n >= 0, '≥ 0'),
-    limit: o.limit === undefined ? undefined : int('--limit', o.limit, 1),
-    valLimit: o.valLimit === undefined ? undefined : int('--val-limit', o.valLimit, 1),
-    encoderWeights:
-      typeof o.encoderWeights === 'string' ? path.resolve(o.encoderWeights) : undefined,
-    init: typeof o.init === 'string' ? path.resolve(o.init) : undefined,
-    initPartial: o.initPartial === true ? true : undefined,
-    workers: o.workers === undefined ? undefined : int('--workers', o.workers, 0),
-    float16: o.float16 === true ? true : undefined,
-    tile,
-    tileOverlap,
-    lesionTileShare,
-    tilesPerImage:
-      o.tilesPerImage === undefined ? undefined : int('--tiles-per-image', o.tilesPerImage, 1),
-    lesion: typeof o.lesion === 'string' ? o.lesion : undefined,
-    minAreaPx: o.minArea === undefined ? undefined : int('--min-area', o.minArea, 1),
-    name: String(o.name ?? path.basename(o.out)),
-    version: String(o.modelVersion ?? VERSION),
-    command: ['dentseg', ...argv].join(' '),
-  };
-}
+export { trainConfigFromCli } from './train-config.js';
 
 /**
  * With `--init DIR`, the architecture and input flags the user did not give come from
@@ -242,7 +108,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--epochs <n>', 'epochs', '8')
     .option('--batch <n>', 'batch size', '8')
     .option('--lr <x>', 'Adam learning rate', '1e-4')
-    .option('--size <px>', 'square input size, multiple of 32', '256')
+    .option('--size <px>', 'square input size N (or N,N), a multiple of 32', '256')
     .option('--width <x>', 'encoder width multiplier in (0, 1]; 1 = VGG-16', '1')
     .option('--channels <n>', 'input channels: 1 (grey) or 3 (grey ×3, Keras VGG16 layout)', '3')
     .addOption(
@@ -326,9 +192,11 @@ export function registerTrainCommands(program: Command): void {
       if (resume) {
         const dir = path.resolve(o.resume as string);
         const { readRunConfig } = await import('../train/run-folder.js');
-        const saved = (await readRunConfig(dir)) as unknown as TrainConfig;
+        const saved = trainConfigFromFile(await readRunConfig(dir), path.join(dir, 'config.json'));
         const epochs =
-          c.getOptionValueSource('epochs') === 'cli' ? int('--epochs', o.epochs, 1) : saved.epochs;
+          c.getOptionValueSource('epochs') === 'cli'
+            ? intFlag('--epochs', o.epochs, 1)
+            : saved.epochs;
         cfg = { ...saved, out: dir, epochs };
       } else {
         if (typeof o.init === 'string') await defaultsFromModel(o.init, o, c);

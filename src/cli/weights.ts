@@ -5,10 +5,10 @@
  */
 import type { Command } from 'commander';
 import type { BackendName } from '../engine/index.js';
-import { DentsegError } from '../errors.js';
 import type { ModelMeta } from '../model/meta.js';
 import { VERSION } from '../version.js';
-import { channelsFlag, classesFlag, sizeFlag } from './flags.js';
+import { classesFromFlag } from './classes-flag.js';
+import { channelsFlag, checkSize, invalidValue, outFlag } from './flags.js';
 
 /** Register `dentseg weights …`. */
 export function registerWeightsCommands(program: Command): void {
@@ -21,22 +21,27 @@ export function registerWeightsCommands(program: Command): void {
     )
     .option('--model <dir>', 'existing model folder to update (in place unless --out)')
     .option('--out <dir>', 'where to write the model folder (required without --model)')
-    .option('--size <px>', 'new model: square input size', '256')
+    .option('--size <px>', 'new model: input size N or H,W (multiples of 32)', '256')
     .option('--channels <n>', 'new model: input channels 1 or 3', '3')
-    .option('--classes <n>', 'new model: output classes (1 = binary)', '1')
+    .option(
+      '--classes <names|n>',
+      'new model: class names (comma list starting with background, or a JSON file), or a count (1 = binary)',
+      '1',
+    )
     .option('--float16', 'store weights as float16')
     .action(async (file: string, o: Record<string, unknown>, c: Command) => {
       const model = typeof o.model === 'string' ? o.model : undefined;
-      const out = typeof o.out === 'string' ? o.out : model;
+      const out = outFlag(o, []) ?? model;
       if (!out)
-        throw new DentsegError(
-          'E_USAGE',
-          'give --out DIR (new model) or --model DIR (existing model)',
+        throw invalidValue(
+          '--out',
+          'a folder for the new model (or --model DIR to update one)',
+          undefined,
         );
       // checked before the engine starts and the file is read (used for a new model only)
-      const size = sizeFlag('--size', o.size);
+      const size = checkSize('--size', o.size, { multipleOf: 32 });
       const channels = channelsFlag('--channels', o.channels);
-      const classes = classesFlag('--classes', o.classes);
+      const classes = classesFromFlag('--classes', o.classes);
       const { validatePreprocessConfig } = await import('../data/index.js');
       const { initEngine } = await import('../engine/index.js');
       const { applyKerasWeights } = await import('../model/keras.js');
@@ -54,20 +59,22 @@ export function registerWeightsCommands(program: Command): void {
       if (model) {
         ({ model: m, meta } = await loadModelFolder(model));
       } else {
-        const opts = normalizeUnetOptions({ inputSize: [size, size], channels, classes, width: 1 });
+        const opts = normalizeUnetOptions({
+          inputSize: size,
+          channels,
+          classes: classes.outputs,
+          width: 1,
+        });
         m = buildUnet(opts);
         meta = {
           format: 1,
           name: 'vgg16-imagenet-init',
           version: VERSION,
-          task: classes === 1 ? 'binary' : 'multiclass',
-          classes:
-            classes === 1
-              ? ['foreground']
-              : Array.from({ length: classes }, (_, i) => (i ? `class${i}` : 'background')),
-          input: { size: [size, size], channels },
+          task: classes.task,
+          classes: [...classes.names],
+          input: { size, channels },
           preprocess: validatePreprocessConfig({
-            size: [size, size],
+            size,
             channels,
             normalise: 'caffe',
           }),

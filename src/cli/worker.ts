@@ -10,7 +10,7 @@ import { Command, Option } from 'commander';
 import type { BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
 import { DEFAULT_MODEL_DIR } from '../infer/load.js';
-import { rangeFlag } from './flags.js';
+import { checkNumber, rangeFlag } from './flags.js';
 
 interface WorkerCliOptions {
   queue: string;
@@ -42,13 +42,16 @@ export function registerWorkerCommands(program: Command): void {
     .option('--stalled-interval <ms>', 'how often stalled jobs are looked for', '30000')
     .action(async (opts: WorkerCliOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<{ backend?: BackendName }>();
-      const concurrency = rangeFlag('--concurrency', opts.concurrency, 1, 64);
-      if (!Number.isInteger(concurrency)) {
-        throw new DentsegError(
-          'E_USAGE',
-          `--concurrency must be an integer; received "${opts.concurrency}"`,
-        );
-      }
+      const concurrency = checkNumber('--concurrency', opts.concurrency, {
+        integer: true,
+        min: 1,
+        max: 64,
+      });
+      // every flag is checked before the store opens and the model loads
+      const maxPixels = rangeFlag('--max-pixels', opts.maxPixels, 1);
+      const threshold = rangeFlag('--threshold', opts.threshold, 0, 1);
+      const lockDurationMs = rangeFlag('--lock-duration', opts.lockDuration, 100);
+      const stalledIntervalMs = rangeFlag('--stalled-interval', opts.stalledInterval, 100);
       const modelDir = opts.model ?? DEFAULT_MODEL_DIR;
       if (!existsSync(path.join(modelDir, 'model.json'))) {
         throw new DentsegError('E_MODEL_INVALID', 'not a model folder (no model.json)', {
@@ -70,10 +73,10 @@ export function registerWorkerCommands(program: Command): void {
         store,
         model,
         concurrency,
-        maxPixels: rangeFlag('--max-pixels', opts.maxPixels, 1),
-        threshold: rangeFlag('--threshold', opts.threshold, 0, 1),
-        lockDurationMs: rangeFlag('--lock-duration', opts.lockDuration, 100),
-        stalledIntervalMs: rangeFlag('--stalled-interval', opts.stalledInterval, 100),
+        maxPixels,
+        threshold,
+        lockDurationMs,
+        stalledIntervalMs,
         onEvent: (e) =>
           console.error(`dentseg worker: ${e.id} ${e.status} in ${Math.round(e.ms)} ms`),
       });

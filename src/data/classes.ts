@@ -5,6 +5,12 @@
  * augmentation must relabel: `flipClassMap[i]` is the class that i becomes. Pure.
  */
 
+/**
+ * The class of a binary data set without `--classes`, and so of the models trained on it
+ * or built with a class count of 1: one name everywhere.
+ */
+export const DEFAULT_BINARY_CLASS = 'tooth';
+
 /** Quadrant swaps: horizontal flip exchanges right/left, vertical flip upper/lower jaw. */
 const FDI_SWAP: Record<'horizontal' | 'vertical', Record<number, number>> = {
   horizontal: { 1: 2, 2: 1, 3: 4, 4: 3, 5: 6, 6: 5, 7: 8, 8: 7 },

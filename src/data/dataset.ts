@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DentsegError } from '../errors.js';
-import { classesFromJson, flipClassMapFor } from './classes.js';
+import { classesFromJson, DEFAULT_BINARY_CLASS, flipClassMapFor } from './classes.js';
 import { parseCoco, type CocoShape } from './coco.js';
 import { decodeImage } from './decode.js';
 import { fillSegmentation } from './rasterise.js';
@@ -369,7 +369,7 @@ export async function openDataset(opts: DatasetOptions): Promise<Dataset> {
     classes =
       classes && classes.length === 2
         ? classes
-        : ['background', classes?.[classes.length - 1] ?? 'tooth'];
+        : ['background', classes?.[classes.length - 1] ?? DEFAULT_BINARY_CLASS];
   const names = classes!;
   const flip = multiclass ? flipClassMapFor(names, 'horizontal') : undefined;
   const vflip = multiclass ? flipClassMapFor(names, 'vertical') : undefined;

@@ -28,19 +28,6 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat | undefined {
   return undefined;
 }
 
-/** A decoder for one format: bytes in, grey image out; errors should name `name`. */
-export type ImageDecoder = (bytes: Buffer, name: string) => Promise<GreyImage>;
-
-const decoders = new Map<ImageFormat, ImageDecoder>();
-
-/**
- * Plug in a decoder for a format dentseg recognises but does not decode itself (DICOM:
- * the inference stage registers its dcmjs reader), or replace a built-in one.
- */
-export function registerImageDecoder(format: ImageFormat, decoder: ImageDecoder): void {
-  decoders.set(format, decoder);
-}
-
 async function readInput(input: string | Buffer, name: string): Promise<Buffer> {
   if (typeof input !== 'string') return input;
   try {
@@ -101,8 +88,6 @@ export async function decodeImage(input: string | Buffer, name?: string): Promis
       hint: 'convert it to PNG (DICOM is read by `dentseg predict` and `serve`, not in data sets)',
     });
   }
-  const plugged = decoders.get(format);
-  if (plugged) return plugged(bytes, label);
   if (format === 'dicom') {
     throw new DentsegError('E_IMAGE_FORMAT', 'DICOM is not read in data sets', {
       file: label,

@@ -4,14 +4,7 @@
  * Pure parts (types, preprocess, resample, rasterise, classes) import nothing from Node.
  */
 export type { GreyImage } from '../imaging/types.js';
-export {
-  decodeImage,
-  registerImageDecoder,
-  sniffFormat,
-  MAX_PIXELS,
-  type ImageDecoder,
-  type ImageFormat,
-} from './decode.js';
+export { decodeImage, sniffFormat, MAX_PIXELS, type ImageFormat } from './decode.js';
 export {
   DEFAULT_PREPROCESS,
   NORMALISE_MODES,
@@ -56,7 +49,6 @@ export {
   type DatasetProblem,
   type SampleRef,
 } from './dataset.js';
-export { addDatasetOptions, datasetOptionsFromCli } from './cli-options.js';
 export { checkDataset, type CheckReport, type CheckIssue } from './check.js';
 export { flipClassMapFor, classesFromJson, fdiNumber } from './classes.js';
 export {

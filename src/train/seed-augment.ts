@@ -1,5 +1,5 @@
 /**
- * The seed project's augmentation (issue 3: Albumentations HorizontalFlip p=0.7,
+ * The seed project's augmentation (its Albumentations pipeline: HorizontalFlip p=0.7,
  * Rotate ±5° p=0.7, RandomBrightnessContrast ±0.1/±0.1 p=0.3, ShiftScaleRotate shift 0.1,
  * scale 0.1, rotate 10° p=0.5, GaussNoise p=0.1), as an AugmentConfig so that
  * `dentseg train --augment seed` reproduces the seed's protocol.

@@ -118,6 +118,6 @@ describe.skipIf(!HAS_SHARED_DATA)('dentseg evaluate --degrade', () => {
       '--degrade-seed',
       '-1',
     ]);
-    expect(seed.stderr).toMatch(/--degrade-seed must be an integer/);
+    expect(seed.stderr).toMatch(/Expected an integer ≥ 0 for --degrade-seed but received "-1"/);
   });
 });

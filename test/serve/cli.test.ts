@@ -23,7 +23,9 @@ describe('dentseg serve (CLI)', () => {
   it('refuses a bad flag value with E_USAGE', () => {
     const res = runCliSync(['serve', '--port', 'eighty'], { timeoutMs: 60_000 });
     expect(res.status).toBe(64);
-    expect(res.stderr).toMatch(/--port must be a number/);
+    expect(res.stderr).toMatch(
+      /Expected a number in \[0, 65535\] for --port but received "eighty"/,
+    );
   });
 
   it('refuses a bad tokens file naming the file and line, never the token', () => {

@@ -10,7 +10,7 @@ import { TorchBackend } from './backend.js';
 import { MATH_KERNELS } from './kernels_math.js';
 import { NN_KERNELS } from './kernels_nn.js';
 import type { TorchKernel } from './kernel_util.js';
-import { loadTorchNative, torchAddonBuilt, type ConvLayoutMode } from './native.js';
+import { loadTorchNative, type ConvLayoutMode } from './native.js';
 
 export { TorchBackend } from './backend.js';
 export { torchAddonBuilt, ADDON_PATH, type ConvLayoutMode } from './native.js';
@@ -66,11 +66,6 @@ function kernelError(kernel: string, inputs: tfc.NamedTensorInfoMap, err: unknow
   );
 }
 
-/** Names of the tfjs kernels the torch backend runs (sorted). */
-export function torchKernelNames(): string[] {
-  return TORCH_KERNELS.map((k) => k.name).sort();
-}
-
 /**
  * Loads the addon and registers the `torch` backend and its kernels (once). Throws a plain
  * Error saying why when the addon is not built or libtorch does not load. Returns the
@@ -123,9 +118,4 @@ export function registerTorchBackend(options: TorchOptions): number {
   }
   registered = true;
   return native.getThreads();
-}
-
-/** Whether the addon can be used here (built; does not load it). */
-export function torchAvailable(): boolean {
-  return torchAddonBuilt();
 }

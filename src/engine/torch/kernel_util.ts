@@ -31,7 +31,3 @@ export function inputList(inputs: NamedTensorInfoMap): TensorInfo[] {
 export function attrsAs<T>(attrs: NamedAttrMap): T {
   return attrs as unknown as T;
 }
-
-export function numArray(v: number | readonly number[]): number[] {
-  return typeof v === 'number' ? [v] : [...v];
-}

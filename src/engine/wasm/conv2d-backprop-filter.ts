@@ -30,12 +30,6 @@ import {
 
 type Shape4 = [number, number, number, number];
 
-/** Rows of dy per band to start with; undefined = all rows (tests and benchmarks set it). */
-let bandRowsOverride: number | undefined;
-export function setFilterGradBandRows(rows: number | undefined): void {
-  bandRowsOverride = rows;
-}
-
 let lastBands = 0;
 /** Bands the last filter gradient was computed in (1 = whole; more after running out of memory). */
 export function lastFilterGradBands(): number {
@@ -132,7 +126,7 @@ export function conv2DBackpropFilter(args: {
     false,
     format,
   );
-  let step = Math.max(1, Math.min(info.outHeight, bandRowsOverride ?? info.outHeight));
+  let step = Math.max(1, info.outHeight);
   for (;;) {
     const partials: TensorInfo[] = [];
     let outOfMemory = false;

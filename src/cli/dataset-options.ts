@@ -1,10 +1,11 @@
 /**
- * The data-set flags every command shares (`data check`, `train`, `evaluate`, …), so a
- * data set is described the same way everywhere.
+ * The data-set flags every command shares (`data check`, `data preview`, `train`,
+ * `evaluate`), so a data set is described the same way everywhere and checked by the one
+ * flag validator.
  */
 import { Option, type Command } from 'commander';
-import { DentsegError } from '../errors.js';
-import type { DatasetOptions } from './dataset.js';
+import type { DatasetOptions } from '../data/dataset.js';
+import { checkNumber } from './flags.js';
 
 /** Add the data-set flags to `cmd` (returns it for chaining). */
 export function addDatasetOptions(cmd: Command): Command {
@@ -41,17 +42,6 @@ export function addDatasetOptions(cmd: Command): Command {
     .option('--multiclass', 'masks hold class indices / keep COCO categories apart', false);
 }
 
-function num(flag: string, v: unknown, integer: boolean): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)))
-    throw new DentsegError(
-      'E_USAGE',
-      `${flag} expects ${integer ? 'an integer' : 'a number'}, got "${String(v)}"`,
-    );
-  return n;
-}
-
 /** Turn parsed commander options (from `addDatasetOptions`) into `DatasetOptions`. */
 export function datasetOptionsFromCli(opts: Record<string, unknown>): DatasetOptions {
   const str = (k: string): string | undefined =>
@@ -63,8 +53,11 @@ export function datasetOptionsFromCli(opts: Record<string, unknown>): DatasetOpt
     maskPattern: str('maskPattern'),
     split: str('split'),
     val: str('val'),
-    valFraction: num('--val-fraction', opts.valFraction, false),
-    seed: num('--seed', opts.seed, true),
+    valFraction:
+      opts.valFraction === undefined
+        ? undefined
+        : checkNumber('--val-fraction', opts.valFraction, { min: 0, below: 1 }),
+    seed: opts.seed === undefined ? undefined : checkNumber('--seed', opts.seed, { integer: true }),
     classes: str('classes'),
     multiclass: opts.multiclass === true,
   };
