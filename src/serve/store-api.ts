@@ -3,7 +3,13 @@
  * (the embedded default, store.ts) or PostgreSQL (store-pg.ts, for several nodes). Images
  * always live as files in the shared data dir, written atomically.
  */
-import type { AnalysisFileName, AnalysisRecord } from './types.js';
+import type {
+  AnalysisFileName,
+  AnalysisRecord,
+  AuditEntry,
+  FindingJson,
+  ToothJson,
+} from './types.js';
 
 /** Processing state of an analysis (its review state, if any, is kept apart). */
 export type ProcessingStatus = 'queued' | 'running' | 'done' | 'failed';
@@ -95,15 +101,28 @@ export interface StoredRow {
 
 /**
  * A stored row as the API's record: the `user` column wins over the JSON (older rows lack
- * it), and records stored before tooth numbering get the empty `teeth` and `missing` that a
- * model without numbering gives.
+ * it), records stored before tooth numbering get the empty `teeth` and `missing` that a
+ * model without numbering gives, and records stored before review existed read back
+ * unreviewed: findings numbered `f1`, `f2`, … in stored order, every finding and tooth
+ * `suggested`, a finding's type its class and its tooth unknown (null).
  */
 export function recordOf(row: StoredRow): AnalysisRecord {
   const stored = JSON.parse(row.record) as Partial<AnalysisRecord>;
+  const findings = (stored.findings ?? []) as readonly Partial<FindingJson>[];
+  const teeth = (stored.teeth ?? []) as readonly Partial<ToothJson>[];
   return {
     ...(stored as AnalysisRecord),
-    teeth: stored.teeth ?? [],
+    findings: findings.map((f, i): FindingJson => ({
+      ...(f as FindingJson),
+      id: f.id ?? `f${i + 1}`,
+      review: f.review ?? 'suggested',
+      type: f.type ?? (f.class as string),
+      tooth: f.tooth ?? null,
+    })),
+    teeth: teeth.map((t): ToothJson => ({ ...(t as ToothJson), review: t.review ?? 'suggested' })),
     missing: stored.missing ?? [],
+    reviewed: stored.reviewed ?? null,
+    corrections: stored.corrections ?? { masks: [] },
     user: row.user,
   };
 }

@@ -28,6 +28,8 @@ function record(id: string = randomUUID(), user: string | null = null): Analysis
     missing: [],
     elapsedMs: 1,
     timings: {},
+    reviewed: null,
+    corrections: { masks: [] },
   };
 }
 
@@ -173,6 +175,7 @@ for (const kind of KINDS) {
               [0, 1],
             ],
             score: 0.9,
+            review: 'suggested',
           },
         ],
         missing: [12, 13],
@@ -188,6 +191,33 @@ for (const kind of KINDS) {
       await insertRaw(old.id, old.created, JSON.stringify(before));
       expect(await again.get(old.id)).toEqual({ ...old, teeth: [], missing: [] });
       await again.close();
+    });
+
+    it('reads records stored before review existed as unreviewed, ids in order', async () => {
+      const { store, insertRaw } = await kind.make();
+      const old = record();
+      const finding = {
+        class: 'caries',
+        classIndex: 1,
+        areaPx: 2,
+        areaPct: 25,
+        bbox: [0, 0, 2, 1],
+        centroid: [0.5, 0],
+        polygon: [],
+      };
+      const tooth = { fdi: 11, name: 'x', areaPx: 1, bbox: [0, 0, 1, 1], centroid: [0, 0] };
+      const { reviewed: _r, corrections: _c, ...before } = old;
+      const raw = { ...before, findings: [finding, finding], teeth: [{ ...tooth, score: 1 }] };
+      await insertRaw(old.id, old.created, JSON.stringify(raw));
+      const got = await store.get(old.id);
+      expect(got?.findings.map((f) => [f.id, f.review, f.type, f.tooth])).toEqual([
+        ['f1', 'suggested', 'caries', null],
+        ['f2', 'suggested', 'caries', null],
+      ]);
+      expect(got?.teeth.map((t) => t.review)).toEqual(['suggested']);
+      expect(got?.reviewed).toBeNull();
+      expect(got?.corrections).toEqual({ masks: [] });
+      await store.close();
     });
 
     it('lists, counts, reads and deletes per owner', async () => {
