@@ -252,7 +252,8 @@ export async function buildReportPdf(
   // Images: the overlay, and the chart beneath it when there is one.
   const overlay = await doc.embedPng(data.overlayPng);
   const chart = data.chartPng ? await doc.embedPng(data.chartPng) : undefined;
-  const imageSpace = y - summaryTop;
+  // Many findings: smaller pictures, so that more rows fit before the table is cut.
+  const imageSpace = (y - summaryTop) * (data.findings.length > 12 ? 0.75 : 1);
   const overlayH = chart ? Math.min(230, imageSpace * 0.38) : Math.min(320, imageSpace * 0.55);
   y -= 6;
   y -= drawContained(page, overlay, MARGIN, y - overlayH, contentW, overlayH);
@@ -267,7 +268,7 @@ export async function buildReportPdf(
   const shownFindings = data.findings;
   text(`Findings (${shownFindings.length})`, MARGIN, y, 11, fonts.bold);
   y -= 6;
-  const layout = tableLayout(shownFindings.length, y - summaryTop - 6);
+  const layout = tableLayout(shownFindings.length, y - summaryTop - 8);
   const rowH = layout.size * 1.25;
   const xs: number[] = [];
   let cx = MARGIN;
@@ -292,6 +293,7 @@ export async function buildReportPdf(
     thickness: 0.5,
     color: RULE,
   });
+  y -= 2;
   if (shownFindings.length === 0) {
     y -= rowH;
     text('No findings.', MARGIN, y, layout.size, fonts.regular, MUTED);

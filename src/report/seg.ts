@@ -69,11 +69,23 @@ export function packFrames(input: SegmentationInput): Uint8Array {
   const out = new Uint8Array(Math.ceil((n * segments.length) / 8 / 2) * 2);
   const frame = new Uint8Array(n);
   segments.forEach((s, f) => {
-    frame.fill(0);
+    if (s.polygon.length < 3) return;
+    // Only the outline's bounding rows are filled, read and cleared: a tooth is a small
+    // part of a panoramic image, and there are dozens of frames.
+    let y0 = height;
+    let y1 = -1;
+    for (const [, y] of s.polygon) {
+      y0 = Math.min(y0, Math.floor(y) - 1);
+      y1 = Math.max(y1, Math.ceil(y) + 1);
+    }
+    y0 = Math.max(0, y0);
+    y1 = Math.min(height - 1, y1);
+    if (y1 < y0) return;
     fillPolygons(frame, width, height, [s.polygon.flatMap(([x, y]) => [x, y])], 1);
     const base = f * n;
-    for (let i = 0; i < n; i++) {
+    for (let i = y0 * width, end = (y1 + 1) * width; i < end; i++) {
       if (frame[i]) {
+        frame[i] = 0;
         const bit = base + i;
         out[bit >> 3] = (out[bit >> 3] as number) | (1 << (bit & 7));
       }
