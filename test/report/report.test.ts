@@ -3,10 +3,9 @@
 // the model, the reviewer and the note; a long table shrinks and then ends in "+N more"
 // inside the page; the DICOM writers give files dcmjs reads back with the right SOP classes,
 // frame counts and bits, that dciodvfy passes without errors.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import dcmjs from 'dcmjs';
 import { PDFDocument } from 'pdf-lib';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -23,51 +22,14 @@ import {
   type ReportData,
   type ReportFinding,
 } from '../../src/report/index.js';
-import { tempDir } from '../serve/helpers.js';
-
-const dir = tempDir('dentseg-report-');
-const have = (tool: string): boolean => {
-  try {
-    execFileSync('which', [tool], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const HAS_POPPLER = have('pdftotext') && have('pdftoppm');
-const HAS_DCIODVFY = have('dciodvfy');
-
-/** pdftotext of a PDF (layout kept), via a temp file. */
-export function pdfText(pdf: Uint8Array, name = 'r.pdf'): string {
-  const file = path.join(dir, name);
-  writeFileSync(file, pdf);
-  return execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
-}
-
-/** dciodvfy's findings on a DICOM file (it writes them to stderr): errors and warnings. */
-export function dciodvfy(
-  bytes: Uint8Array,
-  name: string,
-): { errors: string[]; warnings: string[] } {
-  const file = path.join(dir, name);
-  writeFileSync(file, bytes);
-  const run = spawnSync('dciodvfy', [file], { encoding: 'utf8' });
-  const lines = `${run.stdout}${run.stderr}`.split('\n');
-  return {
-    errors: lines.filter((l) => l.startsWith('Error')),
-    warnings: lines.filter((l) => l.startsWith('Warning')),
-  };
-}
-
-/** Read a Part-10 file back with dcmjs as a naturalised data set. */
-export function readDicom(bytes: Uint8Array): Record<string, unknown> {
-  const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  const parsed = dcmjs.data.DicomMessage.readFile(ab as ArrayBuffer);
-  return {
-    ...dcmjs.data.DicomMetaDictionary.naturalizeDataset(parsed.dict),
-    _meta: dcmjs.data.DicomMetaDictionary.naturalizeDataset(parsed.meta),
-  };
-}
+import {
+  dciodvfy,
+  HAS_DCIODVFY,
+  HAS_POPPLER,
+  pdfText,
+  readDicom,
+  REPORT_DIR as dir,
+} from '../helpers/report-tools.js';
 
 const STATES = ['suggested', 'accepted', 'rejected', 'edited', 'added'] as const;
 
@@ -252,7 +214,7 @@ describe('DICOM writers', () => {
       'RGB',
     ]);
     expect(ds.StudyInstanceUID).toBe(uidFromUuid(common.analysisId));
-    expect(ds.PatientName ?? '').toEqual(expect.anything());
+    expect(JSON.stringify(ds.PatientName ?? '')).not.toMatch(/\w/);
     const pixels = new Uint8Array((ds.PixelData as ArrayBuffer[])[0] as ArrayBuffer);
     expect([...pixels.subarray(0, rgb.length)]).toEqual([...rgb]);
     if (!HAS_DCIODVFY) return;
