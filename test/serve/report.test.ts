@@ -185,8 +185,11 @@ describe.skipIf(!HAS_SAMPLE)('report and DICOM export routes (inject)', () => {
     ] as const) {
       const created = await upload(a, dicom, 'IM0001.dcm');
       const json = await a.inject({ url: `/api/v1/analyses/${created.id}` });
+      const list = await a.inject({ url: '/api/v1/analyses' });
       // Patient data never goes out as JSON.
-      expect(json.body).not.toMatch(/Doe|PID-12345|19700101/);
+      for (const body of [JSON.stringify(created), json.body, list.body]) {
+        expect(body).not.toMatch(/Doe|PID-12345|19700101|ACC-77/);
+      }
       const scRes = await a.inject({ url: `/api/v1/analyses/${created.id}/export/sc.dcm` });
       const sc = readDicom(scRes.rawPayload);
       const segRes = await a.inject({ url: `/api/v1/analyses/${created.id}/export/seg.dcm` });
