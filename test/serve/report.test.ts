@@ -30,7 +30,7 @@ interface Created {
   id: string;
   image: { width: number; height: number };
   findings: { id: string; type: string; review: string }[];
-  teeth: { fdi: number }[];
+  teeth: { fdi: number; areaPx: number; bbox: [number, number, number, number] }[];
 }
 
 const ORIGINAL = {
@@ -160,8 +160,17 @@ describe.skipIf(!HAS_SAMPLE)('report and DICOM export routes (inject)', () => {
     expect((segDs.SegmentSequence as unknown[]).length).toBe(segments);
     expect(Number(segDs.NumberOfFrames)).toBe(segments);
     expect([segDs.Columns, segDs.Rows, segDs.BitsAllocated]).toEqual([width, height, 1]);
-    const bytes = ((segDs.PixelData as ArrayBuffer[])[0] as ArrayBuffer).byteLength;
-    expect(bytes).toBeGreaterThanOrEqual(Math.ceil((segments * width * height) / 8));
+    const pixels = new Uint8Array((segDs.PixelData as ArrayBuffer[])[0] as ArrayBuffer);
+    expect(pixels.byteLength).toBeGreaterThanOrEqual(Math.ceil((segments * width * height) / 8));
+    // Each frame holds its outline's pixels: the first tooth's frame about its area.
+    const n = width * height;
+    let ones = 0;
+    for (let b = 0; b < n; b++) ones += ((pixels[b >> 3] as number) >> (b & 7)) & 1;
+    const tooth = created.teeth[0];
+    if (tooth) {
+      expect(ones).toBeGreaterThan(0);
+      expect(ones).toBeLessThanOrEqual(tooth.bbox[2] * tooth.bbox[3]);
+    }
     // Both exports of one analysis file into one study of their own.
     expect(segDs.StudyInstanceUID).toBe(scDs.StudyInstanceUID);
     const other = await a.inject({ url: `/api/v1/analyses/${created.id}/export/rt.dcm` });
