@@ -249,6 +249,71 @@ describe.skipIf(!HAS_SAMPLE)('report and DICOM export routes (inject)', () => {
     }
   });
 
+  it('follows the review: states, note and reviewer in the report; SEG without the rejected finding; SC from the corrected mask', async () => {
+    const a = await app({ users: 'alice:tok-alice\n' });
+    const headers = { authorization: 'Bearer tok-alice' };
+    const created = await upload(a, png, 'panoramic.png', headers);
+    expect(created.findings.length).toBeGreaterThanOrEqual(2);
+    const base = `/api/v1/analyses/${created.id}`;
+    const send = async (method: 'PATCH' | 'POST', url: string, payload: object) => {
+      const res = await a.inject({ method, url: `${base}${url}`, payload, headers });
+      expect(res.statusCode, res.body).toBeLessThan(300);
+    };
+    const scBefore = (await a.inject({ url: `${base}/export/sc.dcm`, headers })).rawPayload;
+    await send('PATCH', '/findings/f1', { review: 'rejected' });
+    await send('PATCH', '/findings/f2', { review: 'accepted', type: 'caries' });
+    await send('POST', '/findings', {
+      outline: [
+        [10, 10],
+        [60, 10],
+        [60, 50],
+      ],
+      type: 'caries',
+      tooth: 36,
+    });
+    await send('POST', '/review', { note: 'Recall in 6 months.' });
+    const { width, height } = created.image;
+    const blank = await sharp(Buffer.alloc(width * height), {
+      raw: { width, height, channels: 1 },
+    })
+      .png()
+      .toBuffer();
+    const mask = multipart(blank, 'mask.png', 'file', 'image/png');
+    const put = await a.inject({
+      method: 'PUT',
+      url: `${base}/masks/${encodeURIComponent(model.meta.name)}`,
+      payload: mask.payload,
+      headers: { ...mask.headers, ...headers },
+    });
+    expect(put.statusCode, put.body).toBeLessThan(300);
+
+    const report = await a.inject({ url: `${base}/report.pdf`, headers });
+    expect(report.statusCode, report.body).toBe(200);
+    if (HAS_POPPLER) {
+      const text = pdfText(report.rawPayload, 'reviewed.pdf');
+      expect(text).toMatch(/f1\s+\S.*rejected/);
+      expect(text).toMatch(/f2\s+caries\s.*edited/);
+      expect(text).toMatch(/a1\s+caries\s+36\s.*added/);
+      expect(text).toContain(`Findings (${created.findings.length + 1})`);
+      expect(text).toMatch(/Note:\s+Recall in 6 months\./);
+      expect(text).toMatch(/Reviewed:\s+by alice at \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    }
+    const seg = readDicom((await a.inject({ url: `${base}/export/seg.dcm`, headers })).rawPayload);
+    const labels = (seg.SegmentSequence as Record<string, unknown>[]).map((x) => x.SegmentLabel);
+    expect(labels).toHaveLength(created.teeth.length + created.findings.length);
+    expect(labels).toContain('a1 caries tooth 36');
+    expect(labels.filter((l) => String(l).startsWith('f1 '))).toEqual([]);
+    const manual = (seg.SegmentSequence as Record<string, unknown>[]).find(
+      (x) => x.SegmentLabel === 'a1 caries tooth 36',
+    );
+    expect(manual?.SegmentAlgorithmType).toBe('MANUAL');
+    // The corrected (empty) mask, not the model's, is what the overlay now shows.
+    const scAfter = (await a.inject({ url: `${base}/export/sc.dcm`, headers })).rawPayload;
+    const pixels = (b: Buffer) =>
+      Buffer.from((readDicom(b).PixelData as ArrayBuffer[])[0] as ArrayBuffer);
+    expect(pixels(scAfter).equals(pixels(scBefore))).toBe(false);
+  });
+
   it('documents the routes in OpenAPI', async () => {
     const a = await app();
     const doc = (await a.inject({ url: '/api/docs' })).json<{ paths: Record<string, unknown> }>();
