@@ -97,8 +97,8 @@ async function current(
 /** The report's data of a stored analysis. */
 export function reportDataOf(
   record: AnalysisRecord,
-  overlayPng: Uint8Array,
-  chartPng: Uint8Array | undefined,
+  overlay: Uint8Array,
+  chart: Uint8Array | undefined,
 ): ReportData {
   const teethModel = numbersTeeth(record);
   return {
@@ -120,8 +120,8 @@ export function reportDataOf(
     missing: teethModel ? record.missing : null,
     note: record.reviewed?.note ?? '',
     reviewed: record.reviewed ? { by: record.reviewed.by, at: record.reviewed.at } : null,
-    overlayPng,
-    chartPng,
+    overlay,
+    chart,
   };
 }
 
