@@ -8,7 +8,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type LoadedModel } from '../../src/infer/index.js';
-import { buildApp, type AnalysisRecord } from '../../src/serve/index.js';
+import { AnalysisStore, buildApp, type AnalysisRecord } from '../../src/serve/index.js';
+import { toothName } from '../../src/numbering/index.js';
 import { exportDataset } from '../../src/serve/export-dataset.js';
 import { runCliSync } from '../helpers/paths.js';
 import { solidGreyJpeg } from '../helpers/solid-jpeg.js';
@@ -182,5 +183,71 @@ describe('data export of reviewed analyses, then training on it', () => {
     await expect(exportDataset({ dataDir: tempDir(), out: tempDir() })).rejects.toMatchObject({
       code: 'E_DATA_DIR_INVALID',
     });
+  });
+});
+
+describe('data export of a numbering model', () => {
+  it('writes FDI class indices with the renumbering applied; missing teeth as background', async () => {
+    const dataDir = tempDir('dentseg-export-fdi-');
+    const store = AnalysisStore.open(dataDir);
+    const w = 30;
+    const h = 10;
+    // Model classes 1, 2, 3 = teeth 11, 12, 21, in three vertical bands.
+    const px = Buffer.alloc(w * h);
+    for (let y = 0; y < h; y++) {
+      px.fill(1, y * w, y * w + 10);
+      px.fill(2, y * w + 10, y * w + 20);
+      px.fill(3, y * w + 20, y * w + 30);
+    }
+    const png = (data: Buffer) =>
+      sharp(data, { raw: { width: w, height: h, channels: 1 } })
+        .png()
+        .toBuffer();
+    const tooth = (fdi: number, original?: number) => ({
+      fdi,
+      name: toothName(fdi),
+      areaPx: 100,
+      bbox: [0, 0, 10, 10] as [number, number, number, number],
+      centroid: [5, 5] as [number, number],
+      polygon: [] as [number, number][],
+      score: 1,
+      review: original === undefined ? ('suggested' as const) : ('edited' as const),
+      ...(original === undefined ? {} : { original: { fdi: original } }),
+    });
+    const record: AnalysisRecord = {
+      id: '00000000-0000-4000-8000-000000000001',
+      created: new Date().toISOString(),
+      filename: 'p.png',
+      user: null,
+      image: { width: w, height: h, format: 'png' },
+      model: { name: 'fdi', version: '1', engine: 'tfjs', task: 'multiclass' },
+      classes: ['background', 'tooth 11', 'tooth 12', 'tooth 21'],
+      threshold: 0,
+      findings: [],
+      // The dentist swapped 11 and 12 and marked 21 missing.
+      teeth: [tooth(11, 12), tooth(12, 11)],
+      missing: [21],
+      elapsedMs: 1,
+      timings: {},
+      reviewed: null,
+      corrections: { masks: [] },
+    };
+    await store.save(record, {
+      'original.png': await png(Buffer.alloc(w * h, 99)),
+      'mask.png': await png(px),
+      'probability.png': await png(Buffer.alloc(w * h)),
+    });
+    await store.close();
+    const out = tempDir();
+    const report = await exportDataset({ dataDir, out });
+    expect(report.teethMasks).toBe('fdi');
+    expect(report.classes).toHaveLength(33);
+    expect(report.classes.slice(0, 3)).toEqual(['background', 'tooth 11', 'tooth 12']);
+    const mask = await sharp(path.join(out, 'masks_teeth', `${record.id}.png`))
+      .extractChannel(0)
+      .raw()
+      .toBuffer();
+    // Export classes: tooth 11 → 1, tooth 12 → 2; the model's 11 band is now 12 and back.
+    expect([mask[5], mask[15], mask[25]]).toEqual([2, 1, 0]);
   });
 });
