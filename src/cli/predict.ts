@@ -21,6 +21,8 @@ interface PredictCliOptions {
   minArea?: number;
   engine?: string;
   enhance?: string;
+  report?: boolean;
+  paper: string;
 }
 
 /** A one-line progress bar on stderr (a line per image when stderr is not a terminal). */
@@ -75,6 +77,8 @@ export function registerPredictCommands(program: Command): void {
       numberParser('--min-area', { integer: true, min: 0, max: 1e9 }),
     )
     .option('--keep-dicom-tags', 'write DICOM patient tags into X.json (off: privacy)')
+    .option('--report', 'also write X.report.pdf: a one-page report (overlay, chart, findings)')
+    .option('--paper <size>', 'page size of --report: a4 or letter', 'a4')
     .option('--engine <name>', `inference engine (default: the best the model folder supports)`)
     .option(...ENHANCE_OPTION)
     .action(async (opts: PredictCliOptions, cmd: Command) => {
@@ -83,6 +87,7 @@ export function registerPredictCommands(program: Command): void {
       if (out === undefined) throw invalidValue('--out', 'an output folder', undefined);
       const { engineNames, loadModel, predictBatch } = await import('../infer/index.js');
       if (opts.engine !== undefined) checkChoice('--engine', opts.engine, engineNames());
+      const paper = checkChoice('--paper', opts.paper, ['a4', 'letter'] as const);
       const enhance = enhanceFromCli(opts.enhance);
       // loadModel starts a TensorFlow.js backend only where one is used or asked for.
       const loaded = await loadModel(opts.model, {
@@ -103,6 +108,7 @@ export function registerPredictCommands(program: Command): void {
           tta: opts.tta === true,
           concurrency: opts.concurrency,
           keepDicomTags: opts.keepDicomTags === true,
+          ...(opts.report === true ? { report: paper } : {}),
           ...(opts.minArea !== undefined ? { minAreaPx: opts.minArea } : {}),
           onItem: (item, done, total) => progress(item, done, total, startedAt),
         });

@@ -29,12 +29,20 @@ export interface AnalyseOptions {
   readonly user?: string | null;
   /** The analysis id (default a new UUID v4; a queued upload keeps the id it was given). */
   readonly id?: string;
+  /**
+   * Keep a DICOM upload's patient, study and reference tags in the record (`dicomTags`) for
+   * the DICOM exports (default false: dropped, never stored).
+   */
+  readonly keepDicomTags?: boolean;
 }
 
 /** A finished analysis, ready for the store (overlay and chart are rendered on first request). */
 export interface AnalysisOutput {
   readonly record: AnalysisRecord;
-  readonly files: Record<Exclude<AnalysisFileName, 'overlay.png' | 'chart.png'>, Buffer>;
+  readonly files: Record<
+    Exclude<AnalysisFileName, 'overlay.png' | 'chart.png' | 'mask.corrected.png'>,
+    Buffer
+  >;
 }
 
 /** Encode single-channel 8-bit pixels as PNG. */
@@ -84,6 +92,25 @@ export function probabilityImage(
   return out;
 }
 
+/**
+ * The FDI number (11–48) of the numbered tooth under `centroid` (original-image pixels) in
+ * a class-index `mask`, or null when the pixel is background or the classes are not FDI
+ * numbers (a model that does not number teeth).
+ */
+export function toothAt(
+  centroid: readonly [number, number],
+  mask: Uint8Array,
+  width: number,
+  height: number,
+  classes: readonly string[],
+): number | null {
+  const scheme = numberingScheme(classes);
+  if (scheme === undefined) return null;
+  const x = Math.min(width - 1, Math.max(0, Math.round(centroid[0])));
+  const y = Math.min(height - 1, Math.max(0, Math.round(centroid[1])));
+  return scheme.fdiOfClass[mask[y * width + x] ?? 0] ?? null;
+}
+
 /** Analyse one uploaded file with `model`. Errors are DentsegErrors naming `filename`. */
 export async function analyseUpload(
   model: LoadedModel,
@@ -97,10 +124,19 @@ export async function analyseUpload(
 
   const t0 = performance.now();
   let image: GreyImage;
+  let dicomTags: Readonly<Record<string, string>> | undefined;
   try {
-    // DICOM and the image formats alike; DICOM patient tags are dropped here, never stored.
+    // DICOM and the image formats alike; DICOM patient tags are dropped here, never stored,
+    // unless the server keeps them for its DICOM exports.
     // DICOM's own size (and an embedded JPEG frame's) is checked before decoding there.
-    image = (await decodeInput(buf, name, { maxPixels: options.maxPixels })).image;
+    const decoded = await decodeInput(buf, name, { maxPixels: options.maxPixels });
+    image = decoded.image;
+    if (options.keepDicomTags === true && decoded.dicom) {
+      dicomTags = {
+        ...decoded.dicom.patientTags,
+        ...(decoded.dicom.sopClassUid ? { SOPClassUID: decoded.dicom.sopClassUid } : {}),
+      };
+    }
   } catch (err) {
     if (err instanceof DentsegError) throw err;
     throw new DentsegError('E_IMAGE_DECODE', `cannot decode the ${format} image`, {
@@ -137,7 +173,11 @@ export async function analyseUpload(
     classes: [...result.classes],
     // Multi-class masks are the arg-max: every class shown, i.e. a confidence threshold of 0.
     threshold: meta.task === 'multiclass' ? 0 : options.threshold,
-    findings: result.findings.map((f) => ({
+    findings: result.findings.map((f, i) => ({
+      id: `f${i + 1}`,
+      review: 'suggested' as const,
+      type: f.class,
+      tooth: toothAt(f.centroid, result.mask, result.width, result.height, result.classes),
       class: f.class,
       classIndex: f.classIndex,
       areaPx: f.areaPx,
@@ -156,6 +196,7 @@ export async function analyseUpload(
       centroid: t.centroid,
       polygon: t.polygon,
       score: t.score,
+      review: 'suggested' as const,
     })),
     missing: [...(result.missing ?? [])],
     elapsedMs: Math.round(performance.now() - started),
@@ -164,6 +205,9 @@ export async function analyseUpload(
       decode: Math.round(decodeMs),
       encodeOutputs: Math.round(encodeMs),
     },
+    reviewed: null,
+    corrections: { masks: [] },
+    ...(dicomTags ? { dicomTags } : {}),
   };
   return {
     record,

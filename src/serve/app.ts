@@ -19,6 +19,8 @@ import { notFound, toHttpFailure } from './http-errors.js';
 import { modelCard, type ModelCardJson } from './model-card.js';
 import { trackRouteMethods } from './methods.js';
 import { InferenceQueue } from './queue.js';
+import { registerReportRoutes } from './report-routes.js';
+import { registerReviewRoutes } from './review-routes.js';
 import { registerSecurity } from './security.js';
 import * as schemas from './schemas.js';
 import { readUpload, requireMultipart } from './upload.js';
@@ -70,6 +72,11 @@ export interface AppOptions {
   readonly analysisTimeoutMs?: number | undefined;
   /** Folder of the built web page; false for API only. Default: the package's web-dist/. */
   readonly webDir?: string | false | undefined;
+  /**
+   * Keep a DICOM upload's patient, study and reference tags in its record, so that the
+   * DICOM exports file with the original study (default false: no patient data is stored).
+   */
+  readonly keepDicomTags?: boolean | undefined;
   /** Fastify logging, tokens redacted (default off; the CLI turns it on; a stream for tests). */
   readonly logger?: boolean | { readonly stream: NodeJS.WritableStream } | undefined;
 }
@@ -96,6 +103,8 @@ function summary(record: AnalysisRecord): Record<string, unknown> {
     model: record.model,
     findingsCount: record.findings.length,
     areaPct: Math.round(record.findings.reduce((s, f) => s + f.areaPct, 0) * 100) / 100,
+    // The history tells reviewed analyses from unreviewed ones.
+    reviewed: record.reviewed,
     links: linksFor(record.id, record),
   };
 }
@@ -158,7 +167,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       schema:
         url === `${API_PREFIX}/analyses` && route.method === 'POST'
           ? { ...schema, body: schemas.createBodyDoc }
-          : schema,
+          : url === `${API_PREFIX}/analyses/:id/masks/:model` && route.method === 'PUT'
+            ? { ...schema, body: schemas.putMaskBodyDoc }
+            : schema,
       url,
     }),
   });
@@ -313,6 +324,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         maxPixels,
         threshold,
         user: auth.creator(request),
+        keepDicomTags: options.keepDicomTags === true,
       });
       if (abandoned) return undefined;
       await store.save(out.record, out.files);
@@ -370,23 +382,35 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         data = await renderedOf(id, file);
       }
       if (!data) throw notFound(`analysis ${id}`);
-      return reply
-        .type('image/png')
-        .header('Cache-Control', 'private, max-age=31536000, immutable')
-        .send(data);
+      return (
+        reply
+          .type('image/png')
+          // The model's images never change; a corrected mask may be corrected again.
+          .header(
+            'Cache-Control',
+            file === 'mask.corrected.png'
+              ? 'private, no-cache'
+              : 'private, max-age=31536000, immutable',
+          )
+          .send(data)
+      );
     },
   );
+
+  registerReportRoutes(app, { store, auth, rendered: renderedOf });
 
   app.delete<{ Params: { id: string } }>(
     `${API_PREFIX}/analyses/:id`,
     { schema: schemas.deleteRoute },
     async (request, reply) => {
-      if (!(await store.delete(request.params.id, auth.owner(request)))) {
+      if (!(await store.delete(request.params.id, auth.owner(request), auth.creator(request)))) {
         throw notFound(`analysis ${request.params.id}`);
       }
       return reply.code(204).send();
     },
   );
+
+  registerReviewRoutes(app, store, auth);
 
   const webDir = options.webDir === undefined ? DEFAULT_WEB_DIR : options.webDir;
   if (webDir !== false && existsSync(path.join(webDir, 'index.html'))) {

@@ -20,9 +20,33 @@ const errorSchema = {
   required: ['error'],
 } as const;
 
+const reviewStateSchema = {
+  type: 'string',
+  enum: ['suggested', 'accepted', 'rejected', 'edited', 'added'],
+  description:
+    "the dentist's review: suggested (model output), accepted, rejected, edited (tooth or type changed), added (drawn)",
+} as const;
+
+const toothNumberSchema = { type: 'integer', minimum: 11, maximum: 48 } as const;
+
 const findingSchema = {
   type: 'object',
   properties: {
+    id: { type: 'string', description: "f1, f2, … in the model's order; drawn ones a1, a2, …" },
+    review: reviewStateSchema,
+    type: { type: 'string', description: 'what it is, e.g. caries (the class unless edited)' },
+    tooth: {
+      ...toothNumberSchema,
+      nullable: true,
+      description: "FDI number of the tooth under the finding's centroid, else null",
+    },
+    note: { type: 'string' },
+    original: {
+      type: 'object',
+      description: "the model's type and tooth, once edited",
+      properties: { type: { type: 'string' }, tooth: { ...toothNumberSchema, nullable: true } },
+      required: ['type', 'tooth'],
+    },
     class: { type: 'string' },
     classIndex: { type: 'integer' },
     areaPx: { type: 'integer', description: 'area in original-image pixels' },
@@ -35,7 +59,19 @@ const findingSchema = {
       description: 'outline as [x, y] points',
     },
   },
-  required: ['class', 'classIndex', 'areaPx', 'areaPct', 'bbox', 'centroid', 'polygon'],
+  required: [
+    'id',
+    'review',
+    'type',
+    'tooth',
+    'class',
+    'classIndex',
+    'areaPx',
+    'areaPct',
+    'bbox',
+    'centroid',
+    'polygon',
+  ],
 } as const;
 
 const toothSchema = {
@@ -57,8 +93,15 @@ const toothSchema = {
       description: "outline of the tooth's largest region as [x, y] points",
     },
     score: { type: 'number', minimum: 0, maximum: 1, description: 'confidence of the number' },
+    review: reviewStateSchema,
+    original: {
+      type: 'object',
+      description: "the model's number, once renumbered",
+      properties: { fdi: toothNumberSchema },
+      required: ['fdi'],
+    },
   },
-  required: ['fdi', 'name', 'areaPx', 'bbox', 'centroid', 'polygon', 'score'],
+  required: ['fdi', 'name', 'areaPx', 'bbox', 'centroid', 'polygon', 'score', 'review'],
 } as const;
 
 const linksSchema = {
@@ -73,8 +116,13 @@ const linksSchema = {
       type: 'string',
       description: 'the numbered chart (PNG); only when the model numbers teeth',
     },
+    maskCorrected: {
+      type: 'string',
+      description: "the dentist's corrected mask (PNG); only once one was stored",
+    },
+    audit: { type: 'string', description: 'the append-only audit of changes' },
   },
-  required: ['self', 'original', 'mask', 'overlay', 'probability'],
+  required: ['self', 'original', 'mask', 'overlay', 'probability', 'audit'],
 } as const;
 
 const imageSchema = {
@@ -105,6 +153,30 @@ const userSchema = {
     "who created it: a user of the server's tokens (`admin` for --token); null on a server without tokens",
 } as const;
 
+const reviewedSchema = {
+  type: 'object',
+  nullable: true,
+  description: 'set once the dentist marked the analysis reviewed, else null',
+  properties: {
+    by: { type: 'string', nullable: true, description: 'the reviewing user' },
+    at: { type: 'string', format: 'date-time' },
+    note: { type: 'string' },
+  },
+  required: ['by', 'at', 'note'],
+} as const;
+
+const correctionsSchema = {
+  type: 'object',
+  properties: {
+    masks: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'models whose mask the dentist corrected (mask.corrected.png)',
+    },
+  },
+  required: ['masks'],
+} as const;
+
 const analysisSchema = {
   type: 'object',
   properties: {
@@ -131,6 +203,8 @@ const analysisSchema = {
     },
     elapsedMs: { type: 'number' },
     timings: { type: 'object', additionalProperties: { type: 'number' } },
+    reviewed: reviewedSchema,
+    corrections: correctionsSchema,
     links: linksSchema,
     status: { type: 'string', enum: ['done'], description: 'processing state: done' },
   },
@@ -145,6 +219,8 @@ const analysisSchema = {
     'findings',
     'teeth',
     'missing',
+    'reviewed',
+    'corrections',
     'links',
   ],
 } as const;
@@ -160,12 +236,13 @@ const summarySchema = {
     model: modelRefSchema,
     findingsCount: { type: 'integer' },
     areaPct: { type: 'number', description: 'total found area, % of the image' },
+    reviewed: reviewedSchema,
     links: linksSchema,
   },
   required: ['id', 'created', 'user', 'image', 'model', 'findingsCount', 'areaPct', 'links'],
 } as const;
 
-const errors = (...codes: number[]): Record<number, typeof errorSchema> =>
+export const errors = (...codes: number[]): Record<number, typeof errorSchema> =>
   Object.fromEntries(codes.map((c) => [c, errorSchema]));
 
 const idParams = {
@@ -174,7 +251,7 @@ const idParams = {
   required: ['id'],
 } as const;
 
-const security = [{ bearer: [] as string[] }];
+export const security = [{ bearer: [] as string[] }];
 
 export const healthRoute = {
   summary: 'Server status, queue and model in use',
@@ -321,7 +398,14 @@ export const fileRoute = {
       id: { type: 'string', format: 'uuid' },
       file: {
         type: 'string',
-        enum: ['original.png', 'mask.png', 'overlay.png', 'probability.png', 'chart.png'],
+        enum: [
+          'original.png',
+          'mask.png',
+          'overlay.png',
+          'probability.png',
+          'chart.png',
+          'mask.corrected.png',
+        ],
       },
     },
     required: ['id', 'file'],
@@ -339,4 +423,155 @@ export const deleteRoute = {
   security,
   params: idParams,
   response: { 204: { description: 'deleted', type: 'null' }, ...errors(400, 401, 403, 404) },
+} as const;
+
+// --- Review: the dentist's verdicts and corrections (review-routes.ts). Unknown body
+// fields are refused (400), so that a misspelt key never silently changes nothing.
+
+const findingParams = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    findingId: { type: 'string', pattern: '^[fa][0-9]{1,6}$' },
+  },
+  required: ['id', 'findingId'],
+} as const;
+
+const reviewedAnalysis = { 200: analysisSchema, ...errors(400, 401, 403, 404, 503) } as const;
+
+export const patchFindingRoute = {
+  summary: 'Accept or reject a finding; a changed tooth or type makes it `edited`',
+  description:
+    "The model's type and tooth stay in `original`; the change is audited (`finding.review`, or `finding.edit` when tooth or type changed). Answers the whole analysis.",
+  tags: ['review'],
+  security,
+  params: findingParams,
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      review: { type: 'string', enum: ['accepted', 'rejected'] },
+      tooth: { ...toothNumberSchema, nullable: true, description: 'FDI number, or null' },
+      type: { type: 'string', minLength: 1, maxLength: 64 },
+      note: { type: 'string', maxLength: 2000, description: 'replaces the note; empty removes it' },
+    },
+    required: ['review'],
+  },
+  response: reviewedAnalysis,
+} as const;
+
+export const addFindingRoute = {
+  summary: 'Add a finding the dentist drew (review `added`, id `a1`, `a2`, …)',
+  tags: ['review'],
+  security,
+  params: idParams,
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      outline: {
+        type: 'array',
+        minItems: 3,
+        maxItems: 10000,
+        items: { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2 },
+        description: 'polygon as [x, y] points in X-ray pixels, inside the image',
+      },
+      type: { type: 'string', minLength: 1, maxLength: 64 },
+      tooth: { ...toothNumberSchema, nullable: true, description: 'FDI number, or null' },
+    },
+    required: ['outline', 'type', 'tooth'],
+  },
+  response: { 201: analysisSchema, ...errors(400, 401, 403, 404, 503) },
+} as const;
+
+export const patchToothRoute = {
+  summary: 'Renumber a tooth (onto a used number: the two swap) or mark it missing/present',
+  description:
+    "A renumbered tooth keeps the model's number in `original`; a tooth marked missing moves to `missing` (the audit keeps it) and back when marked present. Each tooth changed is one audit entry.",
+  tags: ['review'],
+  security,
+  params: {
+    type: 'object',
+    properties: { id: { type: 'string', format: 'uuid' }, fdi: toothNumberSchema },
+    required: ['id', 'fdi'],
+  },
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: { fdi: toothNumberSchema, present: { type: 'boolean' } },
+  },
+  response: reviewedAnalysis,
+} as const;
+
+export const putMaskRoute = {
+  summary: "Store a corrected mask of the analysis' model (multipart field `file`: PNG)",
+  description:
+    "The PNG must have the X-ray's size (else 422 E_MASK_MISMATCH) and hold 0/255 for a binary model or class indices for a multi-class one (else 422 E_MASK_VALUES); not a PNG: 415 E_IMAGE_FORMAT. Kept as `mask.corrected.png` beside the model's untouched `mask.png`; a later correction replaces it (the audit keeps each one's SHA-256).",
+  tags: ['review'],
+  consumes: ['multipart/form-data'],
+  security,
+  params: {
+    type: 'object',
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      model: { type: 'string', description: "the analysis' model name (`model.name`)" },
+    },
+    required: ['id', 'model'],
+  },
+  response: { 200: analysisSchema, ...errors(400, 401, 403, 404, 413, 415, 422, 503) },
+} as const;
+
+/** The multipart body of PUT …/masks/{model}, for the OpenAPI document only. */
+export const putMaskBodyDoc = {
+  type: 'object',
+  properties: { file: { type: 'string', format: 'binary', description: 'the corrected mask PNG' } },
+  required: ['file'],
+} as const;
+
+export const reviewRoute = {
+  summary: 'Mark the whole analysis reviewed (`reviewed: { by, at, note }`)',
+  tags: ['review'],
+  security,
+  params: idParams,
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { note: { type: 'string', maxLength: 10000 } },
+  },
+  response: reviewedAnalysis,
+} as const;
+
+const auditEntrySchema = {
+  type: 'object',
+  properties: {
+    at: { type: 'string', format: 'date-time' },
+    user: { type: 'string', nullable: true },
+    action: {
+      type: 'string',
+      enum: [
+        'finding.review',
+        'finding.edit',
+        'finding.add',
+        'tooth.renumber',
+        'tooth.present',
+        'mask.correct',
+        'analysis.review',
+        'analysis.delete',
+      ],
+    },
+    before: { description: 'the changed object before (null for additions)' },
+    after: { description: 'the changed object after (null for deletions)' },
+  },
+  required: ['at', 'user', 'action', 'before', 'after'],
+} as const;
+
+export const auditRoute = {
+  summary: 'The append-only audit of an analysis: every change with user and time, oldest first',
+  description:
+    'Kept after the analysis is deleted (ending with `analysis.delete`): then only an admin (or anyone on a server without tokens) still reads it; other users get 404.',
+  tags: ['review'],
+  security,
+  params: idParams,
+  response: { 200: { type: 'array', items: auditEntrySchema }, ...errors(400, 401, 404, 503) },
 } as const;
