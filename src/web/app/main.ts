@@ -6,6 +6,8 @@ import {
   ApiError,
   getBlob,
   getJson,
+  putFile,
+  sendJson,
   setToken,
   uploadXray,
   type Analysis,
@@ -18,7 +20,13 @@ import {
   type HistoryContext,
 } from './history.js';
 import { loadPrivateMode, type LocalAnalysis } from './hooks.js';
-import { classColour, groupFindings } from './overlay.js';
+import { FindingsPanel } from './findings.js';
+import { isTypingTarget, reviewKeyAction } from './keys.js';
+import { labelsOfMask } from './mask-edit.js';
+import { MaskBrush } from './brush.js';
+import { ReviewPanel } from './review.js';
+import { analysisHash, analysisOfHash } from './route.js';
+import { TeethChart } from './teeth.js';
 import { Viewer, type OverlayMode } from './viewer.js';
 
 const $ = <T extends HTMLElement>(id: string): T => {
@@ -39,7 +47,8 @@ const opacityInput = $<HTMLInputElement>('opacity');
 
 /** What is on screen: a server analysis, or a result computed in the browser. */
 interface Shown {
-  readonly analysis?: Analysis;
+  /** Replaced by the server's answer after every review change. */
+  analysis?: Analysis;
   readonly local?: LocalAnalysis;
   readonly width: number;
   readonly height: number;
@@ -100,64 +109,29 @@ function greyPixels(bitmap: ImageBitmap): Uint8Array {
   return out;
 }
 
-function fmtPx(n: number): string {
-  return n.toLocaleString('en-GB');
-}
+const findingsPanel = new FindingsPanel({
+  list: $('findings'),
+  count: $('findings-count'),
+  note: $('findings-note'),
+  highlight: (box) => viewer.setHighlight(box),
+  zoomTo: (box) => {
+    // Centre the region, then zoom so that it fills about half the view (at most 4×).
+    const [x, y, w, h] = box;
+    const canvas = viewer.canvas;
+    panTo(x + w / 2, y + h / 2);
+    const want = Math.min(canvas.clientWidth / w, canvas.clientHeight / h) * 0.5;
+    viewer.zoom(Math.max(1, Math.min(4, want / viewer.scale)));
+    viewer.setHighlight(box);
+  },
+  review: (finding, state) =>
+    change((a) => `${a.links.self}/findings/${encodeURIComponent(finding.id ?? '')}`, 'PATCH', {
+      review: state,
+    }),
+});
 
 function renderFindings(findings: readonly Finding[], threshold: number, byClass: boolean): void {
-  const list = $('findings');
-  list.replaceChildren();
-  const entries = groupFindings(findings, byClass);
-  $('findings-count').textContent = `(${entries.length})`;
-  const total = findings.reduce((s, f) => s + f.areaPct, 0);
-  const at = byClass ? '' : `, at threshold ${threshold.toFixed(2)}`;
-  const what = byClass
-    ? `${entries.length} class${entries.length === 1 ? '' : 'es'} in ${findings.length} region${findings.length === 1 ? '' : 's'}`
-    : `${findings.length} region${findings.length === 1 ? '' : 's'}`;
-  $('findings-note').textContent =
-    findings.length === 0
-      ? `Nothing found${at}.`
-      : `${what}, ${total.toFixed(2)}% of the image${at}.`;
-  entries.forEach((f, i) => {
-    const li = document.createElement('li');
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.className = 'finding';
-    button.dataset.testid = 'finding';
-    const title = document.createElement('span');
-    title.className = 'finding-title';
-    const swatch = document.createElement('span');
-    swatch.className = 'swatch';
-    swatch.style.background = `rgb(${classColour(f.classIndex).join(',')})`;
-    swatch.setAttribute('aria-hidden', 'true');
-    title.append(swatch, `${i + 1}. ${f.class}`);
-    const meta = document.createElement('span');
-    meta.className = 'finding-meta';
-    const regions = f.regions > 1 ? ` · ${f.regions} regions` : '';
-    meta.textContent = `${f.areaPct.toFixed(2)}% · ${fmtPx(f.areaPx)} px${regions} · at (${Math.round(f.centroid[0])}, ${Math.round(f.centroid[1])})`;
-    button.append(title, meta);
-    button.setAttribute(
-      'aria-label',
-      `Finding ${i + 1}: ${f.class}, ${f.areaPct.toFixed(2)} percent of the image; press to zoom to it`,
-    );
-    const on = (): void => viewer.setHighlight(f.bbox);
-    const off = (): void => viewer.setHighlight(undefined);
-    button.addEventListener('mouseenter', on);
-    button.addEventListener('focus', on);
-    button.addEventListener('mouseleave', off);
-    button.addEventListener('blur', off);
-    button.addEventListener('click', () => {
-      // Centre the region, then zoom so that it fills about half the view (at most 4×).
-      const [x, y, w, h] = f.bbox;
-      const canvas = viewer.canvas;
-      panTo(x + w / 2, y + h / 2);
-      const want = Math.min(canvas.clientWidth / w, canvas.clientHeight / h) * 0.5;
-      viewer.zoom(Math.max(1, Math.min(4, want / viewer.scale)));
-      viewer.setHighlight(f.bbox);
-    });
-    li.append(button);
-    list.append(li);
-  });
+  findingsPanel.render(findings, threshold, byClass);
+  $('findings-keys').hidden = !findingsPanel.reviewable;
 }
 
 /** Pan so that image point (x, y) sits at the centre of the view. */
@@ -182,26 +156,47 @@ function renderSummary(s: Shown, filename: string, model: string, elapsedMs: num
   $('sum-time').textContent = `${(elapsedMs / 1000).toFixed(2)} s`;
 }
 
+/** Where the corrected mask of `analysis` is read and written (one per model). */
+function maskUrl(analysis: Analysis): string {
+  return `${analysis.links.self}/masks/${encodeURIComponent(analysis.model.name)}`;
+}
+
+/** Whether the dentist saved a corrected mask for the analysis' model. */
+function isCorrected(analysis: Analysis): boolean {
+  return analysis.corrections?.masks.includes(analysis.model.name) ?? false;
+}
+
+/** The class index of FDI number `fdi` in a numbering model's classes (e.g. "tooth 36"). */
+function classOfFdi(classes: readonly string[], fdi: number): number {
+  return classes.findIndex((c, i) => i > 0 && new RegExp(`(^|\\D)${fdi}$`).test(c.trim()));
+}
+
+let opening = 0;
+
 async function openAnalysis(analysis: Analysis): Promise<void> {
+  const ticket = ++opening;
   showStatus('Loading images…');
+  const corrected = isCorrected(analysis);
   const [original, probability, mask] = await Promise.all([
     getBlob(analysis.links.original).then(bitmapOf),
     getBlob(analysis.links.probability).then(bitmapOf),
-    analysis.model.task === 'multiclass'
-      ? getBlob(analysis.links.mask).then(bitmapOf)
-      : Promise.resolve(undefined),
+    // The label map the brush corrects: the dentist's last correction, else the model's mask.
+    getBlob(corrected ? maskUrl(analysis) : analysis.links.mask).then(bitmapOf),
   ]);
+  // A later open (a click, the back button) won the race: drop this one.
+  if (ticket !== opening) return;
+  const multiclass = analysis.model.task === 'multiclass';
+  const maskGrey = greyPixels(mask);
   shown = {
     analysis,
     width: analysis.image.width,
     height: analysis.image.height,
     findings: analysis.findings,
     serverThreshold: analysis.threshold,
-    byClass: analysis.model.task === 'multiclass',
+    byClass: multiclass,
   };
   // Binary: probability threshold; multi-class: minimum confidence of the winning class.
-  $('threshold-label').textContent =
-    analysis.model.task === 'multiclass' ? 'Min. confidence' : 'Threshold';
+  $('threshold-label').textContent = multiclass ? 'Min. confidence' : 'Threshold';
   thresholdInput.value = String(analysis.threshold);
   $('threshold-value').textContent = analysis.threshold.toFixed(2);
   placeholder.hidden = true;
@@ -217,15 +212,68 @@ async function openAnalysis(analysis: Analysis): Promise<void> {
       width: original.width,
       height: original.height,
       probability: greyPixels(probability),
-      classes: mask ? greyPixels(mask) : undefined,
+      // A correction, when there is one, is drawn over this by the brush (setLabels).
+      classes: multiclass ? maskGrey : undefined,
     },
     analysis.threshold,
   );
-  renderFindings(analysis.findings, analysis.threshold, analysis.model.task === 'multiclass');
+  brush.start({
+    labels: labelsOfMask(maskGrey, !multiclass),
+    width: analysis.image.width,
+    height: analysis.image.height,
+    binary: !multiclass,
+    classes: analysis.classes,
+    corrected,
+  });
+  teethChart.select(undefined);
+  renderReview(analysis);
   $('downloads').hidden = false;
   document.body.dataset.analysis = analysis.id;
   showStatus(undefined);
   markCurrent(analysis.id);
+  if (analysisOfHash(location.hash) !== analysis.id) location.hash = analysisHash(analysis.id);
+}
+
+/** Show the review state of the analysis on screen: findings, chart, note, reviewed. */
+function renderReview(analysis: Analysis): void {
+  renderFindings(analysis.findings, analysis.threshold, analysis.model.task === 'multiclass');
+  const numbered = (analysis.teeth?.length ?? 0) + (analysis.missing?.length ?? 0) > 0;
+  $('teeth-section').hidden = !numbered;
+  if (numbered) teethChart.render(analysis.teeth ?? [], analysis.missing ?? []);
+  $('review-section').hidden = false;
+  $('documents').hidden = false;
+  reviewPanel.render(analysis, stem(), true);
+  document.body.dataset.reviewed = String(Boolean(analysis.reviewed));
+}
+
+/**
+ * Send one review change of the analysis on screen, then show the stored state (the
+ * server's answer is the truth: a renumbering may have swapped two teeth).
+ */
+async function change(
+  url: (a: Analysis) => string,
+  method: 'PATCH' | 'POST',
+  body: unknown,
+): Promise<void> {
+  const analysis = shown?.analysis;
+  if (!analysis) return;
+  showError(undefined);
+  try {
+    await sendJson(method, url(analysis), body);
+    await reloadRecord(analysis.id);
+  } catch (err) {
+    handleError(err);
+    throw err;
+  }
+}
+
+/** Fetch the analysis again and redraw its review state (not its images). */
+async function reloadRecord(id: string): Promise<void> {
+  const fresh = await getJson<Analysis>(`/api/v1/analyses/${encodeURIComponent(id)}`);
+  if (!shown || shown.analysis?.id !== id) return;
+  shown.analysis = fresh;
+  renderReview(fresh);
+  document.body.dataset.changes = String(Number(document.body.dataset.changes ?? 0) + 1);
 }
 
 function showLocalResult(r: LocalAnalysis): void {
@@ -265,7 +313,13 @@ function showLocalResult(r: LocalAnalysis): void {
   );
   renderFindings(r.findings, r.threshold, r.task === 'multiclass');
   $('downloads').hidden = true;
+  for (const section of ['teeth-section', 'review-section']) $(section).hidden = true;
+  brush.start(undefined);
+  opening++;
+  delete document.body.dataset.analysis;
   markCurrent(undefined);
+  // A result computed in the browser has no address on the server.
+  if (location.hash) history_.replaceState(null, '', location.pathname + location.search);
 }
 
 async function handleFile(file: File): Promise<void> {
@@ -296,19 +350,60 @@ const history: HistoryContext = {
   empty: $('history-empty'),
   open: (item) => {
     showError(undefined);
-    getJson<Analysis>(item.links.self).then(openAnalysis).catch(handleError);
+    // Through the address, so that back and forward step through what was opened.
+    if (analysisOfHash(location.hash) === item.id) void openById(item.id);
+    else location.hash = analysisHash(item.id);
   },
   deleted: (id) => {
     if (shown?.analysis?.id !== id) return;
-    shown = undefined;
-    viewer.clear();
-    placeholder.hidden = false;
-    for (const section of ['summary', 'findings-section', 'downloads']) $(section).hidden = true;
+    closeAnalysis();
+    history_.replaceState(null, '', location.pathname + location.search);
   },
   error: handleError,
   current: () => shown?.analysis?.id,
 };
+const history_ = window.history;
 const markCurrent = (id: string | undefined): void => markHistory(history.list, id);
+
+/** Empty the viewer and the result panels. */
+function closeAnalysis(): void {
+  opening++;
+  shown = undefined;
+  viewer.clear();
+  brush.start(undefined);
+  placeholder.hidden = false;
+  delete document.body.dataset.analysis;
+  for (const section of [
+    'summary',
+    'findings-section',
+    'teeth-section',
+    'review-section',
+    'downloads',
+  ]) {
+    $(section).hidden = true;
+  }
+  markCurrent(undefined);
+}
+
+/** Open the analysis `id` from the API (a link, a reload, back or forward). */
+async function openById(id: string): Promise<void> {
+  showError(undefined);
+  try {
+    await openAnalysis(await getJson<Analysis>(`/api/v1/analyses/${encodeURIComponent(id)}`));
+  } catch (err) {
+    handleError(err);
+  }
+}
+
+/** Follow the address: open the analysis it names, or empty the page when it names none. */
+function followHash(): void {
+  const id = analysisOfHash(location.hash);
+  if (id === undefined) {
+    if (shown?.analysis) closeAnalysis();
+    return;
+  }
+  if (id !== shown?.analysis?.id) void openById(id);
+}
 const refreshHistory = (): Promise<void> => refreshHistoryList(history);
 
 async function download(url: string, name: string): Promise<void> {
@@ -392,6 +487,90 @@ $('dl-json').addEventListener('click', () => {
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 });
+
+const teethChart = new TeethChart({
+  grid: $('chart'),
+  detail: $('tooth-detail'),
+  title: $('tooth-title'),
+  numberInput: $<HTMLInputElement>('tooth-number'),
+  renumberForm: $<HTMLFormElement>('renumber-form'),
+  presentButton: $<HTMLButtonElement>('tooth-present'),
+  message: $('tooth-message'),
+  renumber: (fdi, to) => change((a) => `${a.links.self}/teeth/${fdi}`, 'PATCH', { fdi: to }),
+  setPresent: (fdi, present) => change((a) => `${a.links.self}/teeth/${fdi}`, 'PATCH', { present }),
+  selected: (fdi) => {
+    const classes = shown?.analysis?.classes;
+    if (fdi !== undefined && classes) brush.setPaintClass(classOfFdi(classes, fdi));
+  },
+  highlight: (box) => viewer.setHighlight(box),
+});
+
+const brush = new MaskBrush({
+  viewer,
+  bar: $('edit-bar'),
+  size: $<HTMLInputElement>('brush-size'),
+  sizeValue: $('brush-size-value'),
+  paintClass: $<HTMLSelectElement>('brush-class'),
+  undoButton: $<HTMLButtonElement>('undo'),
+  redoButton: $<HTMLButtonElement>('redo'),
+  saveButton: $<HTMLButtonElement>('save-mask'),
+  status: $('mask-status'),
+  save: async (png) => {
+    const analysis = shown?.analysis;
+    if (!analysis) throw new Error('no analysis is open');
+    await putFile(maskUrl(analysis), png, 'mask.png');
+    await reloadRecord(analysis.id);
+  },
+  editing: (on) => {
+    // The corrected labels are drawn as they are: the threshold no longer applies.
+    thresholdInput.disabled = on;
+  },
+});
+
+const reviewPanel = new ReviewPanel({
+  note: $<HTMLTextAreaElement>('review-note'),
+  notePrint: $('review-note-print'),
+  markButton: $<HTMLButtonElement>('mark-reviewed'),
+  status: $('reviewed-status'),
+  report: $<HTMLButtonElement>('dl-report'),
+  exportSc: $<HTMLAnchorElement>('export-sc'),
+  exportSeg: $<HTMLAnchorElement>('export-seg'),
+  markReviewed: async (note) => {
+    await change((a) => `${a.links.self}/review`, 'POST', { note });
+    await refreshHistory();
+  },
+  download,
+  error: handleError,
+});
+
+document.addEventListener('keydown', (e) => {
+  // The viewer's own keys (arrows pan) and typing in a field come first.
+  if (e.defaultPrevented || !shown?.analysis) return;
+  const target = e.target instanceof HTMLElement ? e.target : undefined;
+  if (target && isTypingTarget(target.tagName, target.isContentEditable)) return;
+  const action = reviewKeyAction(e);
+  if (!action) return;
+  let done = false;
+  if (action === 'undo') done = brush.undo();
+  else if (action === 'redo') done = brush.redo();
+  else if (action === 'next') {
+    findingsPanel.move(1);
+    done = findingsPanel.reviewable;
+  } else if (action === 'prev') {
+    findingsPanel.move(-1);
+    done = findingsPanel.reviewable;
+  } else done = findingsPanel.decide(action === 'accept' ? 'accepted' : 'rejected');
+  if (done) e.preventDefault();
+});
+window.addEventListener('hashchange', followHash);
+// The printed page shows the whole X-ray, whatever the zoom on screen.
+window.addEventListener('beforeprint', () => {
+  const img = $<HTMLImageElement>('print-image');
+  const snap = viewer.snapshot();
+  if (snap) img.src = snap.toDataURL('image/png');
+  else img.removeAttribute('src');
+});
+
 $('token-form').addEventListener('submit', (e) => {
   e.preventDefault();
   setToken($<HTMLInputElement>('token-input').value.trim());
@@ -406,6 +585,7 @@ async function start(): Promise<void> {
     $('model-badge').textContent = `${card.name} ${card.version} · ${card.engine}`;
     $('model-badge').title = `Task: ${card.task}. Licence: ${card.licence}`;
     await refreshHistory();
+    followHash();
   } catch (err) {
     handleError(err);
   }
