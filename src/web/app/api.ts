@@ -68,6 +68,9 @@ export interface Links {
   overlay: string;
   probability: string;
   chart?: string;
+  /** Once the dentist stored a corrected mask. */
+  maskCorrected?: string;
+  audit?: string;
 }
 
 /** GET /api/v1/analyses/:id */

@@ -163,7 +163,10 @@ function maskUrl(analysis: Analysis): string {
 
 /** Whether the dentist saved a corrected mask for the analysis' model. */
 function isCorrected(analysis: Analysis): boolean {
-  return analysis.corrections?.masks.includes(analysis.model.name) ?? false;
+  return (
+    analysis.links.maskCorrected !== undefined ||
+    (analysis.corrections?.masks.includes(analysis.model.name) ?? false)
+  );
 }
 
 /** The class index of FDI number `fdi` in a numbering model's classes (e.g. "tooth 36"). */
@@ -181,7 +184,9 @@ async function openAnalysis(analysis: Analysis): Promise<void> {
     getBlob(analysis.links.original).then(bitmapOf),
     getBlob(analysis.links.probability).then(bitmapOf),
     // The label map the brush corrects: the dentist's last correction, else the model's mask.
-    getBlob(corrected ? maskUrl(analysis) : analysis.links.mask).then(bitmapOf),
+    getBlob(
+      corrected ? (analysis.links.maskCorrected ?? maskUrl(analysis)) : analysis.links.mask,
+    ).then(bitmapOf),
   ]);
   // A later open (a click, the back button) won the race: drop this one.
   if (ticket !== opening) return;
