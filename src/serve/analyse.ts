@@ -34,7 +34,10 @@ export interface AnalyseOptions {
 /** A finished analysis, ready for the store (overlay and chart are rendered on first request). */
 export interface AnalysisOutput {
   readonly record: AnalysisRecord;
-  readonly files: Record<Exclude<AnalysisFileName, 'overlay.png' | 'chart.png'>, Buffer>;
+  readonly files: Record<
+    Exclude<AnalysisFileName, 'overlay.png' | 'chart.png' | 'mask.corrected.png'>,
+    Buffer
+  >;
 }
 
 /** Encode single-channel 8-bit pixels as PNG. */
@@ -82,6 +85,25 @@ export function probabilityImage(
     out[i] = Math.max(0, Math.min(255, Math.round(p * 255)));
   }
   return out;
+}
+
+/**
+ * The FDI number (11–48) of the numbered tooth under `centroid` (original-image pixels) in
+ * a class-index `mask`, or null when the pixel is background or the classes are not FDI
+ * numbers (a model that does not number teeth).
+ */
+export function toothAt(
+  centroid: readonly [number, number],
+  mask: Uint8Array,
+  width: number,
+  height: number,
+  classes: readonly string[],
+): number | null {
+  const scheme = numberingScheme(classes);
+  if (scheme === undefined) return null;
+  const x = Math.min(width - 1, Math.max(0, Math.round(centroid[0])));
+  const y = Math.min(height - 1, Math.max(0, Math.round(centroid[1])));
+  return scheme.fdiOfClass[mask[y * width + x] ?? 0] ?? null;
 }
 
 /** Analyse one uploaded file with `model`. Errors are DentsegErrors naming `filename`. */
@@ -137,7 +159,11 @@ export async function analyseUpload(
     classes: [...result.classes],
     // Multi-class masks are the arg-max: every class shown, i.e. a confidence threshold of 0.
     threshold: meta.task === 'multiclass' ? 0 : options.threshold,
-    findings: result.findings.map((f) => ({
+    findings: result.findings.map((f, i) => ({
+      id: `f${i + 1}`,
+      review: 'suggested' as const,
+      type: f.class,
+      tooth: toothAt(f.centroid, result.mask, result.width, result.height, result.classes),
       class: f.class,
       classIndex: f.classIndex,
       areaPx: f.areaPx,
@@ -156,6 +182,7 @@ export async function analyseUpload(
       centroid: t.centroid,
       polygon: t.polygon,
       score: t.score,
+      review: 'suggested' as const,
     })),
     missing: [...(result.missing ?? [])],
     elapsedMs: Math.round(performance.now() - started),
@@ -164,6 +191,8 @@ export async function analyseUpload(
       decode: Math.round(decodeMs),
       encodeOutputs: Math.round(encodeMs),
     },
+    reviewed: null,
+    corrections: { masks: [] },
   };
   return {
     record,

@@ -96,6 +96,8 @@ function summary(record: AnalysisRecord): Record<string, unknown> {
     model: record.model,
     findingsCount: record.findings.length,
     areaPct: Math.round(record.findings.reduce((s, f) => s + f.areaPct, 0) * 100) / 100,
+    // The history tells reviewed analyses from unreviewed ones.
+    reviewed: record.reviewed,
     links: linksFor(record.id, record),
   };
 }

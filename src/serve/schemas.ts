@@ -20,9 +20,33 @@ const errorSchema = {
   required: ['error'],
 } as const;
 
+const reviewStateSchema = {
+  type: 'string',
+  enum: ['suggested', 'accepted', 'rejected', 'edited', 'added'],
+  description:
+    "the dentist's review: suggested (model output), accepted, rejected, edited (tooth or type changed), added (drawn)",
+} as const;
+
+const toothNumberSchema = { type: 'integer', minimum: 11, maximum: 48 } as const;
+
 const findingSchema = {
   type: 'object',
   properties: {
+    id: { type: 'string', description: "f1, f2, … in the model's order; drawn ones a1, a2, …" },
+    review: reviewStateSchema,
+    type: { type: 'string', description: 'what it is, e.g. caries (the class unless edited)' },
+    tooth: {
+      ...toothNumberSchema,
+      nullable: true,
+      description: "FDI number of the tooth under the finding's centroid, else null",
+    },
+    note: { type: 'string' },
+    original: {
+      type: 'object',
+      description: "the model's type and tooth, once edited",
+      properties: { type: { type: 'string' }, tooth: { ...toothNumberSchema, nullable: true } },
+      required: ['type', 'tooth'],
+    },
     class: { type: 'string' },
     classIndex: { type: 'integer' },
     areaPx: { type: 'integer', description: 'area in original-image pixels' },
@@ -35,7 +59,19 @@ const findingSchema = {
       description: 'outline as [x, y] points',
     },
   },
-  required: ['class', 'classIndex', 'areaPx', 'areaPct', 'bbox', 'centroid', 'polygon'],
+  required: [
+    'id',
+    'review',
+    'type',
+    'tooth',
+    'class',
+    'classIndex',
+    'areaPx',
+    'areaPct',
+    'bbox',
+    'centroid',
+    'polygon',
+  ],
 } as const;
 
 const toothSchema = {
@@ -57,8 +93,15 @@ const toothSchema = {
       description: "outline of the tooth's largest region as [x, y] points",
     },
     score: { type: 'number', minimum: 0, maximum: 1, description: 'confidence of the number' },
+    review: reviewStateSchema,
+    original: {
+      type: 'object',
+      description: "the model's number, once renumbered",
+      properties: { fdi: toothNumberSchema },
+      required: ['fdi'],
+    },
   },
-  required: ['fdi', 'name', 'areaPx', 'bbox', 'centroid', 'polygon', 'score'],
+  required: ['fdi', 'name', 'areaPx', 'bbox', 'centroid', 'polygon', 'score', 'review'],
 } as const;
 
 const linksSchema = {
@@ -73,8 +116,13 @@ const linksSchema = {
       type: 'string',
       description: 'the numbered chart (PNG); only when the model numbers teeth',
     },
+    maskCorrected: {
+      type: 'string',
+      description: "the dentist's corrected mask (PNG); only once one was stored",
+    },
+    audit: { type: 'string', description: 'the append-only audit of changes' },
   },
-  required: ['self', 'original', 'mask', 'overlay', 'probability'],
+  required: ['self', 'original', 'mask', 'overlay', 'probability', 'audit'],
 } as const;
 
 const imageSchema = {
@@ -105,6 +153,30 @@ const userSchema = {
     "who created it: a user of the server's tokens (`admin` for --token); null on a server without tokens",
 } as const;
 
+const reviewedSchema = {
+  type: 'object',
+  nullable: true,
+  description: 'set once the dentist marked the analysis reviewed, else null',
+  properties: {
+    by: { type: 'string', nullable: true, description: 'the reviewing user' },
+    at: { type: 'string', format: 'date-time' },
+    note: { type: 'string' },
+  },
+  required: ['by', 'at', 'note'],
+} as const;
+
+const correctionsSchema = {
+  type: 'object',
+  properties: {
+    masks: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'models whose mask the dentist corrected (mask.corrected.png)',
+    },
+  },
+  required: ['masks'],
+} as const;
+
 const analysisSchema = {
   type: 'object',
   properties: {
@@ -131,6 +203,8 @@ const analysisSchema = {
     },
     elapsedMs: { type: 'number' },
     timings: { type: 'object', additionalProperties: { type: 'number' } },
+    reviewed: reviewedSchema,
+    corrections: correctionsSchema,
     links: linksSchema,
     status: { type: 'string', enum: ['done'], description: 'processing state: done' },
   },
@@ -145,6 +219,8 @@ const analysisSchema = {
     'findings',
     'teeth',
     'missing',
+    'reviewed',
+    'corrections',
     'links',
   ],
 } as const;
@@ -160,6 +236,7 @@ const summarySchema = {
     model: modelRefSchema,
     findingsCount: { type: 'integer' },
     areaPct: { type: 'number', description: 'total found area, % of the image' },
+    reviewed: reviewedSchema,
     links: linksSchema,
   },
   required: ['id', 'created', 'user', 'image', 'model', 'findingsCount', 'areaPct', 'links'],
@@ -321,7 +398,14 @@ export const fileRoute = {
       id: { type: 'string', format: 'uuid' },
       file: {
         type: 'string',
-        enum: ['original.png', 'mask.png', 'overlay.png', 'probability.png', 'chart.png'],
+        enum: [
+          'original.png',
+          'mask.png',
+          'overlay.png',
+          'probability.png',
+          'chart.png',
+          'mask.corrected.png',
+        ],
       },
     },
     required: ['id', 'file'],

@@ -3,7 +3,13 @@
  * (the embedded default, store.ts) or PostgreSQL (store-pg.ts, for several nodes). Images
  * always live as files in the shared data dir, written atomically.
  */
-import type { AnalysisFileName, AnalysisRecord } from './types.js';
+import type {
+  AnalysisFileName,
+  AnalysisRecord,
+  AuditEntry,
+  FindingJson,
+  ToothJson,
+} from './types.js';
 
 /** Processing state of an analysis (its review state, if any, is kept apart). */
 export type ProcessingStatus = 'queued' | 'running' | 'done' | 'failed';
@@ -35,7 +41,16 @@ export interface JobState extends JobEntry {
   readonly error: { readonly code: string; readonly message: string } | null;
 }
 
-/** Records, per-owner listing, files and processing status of analyses. */
+/**
+ * A change to one stored analysis, as `Store.update`'s mutation returns it: the new record
+ * and the audit entries it makes, in order (written together or not at all).
+ */
+export interface RecordChange {
+  readonly record: AnalysisRecord;
+  readonly audit: readonly AuditEntry[];
+}
+
+/** Records, per-owner listing, files, audit and processing status of analyses. */
 export interface Store {
   /** `sqlite` or `postgres`. */
   readonly kind: 'sqlite' | 'postgres';
@@ -63,8 +78,29 @@ export interface Store {
   readFile(id: string, name: AnalysisFileName, owner?: string): Promise<Buffer | null | undefined>;
   /** Add a file to a stored analysis; false when the analysis no longer exists. */
   addFile(id: string, name: AnalysisFileName, data: Buffer): Promise<boolean>;
-  /** Delete an analysis (and its job); false when unknown (or not `owner`'s). */
-  delete(id: string, owner?: string): Promise<boolean>;
+  /**
+   * Change a stored analysis atomically (one transaction, the row locked: concurrent
+   * updates apply one after the other, none lost). `mutate` gets the current record and
+   * returns the new one and its audit entries; when it throws, nothing changes and the
+   * error propagates. Undefined when the analysis is unknown (or not `owner`'s).
+   */
+  update(
+    id: string,
+    mutate: (record: AnalysisRecord) => RecordChange,
+    owner?: string,
+  ): Promise<AnalysisRecord | undefined>;
+  /**
+   * The audit of analysis `id`, oldest first: also after the analysis was deleted (its
+   * last entry is then `analysis.delete`); empty for an id never audited.
+   */
+  audit(id: string): Promise<AuditEntry[]>;
+  /**
+   * Delete an analysis (its row, images and job), or a job still on the queue (its row and
+   * upload); false when unknown (or not `owner`'s). The deletion of a stored analysis is
+   * audited as `analysis.delete` by `by` (the acting user; default null); earlier audit
+   * entries stay.
+   */
+  delete(id: string, owner?: string, by?: string | null): Promise<boolean>;
   /** Record an accepted upload as `queued`; a second call with the same id changes nothing. */
   addJob(job: JobEntry): Promise<void>;
   /** Move a job to `status` (with the error for `failed`). */
@@ -95,15 +131,65 @@ export interface StoredRow {
 
 /**
  * A stored row as the API's record: the `user` column wins over the JSON (older rows lack
- * it), and records stored before tooth numbering get the empty `teeth` and `missing` that a
- * model without numbering gives.
+ * it), records stored before tooth numbering get the empty `teeth` and `missing` that a
+ * model without numbering gives, and records stored before review existed read back
+ * unreviewed: findings numbered `f1`, `f2`, … in stored order, every finding and tooth
+ * `suggested`, a finding's type its class and its tooth unknown (null).
  */
 export function recordOf(row: StoredRow): AnalysisRecord {
   const stored = JSON.parse(row.record) as Partial<AnalysisRecord>;
+  const findings = (stored.findings ?? []) as readonly Partial<FindingJson>[];
+  const teeth = (stored.teeth ?? []) as readonly Partial<ToothJson>[];
   return {
     ...(stored as AnalysisRecord),
-    teeth: stored.teeth ?? [],
+    findings: findings.map((f, i): FindingJson => ({
+      ...(f as FindingJson),
+      id: f.id ?? `f${i + 1}`,
+      review: f.review ?? 'suggested',
+      type: f.type ?? (f.class as string),
+      tooth: f.tooth ?? null,
+    })),
+    teeth: teeth.map((t): ToothJson => ({ ...(t as ToothJson), review: t.review ?? 'suggested' })),
     missing: stored.missing ?? [],
+    reviewed: stored.reviewed ?? null,
+    corrections: stored.corrections ?? { masks: [] },
     user: row.user,
+  };
+}
+
+/** A stored audit row. */
+export interface AuditRow {
+  readonly at: string;
+  readonly user: string | null;
+  readonly action: string;
+  readonly before: string | null;
+  readonly after: string | null;
+}
+
+/** An audit row as the API's entry (before/after are stored as JSON text). */
+export function auditOf(row: AuditRow): AuditEntry {
+  return {
+    at: row.at,
+    user: row.user,
+    action: row.action as AuditEntry['action'],
+    before: row.before === null ? null : (JSON.parse(row.before) as unknown),
+    after: row.after === null ? null : (JSON.parse(row.after) as unknown),
+  };
+}
+
+/** What the audit keeps of a deleted analysis (no images, nothing of the patient's). */
+export function deletionEntry(record: AnalysisRecord, by: string | null): AuditEntry {
+  return {
+    at: new Date().toISOString(),
+    user: by,
+    action: 'analysis.delete',
+    before: {
+      id: record.id,
+      created: record.created,
+      filename: record.filename,
+      user: record.user,
+      reviewed: record.reviewed,
+    },
+    after: null,
   };
 }

@@ -9,17 +9,28 @@ import { readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { DentsegError, isDentsegError } from '../errors.js';
-import { jobStateOf, tempName, writeSynced, writeTempFolder, type JobRow } from './store-files.js';
+import {
+  jobStateOf,
+  removeUpload,
+  tempName,
+  writeSynced,
+  writeTempFolder,
+  type JobRow,
+} from './store-files.js';
 import {
   UUID,
+  auditOf,
+  deletionEntry,
   recordOf,
+  type AuditRow,
+  type RecordChange,
   type StoredRow,
   type JobEntry,
   type JobState,
   type ProcessingStatus,
   type Store,
 } from './store-api.js';
-import type { AnalysisFileName, AnalysisRecord } from './types.js';
+import type { AnalysisFileName, AnalysisRecord, AuditEntry } from './types.js';
 
 /** Schema versions in order; each runs once, inside a transaction. */
 const MIGRATIONS: readonly string[] = [
@@ -40,6 +51,17 @@ const MIGRATIONS: readonly string[] = [
      error TEXT,
      updated TIMESTAMPTZ NOT NULL DEFAULT now()
    );`,
+  // Append-only; rows outlive their analysis (a deletion is itself an entry).
+  `CREATE TABLE audit (
+     seq BIGSERIAL PRIMARY KEY,
+     analysis TEXT NOT NULL,
+     at TEXT NOT NULL,
+     "user" TEXT,
+     action TEXT NOT NULL,
+     before TEXT,
+     after TEXT
+   );
+   CREATE INDEX audit_analysis_seq ON audit (analysis, seq);`,
 ];
 
 /** Any 32-bit number, the same on every node: serialises migrations. */
@@ -159,6 +181,94 @@ export class PgStore implements Store {
     }
   }
 
+  /** Run `work` in one transaction on one client (rolled back when it throws). */
+  async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient | undefined;
+    try {
+      client = await this.#pool.connect();
+      await client.query('BEGIN');
+      try {
+        const out = await work(client);
+        await client.query('COMMIT');
+        return out;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    } catch (err) {
+      return wrap(err);
+    } finally {
+      client?.release();
+    }
+  }
+
+  static async #appendAudit(
+    client: pg.PoolClient,
+    id: string,
+    entries: readonly AuditEntry[],
+  ): Promise<void> {
+    for (const e of entries) {
+      await client.query(
+        'INSERT INTO audit (analysis, at, "user", action, before, after) VALUES ($1, $2, $3, $4, $5, $6)',
+        [
+          id,
+          e.at,
+          e.user,
+          e.action,
+          e.before === null ? null : JSON.stringify(e.before),
+          e.after === null ? null : JSON.stringify(e.after),
+        ],
+      );
+    }
+  }
+
+  /** The row of analysis `id` locked for this transaction (`owner`'s only, when given). */
+  static async #locked(
+    client: pg.PoolClient,
+    id: string,
+    owner?: string,
+  ): Promise<AnalysisRecord | undefined> {
+    const res =
+      owner === undefined
+        ? await client.query<Row>('SELECT record, "user" FROM analyses WHERE id = $1 FOR UPDATE', [
+            id,
+          ])
+        : await client.query<Row>(
+            'SELECT record, "user" FROM analyses WHERE id = $1 AND "user" = $2 FOR UPDATE',
+            [id, owner],
+          );
+    const row = res.rows[0];
+    return row ? recordOf(row) : undefined;
+  }
+
+  /** Change analysis `id` with its row locked (SELECT … FOR UPDATE); see Store.update. */
+  async update(
+    id: string,
+    mutate: (record: AnalysisRecord) => RecordChange,
+    owner?: string,
+  ): Promise<AnalysisRecord | undefined> {
+    if (!UUID.test(id)) return undefined;
+    return this.#transaction(async (client) => {
+      const current = await PgStore.#locked(client, id, owner);
+      if (!current) return undefined;
+      const change = mutate(current);
+      await client.query('UPDATE analyses SET record = $1 WHERE id = $2', [
+        JSON.stringify(change.record),
+        id,
+      ]);
+      await PgStore.#appendAudit(client, id, change.audit);
+      return change.record;
+    });
+  }
+
+  async audit(id: string): Promise<AuditEntry[]> {
+    const res = await this.#query<AuditRow>(
+      'SELECT at, "user" AS user, action, before, after FROM audit WHERE analysis = $1 ORDER BY seq',
+      [id],
+    );
+    return res.rows.map(auditOf);
+  }
+
   async save(
     record: AnalysisRecord,
     files: Readonly<Partial<Record<AnalysisFileName, Buffer>>>,
@@ -263,15 +373,27 @@ export class PgStore implements Store {
     }
   }
 
-  async delete(id: string, owner?: string): Promise<boolean> {
+  async delete(id: string, owner?: string, by: string | null = null): Promise<boolean> {
     if (!UUID.test(id)) return false;
-    const res =
-      owner === undefined
-        ? await this.#query('DELETE FROM analyses WHERE id = $1', [id])
-        : await this.#query('DELETE FROM analyses WHERE id = $1 AND "user" = $2', [id, owner]);
-    const removed = (res.rowCount ?? 0) > 0;
-    if (removed) {
-      await this.#query('DELETE FROM jobs WHERE id = $1', [id]);
+    const removed = await this.#transaction(
+      async (client): Promise<'analysis' | 'job' | undefined> => {
+        const record = await PgStore.#locked(client, id, owner);
+        if (record) {
+          await client.query('DELETE FROM analyses WHERE id = $1', [id]);
+          await client.query('DELETE FROM jobs WHERE id = $1', [id]);
+          await PgStore.#appendAudit(client, id, [deletionEntry(record, by)]);
+          return 'analysis';
+        }
+        // Not analysed yet: the job goes (a worker skips a job without a row).
+        const del =
+          owner === undefined
+            ? await client.query('DELETE FROM jobs WHERE id = $1', [id])
+            : await client.query('DELETE FROM jobs WHERE id = $1 AND "user" = $2', [id, owner]);
+        return (del.rowCount ?? 0) > 0 ? 'job' : undefined;
+      },
+    );
+    if (removed === 'job') await removeUpload(this.dataDir, id);
+    if (removed === 'analysis') {
       const trash = path.join(this.#tmpDir, tempName(`deleted-${id}`));
       try {
         await rename(path.join(this.#imagesDir, id), trash);
@@ -280,7 +402,7 @@ export class PgStore implements Store {
         // no folder: nothing more to remove
       }
     }
-    return removed;
+    return removed !== undefined;
   }
 
   async addJob(job: JobEntry): Promise<void> {

@@ -10,16 +10,21 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DentsegError } from '../errors.js';
 import { jobStateOf, type JobRow } from './store-files.js';
+import { removeUpload } from './store-files.js';
 import {
   UUID,
+  auditOf,
+  deletionEntry,
   recordOf,
+  type AuditRow,
+  type RecordChange,
   type StoredRow,
   type JobEntry,
   type JobState,
   type ProcessingStatus,
   type Store,
 } from './store-api.js';
-import type { AnalysisFileName, AnalysisRecord } from './types.js';
+import type { AnalysisFileName, AnalysisRecord, AuditEntry } from './types.js';
 
 /** What start-up cleaning removed. */
 export interface CleanupReport {
@@ -93,6 +98,33 @@ export class AnalysisStore implements Store {
       status TEXT NOT NULL,
       error TEXT
     )`);
+    // Append-only; rows outlive their analysis (a deletion is itself an entry).
+    this.#db.exec(`CREATE TABLE IF NOT EXISTS audit (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      analysis TEXT NOT NULL,
+      at TEXT NOT NULL,
+      user TEXT,
+      action TEXT NOT NULL,
+      before TEXT,
+      after TEXT
+    )`);
+    this.#db.exec('CREATE INDEX IF NOT EXISTS audit_analysis_seq ON audit (analysis, seq)');
+  }
+
+  #appendAudit(id: string, entries: readonly AuditEntry[]): void {
+    const insert = this.#db.prepare(
+      'INSERT INTO audit (analysis, at, user, action, before, after) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    for (const e of entries) {
+      insert.run(
+        id,
+        e.at,
+        e.user,
+        e.action,
+        e.before === null ? null : JSON.stringify(e.before),
+        e.after === null ? null : JSON.stringify(e.after),
+      );
+    }
   }
 
   #clean(): CleanupReport {
@@ -258,26 +290,67 @@ export class AnalysisStore implements Store {
   }
 
   /**
-   * Delete an analysis (row first, then its files); false when it did not exist (or, with
-   * `owner`, is not that user's).
+   * Change analysis `id` in one immediate transaction (the write lock is taken before the
+   * read, so other processes on the same database cannot interleave); see Store.update.
    */
-  async delete(id: string, owner?: string): Promise<boolean> {
+  async update(
+    id: string,
+    mutate: (record: AnalysisRecord) => RecordChange,
+    owner?: string,
+  ): Promise<AnalysisRecord | undefined> {
+    const write = this.#db.prepare('UPDATE analyses SET record = ? WHERE id = ?');
+    return this.#db
+      .transaction((): AnalysisRecord | undefined => {
+        const current = this.#get(id, owner);
+        if (!current) return undefined;
+        const change = mutate(current);
+        write.run(JSON.stringify(change.record), id);
+        this.#appendAudit(id, change.audit);
+        return change.record;
+      })
+      .immediate();
+  }
+
+  async audit(id: string): Promise<AuditEntry[]> {
+    const rows = this.#db
+      .prepare('SELECT at, user, action, before, after FROM audit WHERE analysis = ? ORDER BY seq')
+      .all(id) as AuditRow[];
+    return rows.map(auditOf);
+  }
+
+  /**
+   * Delete an analysis (row first, then its files) and audit it, or a job still on the
+   * queue (row, then its upload); false when neither exists (or, with `owner`, is not that
+   * user's).
+   */
+  async delete(id: string, owner?: string, by: string | null = null): Promise<boolean> {
     if (!UUID.test(id)) return false;
     const dir = path.join(this.#imagesDir, id);
     this.#tmpCounter += 1;
     const trash = path.join(this.#tmpDir, `deleted-${id}.${process.pid}.${this.#tmpCounter}`);
-    let removed = false;
-    this.#db.transaction(() => {
-      const del =
-        owner === undefined
-          ? this.#db.prepare('DELETE FROM analyses WHERE id = ?').run(id)
-          : this.#db.prepare('DELETE FROM analyses WHERE id = ? AND user = ?').run(id, owner);
-      removed = del.changes > 0;
-      if (removed) this.#db.prepare('DELETE FROM jobs WHERE id = ?').run(id);
-      if (removed && existsSync(dir)) renameSync(dir, trash);
-    })();
-    if (removed) await rm(trash, { recursive: true, force: true });
-    return removed;
+    let removed: 'analysis' | 'job' | undefined;
+    this.#db
+      .transaction(() => {
+        const record = this.#get(id, owner);
+        if (record) {
+          this.#db.prepare('DELETE FROM analyses WHERE id = ?').run(id);
+          this.#db.prepare('DELETE FROM jobs WHERE id = ?').run(id);
+          this.#appendAudit(id, [deletionEntry(record, by)]);
+          if (existsSync(dir)) renameSync(dir, trash);
+          removed = 'analysis';
+          return;
+        }
+        // Not analysed yet: the job goes (a worker skips a job without a row).
+        const del =
+          owner === undefined
+            ? this.#db.prepare('DELETE FROM jobs WHERE id = ?').run(id)
+            : this.#db.prepare('DELETE FROM jobs WHERE id = ? AND user = ?').run(id, owner);
+        if (del.changes > 0) removed = 'job';
+      })
+      .immediate();
+    if (removed === 'analysis') await rm(trash, { recursive: true, force: true });
+    if (removed === 'job') await removeUpload(this.dataDir, id);
+    return removed !== undefined;
   }
 
   async addJob(job: JobEntry): Promise<void> {

@@ -5,8 +5,42 @@
 import { numberingScheme } from '../numbering/index.js';
 import type { UploadFormat } from './sniff.js';
 
-/** One connected region found in the mask (same fields as the inference pipeline's). */
+/**
+ * Where a finding or tooth stands in the dentist's review: `suggested` (the model's output,
+ * untouched), `accepted`, `rejected`, `edited` (tooth or type changed; the model's values
+ * kept in `original`) or `added` (drawn by the dentist). Kept apart from the analysis'
+ * processing `status`.
+ */
+export type ReviewState = 'suggested' | 'accepted' | 'rejected' | 'edited' | 'added';
+
+/** Review states, in the order above. */
+export const REVIEW_STATES: readonly ReviewState[] = [
+  'suggested',
+  'accepted',
+  'rejected',
+  'edited',
+  'added',
+];
+
+/**
+ * One connected region found in the mask (same fields as the inference pipeline's), or one
+ * drawn by the dentist (`review: 'added'`), with its review state.
+ */
 export interface FindingJson {
+  /**
+   * Stable within the analysis: `f1`, `f2`, … in the model's order; drawn ones `a1`, `a2`, ….
+   */
+  readonly id: string;
+  readonly review: ReviewState;
+  /** What the finding is, e.g. `caries`: the class name unless the dentist changed it. */
+  readonly type: string;
+  /** FDI number (11–48) of the numbered tooth under the finding's centroid, else null. */
+  readonly tooth: number | null;
+  /** The dentist's note on this finding. */
+  readonly note?: string;
+  /** The model's type and tooth, once the dentist changed either. */
+  readonly original?: { readonly type: string; readonly tooth: number | null };
+  /** The model's class name (for drawn findings, the class matching `type`, else `type`). */
   readonly class: string;
   readonly classIndex: number;
   /** Region area in pixels of the original image. */
@@ -35,6 +69,43 @@ export interface ToothJson {
   readonly polygon: readonly (readonly [number, number])[];
   /** Confidence of the number, 0–1. */
   readonly score: number;
+  /** `suggested` as numbered by the model; `edited` once renumbered; `accepted`. */
+  readonly review: ReviewState;
+  /** The model's number, once the dentist renumbered the tooth. */
+  readonly original?: { readonly fdi: number };
+}
+
+/** Who marked an analysis reviewed, when, and their note. */
+export interface ReviewedJson {
+  /** The reviewing user (null on a server without tokens). */
+  readonly by: string | null;
+  /** ISO 8601 time. */
+  readonly at: string;
+  readonly note: string;
+}
+
+/** Audit actions, one per kind of change. */
+export type AuditAction =
+  | 'finding.review'
+  | 'finding.edit'
+  | 'finding.add'
+  | 'tooth.renumber'
+  | 'tooth.present'
+  | 'mask.correct'
+  | 'analysis.review'
+  | 'analysis.delete';
+
+/** One append-only audit entry: who changed what, when, from what to what. */
+export interface AuditEntry {
+  /** ISO 8601 time of the change. */
+  readonly at: string;
+  /** The user who made it (null on a server without tokens). */
+  readonly user: string | null;
+  readonly action: AuditAction;
+  /** The changed object before (null for additions). */
+  readonly before: unknown;
+  /** The changed object after (null for deletions). */
+  readonly after: unknown;
 }
 
 /** What is stored for an analysis (links are added when it is sent). */
@@ -83,6 +154,13 @@ export interface AnalysisRecord {
   readonly elapsedMs: number;
   /** Milliseconds per pipeline stage. */
   readonly timings: Readonly<Record<string, number>>;
+  /** Set when the dentist marked the whole analysis reviewed (the latest time wins). */
+  readonly reviewed: ReviewedJson | null;
+  /**
+   * Corrections the dentist made: `masks` names the models whose mask was corrected (the
+   * corrected mask is `mask.corrected.png` beside the model's untouched `mask.png`).
+   */
+  readonly corrections: { readonly masks: readonly string[] };
 }
 
 /** The files kept on disk for an analysis. */
@@ -92,6 +170,7 @@ export const ANALYSIS_FILES = [
   'overlay.png',
   'probability.png',
   'chart.png',
+  'mask.corrected.png',
 ] as const;
 export type AnalysisFileName = (typeof ANALYSIS_FILES)[number];
 
@@ -104,6 +183,10 @@ export interface AnalysisLinks {
   readonly probability: string;
   /** Only for analyses of a model that numbers teeth. */
   readonly chart?: string;
+  /** Only once the dentist stored a corrected mask. */
+  readonly maskCorrected?: string;
+  /** The analysis' append-only audit. */
+  readonly audit: string;
 }
 
 /** The API's base path. */
@@ -120,7 +203,7 @@ export function numbersTeeth(record: Pick<AnalysisRecord, 'model' | 'classes'>):
 /** Links for analysis `id` (with `chart` when `record` numbers teeth). */
 export function linksFor(
   id: string,
-  record?: Pick<AnalysisRecord, 'model' | 'classes'>,
+  record?: Pick<AnalysisRecord, 'model' | 'classes'> & Partial<Pick<AnalysisRecord, 'corrections'>>,
 ): AnalysisLinks {
   const self = `${API_PREFIX}/analyses/${id}`;
   return {
@@ -130,5 +213,9 @@ export function linksFor(
     overlay: `${self}/overlay.png`,
     probability: `${self}/probability.png`,
     ...(record && numbersTeeth(record) ? { chart: `${self}/chart.png` } : {}),
+    ...(record?.corrections && record.corrections.masks.length > 0
+      ? { maskCorrected: `${self}/mask.corrected.png` }
+      : {}),
+    audit: `${self}/audit`,
   };
 }

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { AnalysisStore, type AnalysisRecord } from '../../src/serve/index.js';
+import { AnalysisStore, type AnalysisRecord, type FindingJson } from '../../src/serve/index.js';
 import type { Store } from '../../src/serve/store-api.js';
 import { PgStore } from '../../src/serve/store-pg.js';
 import { PostgresService, servicesMissing } from '../helpers/services.js';
@@ -28,6 +28,8 @@ function record(id: string = randomUUID(), user: string | null = null): Analysis
     missing: [],
     elapsedMs: 1,
     timings: {},
+    reviewed: null,
+    corrections: { masks: [] },
   };
 }
 
@@ -173,6 +175,7 @@ for (const kind of KINDS) {
               [0, 1],
             ],
             score: 0.9,
+            review: 'suggested',
           },
         ],
         missing: [12, 13],
@@ -188,6 +191,114 @@ for (const kind of KINDS) {
       await insertRaw(old.id, old.created, JSON.stringify(before));
       expect(await again.get(old.id)).toEqual({ ...old, teeth: [], missing: [] });
       await again.close();
+    });
+
+    it('reads records stored before review existed as unreviewed, ids in order', async () => {
+      const { store, insertRaw } = await kind.make();
+      const old = record();
+      const finding = {
+        class: 'caries',
+        classIndex: 1,
+        areaPx: 2,
+        areaPct: 25,
+        bbox: [0, 0, 2, 1],
+        centroid: [0.5, 0],
+        polygon: [],
+      };
+      const tooth = { fdi: 11, name: 'x', areaPx: 1, bbox: [0, 0, 1, 1], centroid: [0, 0] };
+      const { reviewed: _r, corrections: _c, ...before } = old;
+      const raw = { ...before, findings: [finding, finding], teeth: [{ ...tooth, score: 1 }] };
+      await insertRaw(old.id, old.created, JSON.stringify(raw));
+      const got = await store.get(old.id);
+      expect(got?.findings.map((f) => [f.id, f.review, f.type, f.tooth])).toEqual([
+        ['f1', 'suggested', 'caries', null],
+        ['f2', 'suggested', 'caries', null],
+      ]);
+      expect(got?.teeth.map((t) => t.review)).toEqual(['suggested']);
+      expect(got?.reviewed).toBeNull();
+      expect(got?.corrections).toEqual({ masks: [] });
+      await store.close();
+    });
+
+    it('updates atomically: parallel changes all land, each audited once, in order', async () => {
+      const { store } = await kind.make();
+      const base = record(randomUUID(), 'alice');
+      const finding = (i: number): FindingJson => ({
+        id: `f${i + 1}`,
+        review: 'suggested',
+        type: 'caries',
+        tooth: null,
+        class: 'caries',
+        classIndex: 1,
+        areaPx: 1,
+        areaPct: 1,
+        bbox: [0, 0, 1, 1],
+        centroid: [0, 0],
+        polygon: [],
+      });
+      const n = 8;
+      await store.save(
+        { ...base, findings: Array.from({ length: n }, (_, i) => finding(i)) },
+        files,
+      );
+      const accept = (fid: string) => (r: AnalysisRecord) => {
+        const before = r.findings.find((f) => f.id === fid) as FindingJson;
+        const after = { ...before, review: 'accepted' as const };
+        return {
+          record: { ...r, findings: r.findings.map((f) => (f.id === fid ? after : f)) },
+          audit: [
+            {
+              at: new Date().toISOString(),
+              user: 'alice',
+              action: 'finding.review' as const,
+              before,
+              after,
+            },
+          ],
+        };
+      };
+      await Promise.all(
+        Array.from({ length: n }, (_, i) => store.update(base.id, accept(`f${i + 1}`), 'alice')),
+      );
+      const got = await store.get(base.id);
+      expect(got?.findings.map((f) => f.review)).toEqual(Array(n).fill('accepted'));
+      const audit = await store.audit(base.id);
+      expect(audit).toHaveLength(n);
+      expect(new Set(audit.map((e) => (e.after as FindingJson).id)).size).toBe(n);
+      // Someone else's analysis, an unknown id, and a mutation that throws change nothing.
+      expect(await store.update(base.id, accept('f1'), 'bob')).toBeUndefined();
+      expect(await store.update(randomUUID(), accept('f1'))).toBeUndefined();
+      await expect(
+        store.update(base.id, () => {
+          throw new Error('no');
+        }),
+      ).rejects.toThrow('no');
+      expect(await store.audit(base.id)).toHaveLength(n);
+      await store.close();
+    });
+
+    it('deleting keeps the audit and adds the deletion; a queued job deletes too', async () => {
+      const { store, dir } = await kind.make();
+      const a = record(randomUUID(), 'alice');
+      await store.save(a, files);
+      expect(await store.delete(a.id, 'alice', 'alice')).toBe(true);
+      expect(await store.get(a.id)).toBeUndefined();
+      expect(existsSync(path.join(dir, 'analyses', a.id))).toBe(false);
+      const audit = await store.audit(a.id);
+      expect(audit).toMatchObject([
+        { user: 'alice', action: 'analysis.delete', before: { id: a.id }, after: null },
+      ]);
+      // Still on the queue: its job row and upload go.
+      const job = { id: randomUUID(), user: 'bob', filename: 'q.png', created: a.created };
+      await store.addJob(job);
+      mkdirSync(path.join(dir, 'uploads'), { recursive: true });
+      writeFileSync(path.join(dir, 'uploads', job.id), 'x');
+      expect(await store.delete(job.id, 'alice')).toBe(false);
+      expect(await store.delete(job.id, 'bob', 'bob')).toBe(true);
+      expect(await store.status(job.id)).toBeUndefined();
+      expect(existsSync(path.join(dir, 'uploads', job.id))).toBe(false);
+      expect(await store.delete(job.id)).toBe(false);
+      await store.close();
     });
 
     it('lists, counts, reads and deletes per owner', async () => {
@@ -284,7 +395,8 @@ describe.skipIf(missing !== undefined)('PostgreSQL store', () => {
     await c.connect();
     const v = await c.query<{ n: string }>('SELECT count(*) AS n FROM dentseg_migrations');
     await c.end();
-    expect(Number(v.rows[0]?.n)).toBe(1);
+    // Two schema versions (tables, then the audit), each applied once.
+    expect(Number(v.rows[0]?.n)).toBe(2);
     await Promise.all(stores.map((s) => s.close()));
   });
 
