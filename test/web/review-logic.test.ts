@@ -142,13 +142,14 @@ describe('review keys', () => {
 });
 
 describe('chart and documents', () => {
-  it('the chart holds the 32 permanent numbers once, upper then lower jaw', () => {
+  it('the chart holds the 32 permanent numbers once, by quadrant as the dentist faces the patient', () => {
     const all = CHART_ROWS.flat();
     expect(all).toHaveLength(32);
     expect(new Set(all).size).toBe(32);
     expect(all.every(isPermanentFdi)).toBe(true);
     expect(CHART_ROWS[0]?.slice(0, 2)).toEqual([18, 17]);
-    expect(CHART_ROWS[1]?.slice(-2)).toEqual([37, 38]);
+    expect(CHART_ROWS.map((q) => q[0])).toEqual([18, 21, 48, 31]);
+    expect(CHART_ROWS[3]?.slice(-2)).toEqual([37, 38]);
     for (const n of [10, 19, 51, 49, 0, 11.5, Number.NaN])
       expect(isPermanentFdi(n), String(n)).toBe(false);
   });

@@ -142,7 +142,9 @@ export class FindingsPanel {
       const title = document.createElement('span');
       title.className = 'finding-title';
       const type = f.type ?? f.class;
-      const tooth = f.tooth ? ` · tooth ${f.tooth}` : '';
+      // A numbering model's finding is a tooth already ("tooth 36"): no need to say it twice.
+      const tooth =
+        f.tooth && !new RegExp(`\\b${f.tooth}$`).test(type) ? ` · tooth ${f.tooth}` : '';
       title.append(swatchOf(f.classIndex), `${f.id ?? i + 1}. ${type}${tooth}`);
       const meta = document.createElement('span');
       meta.className = 'finding-meta';

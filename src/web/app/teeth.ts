@@ -8,11 +8,19 @@
 import type { Tooth } from './api.js';
 import { REVIEW_LABELS } from './keys.js';
 
-/** Chart rows as the dentist faces the patient: upper jaw, then lower jaw. */
+/**
+ * Chart quadrants as the dentist faces the patient: upper right and upper left side by
+ * side, lower right and lower left below them (on a narrow panel each quadrant wraps to its
+ * own line, 8 teeth wide).
+ */
 export const CHART_ROWS: readonly (readonly number[])[] = [
-  [18, 17, 16, 15, 14, 13, 12, 11, 21, 22, 23, 24, 25, 26, 27, 28],
-  [48, 47, 46, 45, 44, 43, 42, 41, 31, 32, 33, 34, 35, 36, 37, 38],
+  [18, 17, 16, 15, 14, 13, 12, 11],
+  [21, 22, 23, 24, 25, 26, 27, 28],
+  [48, 47, 46, 45, 44, 43, 42, 41],
+  [31, 32, 33, 34, 35, 36, 37, 38],
 ];
+
+const QUADRANT_NAMES = ['Upper right', 'Upper left', 'Lower right', 'Lower left'] as const;
 
 /** Whether `n` is a permanent FDI number (quadrants 1–4, teeth 1–8). */
 export function isPermanentFdi(n: number): boolean {
@@ -79,7 +87,8 @@ export class TeethChart {
       const line = document.createElement('div');
       line.className = 'chart-row';
       line.setAttribute('role', 'group');
-      line.setAttribute('aria-label', r === 0 ? 'Upper jaw' : 'Lower jaw');
+      line.setAttribute('aria-label', QUADRANT_NAMES[r] ?? 'Quadrant');
+      line.dataset.quadrant = String(r + 1);
       for (const fdi of row) line.append(this.#cell(fdi));
       this.#ctx.grid.append(line);
     }
