@@ -6,8 +6,6 @@ import {
   ApiError,
   getBlob,
   getJson,
-  putFile,
-  sendJson,
   setToken,
   uploadXray,
   type Analysis,
@@ -20,20 +18,10 @@ import {
   type HistoryContext,
 } from './history.js';
 import { loadPrivateMode, type LocalAnalysis } from './hooks.js';
-import { FindingsPanel } from './findings.js';
-import { isTypingTarget, reviewKeyAction } from './keys.js';
-import { labelsOfMask } from './mask-edit.js';
-import { MaskBrush } from './brush.js';
-import { ReviewPanel } from './review.js';
+import { $, bitmapOf, download, greyPixels } from './dom.js';
+import { ReviewControls, maskSource } from './review-controls.js';
 import { analysisHash, analysisOfHash } from './route.js';
-import { TeethChart } from './teeth.js';
 import { Viewer, type OverlayMode } from './viewer.js';
-
-const $ = <T extends HTMLElement>(id: string): T => {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`missing #${id}`);
-  return el as T;
-};
 
 const fileInput = $<HTMLInputElement>('file-input');
 const dropzone = $('dropzone');
@@ -91,29 +79,12 @@ function handleError(err: unknown): void {
   showError(err instanceof ApiError && err.status > 0 ? `Rejected: ${message}` : message);
 }
 
-async function bitmapOf(blob: Blob): Promise<ImageBitmap> {
-  return createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
-}
-
-/** The first channel of an image's pixels (our PNGs are grey). */
-function greyPixels(bitmap: ImageBitmap): Uint8Array {
-  const canvas = document.createElement('canvas');
-  canvas.width = bitmap.width;
-  canvas.height = bitmap.height;
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  if (!ctx) throw new Error('no 2D canvas');
-  ctx.drawImage(bitmap, 0, 0);
-  const rgba = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
-  const out = new Uint8Array(bitmap.width * bitmap.height);
-  for (let i = 0; i < out.length; i++) out[i] = rgba[i * 4] as number;
-  return out;
-}
-
-const findingsPanel = new FindingsPanel({
-  list: $('findings'),
-  count: $('findings-count'),
-  note: $('findings-note'),
-  highlight: (box) => viewer.setHighlight(box),
+const review = new ReviewControls({
+  viewer,
+  current: () => shown?.analysis,
+  update: (analysis) => {
+    if (shown) shown.analysis = analysis;
+  },
   zoomTo: (box) => {
     // Centre the region, then zoom so that it fills about half the view (at most 4×).
     const [x, y, w, h] = box;
@@ -123,16 +94,12 @@ const findingsPanel = new FindingsPanel({
     viewer.zoom(Math.max(1, Math.min(4, want / viewer.scale)));
     viewer.setHighlight(box);
   },
-  review: (finding, state) =>
-    change((a) => `${a.links.self}/findings/${encodeURIComponent(finding.id ?? '')}`, 'PATCH', {
-      review: state,
-    }),
+  threshold: thresholdInput,
+  stem: () => stem(),
+  showError: (m) => showError(m),
+  handleError: (err) => handleError(err),
+  refreshHistory: () => refreshHistory(),
 });
-
-function renderFindings(findings: readonly Finding[], threshold: number, byClass: boolean): void {
-  findingsPanel.render(findings, threshold, byClass);
-  $('findings-keys').hidden = !findingsPanel.reviewable;
-}
 
 /** Pan so that image point (x, y) sits at the centre of the view. */
 function panTo(x: number, y: number): void {
@@ -156,37 +123,16 @@ function renderSummary(s: Shown, filename: string, model: string, elapsedMs: num
   $('sum-time').textContent = `${(elapsedMs / 1000).toFixed(2)} s`;
 }
 
-/** Where the corrected mask of `analysis` is read and written (one per model). */
-function maskUrl(analysis: Analysis): string {
-  return `${analysis.links.self}/masks/${encodeURIComponent(analysis.model.name)}`;
-}
-
-/** Whether the dentist saved a corrected mask for the analysis' model. */
-function isCorrected(analysis: Analysis): boolean {
-  return (
-    analysis.links.maskCorrected !== undefined ||
-    (analysis.corrections?.masks.includes(analysis.model.name) ?? false)
-  );
-}
-
-/** The class index of FDI number `fdi` in a numbering model's classes (e.g. "tooth 36"). */
-function classOfFdi(classes: readonly string[], fdi: number): number {
-  return classes.findIndex((c, i) => i > 0 && new RegExp(`(^|\\D)${fdi}$`).test(c.trim()));
-}
-
 let opening = 0;
 
 async function openAnalysis(analysis: Analysis): Promise<void> {
   const ticket = ++opening;
   showStatus('Loading images…');
-  const corrected = isCorrected(analysis);
   const [original, probability, mask] = await Promise.all([
     getBlob(analysis.links.original).then(bitmapOf),
     getBlob(analysis.links.probability).then(bitmapOf),
     // The label map the brush corrects: the dentist's last correction, else the model's mask.
-    getBlob(
-      corrected ? (analysis.links.maskCorrected ?? maskUrl(analysis)) : analysis.links.mask,
-    ).then(bitmapOf),
+    getBlob(maskSource(analysis)).then(bitmapOf),
   ]);
   // A later open (a click, the back button) won the race: drop this one.
   if (ticket !== opening) return;
@@ -222,63 +168,12 @@ async function openAnalysis(analysis: Analysis): Promise<void> {
     },
     analysis.threshold,
   );
-  brush.start({
-    labels: labelsOfMask(maskGrey, !multiclass),
-    width: analysis.image.width,
-    height: analysis.image.height,
-    binary: !multiclass,
-    classes: analysis.classes,
-    corrected,
-  });
-  teethChart.select(undefined);
-  renderReview(analysis);
+  review.open(analysis, maskGrey);
   $('downloads').hidden = false;
   document.body.dataset.analysis = analysis.id;
   showStatus(undefined);
   markCurrent(analysis.id);
   if (analysisOfHash(location.hash) !== analysis.id) location.hash = analysisHash(analysis.id);
-}
-
-/** Show the review state of the analysis on screen: findings, chart, note, reviewed. */
-function renderReview(analysis: Analysis): void {
-  renderFindings(analysis.findings, analysis.threshold, analysis.model.task === 'multiclass');
-  const numbered = (analysis.teeth?.length ?? 0) + (analysis.missing?.length ?? 0) > 0;
-  $('teeth-section').hidden = !numbered;
-  if (numbered) teethChart.render(analysis.teeth ?? [], analysis.missing ?? []);
-  $('review-section').hidden = false;
-  $('documents').hidden = false;
-  reviewPanel.render(analysis, stem(), true);
-  document.body.dataset.reviewed = String(Boolean(analysis.reviewed));
-}
-
-/**
- * Send one review change of the analysis on screen, then show the stored state (the
- * server's answer is the truth: a renumbering may have swapped two teeth).
- */
-async function change(
-  url: (a: Analysis) => string,
-  method: 'PATCH' | 'POST',
-  body: unknown,
-): Promise<void> {
-  const analysis = shown?.analysis;
-  if (!analysis) return;
-  showError(undefined);
-  try {
-    await sendJson(method, url(analysis), body);
-    await reloadRecord(analysis.id);
-  } catch (err) {
-    handleError(err);
-    throw err;
-  }
-}
-
-/** Fetch the analysis again and redraw its review state (not its images). */
-async function reloadRecord(id: string): Promise<void> {
-  const fresh = await getJson<Analysis>(`/api/v1/analyses/${encodeURIComponent(id)}`);
-  if (!shown || shown.analysis?.id !== id) return;
-  shown.analysis = fresh;
-  renderReview(fresh);
-  document.body.dataset.changes = String(Number(document.body.dataset.changes ?? 0) + 1);
 }
 
 function showLocalResult(r: LocalAnalysis): void {
@@ -316,10 +211,9 @@ function showLocalResult(r: LocalAnalysis): void {
     },
     r.threshold,
   );
-  renderFindings(r.findings, r.threshold, r.task === 'multiclass');
+  review.renderFindings(r.findings, r.threshold, r.task === 'multiclass');
   $('downloads').hidden = true;
-  for (const section of ['teeth-section', 'review-section']) $(section).hidden = true;
-  brush.start(undefined);
+  review.close();
   opening++;
   delete document.body.dataset.analysis;
   markCurrent(undefined);
@@ -375,7 +269,7 @@ function closeAnalysis(): void {
   opening++;
   shown = undefined;
   viewer.clear();
-  brush.start(undefined);
+  review.close();
   placeholder.hidden = false;
   delete document.body.dataset.analysis;
   for (const section of [
@@ -410,17 +304,6 @@ function followHash(): void {
   if (id !== shown?.analysis?.id) void openById(id);
 }
 const refreshHistory = (): Promise<void> => refreshHistoryList(history);
-
-async function download(url: string, name: string): Promise<void> {
-  const blob = await getBlob(url);
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-}
 
 function stem(): string {
   const name = shown?.analysis?.filename.replace(/\.[^.]+$/, '') ?? '';
@@ -466,7 +349,7 @@ thresholdInput.addEventListener('input', () => {
     $('findings-note').textContent =
       `Findings below are at the analysis threshold ${shown.serverThreshold.toFixed(2)}; the overlay shows ${t.toFixed(2)}.`;
   } else if (shown) {
-    renderFindings(shown.findings, shown.serverThreshold, shown.byClass);
+    review.renderFindings(shown.findings, shown.serverThreshold, shown.byClass);
   }
 });
 for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="mode"]')) {
@@ -491,81 +374,6 @@ $('dl-json').addEventListener('click', () => {
   a.download = `${stem()}.json`;
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-});
-
-const teethChart = new TeethChart({
-  grid: $('chart'),
-  detail: $('tooth-detail'),
-  title: $('tooth-title'),
-  numberInput: $<HTMLInputElement>('tooth-number'),
-  renumberForm: $<HTMLFormElement>('renumber-form'),
-  presentButton: $<HTMLButtonElement>('tooth-present'),
-  message: $('tooth-message'),
-  renumber: (fdi, to) => change((a) => `${a.links.self}/teeth/${fdi}`, 'PATCH', { fdi: to }),
-  setPresent: (fdi, present) => change((a) => `${a.links.self}/teeth/${fdi}`, 'PATCH', { present }),
-  selected: (fdi) => {
-    const classes = shown?.analysis?.classes;
-    if (fdi !== undefined && classes) brush.setPaintClass(classOfFdi(classes, fdi));
-  },
-  highlight: (box) => viewer.setHighlight(box),
-});
-
-const brush = new MaskBrush({
-  viewer,
-  bar: $('edit-bar'),
-  size: $<HTMLInputElement>('brush-size'),
-  sizeValue: $('brush-size-value'),
-  paintClass: $<HTMLSelectElement>('brush-class'),
-  undoButton: $<HTMLButtonElement>('undo'),
-  redoButton: $<HTMLButtonElement>('redo'),
-  saveButton: $<HTMLButtonElement>('save-mask'),
-  status: $('mask-status'),
-  save: async (png) => {
-    const analysis = shown?.analysis;
-    if (!analysis) throw new Error('no analysis is open');
-    await putFile(maskUrl(analysis), png, 'mask.png');
-    await reloadRecord(analysis.id);
-  },
-  editing: (on) => {
-    // The corrected labels are drawn as they are: the threshold no longer applies.
-    thresholdInput.disabled = on;
-  },
-});
-
-const reviewPanel = new ReviewPanel({
-  note: $<HTMLTextAreaElement>('review-note'),
-  notePrint: $('review-note-print'),
-  markButton: $<HTMLButtonElement>('mark-reviewed'),
-  status: $('reviewed-status'),
-  report: $<HTMLButtonElement>('dl-report'),
-  exportSc: $<HTMLAnchorElement>('export-sc'),
-  exportSeg: $<HTMLAnchorElement>('export-seg'),
-  markReviewed: async (note) => {
-    await change((a) => `${a.links.self}/review`, 'POST', { note });
-    await refreshHistory();
-  },
-  download,
-  error: handleError,
-});
-
-document.addEventListener('keydown', (e) => {
-  // The viewer's own keys (arrows pan) and typing in a field come first.
-  if (e.defaultPrevented || !shown?.analysis) return;
-  const target = e.target instanceof HTMLElement ? e.target : undefined;
-  if (target && isTypingTarget(target.tagName, target.isContentEditable)) return;
-  const action = reviewKeyAction(e);
-  if (!action) return;
-  let done = false;
-  if (action === 'undo') done = brush.undo();
-  else if (action === 'redo') done = brush.redo();
-  else if (action === 'next') {
-    findingsPanel.move(1);
-    done = findingsPanel.reviewable;
-  } else if (action === 'prev') {
-    findingsPanel.move(-1);
-    done = findingsPanel.reviewable;
-  } else done = findingsPanel.decide(action === 'accept' ? 'accepted' : 'rejected');
-  if (done) e.preventDefault();
 });
 window.addEventListener('hashchange', followHash);
 // The printed page shows the whole X-ray, whatever the zoom on screen.
