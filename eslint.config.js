@@ -62,6 +62,7 @@ export default tseslint.config(
       'src/model/**/*.ts',
       'src/numbering/**/*.ts',
       'src/imaging/**/*.ts',
+      'src/report/**/*.ts',
       'src/rng.ts',
     ],
     // A stage's Node I/O lives beside it in `*.node.ts` files, never behind its index.

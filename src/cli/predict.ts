@@ -38,6 +38,8 @@ interface PredictCliOptions {
   minArea?: number;
   engine?: string;
   enhance?: string;
+  report?: boolean;
+  paper: string;
 }
 
 /** A one-line progress bar on stderr (a line per image when stderr is not a terminal). */
@@ -91,6 +93,8 @@ export function registerPredictCommands(program: Command): void {
       numberFlag('--min-area', 0, 1e9, true),
     )
     .option('--keep-dicom-tags', 'write DICOM patient tags into X.json (off: privacy)')
+    .option('--report', 'also write X.report.pdf: a one-page report (overlay, chart, findings)')
+    .option('--paper <size>', 'page size of --report: a4 or letter', 'a4')
     .option('--engine <name>', `inference engine (default: the best the model folder supports)`)
     .option(...ENHANCE_OPTION)
     .action(async (opts: PredictCliOptions, cmd: Command) => {
@@ -102,6 +106,10 @@ export function registerPredictCommands(program: Command): void {
           `--engine must be one of ${engineNames().join(', ')}; received "${opts.engine}"`,
         );
       }
+      if (opts.paper !== 'a4' && opts.paper !== 'letter') {
+        throw new DentsegError('E_USAGE', `--paper must be a4 or letter; received "${opts.paper}"`);
+      }
+      const paper: 'a4' | 'letter' = opts.paper;
       const enhance = enhanceFromCli(opts.enhance);
       // loadModel starts a TensorFlow.js backend only where one is used or asked for.
       const loaded = await loadModel(opts.model, {
@@ -122,6 +130,7 @@ export function registerPredictCommands(program: Command): void {
           tta: opts.tta === true,
           concurrency: opts.concurrency,
           keepDicomTags: opts.keepDicomTags === true,
+          ...(opts.report === true ? { report: paper } : {}),
           ...(opts.minArea !== undefined ? { minAreaPx: opts.minArea } : {}),
           onItem: (item, done, total) => progress(item, done, total, startedAt),
         });

@@ -31,6 +31,7 @@ interface ServeCliOptions {
   analysisTimeout: number;
   queue?: string;
   db?: string;
+  keepDicomTags?: boolean;
 }
 
 /** Register `dentseg serve` on the program. */
@@ -82,6 +83,10 @@ export function registerServeCommands(program: Command): void {
       'redis://HOST:PORT: uploads go on a shared BullMQ queue (answered 202) for `dentseg worker`',
     )
     .option('--db <url>', 'postgres://… for the records (default: SQLite in --data-dir)')
+    .option(
+      '--keep-dicom-tags',
+      "keep a DICOM upload's patient and study tags so report exports (sc.dcm, seg.dcm) file with its study (off: privacy; with --queue, workers need it too)",
+    )
     .addHelpText(
       'after',
       [
@@ -143,6 +148,7 @@ export function registerServeCommands(program: Command): void {
         maxPixels: opts.maxPixels,
         queueLimit: Math.round(opts.queueLimit),
         threshold: opts.threshold,
+        keepDicomTags: opts.keepDicomTags === true,
         requestTimeoutMs: opts.requestTimeout * 1000,
         analysisTimeoutMs: opts.analysisTimeout * 1000,
         logger: true,

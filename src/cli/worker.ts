@@ -23,6 +23,7 @@ interface WorkerCliOptions {
   threshold: string;
   lockDuration: string;
   stalledInterval: string;
+  keepDicomTags?: boolean;
 }
 
 /** Register `dentseg worker` on the program. */
@@ -38,6 +39,10 @@ export function registerWorkerCommands(program: Command): void {
     .option('--concurrency <n>', 'analyses at once in this process', '1')
     .option('--max-pixels <n>', 'largest image, width × height pixels', '40000000')
     .option('--threshold <p>', 'probability threshold for stored masks', '0.5')
+    .option(
+      '--keep-dicom-tags',
+      "keep a DICOM upload's patient and study tags so the DICOM exports file with its study (off: privacy)",
+    )
     .option('--lock-duration <ms>', "a dead worker's jobs return to the queue after this", '30000')
     .option('--stalled-interval <ms>', 'how often stalled jobs are looked for', '30000')
     .action(async (opts: WorkerCliOptions, cmd: Command) => {
@@ -72,6 +77,7 @@ export function registerWorkerCommands(program: Command): void {
         concurrency,
         maxPixels: rangeFlag('--max-pixels', opts.maxPixels, 1),
         threshold: rangeFlag('--threshold', opts.threshold, 0, 1),
+        keepDicomTags: opts.keepDicomTags === true,
         lockDurationMs: rangeFlag('--lock-duration', opts.lockDuration, 100),
         stalledIntervalMs: rangeFlag('--stalled-interval', opts.stalledInterval, 100),
         onEvent: (e) =>

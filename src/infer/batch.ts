@@ -12,6 +12,7 @@ import type { ToothReport } from '../numbering/index.js';
 import { defaultMinArea } from '../imaging/findings.js';
 import { encodeMaskPng } from './overlay.js';
 import { segment } from './segment.js';
+import type { Paper } from '../report/index.js';
 import type { Finding, LoadedModel, SegmentResult } from './types.js';
 
 /**
@@ -44,6 +45,8 @@ export interface PredictBatchOptions {
   readonly concurrency: number;
   /** Write DICOM patient tags into `X.json` (off by default: privacy). */
   readonly keepDicomTags: boolean;
+  /** Also write `X.report.pdf` on this paper (default: no report). */
+  readonly report?: Paper;
   /** Minimum finding area in pixels (default per image: `defaultMinArea`). */
   readonly minAreaPx?: number;
   /** Called after each input, in completion order. */
@@ -221,8 +224,19 @@ async function predictOne(
     const base = path.join(opts.outputDir, stem);
     const chart = r.teeth && r.missing ? { teeth: r.teeth, missing: r.missing } : undefined;
     const writes: Promise<void>[] = [];
-    if (r.chart) writes.push(r.chart().then((png) => writeFile(`${base}.chart.png`, png)));
+    const chartPng = r.chart ? r.chart() : undefined;
+    if (chartPng) writes.push(chartPng.then((png) => writeFile(`${base}.chart.png`, png)));
     const [maskBuf, overlayBuf] = await Promise.all([encodeMaskPng(r), r.overlay()]);
+    if (opts.report) {
+      const paper = opts.report;
+      // Loaded on first use: only reports need pdf-lib.
+      const { predictReportPdf } = await import('./predict-report.js');
+      writes.push(
+        (chartPng ?? Promise.resolve(undefined))
+          .then((chart) => predictReportPdf(input, model, r, overlayBuf, chart, paper))
+          .then((pdf) => writeFile(`${base}.report.pdf`, pdf)),
+      );
+    }
     const minAreaPx =
       opts.minAreaPx ?? model.meta.postprocess?.minAreaPx ?? defaultMinArea(r.width, r.height);
     await Promise.all([

@@ -44,6 +44,7 @@ export const DICOM_PATIENT_TAGS = [
   'InstitutionName',
   'ReferringPhysicianName',
   'StudyDescription',
+  'StudyID',
   'StudyInstanceUID',
   'SeriesInstanceUID',
   'SOPInstanceUID',
@@ -60,6 +61,8 @@ export interface DicomInfo {
   readonly window: [number, number] | null;
   /** Identifying tags (`DICOM_PATIENT_TAGS` present in the file); never log these. */
   readonly patientTags: Readonly<Record<string, string>>;
+  /** SOP Class UID of the file (what an export referencing it names), when present. */
+  readonly sopClassUid?: string;
 }
 
 /** True when `buf` has the Part-10 "DICM" marker at byte 128 (the data stage's sniffer). */
@@ -335,6 +338,7 @@ export async function decodeDicom(
       bitsStored,
       window,
       patientTags,
+      ...(text(ds.SOPClassUID) ? { sopClassUid: text(ds.SOPClassUID) as string } : {}),
     },
   };
 }

@@ -29,6 +29,11 @@ export interface AnalyseOptions {
   readonly user?: string | null;
   /** The analysis id (default a new UUID v4; a queued upload keeps the id it was given). */
   readonly id?: string;
+  /**
+   * Keep a DICOM upload's patient, study and reference tags in the record (`dicomTags`) for
+   * the DICOM exports (default false: dropped, never stored).
+   */
+  readonly keepDicomTags?: boolean;
 }
 
 /** A finished analysis, ready for the store (overlay and chart are rendered on first request). */
@@ -119,10 +124,19 @@ export async function analyseUpload(
 
   const t0 = performance.now();
   let image: GreyImage;
+  let dicomTags: Readonly<Record<string, string>> | undefined;
   try {
-    // DICOM and the image formats alike; DICOM patient tags are dropped here, never stored.
+    // DICOM and the image formats alike; DICOM patient tags are dropped here, never stored,
+    // unless the server keeps them for its DICOM exports.
     // DICOM's own size (and an embedded JPEG frame's) is checked before decoding there.
-    image = (await decodeInput(buf, name, { maxPixels: options.maxPixels })).image;
+    const decoded = await decodeInput(buf, name, { maxPixels: options.maxPixels });
+    image = decoded.image;
+    if (options.keepDicomTags === true && decoded.dicom) {
+      dicomTags = {
+        ...decoded.dicom.patientTags,
+        ...(decoded.dicom.sopClassUid ? { SOPClassUID: decoded.dicom.sopClassUid } : {}),
+      };
+    }
   } catch (err) {
     if (err instanceof DentsegError) throw err;
     throw new DentsegError('E_IMAGE_DECODE', `cannot decode the ${format} image`, {
@@ -193,6 +207,7 @@ export async function analyseUpload(
     },
     reviewed: null,
     corrections: { masks: [] },
+    ...(dicomTags ? { dicomTags } : {}),
   };
   return {
     record,

@@ -19,6 +19,7 @@ import { notFound, toHttpFailure } from './http-errors.js';
 import { modelCard, type ModelCardJson } from './model-card.js';
 import { trackRouteMethods } from './methods.js';
 import { InferenceQueue } from './queue.js';
+import { registerReportRoutes } from './report-routes.js';
 import { registerSecurity } from './security.js';
 import * as schemas from './schemas.js';
 import { readUpload, requireMultipart } from './upload.js';
@@ -70,6 +71,11 @@ export interface AppOptions {
   readonly analysisTimeoutMs?: number | undefined;
   /** Folder of the built web page; false for API only. Default: the package's web-dist/. */
   readonly webDir?: string | false | undefined;
+  /**
+   * Keep a DICOM upload's patient, study and reference tags in its record, so that the
+   * DICOM exports file with the original study (default false: no patient data is stored).
+   */
+  readonly keepDicomTags?: boolean | undefined;
   /** Fastify logging, tokens redacted (default off; the CLI turns it on; a stream for tests). */
   readonly logger?: boolean | { readonly stream: NodeJS.WritableStream } | undefined;
 }
@@ -315,6 +321,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         maxPixels,
         threshold,
         user: auth.creator(request),
+        keepDicomTags: options.keepDicomTags === true,
       });
       if (abandoned) return undefined;
       await store.save(out.record, out.files);
@@ -378,6 +385,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         .send(data);
     },
   );
+
+  registerReportRoutes(app, { store, auth, rendered: renderedOf });
 
   app.delete<{ Params: { id: string } }>(
     `${API_PREFIX}/analyses/:id`,

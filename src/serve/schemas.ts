@@ -242,7 +242,7 @@ const summarySchema = {
   required: ['id', 'created', 'user', 'image', 'model', 'findingsCount', 'areaPct', 'links'],
 } as const;
 
-const errors = (...codes: number[]): Record<number, typeof errorSchema> =>
+export const errors = (...codes: number[]): Record<number, typeof errorSchema> =>
   Object.fromEntries(codes.map((c) => [c, errorSchema]));
 
 const idParams = {
@@ -251,7 +251,7 @@ const idParams = {
   required: ['id'],
 } as const;
 
-const security = [{ bearer: [] as string[] }];
+export const security = [{ bearer: [] as string[] }];
 
 export const healthRoute = {
   summary: 'Server status, queue and model in use',

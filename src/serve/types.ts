@@ -161,6 +161,12 @@ export interface AnalysisRecord {
    * corrected mask is `mask.corrected.png` beside the model's untouched `mask.png`).
    */
   readonly corrections: { readonly masks: readonly string[] };
+  /**
+   * Only with `serve --keep-dicom-tags` and a DICOM upload: the original's patient, study and
+   * reference tags (names as dcmjs spells them), so the DICOM exports file with its study.
+   * Patient data: never logged, and not sent in the API's JSON.
+   */
+  readonly dicomTags?: Readonly<Record<string, string>>;
 }
 
 /** The files kept on disk for an analysis. */

@@ -36,6 +36,8 @@ export interface WorkerOptions {
   readonly maxPixels?: number;
   /** Probability threshold, 0–1 (default 0.5). */
   readonly threshold?: number;
+  /** Keep a DICOM upload's patient and study tags for the DICOM exports (default false). */
+  readonly keepDicomTags?: boolean;
   /**
    * How long a job's lock lasts without renewal, ms (default 30 000): a worker that dies
    * gives its jobs back after about this long.
@@ -74,6 +76,7 @@ async function processJob(job: Job<AnalysisJobData>, options: WorkerOptions): Pr
       threshold: options.threshold ?? 0.5,
       user: state.user,
       id,
+      keepDicomTags: options.keepDicomTags === true,
     });
     try {
       await store.save({ ...out.record, created: state.created }, out.files);

@@ -28,6 +28,8 @@ export interface DicomFixture {
   readonly window?: [number, number];
   /** Encapsulated frame (JPEG baseline) instead of native pixels. */
   readonly jpegFrame?: Buffer;
+  /** More tags (naturalised names), e.g. study and series UIDs; they win over the defaults. */
+  readonly extra?: Readonly<Record<string, unknown>>;
 }
 
 /** A DICOM Part-10 file with a fake patient, as dcmjs writes it. */
@@ -67,6 +69,7 @@ export function buildDicom(f: DicomFixture): Buffer {
     PixelData: pixelBytes,
     _vrMap: { PixelData: sixteen ? 'OW' : 'OB' },
   };
+  Object.assign(ds, f.extra);
   if (f.window) {
     ds.WindowCenter = f.window[0];
     ds.WindowWidth = f.window[1];
