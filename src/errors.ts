@@ -35,6 +35,8 @@ export const ERROR_CODES = [
   'E_METHOD_NOT_ALLOWED',
   'E_MULTIPLE_FILES',
   'E_IO',
+  'E_REVIEW_INVALID',
+  'E_DATA_DIR_INVALID',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

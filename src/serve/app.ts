@@ -20,6 +20,7 @@ import { modelCard, type ModelCardJson } from './model-card.js';
 import { trackRouteMethods } from './methods.js';
 import { InferenceQueue } from './queue.js';
 import { registerReportRoutes } from './report-routes.js';
+import { registerReviewRoutes } from './review-routes.js';
 import { registerSecurity } from './security.js';
 import * as schemas from './schemas.js';
 import { readUpload, requireMultipart } from './upload.js';
@@ -166,7 +167,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       schema:
         url === `${API_PREFIX}/analyses` && route.method === 'POST'
           ? { ...schema, body: schemas.createBodyDoc }
-          : schema,
+          : url === `${API_PREFIX}/analyses/:id/masks/:model` && route.method === 'PUT'
+            ? { ...schema, body: schemas.putMaskBodyDoc }
+            : schema,
       url,
     }),
   });
@@ -379,10 +382,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         data = await renderedOf(id, file);
       }
       if (!data) throw notFound(`analysis ${id}`);
-      return reply
-        .type('image/png')
-        .header('Cache-Control', 'private, max-age=31536000, immutable')
-        .send(data);
+      return (
+        reply
+          .type('image/png')
+          // The model's images never change; a corrected mask may be corrected again.
+          .header(
+            'Cache-Control',
+            file === 'mask.corrected.png'
+              ? 'private, no-cache'
+              : 'private, max-age=31536000, immutable',
+          )
+          .send(data)
+      );
     },
   );
 
@@ -392,12 +403,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     `${API_PREFIX}/analyses/:id`,
     { schema: schemas.deleteRoute },
     async (request, reply) => {
-      if (!(await store.delete(request.params.id, auth.owner(request)))) {
+      if (!(await store.delete(request.params.id, auth.owner(request), auth.creator(request)))) {
         throw notFound(`analysis ${request.params.id}`);
       }
       return reply.code(204).send();
     },
   );
+
+  registerReviewRoutes(app, store, auth);
 
   const webDir = options.webDir === undefined ? DEFAULT_WEB_DIR : options.webDir;
   if (webDir !== false && existsSync(path.join(webDir, 'index.html'))) {

@@ -12,7 +12,11 @@ export interface ErrorBody {
 const STATUS: Partial<Record<ErrorCode, number>> = {
   E_USAGE: 400,
   E_IMAGE_DECODE: 400,
-  E_MASK_MISMATCH: 400,
+  // Only a corrected mask (PUT …/masks/{model}) reaches the API with these: well-formed
+  // PNG, wrong content.
+  E_MASK_MISMATCH: 422,
+  E_MASK_VALUES: 422,
+  E_REVIEW_INVALID: 400,
   E_IMAGE_FORMAT: 415,
   E_DICOM_UNSUPPORTED: 415,
   E_TOO_LARGE: 413,

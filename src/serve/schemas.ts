@@ -424,3 +424,154 @@ export const deleteRoute = {
   params: idParams,
   response: { 204: { description: 'deleted', type: 'null' }, ...errors(400, 401, 403, 404) },
 } as const;
+
+// --- Review: the dentist's verdicts and corrections (review-routes.ts). Unknown body
+// fields are refused (400), so that a misspelt key never silently changes nothing.
+
+const findingParams = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    findingId: { type: 'string', pattern: '^[fa][0-9]{1,6}$' },
+  },
+  required: ['id', 'findingId'],
+} as const;
+
+const reviewedAnalysis = { 200: analysisSchema, ...errors(400, 401, 403, 404, 503) } as const;
+
+export const patchFindingRoute = {
+  summary: 'Accept or reject a finding; a changed tooth or type makes it `edited`',
+  description:
+    "The model's type and tooth stay in `original`; the change is audited (`finding.review`, or `finding.edit` when tooth or type changed). Answers the whole analysis.",
+  tags: ['review'],
+  security,
+  params: findingParams,
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      review: { type: 'string', enum: ['accepted', 'rejected'] },
+      tooth: { ...toothNumberSchema, nullable: true, description: 'FDI number, or null' },
+      type: { type: 'string', minLength: 1, maxLength: 64 },
+      note: { type: 'string', maxLength: 2000, description: 'replaces the note; empty removes it' },
+    },
+    required: ['review'],
+  },
+  response: reviewedAnalysis,
+} as const;
+
+export const addFindingRoute = {
+  summary: 'Add a finding the dentist drew (review `added`, id `a1`, `a2`, …)',
+  tags: ['review'],
+  security,
+  params: idParams,
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      outline: {
+        type: 'array',
+        minItems: 3,
+        maxItems: 10000,
+        items: { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2 },
+        description: 'polygon as [x, y] points in X-ray pixels, inside the image',
+      },
+      type: { type: 'string', minLength: 1, maxLength: 64 },
+      tooth: { ...toothNumberSchema, nullable: true, description: 'FDI number, or null' },
+    },
+    required: ['outline', 'type', 'tooth'],
+  },
+  response: { 201: analysisSchema, ...errors(400, 401, 403, 404, 503) },
+} as const;
+
+export const patchToothRoute = {
+  summary: 'Renumber a tooth (onto a used number: the two swap) or mark it missing/present',
+  description:
+    "A renumbered tooth keeps the model's number in `original`; a tooth marked missing moves to `missing` (the audit keeps it) and back when marked present. Each tooth changed is one audit entry.",
+  tags: ['review'],
+  security,
+  params: {
+    type: 'object',
+    properties: { id: { type: 'string', format: 'uuid' }, fdi: toothNumberSchema },
+    required: ['id', 'fdi'],
+  },
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: { fdi: toothNumberSchema, present: { type: 'boolean' } },
+  },
+  response: reviewedAnalysis,
+} as const;
+
+export const putMaskRoute = {
+  summary: "Store a corrected mask of the analysis' model (multipart field `file`: PNG)",
+  description:
+    "The PNG must have the X-ray's size (else 422 E_MASK_MISMATCH) and hold 0/255 for a binary model or class indices for a multi-class one (else 422 E_MASK_VALUES); not a PNG: 415 E_IMAGE_FORMAT. Kept as `mask.corrected.png` beside the model's untouched `mask.png`; a later correction replaces it (the audit keeps each one's SHA-256).",
+  tags: ['review'],
+  consumes: ['multipart/form-data'],
+  security,
+  params: {
+    type: 'object',
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      model: { type: 'string', description: "the analysis' model name (`model.name`)" },
+    },
+    required: ['id', 'model'],
+  },
+  response: { 200: analysisSchema, ...errors(400, 401, 403, 404, 413, 415, 422, 503) },
+} as const;
+
+/** The multipart body of PUT …/masks/{model}, for the OpenAPI document only. */
+export const putMaskBodyDoc = {
+  type: 'object',
+  properties: { file: { type: 'string', format: 'binary', description: 'the corrected mask PNG' } },
+  required: ['file'],
+} as const;
+
+export const reviewRoute = {
+  summary: 'Mark the whole analysis reviewed (`reviewed: { by, at, note }`)',
+  tags: ['review'],
+  security,
+  params: idParams,
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { note: { type: 'string', maxLength: 10000 } },
+  },
+  response: reviewedAnalysis,
+} as const;
+
+const auditEntrySchema = {
+  type: 'object',
+  properties: {
+    at: { type: 'string', format: 'date-time' },
+    user: { type: 'string', nullable: true },
+    action: {
+      type: 'string',
+      enum: [
+        'finding.review',
+        'finding.edit',
+        'finding.add',
+        'tooth.renumber',
+        'tooth.present',
+        'mask.correct',
+        'analysis.review',
+        'analysis.delete',
+      ],
+    },
+    before: { description: 'the changed object before (null for additions)' },
+    after: { description: 'the changed object after (null for deletions)' },
+  },
+  required: ['at', 'user', 'action', 'before', 'after'],
+} as const;
+
+export const auditRoute = {
+  summary: 'The append-only audit of an analysis: every change with user and time, oldest first',
+  description:
+    'Kept after the analysis is deleted (ending with `analysis.delete`): then only an admin (or anyone on a server without tokens) still reads it; other users get 404.',
+  tags: ['review'],
+  security,
+  params: idParams,
+  response: { 200: { type: 'array', items: auditEntrySchema }, ...errors(400, 401, 404, 503) },
+} as const;

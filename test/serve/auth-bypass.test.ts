@@ -1,6 +1,7 @@
 // The token check against URL tricks: every route, reached through percent-encoded letters,
 // encoded or doubled slashes, dot segments, other letter case and trailing slashes, without
-// a token or with a wrong one, must answer 401 or 404 and never serve, store or delete.
+// a token or with a wrong one, must answer 401 or 404 (405 where the spelling reaches a route
+// without the method) and never serve, store, change or delete.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,7 @@ import { multipart, tempDir, writeTinyModel } from './helpers.js';
 
 const TOKEN = 's3cret-token';
 
-type Method = 'GET' | 'HEAD' | 'POST' | 'DELETE';
+type Method = 'GET' | 'HEAD' | 'POST' | 'DELETE' | 'PATCH' | 'PUT';
 
 /** Percent-encode one character (upper- or lower-case hex). */
 function enc(ch: string, lower = false): string {
@@ -137,7 +138,36 @@ describe('token check against URL variants', () => {
           ['GET', '/api/v1/model/onnx'],
           ['POST', '/api/v1/analyses'],
           ['DELETE', `/api/v1/analyses/${id}`],
+          // The review routes: each change must be refused as well.
+          ['PATCH', `/api/v1/analyses/${id}/findings/f1`],
+          ['POST', `/api/v1/analyses/${id}/findings`],
+          ['PATCH', `/api/v1/analyses/${id}/teeth/11`],
+          ['PUT', `/api/v1/analyses/${id}/masks/tiny-random`],
+          ['POST', `/api/v1/analyses/${id}/review`],
+          ['GET', `/api/v1/analyses/${id}/audit`],
         ];
+        // A valid body for each route, so that only the token decides.
+        const json = (payload: object, headers: Record<string, string>) => ({
+          payload: JSON.stringify(payload),
+          headers: { ...headers, 'content-type': 'application/json' },
+        });
+        const bodyFor = (m: Method, canonical: string, headers: Record<string, string>) => {
+          if (canonical.endsWith('/findings/f1')) return json({ review: 'rejected' }, headers);
+          if (canonical.endsWith('/findings')) {
+            const outline = [
+              [1, 1],
+              [5, 1],
+              [5, 5],
+            ];
+            return json({ outline, type: 'caries', tooth: null }, headers);
+          }
+          if (canonical.endsWith('/teeth/11')) return json({ present: false }, headers);
+          if (canonical.endsWith('/review')) return json({ note: 'x' }, headers);
+          if (m === 'POST' || m === 'PUT') {
+            return { payload: upload.payload, headers: { ...upload.headers, ...headers } };
+          }
+          return { headers };
+        };
         const headerSets: Record<string, string>[] = [
           {},
           { authorization: 'Bearer wrong' },
@@ -151,15 +181,14 @@ describe('token check against URL variants', () => {
           for (const m of methods) {
             for (const url of [canonical, ...variants(canonical)]) {
               for (const headers of headerSets) {
-                const res = await app.inject({
-                  method: m,
-                  url,
-                  ...(m === 'POST'
-                    ? { payload: upload.payload, headers: { ...upload.headers, ...headers } }
-                    : { headers }),
-                });
+                const res = await app.inject({ method: m, url, ...bodyFor(m, canonical, headers) });
                 tried += 1;
-                if (res.statusCode !== 401 && res.statusCode !== 404) {
+                // 405: the spelling routes to another pattern (`/:id/:file`) that lacks the
+                // method: refused by the router before any handler runs.
+                const wrongMethod =
+                  res.statusCode === 405 &&
+                  res.json<{ error: { code: string } }>().error.code === 'E_METHOD_NOT_ALLOWED';
+                if (res.statusCode !== 401 && res.statusCode !== 404 && !wrongMethod) {
                   leaks.push(`${m} ${url} [${headers.authorization ?? '-'}] → ${res.statusCode}`);
                 }
               }
@@ -168,9 +197,11 @@ describe('token check against URL variants', () => {
         }
         expect(tried).toBeGreaterThan(1000);
         expect(leaks).toEqual([]);
-        // Nothing was stored or deleted behind the check.
+        // Nothing was stored, deleted or changed behind the check.
         const list = await app.inject({ url: '/api/v1/analyses', headers: auth });
-        expect(list.json()).toMatchObject({ total: 1, items: [{ id }] });
+        expect(list.json()).toMatchObject({ total: 1, items: [{ id, reviewed: null }] });
+        const audit = await app.inject({ url: `/api/v1/analyses/${id}/audit`, headers: auth });
+        expect(audit.json()).toEqual([]);
       } finally {
         await app.close();
       }
