@@ -267,7 +267,8 @@ describe.skipIf(!HAS_SAMPLE || !HAS_CHROMIUM)('review loop on the web page', () 
     expect(buttons).toBe(findingLines);
     expect(await page.locator('#print-image').getAttribute('src')).toMatch(/^data:image\/png/);
     await page.screenshot({ path: path.join(OUT, 'review-print.png'), fullPage: true });
-    await page.emulateMedia({ media: 'screen' });
+    // Chromium's own print to PDF (print media unless screen is emulated): one A4 page.
+    await page.emulateMedia({ media: null });
     const pdf = path.join(OUT, 'review-print.pdf');
     await page.pdf({ path: pdf, format: 'A4' });
     if (hasPdftotext) {
