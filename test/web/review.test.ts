@@ -1,9 +1,10 @@
 // The dentist's review loop in headless Chromium on a tiny numbering model's server (with a
 // token, so every change is recorded with its user): upload → reject and accept findings
-// (keys and buttons) → renumber a tooth from the chart → brush a mask correction (undo,
-// redo) and save it → note → mark reviewed → reload the link (state kept), back and forward →
-// download the report PDF and the DICOM SC and SEG exports → the audit lists each change
-// once, in order. Screenshots at 1280 and 390 px and a printed page go to /tmp/review-*.
+// (keys and buttons) → renumber a tooth from the chart, mark one missing and present again →
+// brush a mask correction (undo, redo) and save it → note → mark reviewed → reload the link
+// (state kept), back and forward → download the report PDF and the DICOM SC and SEG exports →
+// the audit lists each change once, in order. Screenshots at 1280 and 390 px and a printed
+// page go to /tmp/review-*.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -182,6 +183,22 @@ describe.skipIf(!HAS_SAMPLE || !HAS_CHROMIUM)('review loop on the web page', () 
     expect(got.missing).toContain(from);
   });
 
+  it('marks a tooth missing and present again from the chart', async () => {
+    const other = before.teeth.map((t) => t.fdi).find((f) => f !== from && f !== to) as number;
+    await tooth(other).click();
+    expect(await page.textContent('#tooth-present')).toBe('Mark missing');
+    await page.click('#tooth-present');
+    await expect.poll(() => tooth(other).getAttribute('data-state'), POLL).toBe('missing');
+    expect(await tooth(other).getAttribute('aria-label')).toBe(`Tooth ${other}, missing`);
+    expect(await page.textContent('#tooth-present')).toBe('Mark present');
+    expect((await record()).missing).toContain(other);
+    await page.click('#tooth-present');
+    await expect.poll(() => tooth(other).getAttribute('data-state'), POLL).toBe('present');
+    expect((await record()).teeth.map((t) => t.fdi)).toContain(other);
+    // Back to the renumbered tooth: its class is what the brush paints next.
+    await tooth(to).click();
+  });
+
   it('brushes a correction, undoes and redoes it, and saves it', async () => {
     expect(await page.locator('#edit-bar').isVisible()).toBe(true);
     await page.check('input[name="tool"][value="brush"]');
@@ -352,6 +369,8 @@ describe.skipIf(!HAS_SAMPLE || !HAS_CHROMIUM)('review loop on the web page', () 
       'finding.review',
       'finding.review',
       'tooth.renumber',
+      'tooth.present',
+      'tooth.present',
       'mask.correct',
       'analysis.review',
     ]);
