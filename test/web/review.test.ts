@@ -170,6 +170,11 @@ describe.skipIf(!HAS_SAMPLE || !HAS_CHROMIUM)('review loop on the web page', () 
   it('renumbers a tooth from the chart', async () => {
     expect(await tooth(to).getAttribute('data-state')).toBe('missing');
     await tooth(from).click();
+    // Type or pick: the field offers the 32 numbers; one that is not a tooth is refused here.
+    expect(await page.locator('#fdi-numbers option').count()).toBe(32);
+    await page.fill('#tooth-number', '19');
+    await page.click('#renumber-form button[type="submit"]');
+    expect(await page.textContent('#tooth-message')).toMatch(/19 is not a permanent FDI number/);
     await page.fill('#tooth-number', String(to));
     await page.click('#renumber-form button[type="submit"]');
     await expect.poll(() => tooth(to).getAttribute('data-state'), POLL).toBe('present');

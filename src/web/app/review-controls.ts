@@ -85,6 +85,7 @@ export class ReviewControls {
       detail: $('tooth-detail'),
       title: $('tooth-title'),
       numberInput: $<HTMLInputElement>('tooth-number'),
+      numberList: $<HTMLDataListElement>('fdi-numbers'),
       renumberForm: $<HTMLFormElement>('renumber-form'),
       presentButton: $<HTMLButtonElement>('tooth-present'),
       message: $('tooth-message'),

@@ -33,6 +33,8 @@ export interface TeethContext {
   readonly detail: HTMLElement;
   readonly title: HTMLElement;
   readonly numberInput: HTMLInputElement;
+  /** The input's list of numbers to pick from: the 32 permanent FDI numbers. */
+  readonly numberList: HTMLDataListElement;
   readonly renumberForm: HTMLFormElement;
   readonly presentButton: HTMLButtonElement;
   readonly message: HTMLElement;
@@ -54,6 +56,15 @@ export class TeethChart {
 
   constructor(ctx: TeethContext) {
     this.#ctx = ctx;
+    ctx.numberList.replaceChildren(
+      ...CHART_ROWS.flat()
+        .sort((a, b) => a - b)
+        .map((n) => {
+          const o = document.createElement('option');
+          o.value = String(n);
+          return o;
+        }),
+    );
     ctx.renumberForm.addEventListener('submit', (e) => {
       e.preventDefault();
       const from = this.#selected;
@@ -142,6 +153,7 @@ export class TeethChart {
       ? `Tooth ${fdi}: ${tooth.name}${was}`
       : `Tooth ${fdi}: missing${this.#missing.has(fdi) ? '' : ' (not charted)'}`;
     ctx.numberInput.value = '';
+    ctx.message.textContent = '';
     ctx.numberInput.disabled = !tooth;
     ctx.renumberForm.querySelector('button')?.toggleAttribute('disabled', !tooth);
     ctx.presentButton.textContent = tooth ? 'Mark missing' : 'Mark present';
