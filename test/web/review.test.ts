@@ -366,6 +366,17 @@ describe.skipIf(!HAS_SAMPLE || !HAS_CHROMIUM)('review loop on the web page', () 
     }
   });
 
+  it('a link to an analysis that does not exist says so', async () => {
+    await page.goto(`${url}/#/analyses/00000000-0000-4000-8000-000000000000`);
+    await page.locator('#error').waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await page.textContent('#error')).toMatch(/not found/i);
+    expect(await page.locator('#placeholder').isVisible()).toBe(true);
+    // The history still opens the real one, and the address follows.
+    await page.locator(`#history-list [data-id="${id}"]`).click();
+    await page.waitForSelector(`body[data-analysis="${id}"]`, { timeout: 60_000 });
+    expect(new URL(page.url()).hash).toBe(`#/analyses/${id}`);
+  });
+
   it('the audit lists every change once, in order, with the user; the page had no errors', async () => {
     const audit = await api<AuditJson[]>(`/api/v1/analyses/${id}/audit`);
     expect(audit.map((e) => e.action)).toEqual([

@@ -290,6 +290,10 @@ async function openById(id: string): Promise<void> {
   try {
     await openAnalysis(await getJson<Analysis>(`/api/v1/analyses/${encodeURIComponent(id)}`));
   } catch (err) {
+    // Another analysis must not stay on screen under this one's address.
+    if (shown && shown.analysis?.id !== id && analysisOfHash(location.hash) === id) {
+      closeAnalysis();
+    }
     handleError(err);
   }
 }
