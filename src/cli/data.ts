@@ -1,7 +1,8 @@
 /**
  * `dentseg data …`: look at a data set before training on it. `data check` decodes every
  * image and mask and names every bad file; `data preview` writes augmented samples;
- * `data masks` turns a COCO export into a mask folder.
+ * `data masks` turns a COCO export into a mask folder; `data export` turns the server's
+ * reviewed analyses back into a training set.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,6 +20,7 @@ import {
   validatePreprocessConfig,
 } from '../data/index.js';
 import { DentsegError } from '../errors.js';
+import { exportDataset } from '../serve/export-dataset.js';
 
 function printReport(r: CheckReport): void {
   const lines: string[] = [];
@@ -52,7 +54,7 @@ function printReport(r: CheckReport): void {
   console.log(lines.join('\n'));
 }
 
-/** Register `dentseg data check`, `data preview` and `data masks` on `program`. */
+/** Register `dentseg data check`, `data preview`, `data masks` and `data export` on `program`. */
 export function registerDataCommands(program: Command): void {
   const data = program.command('data').description('inspect and validate data sets');
 
@@ -171,4 +173,52 @@ export function registerDataCommands(program: Command): void {
         process.exitCode = 1;
       }
     });
+
+  data
+    .command('export')
+    .description(
+      "write the server's analyses as a training set, the dentist's corrections applied: " +
+        'images/, masks_teeth/ (FDI class index, or 0/255), masks_caries/ (0/255 from ' +
+        'accepted, edited and drawn caries), coco.json (rejected findings listed apart) and classes.json',
+    )
+    .requiredOption(
+      '--data-dir <dir>',
+      'the data dir the server ran with (dentseg serve --data-dir)',
+    )
+    .requiredOption('--out <dir>', 'output folder (created when missing)')
+    .option('--reviewed-only', 'only analyses marked reviewed', false)
+    .option('--since <YYYY-MM-DD>', 'only analyses created on or after this day (UTC)')
+    .option('--db <url>', 'the PostgreSQL store (postgres://…) the server ran with')
+    .action(
+      async (opts: {
+        dataDir: string;
+        out: string;
+        reviewedOnly?: boolean;
+        since?: string;
+        db?: string;
+      }) => {
+        const report = await exportDataset({
+          dataDir: opts.dataDir,
+          out: opts.out,
+          reviewedOnly: opts.reviewedOnly === true,
+          ...(opts.since !== undefined ? { since: opts.since } : {}),
+          ...(opts.db !== undefined ? { db: opts.db } : {}),
+        });
+        for (const w of report.warnings) console.error(`dentseg: warning: ${w}`);
+        console.log(
+          `exported ${report.ids.length} analyses to ${opts.out} (${report.corrected} with a corrected mask; ` +
+            `${report.annotations} annotations, ${report.rejected} rejected findings listed apart)`,
+        );
+        const classes = path.join(opts.out, 'classes.json');
+        if (report.teethMasks === 'fdi') {
+          console.log(
+            `train: dentseg train --images ${path.join(opts.out, 'images')} --masks ${path.join(opts.out, 'masks_teeth')} --multiclass --classes ${classes} --init MODEL`,
+          );
+        } else if (report.teethMasks === 'binary') {
+          console.log(
+            `train: dentseg train --images ${path.join(opts.out, 'images')} --masks ${path.join(opts.out, 'masks_teeth')} --init MODEL`,
+          );
+        }
+      },
+    );
 }

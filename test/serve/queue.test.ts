@@ -79,6 +79,12 @@ describe.skipIf(missing !== undefined)('serve --queue (BullMQ on Redis, PostgreS
       filename: 'a.jpg',
       image: { width: 96, height: 64, format: 'jpeg' },
       model: { name: 'tiny-teeth' },
+      // A worker's record carries the review fields as an in-process one does.
+      reviewed: null,
+      corrections: { masks: [] },
+    });
+    (done.findings as { id: string; review: string }[]).forEach((f, i) => {
+      expect(f).toMatchObject({ id: `f${i + 1}`, review: 'suggested' });
     });
     const mask = await app.inject({ url: `/api/v1/analyses/${body.id}/mask.png` });
     expect(mask.statusCode).toBe(200);

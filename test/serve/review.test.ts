@@ -218,6 +218,7 @@ describe('review API', () => {
     const patch = (id: string, payload: unknown, headers = ALICE) =>
       app.inject({ method: 'PATCH', url: `${url}/${id}`, headers, payload: payload as object });
     expect((await patch('f9', { review: 'accepted' })).statusCode).toBe(404);
+    expect((await patch('tooth-11', { review: 'accepted' })).statusCode).toBe(404);
     expect((await patch('a1', { review: 'accepted' })).json()).toMatchObject({
       error: { code: 'E_NOT_FOUND' },
     });

@@ -130,7 +130,7 @@ describe.skipIf(!HAS_SAMPLE)('numbered teeth in the API (inject)', () => {
     };
     expect(schema.required).toEqual(expect.arrayContaining(['teeth', 'missing']));
     expect(schema.properties.teeth?.items).toMatchObject({
-      required: ['fdi', 'name', 'areaPx', 'bbox', 'centroid', 'polygon', 'score'],
+      required: ['fdi', 'name', 'areaPx', 'bbox', 'centroid', 'polygon', 'score', 'review'],
     });
     expect(schema.properties.missing?.items).toMatchObject({ type: 'integer' });
     expect(JSON.stringify(doc.paths['/api/v1/analyses/{id}/{file}'])).toContain('chart.png');
