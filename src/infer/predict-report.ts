@@ -50,8 +50,8 @@ export async function predictReportPdf(
     missing: r.missing ? [...r.missing] : null,
     note: '',
     reviewed: null,
-    overlayPng: overlay,
-    chartPng: chart,
+    overlay,
+    chart,
   };
   return buildReportPdf(data, { paper, generator: `dentseg ${VERSION}` });
 }

@@ -109,6 +109,11 @@ function drawContained(page: PDFPage, img: PDFImage, x: number, y: number, w: nu
   return dh;
 }
 
+/** Embed JPEG bytes as they are (no decoding), anything else as PNG. */
+function embedImage(doc: PDFDocument, bytes: Uint8Array): Promise<PDFImage> {
+  return bytes[0] === 0xff && bytes[1] === 0xd8 ? doc.embedJpg(bytes) : doc.embedPng(bytes);
+}
+
 /** "YYYY-MM-DD HH:MM UTC" of an ISO time (the text itself when it does not parse). */
 export function formatTime(iso: string): string {
   const t = new Date(iso);
@@ -250,8 +255,8 @@ export async function buildReportPdf(
   const summaryTop = by + 4;
 
   // Images: the overlay, and the chart beneath it when there is one.
-  const overlay = await doc.embedPng(data.overlayPng);
-  const chart = data.chartPng ? await doc.embedPng(data.chartPng) : undefined;
+  const overlay = await embedImage(doc, data.overlay);
+  const chart = data.chart ? await embedImage(doc, data.chart) : undefined;
   // Many findings: smaller pictures, so that more rows fit before the table is cut.
   const imageSpace = (y - summaryTop) * (data.findings.length > 12 ? 0.75 : 1);
   const overlayH = chart ? Math.min(230, imageSpace * 0.38) : Math.min(320, imageSpace * 0.55);

@@ -29,7 +29,7 @@ export function buildSecondaryCapture(input: SecondaryCaptureInput): Uint8Array 
     Modality: 'OT',
     SeriesInstanceUID: newUid(),
     SeriesNumber: 901,
-    Laterality: '',
+    BodyPartExamined: 'JAW',
     SeriesDescription: 'dentseg overlay',
     ConversionType: 'WSD',
     InstanceNumber: 1,

@@ -57,10 +57,10 @@ export interface ReportData {
   readonly note: string;
   /** Who marked the analysis reviewed and when (ISO 8601), or null: not reviewed. */
   readonly reviewed: { readonly by: string | null; readonly at: string } | null;
-  /** The overlay as PNG bytes. */
-  readonly overlayPng: Uint8Array;
-  /** The dental chart as PNG bytes, for models that number teeth. */
-  readonly chartPng?: Uint8Array | undefined;
+  /** The overlay as PNG or JPEG bytes (JPEG embeds without re-encoding: faster, smaller). */
+  readonly overlay: Uint8Array;
+  /** The dental chart as PNG or JPEG bytes, for models that number teeth. */
+  readonly chart?: Uint8Array | undefined;
 }
 
 /** Page size of the report. */

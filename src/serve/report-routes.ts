@@ -16,7 +16,7 @@ import {
 } from '../report/index.js';
 import { shrinkForReport } from '../report/images.node.js';
 import { VERSION } from '../version.js';
-import { overlayFromStored } from './analyse.js';
+import { chartFromStored, overlayFromStored } from './analyse.js';
 import type { Auth } from './auth.js';
 import { DentsegError } from '../errors.js';
 import { notFound } from './http-errors.js';
@@ -72,28 +72,33 @@ export interface ReportRouteDeps {
 }
 
 /**
- * The overlay to show: from the dentist's corrected mask when there is one (rendered
- * afresh), else the model's stored overlay.
+ * The overlay or chart to show: drawn from the dentist's corrected mask when there is one
+ * (afresh: it changes with each correction), else the model's, rendered once and stored.
  */
-async function currentOverlay(
+async function current(
   deps: ReportRouteDeps,
   record: AnalysisRecord,
+  file: 'overlay.png' | 'chart.png',
 ): Promise<Buffer | undefined> {
   if (record.corrections.masks.length > 0) {
     const [original, corrected] = await Promise.all([
       deps.store.readFile(record.id, 'original.png'),
       deps.store.readFile(record.id, 'mask.corrected.png'),
     ]);
-    if (original && corrected) return overlayFromStored(record, original, corrected);
+    if (original && corrected) {
+      return file === 'overlay.png'
+        ? overlayFromStored(record, original, corrected)
+        : chartFromStored(record, original, corrected);
+    }
   }
-  return deps.rendered(record.id, 'overlay.png');
+  return deps.rendered(record.id, file);
 }
 
 /** The report's data of a stored analysis. */
 export function reportDataOf(
   record: AnalysisRecord,
-  overlayPng: Uint8Array,
-  chartPng: Uint8Array | undefined,
+  overlay: Uint8Array,
+  chart: Uint8Array | undefined,
 ): ReportData {
   const teethModel = numbersTeeth(record);
   return {
@@ -115,8 +120,8 @@ export function reportDataOf(
     missing: teethModel ? record.missing : null,
     note: record.reviewed?.note ?? '',
     reviewed: record.reviewed ? { by: record.reviewed.by, at: record.reviewed.at } : null,
-    overlayPng,
-    chartPng,
+    overlay,
+    chart,
   };
 }
 
@@ -155,8 +160,8 @@ export function registerReportRoutes(app: FastifyInstance, deps: ReportRouteDeps
       const record = await store.get(id, auth.owner(request));
       if (!record) throw notFound(`analysis ${id}`);
       const [overlay, chart] = await Promise.all([
-        currentOverlay(deps, record),
-        numbersTeeth(record) ? deps.rendered(id, 'chart.png') : undefined,
+        current(deps, record, 'overlay.png'),
+        numbersTeeth(record) ? current(deps, record, 'chart.png') : undefined,
       ]);
       if (!overlay) throw notFound(`analysis ${id}`);
       const [overlaySmall, chartSmall] = await Promise.all([
@@ -191,7 +196,7 @@ export function registerReportRoutes(app: FastifyInstance, deps: ReportRouteDeps
       };
       let bytes: Uint8Array;
       if (file === 'sc.dcm') {
-        const overlay = await currentOverlay(deps, record);
+        const overlay = await current(deps, record, 'overlay.png');
         if (!overlay) throw notFound(`analysis ${id}`);
         const { data, info } = await sharp(overlay)
           .removeAlpha()

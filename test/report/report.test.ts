@@ -89,8 +89,8 @@ describe('report PDF', () => {
       missing: [18, 28, 38, 48],
       note: 'Caries on 36 distal; recall in 6 months.',
       reviewed: { by: 'dr-ada', at: '2026-12-01T11:00:00.000Z' },
-      overlayPng,
-      chartPng,
+      overlay: overlayPng,
+      chart: chartPng,
     };
   });
 
@@ -123,7 +123,7 @@ describe('report PDF', () => {
 
   it('says "not reviewed" and fits Letter', async () => {
     const pdf = await buildReportPdf(
-      { ...data, reviewed: null, note: '', chartPng: undefined, missing: null },
+      { ...data, reviewed: null, note: '', chart: undefined, missing: null },
       { paper: 'letter' },
     );
     const { width, height } = (await PDFDocument.load(pdf)).getPage(0).getSize();
@@ -168,6 +168,13 @@ describe('report PDF', () => {
       png,
     ]);
     expect(existsSync(`${png}-1.png`)).toBe(true);
+  });
+
+  it('embeds JPEG pictures as they are', async () => {
+    const jpeg = await sharp(overlayPng).jpeg().toBuffer();
+    const pdf = await buildReportPdf({ ...data, overlay: jpeg, chart: jpeg });
+    expect(Buffer.from(pdf).includes(jpeg)).toBe(true);
+    expect(Buffer.from(pdf).toString('latin1')).toContain('/DCTDecode');
   });
 
   it('replaces characters the PDF fonts cannot encode instead of failing', async () => {

@@ -46,6 +46,7 @@ describe('dentseg serve (CLI)', () => {
     expect(help).toMatch(/name:token\[:admin\] or name:sha256:HEX\[:admin\]/);
     expect(help).toMatch(/one admin user named "admin"/);
     expect(help).toMatch(/health without a valid token answers only \{status, version\}/);
+    expect(help).toMatch(/--keep-dicom-tags .*file with its study \(off: privacy/);
   });
 
   it('serves the API on the printed address and stops on SIGTERM', async () => {

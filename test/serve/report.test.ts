@@ -30,7 +30,7 @@ interface Created {
   id: string;
   image: { width: number; height: number };
   findings: { id: string; type: string; review: string }[];
-  teeth: { fdi: number }[];
+  teeth: { fdi: number; areaPx: number; bbox: [number, number, number, number] }[];
 }
 
 const ORIGINAL = {
@@ -160,8 +160,17 @@ describe.skipIf(!HAS_SAMPLE)('report and DICOM export routes (inject)', () => {
     expect((segDs.SegmentSequence as unknown[]).length).toBe(segments);
     expect(Number(segDs.NumberOfFrames)).toBe(segments);
     expect([segDs.Columns, segDs.Rows, segDs.BitsAllocated]).toEqual([width, height, 1]);
-    const bytes = ((segDs.PixelData as ArrayBuffer[])[0] as ArrayBuffer).byteLength;
-    expect(bytes).toBeGreaterThanOrEqual(Math.ceil((segments * width * height) / 8));
+    const pixels = new Uint8Array((segDs.PixelData as ArrayBuffer[])[0] as ArrayBuffer);
+    expect(pixels.byteLength).toBeGreaterThanOrEqual(Math.ceil((segments * width * height) / 8));
+    // Each frame holds its outline's pixels: the first tooth's frame about its area.
+    const n = width * height;
+    let ones = 0;
+    for (let b = 0; b < n; b++) ones += ((pixels[b >> 3] as number) >> (b & 7)) & 1;
+    const tooth = created.teeth[0];
+    if (tooth) {
+      expect(ones).toBeGreaterThan(0);
+      expect(ones).toBeLessThanOrEqual(tooth.bbox[2] * tooth.bbox[3]);
+    }
     // Both exports of one analysis file into one study of their own.
     expect(segDs.StudyInstanceUID).toBe(scDs.StudyInstanceUID);
     const other = await a.inject({ url: `/api/v1/analyses/${created.id}/export/rt.dcm` });
@@ -185,8 +194,11 @@ describe.skipIf(!HAS_SAMPLE)('report and DICOM export routes (inject)', () => {
     ] as const) {
       const created = await upload(a, dicom, 'IM0001.dcm');
       const json = await a.inject({ url: `/api/v1/analyses/${created.id}` });
+      const list = await a.inject({ url: '/api/v1/analyses' });
       // Patient data never goes out as JSON.
-      expect(json.body).not.toMatch(/Doe|PID-12345|19700101/);
+      for (const body of [JSON.stringify(created), json.body, list.body]) {
+        expect(body).not.toMatch(/Doe|PID-12345|19700101|ACC-77/);
+      }
       const scRes = await a.inject({ url: `/api/v1/analyses/${created.id}/export/sc.dcm` });
       const sc = readDicom(scRes.rawPayload);
       const segRes = await a.inject({ url: `/api/v1/analyses/${created.id}/export/seg.dcm` });
@@ -235,6 +247,71 @@ describe.skipIf(!HAS_SAMPLE)('report and DICOM export routes (inject)', () => {
       const alice = await a.inject({ url, headers: { authorization: 'Bearer tok-alice' } });
       expect(alice.statusCode).toBe(200);
     }
+  });
+
+  it('follows the review: states, note and reviewer in the report; SEG without the rejected finding; SC from the corrected mask', async () => {
+    const a = await app({ users: 'alice:tok-alice\n' });
+    const headers = { authorization: 'Bearer tok-alice' };
+    const created = await upload(a, png, 'panoramic.png', headers);
+    expect(created.findings.length).toBeGreaterThanOrEqual(2);
+    const base = `/api/v1/analyses/${created.id}`;
+    const send = async (method: 'PATCH' | 'POST', url: string, payload: object) => {
+      const res = await a.inject({ method, url: `${base}${url}`, payload, headers });
+      expect(res.statusCode, res.body).toBeLessThan(300);
+    };
+    const scBefore = (await a.inject({ url: `${base}/export/sc.dcm`, headers })).rawPayload;
+    await send('PATCH', '/findings/f1', { review: 'rejected' });
+    await send('PATCH', '/findings/f2', { review: 'accepted', type: 'caries' });
+    await send('POST', '/findings', {
+      outline: [
+        [10, 10],
+        [60, 10],
+        [60, 50],
+      ],
+      type: 'caries',
+      tooth: 36,
+    });
+    await send('POST', '/review', { note: 'Recall in 6 months.' });
+    const { width, height } = created.image;
+    const blank = await sharp(Buffer.alloc(width * height), {
+      raw: { width, height, channels: 1 },
+    })
+      .png()
+      .toBuffer();
+    const mask = multipart(blank, 'mask.png', 'file', 'image/png');
+    const put = await a.inject({
+      method: 'PUT',
+      url: `${base}/masks/${encodeURIComponent(model.meta.name)}`,
+      payload: mask.payload,
+      headers: { ...mask.headers, ...headers },
+    });
+    expect(put.statusCode, put.body).toBeLessThan(300);
+
+    const report = await a.inject({ url: `${base}/report.pdf`, headers });
+    expect(report.statusCode, report.body).toBe(200);
+    if (HAS_POPPLER) {
+      const text = pdfText(report.rawPayload, 'reviewed.pdf');
+      expect(text).toMatch(/f1\s+\S.*rejected/);
+      expect(text).toMatch(/f2\s+caries\s.*edited/);
+      expect(text).toMatch(/a1\s+caries\s+36\s.*added/);
+      expect(text).toContain(`Findings (${created.findings.length + 1})`);
+      expect(text).toMatch(/Note:\s+Recall in 6 months\./);
+      expect(text).toMatch(/Reviewed:\s+by alice at \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    }
+    const seg = readDicom((await a.inject({ url: `${base}/export/seg.dcm`, headers })).rawPayload);
+    const labels = (seg.SegmentSequence as Record<string, unknown>[]).map((x) => x.SegmentLabel);
+    expect(labels).toHaveLength(created.teeth.length + created.findings.length);
+    expect(labels).toContain('a1 caries tooth 36');
+    expect(labels.filter((l) => String(l).startsWith('f1 '))).toEqual([]);
+    const manual = (seg.SegmentSequence as Record<string, unknown>[]).find(
+      (x) => x.SegmentLabel === 'a1 caries tooth 36',
+    );
+    expect(manual?.SegmentAlgorithmType).toBe('MANUAL');
+    // The corrected (empty) mask, not the model's, is what the overlay now shows.
+    const scAfter = (await a.inject({ url: `${base}/export/sc.dcm`, headers })).rawPayload;
+    const pixels = (b: Buffer) =>
+      Buffer.from((readDicom(b).PixelData as ArrayBuffer[])[0] as ArrayBuffer);
+    expect(pixels(scAfter).equals(pixels(scBefore))).toBe(false);
   });
 
   it('documents the routes in OpenAPI', async () => {
