@@ -4,14 +4,19 @@
  * read a DICOM file back.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import dcmjs from 'dcmjs';
+import { afterAll } from 'vitest';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dentseg-report-'));
+// Removed after the test file unless DENTSEG_KEEP_REPORTS is set (to look at the PDFs).
+afterAll(() => {
+  if (!process.env.DENTSEG_KEEP_REPORTS) rmSync(dir, { recursive: true, force: true });
+});
 
-/** Where the helpers write the files they check (kept for a look after the run). */
+/** Where the helpers write the files they check. */
 export const REPORT_DIR = dir;
 
 function have(tool: string): boolean {
