@@ -21,5 +21,16 @@ export { toHttpFailure, statusForCode } from './http-errors.js';
 export type { ErrorBody } from './http-errors.js';
 export { licenceFromCard } from './model-card.js';
 export type { ModelCardJson } from './model-card.js';
-export { API_PREFIX, ANALYSIS_FILES, linksFor } from './types.js';
-export type { AnalysisRecord, AnalysisLinks, FindingJson } from './types.js';
+export { API_PREFIX, ANALYSIS_FILES, REVIEW_STATES, linksFor } from './types.js';
+export type {
+  AnalysisRecord,
+  AnalysisLinks,
+  AuditAction,
+  AuditEntry,
+  FindingJson,
+  ReviewedJson,
+  ReviewState,
+  ToothJson,
+} from './types.js';
+export { exportDataset, FDI_EXPORT_CLASSES } from './export-dataset.js';
+export type { ExportOptions, ExportReport } from './export-dataset.js';

@@ -432,7 +432,8 @@ const findingParams = {
   type: 'object',
   properties: {
     id: { type: 'string', format: 'uuid' },
-    findingId: { type: 'string', pattern: '^[fa][0-9]{1,6}$' },
+    // Any text: an id that names no finding is a 404, as an unknown analysis is.
+    findingId: { type: 'string', maxLength: 64, description: 'f1, f2, … or a1, a2, …' },
   },
   required: ['id', 'findingId'],
 } as const;

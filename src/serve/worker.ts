@@ -85,6 +85,8 @@ async function processJob(job: Job<AnalysisJobData>, options: WorkerOptions): Pr
       if (!(await store.get(id).catch(() => undefined))) throw err;
     }
     await removeUpload(store.dataDir, id);
+    // Deleted (its job row removed) while it ran: what was just stored goes too.
+    if (!(await store.status(id))) await store.delete(id);
     options.onEvent?.({ id, status: 'done', ms: performance.now() - started });
   } catch (err) {
     if (isDentsegError(err) && PERMANENT.has(err.code)) {

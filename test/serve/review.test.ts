@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type LoadedModel } from '../../src/infer/index.js';
+import { toothAt } from '../../src/serve/analyse.js';
 import { toothName } from '../../src/numbering/index.js';
 import { userWithToken } from '../../src/serve/auth.js';
 import {
@@ -105,6 +106,19 @@ async function png(width: number, height: number, value: number): Promise<Buffer
 interface AnalysisJson extends AnalysisRecord {
   links: Record<string, string>;
 }
+
+describe('toothAt (the tooth under a finding)', () => {
+  it("gives the FDI number of the numbering model's class under the centroid, else null", () => {
+    const classes = ['background', 'tooth 11', 'tooth 36'];
+    // 4×2 mask: row 0 = 0 1 1 2, row 1 = 0 0 2 2.
+    const mask = Uint8Array.from([0, 1, 1, 2, 0, 0, 2, 2]);
+    expect(toothAt([1.2, 0.1], mask, 4, 2, classes)).toBe(11);
+    expect(toothAt([2.6, 1], mask, 4, 2, classes)).toBe(36);
+    expect(toothAt([0, 1], mask, 4, 2, classes)).toBeNull(); // background
+    expect(toothAt([99, -5], mask, 4, 2, classes)).toBe(36); // clamped to the image
+    expect(toothAt([1, 0], mask, 4, 2, ['caries'])).toBeNull(); // no numbering
+  });
+});
 
 describe('review API', () => {
   let model: LoadedModel;
@@ -218,6 +232,7 @@ describe('review API', () => {
     const patch = (id: string, payload: unknown, headers = ALICE) =>
       app.inject({ method: 'PATCH', url: `${url}/${id}`, headers, payload: payload as object });
     expect((await patch('f9', { review: 'accepted' })).statusCode).toBe(404);
+    expect((await patch('tooth-11', { review: 'accepted' })).statusCode).toBe(404);
     expect((await patch('a1', { review: 'accepted' })).json()).toMatchObject({
       error: { code: 'E_NOT_FOUND' },
     });
@@ -241,6 +256,18 @@ describe('review API', () => {
     expect(
       (await app.inject({ url: `/api/v1/analyses/${r.id}/audit`, headers: BOB })).statusCode,
     ).toBe(404);
+  });
+
+  it("refuses a change from another site's page (403), as for every other write", async () => {
+    const r = await stored('binary');
+    const res = await app.inject({
+      method: 'PATCH',
+      url: `/api/v1/analyses/${r.id}/findings/f1`,
+      headers: { ...ALICE, origin: 'https://evil.example' },
+      payload: { review: 'rejected' },
+    });
+    expect([res.statusCode, res.json().error.code]).toEqual([403, 'E_CROSS_ORIGIN']);
+    expect(await audit(r.id)).toEqual([]);
   });
 
   it('two parallel PATCHes both land, each audited once', async () => {

@@ -3,7 +3,14 @@
  * works everywhere), uploads with progress, and the server's error message on failure.
  */
 
-/** A finding as the API returns it. */
+/**
+ * Where the dentist's review of a finding or tooth stands: `suggested` (the model's, not
+ * yet looked at), `accepted`, `rejected`, `edited` (type or tooth changed) or `added`
+ * (drawn by the dentist).
+ */
+export type ReviewState = 'suggested' | 'accepted' | 'rejected' | 'edited' | 'added';
+
+/** A finding as the API returns it (review fields absent on a browser-computed result). */
 export interface Finding {
   class: string;
   classIndex: number;
@@ -12,6 +19,46 @@ export interface Finding {
   bbox: [number, number, number, number];
   centroid: [number, number];
   polygon: [number, number][];
+  /** Stable id: `f1`, `f2`, … in the model's order; drawn ones `a1`, `a2`, …. */
+  id?: string;
+  review?: ReviewState;
+  /** What it is (defaults to the class name). */
+  type?: string;
+  /** FDI number of the tooth under its centroid, or null. */
+  tooth?: number | null;
+  note?: string;
+  /** The model's values once edited. */
+  original?: { type: string; tooth: number | null };
+}
+
+/** A numbered tooth of a numbering model's analysis. */
+export interface Tooth {
+  fdi: number;
+  name: string;
+  areaPx: number;
+  bbox: [number, number, number, number];
+  centroid: [number, number];
+  polygon: [number, number][];
+  score: number;
+  review?: ReviewState;
+  /** The model's number once renumbered. */
+  original?: { fdi: number };
+}
+
+/** Who marked an analysis reviewed, when, and their note. */
+export interface Reviewed {
+  by: string | null;
+  at: string;
+  note: string;
+}
+
+/** One entry of GET /api/v1/analyses/:id/audit. */
+export interface AuditEntry {
+  at: string;
+  user: string | null;
+  action: string;
+  before: unknown;
+  after: unknown;
 }
 
 export interface Links {
@@ -20,6 +67,10 @@ export interface Links {
   mask: string;
   overlay: string;
   probability: string;
+  chart?: string;
+  /** Once the dentist stored a corrected mask. */
+  maskCorrected?: string;
+  audit?: string;
 }
 
 /** GET /api/v1/analyses/:id */
@@ -32,9 +83,17 @@ export interface Analysis {
   classes: string[];
   threshold: number;
   findings: Finding[];
+  /** Numbered teeth (empty unless the model numbers teeth). */
+  teeth?: Tooth[];
+  /** FDI numbers not found (empty unless the model numbers teeth). */
+  missing?: number[];
   elapsedMs: number;
   timings: Record<string, number>;
   links: Links;
+  /** Null until the whole analysis is marked reviewed. */
+  reviewed?: Reviewed | null;
+  /** Models whose mask the dentist corrected. */
+  corrections?: { masks: string[] };
 }
 
 /** An item of GET /api/v1/analyses */
@@ -46,6 +105,7 @@ export interface AnalysisSummary {
   findingsCount: number;
   areaPct: number;
   links: Links;
+  reviewed?: Reviewed | null;
 }
 
 export interface ModelCard {
@@ -111,6 +171,28 @@ export async function getJson<T>(url: string): Promise<T> {
 /** GET a binary resource (an image) as a Blob. */
 export async function getBlob(url: string): Promise<Blob> {
   return (await call(url)).blob();
+}
+
+/** Send a JSON body (PATCH, POST) and read the JSON answer. */
+export async function sendJson<T>(
+  method: 'PATCH' | 'POST',
+  url: string,
+  body: unknown,
+): Promise<T> {
+  const res = await call(url, {
+    method,
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return (await res.json()) as T;
+}
+
+/** PUT a file as the multipart field `file`; resolves with the JSON answer. */
+export async function putFile<T>(url: string, file: Blob, name: string): Promise<T> {
+  const form = new FormData();
+  form.append('file', file, name);
+  const res = await call(url, { method: 'PUT', body: form });
+  return (await res.json()) as T;
 }
 
 /** DELETE a resource. */

@@ -1,6 +1,6 @@
 /**
  * The history panel: past analyses newest first, each openable and deletable from the
- * keyboard, with the one on screen marked.
+ * keyboard, with the one on screen marked and each marked reviewed or not.
  */
 import { getJson, remove, type AnalysisSummary } from './api.js';
 
@@ -46,7 +46,15 @@ export async function refreshHistory(ctx: HistoryContext): Promise<void> {
     const meta = document.createElement('span');
     meta.className = 'history-meta';
     meta.textContent = `${new Date(item.created).toLocaleString('en-GB')} · ${item.findingsCount} finding${item.findingsCount === 1 ? '' : 's'}`;
-    open.append(name, meta);
+    // Told apart in words, not colour alone.
+    const badge = document.createElement('span');
+    badge.className = `history-review ${item.reviewed ? 'is-reviewed' : 'not-reviewed'}`;
+    badge.dataset.testid = 'history-review';
+    badge.textContent = item.reviewed ? 'Reviewed' : 'Not reviewed';
+    const line = document.createElement('span');
+    line.className = 'history-line';
+    line.append(badge, meta);
+    open.append(name, line);
     open.addEventListener('click', () => ctx.open(item));
     const del = document.createElement('button');
     del.type = 'button';

@@ -18,14 +18,10 @@ import {
   type HistoryContext,
 } from './history.js';
 import { loadPrivateMode, type LocalAnalysis } from './hooks.js';
-import { classColour, groupFindings } from './overlay.js';
+import { $, bitmapOf, download, greyPixels } from './dom.js';
+import { ReviewControls, maskSource } from './review-controls.js';
+import { analysisHash, analysisOfHash } from './route.js';
 import { Viewer, type OverlayMode } from './viewer.js';
-
-const $ = <T extends HTMLElement>(id: string): T => {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`missing #${id}`);
-  return el as T;
-};
 
 const fileInput = $<HTMLInputElement>('file-input');
 const dropzone = $('dropzone');
@@ -39,7 +35,8 @@ const opacityInput = $<HTMLInputElement>('opacity');
 
 /** What is on screen: a server analysis, or a result computed in the browser. */
 interface Shown {
-  readonly analysis?: Analysis;
+  /** Replaced by the server's answer after every review change. */
+  analysis?: Analysis;
   readonly local?: LocalAnalysis;
   readonly width: number;
   readonly height: number;
@@ -82,83 +79,27 @@ function handleError(err: unknown): void {
   showError(err instanceof ApiError && err.status > 0 ? `Rejected: ${message}` : message);
 }
 
-async function bitmapOf(blob: Blob): Promise<ImageBitmap> {
-  return createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
-}
-
-/** The first channel of an image's pixels (our PNGs are grey). */
-function greyPixels(bitmap: ImageBitmap): Uint8Array {
-  const canvas = document.createElement('canvas');
-  canvas.width = bitmap.width;
-  canvas.height = bitmap.height;
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  if (!ctx) throw new Error('no 2D canvas');
-  ctx.drawImage(bitmap, 0, 0);
-  const rgba = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
-  const out = new Uint8Array(bitmap.width * bitmap.height);
-  for (let i = 0; i < out.length; i++) out[i] = rgba[i * 4] as number;
-  return out;
-}
-
-function fmtPx(n: number): string {
-  return n.toLocaleString('en-GB');
-}
-
-function renderFindings(findings: readonly Finding[], threshold: number, byClass: boolean): void {
-  const list = $('findings');
-  list.replaceChildren();
-  const entries = groupFindings(findings, byClass);
-  $('findings-count').textContent = `(${entries.length})`;
-  const total = findings.reduce((s, f) => s + f.areaPct, 0);
-  const at = byClass ? '' : `, at threshold ${threshold.toFixed(2)}`;
-  const what = byClass
-    ? `${entries.length} class${entries.length === 1 ? '' : 'es'} in ${findings.length} region${findings.length === 1 ? '' : 's'}`
-    : `${findings.length} region${findings.length === 1 ? '' : 's'}`;
-  $('findings-note').textContent =
-    findings.length === 0
-      ? `Nothing found${at}.`
-      : `${what}, ${total.toFixed(2)}% of the image${at}.`;
-  entries.forEach((f, i) => {
-    const li = document.createElement('li');
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.className = 'finding';
-    button.dataset.testid = 'finding';
-    const title = document.createElement('span');
-    title.className = 'finding-title';
-    const swatch = document.createElement('span');
-    swatch.className = 'swatch';
-    swatch.style.background = `rgb(${classColour(f.classIndex).join(',')})`;
-    swatch.setAttribute('aria-hidden', 'true');
-    title.append(swatch, `${i + 1}. ${f.class}`);
-    const meta = document.createElement('span');
-    meta.className = 'finding-meta';
-    const regions = f.regions > 1 ? ` · ${f.regions} regions` : '';
-    meta.textContent = `${f.areaPct.toFixed(2)}% · ${fmtPx(f.areaPx)} px${regions} · at (${Math.round(f.centroid[0])}, ${Math.round(f.centroid[1])})`;
-    button.append(title, meta);
-    button.setAttribute(
-      'aria-label',
-      `Finding ${i + 1}: ${f.class}, ${f.areaPct.toFixed(2)} percent of the image; press to zoom to it`,
-    );
-    const on = (): void => viewer.setHighlight(f.bbox);
-    const off = (): void => viewer.setHighlight(undefined);
-    button.addEventListener('mouseenter', on);
-    button.addEventListener('focus', on);
-    button.addEventListener('mouseleave', off);
-    button.addEventListener('blur', off);
-    button.addEventListener('click', () => {
-      // Centre the region, then zoom so that it fills about half the view (at most 4×).
-      const [x, y, w, h] = f.bbox;
-      const canvas = viewer.canvas;
-      panTo(x + w / 2, y + h / 2);
-      const want = Math.min(canvas.clientWidth / w, canvas.clientHeight / h) * 0.5;
-      viewer.zoom(Math.max(1, Math.min(4, want / viewer.scale)));
-      viewer.setHighlight(f.bbox);
-    });
-    li.append(button);
-    list.append(li);
-  });
-}
+const review = new ReviewControls({
+  viewer,
+  current: () => shown?.analysis,
+  update: (analysis) => {
+    if (shown) shown.analysis = analysis;
+  },
+  zoomTo: (box) => {
+    // Centre the region, then zoom so that it fills about half the view (at most 4×).
+    const [x, y, w, h] = box;
+    const canvas = viewer.canvas;
+    panTo(x + w / 2, y + h / 2);
+    const want = Math.min(canvas.clientWidth / w, canvas.clientHeight / h) * 0.5;
+    viewer.zoom(Math.max(1, Math.min(4, want / viewer.scale)));
+    viewer.setHighlight(box);
+  },
+  threshold: thresholdInput,
+  stem: () => stem(),
+  showError: (m) => showError(m),
+  handleError: (err) => handleError(err),
+  refreshHistory: () => refreshHistory(),
+});
 
 /** Pan so that image point (x, y) sits at the centre of the view. */
 function panTo(x: number, y: number): void {
@@ -182,26 +123,31 @@ function renderSummary(s: Shown, filename: string, model: string, elapsedMs: num
   $('sum-time').textContent = `${(elapsedMs / 1000).toFixed(2)} s`;
 }
 
+let opening = 0;
+
 async function openAnalysis(analysis: Analysis): Promise<void> {
+  const ticket = ++opening;
   showStatus('Loading images…');
   const [original, probability, mask] = await Promise.all([
     getBlob(analysis.links.original).then(bitmapOf),
     getBlob(analysis.links.probability).then(bitmapOf),
-    analysis.model.task === 'multiclass'
-      ? getBlob(analysis.links.mask).then(bitmapOf)
-      : Promise.resolve(undefined),
+    // The label map the brush corrects: the dentist's last correction, else the model's mask.
+    getBlob(maskSource(analysis)).then(bitmapOf),
   ]);
+  // A later open (a click, the back button) won the race: drop this one.
+  if (ticket !== opening) return;
+  const multiclass = analysis.model.task === 'multiclass';
+  const maskGrey = greyPixels(mask);
   shown = {
     analysis,
     width: analysis.image.width,
     height: analysis.image.height,
     findings: analysis.findings,
     serverThreshold: analysis.threshold,
-    byClass: analysis.model.task === 'multiclass',
+    byClass: multiclass,
   };
   // Binary: probability threshold; multi-class: minimum confidence of the winning class.
-  $('threshold-label').textContent =
-    analysis.model.task === 'multiclass' ? 'Min. confidence' : 'Threshold';
+  $('threshold-label').textContent = multiclass ? 'Min. confidence' : 'Threshold';
   thresholdInput.value = String(analysis.threshold);
   $('threshold-value').textContent = analysis.threshold.toFixed(2);
   placeholder.hidden = true;
@@ -217,15 +163,17 @@ async function openAnalysis(analysis: Analysis): Promise<void> {
       width: original.width,
       height: original.height,
       probability: greyPixels(probability),
-      classes: mask ? greyPixels(mask) : undefined,
+      // A correction, when there is one, is drawn over this by the brush (setLabels).
+      classes: multiclass ? maskGrey : undefined,
     },
     analysis.threshold,
   );
-  renderFindings(analysis.findings, analysis.threshold, analysis.model.task === 'multiclass');
+  review.open(analysis, maskGrey);
   $('downloads').hidden = false;
   document.body.dataset.analysis = analysis.id;
   showStatus(undefined);
   markCurrent(analysis.id);
+  if (analysisOfHash(location.hash) !== analysis.id) location.hash = analysisHash(analysis.id);
 }
 
 function showLocalResult(r: LocalAnalysis): void {
@@ -263,9 +211,14 @@ function showLocalResult(r: LocalAnalysis): void {
     },
     r.threshold,
   );
-  renderFindings(r.findings, r.threshold, r.task === 'multiclass');
+  review.renderFindings(r.findings, r.threshold, r.task === 'multiclass');
   $('downloads').hidden = true;
+  review.close();
+  opening++;
+  delete document.body.dataset.analysis;
   markCurrent(undefined);
+  // A result computed in the browser has no address on the server.
+  if (location.hash) history_.replaceState(null, '', location.pathname + location.search);
 }
 
 async function handleFile(file: File): Promise<void> {
@@ -296,31 +249,65 @@ const history: HistoryContext = {
   empty: $('history-empty'),
   open: (item) => {
     showError(undefined);
-    getJson<Analysis>(item.links.self).then(openAnalysis).catch(handleError);
+    // Through the address, so that back and forward step through what was opened.
+    if (analysisOfHash(location.hash) === item.id) void openById(item.id);
+    else location.hash = analysisHash(item.id);
   },
   deleted: (id) => {
     if (shown?.analysis?.id !== id) return;
-    shown = undefined;
-    viewer.clear();
-    placeholder.hidden = false;
-    for (const section of ['summary', 'findings-section', 'downloads']) $(section).hidden = true;
+    closeAnalysis();
+    history_.replaceState(null, '', location.pathname + location.search);
   },
   error: handleError,
   current: () => shown?.analysis?.id,
 };
+const history_ = window.history;
 const markCurrent = (id: string | undefined): void => markHistory(history.list, id);
-const refreshHistory = (): Promise<void> => refreshHistoryList(history);
 
-async function download(url: string, name: string): Promise<void> {
-  const blob = await getBlob(url);
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+/** Empty the viewer and the result panels. */
+function closeAnalysis(): void {
+  opening++;
+  shown = undefined;
+  viewer.clear();
+  review.close();
+  placeholder.hidden = false;
+  delete document.body.dataset.analysis;
+  for (const section of [
+    'summary',
+    'findings-section',
+    'teeth-section',
+    'review-section',
+    'downloads',
+  ]) {
+    $(section).hidden = true;
+  }
+  markCurrent(undefined);
 }
+
+/** Open the analysis `id` from the API (a link, a reload, back or forward). */
+async function openById(id: string): Promise<void> {
+  showError(undefined);
+  try {
+    await openAnalysis(await getJson<Analysis>(`/api/v1/analyses/${encodeURIComponent(id)}`));
+  } catch (err) {
+    // Another analysis must not stay on screen under this one's address.
+    if (shown && shown.analysis?.id !== id && analysisOfHash(location.hash) === id) {
+      closeAnalysis();
+    }
+    handleError(err);
+  }
+}
+
+/** Follow the address: open the analysis it names, or empty the page when it names none. */
+function followHash(): void {
+  const id = analysisOfHash(location.hash);
+  if (id === undefined) {
+    if (shown?.analysis) closeAnalysis();
+    return;
+  }
+  if (id !== shown?.analysis?.id) void openById(id);
+}
+const refreshHistory = (): Promise<void> => refreshHistoryList(history);
 
 function stem(): string {
   const name = shown?.analysis?.filename.replace(/\.[^.]+$/, '') ?? '';
@@ -366,7 +353,7 @@ thresholdInput.addEventListener('input', () => {
     $('findings-note').textContent =
       `Findings below are at the analysis threshold ${shown.serverThreshold.toFixed(2)}; the overlay shows ${t.toFixed(2)}.`;
   } else if (shown) {
-    renderFindings(shown.findings, shown.serverThreshold, shown.byClass);
+    review.renderFindings(shown.findings, shown.serverThreshold, shown.byClass);
   }
 });
 for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="mode"]')) {
@@ -392,6 +379,15 @@ $('dl-json').addEventListener('click', () => {
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 });
+window.addEventListener('hashchange', followHash);
+// The printed page shows the whole X-ray, whatever the zoom on screen.
+window.addEventListener('beforeprint', () => {
+  const img = $<HTMLImageElement>('print-image');
+  const snap = viewer.snapshot();
+  if (snap) img.src = snap.toDataURL('image/png');
+  else img.removeAttribute('src');
+});
+
 $('token-form').addEventListener('submit', (e) => {
   e.preventDefault();
   setToken($<HTMLInputElement>('token-input').value.trim());
@@ -406,6 +402,7 @@ async function start(): Promise<void> {
     $('model-badge').textContent = `${card.name} ${card.version} · ${card.engine}`;
     $('model-badge').title = `Task: ${card.task}. Licence: ${card.licence}`;
     await refreshHistory();
+    followHash();
   } catch (err) {
     handleError(err);
   }

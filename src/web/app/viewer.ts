@@ -1,7 +1,9 @@
 /**
  * The X-ray viewer: draws the image with the segmentation over it on a canvas, with
  * opacity, fill/outline, client-side threshold, zoom (wheel, buttons, +/-) and pan (drag,
- * arrow keys). It knows nothing about the server: it is given pixels.
+ * arrow keys). It knows nothing about the server: it is given pixels. A pointer tool (the
+ * mask brush) may take the drags instead of panning; corrected labels replace the
+ * thresholded ones while they are set.
  */
 import { labelAreas, outlineOf, paintLabels, thresholdLabels } from './overlay.js';
 
@@ -18,6 +20,13 @@ export interface ViewerData {
   readonly probability: Uint8Array;
   /** Class index per pixel (multi-class); undefined for binary. */
   readonly classes: Uint8Array | undefined;
+}
+
+/** A tool that takes pointer drags on the image (in image pixels) instead of panning. */
+export interface PointerTool {
+  down(x: number, y: number): void;
+  move(x: number, y: number): void;
+  up(): void;
 }
 
 function canvasOf(width: number, height: number): HTMLCanvasElement {
@@ -39,6 +48,9 @@ export class Viewer {
   #tx = 0;
   #ty = 0;
   #highlight: [number, number, number, number] | undefined;
+  #labels: Uint8Array | undefined;
+  #tool: PointerTool | undefined;
+  #pending = false;
   #onChange: (areas: Map<number, number>) => void;
 
   constructor(canvas: HTMLCanvasElement, onChange: (areas: Map<number, number>) => void) {
@@ -54,13 +66,69 @@ export class Viewer {
     this.#data = data;
     this.#threshold = threshold;
     this.#highlight = undefined;
+    this.#labels = undefined;
     this.#recompute();
     this.fit();
   }
 
   clear(): void {
     this.#data = undefined;
+    this.#labels = undefined;
     this.#draw();
+  }
+
+  /**
+   * Show these labels (class index per pixel, e.g. a corrected mask) instead of the
+   * thresholded ones; undefined goes back to thresholding. Redrawn once per frame.
+   */
+  setLabels(labels: Uint8Array | undefined): void {
+    this.#labels = labels;
+    if (this.#pending) return;
+    this.#pending = true;
+    requestAnimationFrame(() => {
+      this.#pending = false;
+      this.#recompute();
+      this.#draw();
+    });
+  }
+
+  /** Give pointer drags to `tool` (image pixels) instead of panning; undefined pans again. */
+  setTool(tool: PointerTool | undefined): void {
+    this.#tool = tool;
+    this.canvas.classList.toggle('painting', tool !== undefined);
+  }
+
+  /**
+   * The whole X-ray with the overlay as it is drawn now, at most `maxWidth` pixels wide
+   * (for printing: the view itself may be zoomed in and sized for the screen).
+   */
+  snapshot(maxWidth = 1600): HTMLCanvasElement | undefined {
+    const d = this.#data;
+    if (!d) return undefined;
+    const k = Math.min(1, maxWidth / d.width);
+    const out = canvasOf(Math.round(d.width * k), Math.round(d.height * k));
+    const ctx = out.getContext('2d');
+    if (!ctx) return undefined;
+    ctx.scale(k, k);
+    ctx.drawImage(d.image, 0, 0);
+    if (this.#fill && (this.#mode === 'fill' || this.#mode === 'both')) {
+      ctx.globalAlpha = this.#opacity;
+      ctx.drawImage(this.#fill, 0, 0);
+    }
+    if (this.#outline && (this.#mode === 'outline' || this.#mode === 'both')) {
+      ctx.globalAlpha = Math.min(1, 0.35 + this.#opacity);
+      ctx.drawImage(this.#outline, 0, 0);
+    }
+    return out;
+  }
+
+  /** The image pixel under a point of the page (client coordinates). */
+  toImage(clientX: number, clientY: number): [number, number] {
+    const rect = this.canvas.getBoundingClientRect();
+    return [
+      (clientX - rect.left - this.#tx) / this.#scale,
+      (clientY - rect.top - this.#ty) / this.#scale,
+    ];
   }
 
   setOpacity(opacity: number): void {
@@ -126,7 +194,7 @@ export class Viewer {
   #recompute(): void {
     const d = this.#data;
     if (!d) return;
-    const labels = thresholdLabels(d.probability, d.classes, this.#threshold);
+    const labels = this.#labels ?? thresholdLabels(d.probability, d.classes, this.#threshold);
     this.#fill ??= canvasOf(d.width, d.height);
     this.#outline ??= canvasOf(d.width, d.height);
     for (const c of [this.#fill, this.#outline]) {
@@ -189,17 +257,29 @@ export class Viewer {
 
   #bindPointer(): void {
     let last: { x: number; y: number } | undefined;
+    let painting: PointerTool | undefined;
     this.canvas.addEventListener('pointerdown', (e) => {
-      last = { x: e.clientX, y: e.clientY };
       this.canvas.setPointerCapture(e.pointerId);
+      if (this.#tool && this.#data && e.button === 0) {
+        painting = this.#tool;
+        painting.down(...this.toImage(e.clientX, e.clientY));
+        return;
+      }
+      last = { x: e.clientX, y: e.clientY };
       this.canvas.classList.add('dragging');
     });
     this.canvas.addEventListener('pointermove', (e) => {
+      if (painting) {
+        painting.move(...this.toImage(e.clientX, e.clientY));
+        return;
+      }
       if (!last) return;
       this.pan(e.clientX - last.x, e.clientY - last.y);
       last = { x: e.clientX, y: e.clientY };
     });
     const end = (): void => {
+      painting?.up();
+      painting = undefined;
       last = undefined;
       this.canvas.classList.remove('dragging');
     };
