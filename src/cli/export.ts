@@ -3,7 +3,9 @@
  * optionally checked against tfjs on a random batch before it is trusted.
  */
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { DentsegError } from '../errors.js';
+import type { CalibrationMethod } from '../onnx/int8.js';
 import type { BackendName } from '../engine/index.js';
 import { DEFAULT_MODEL_DIR } from '../infer/load.js';
 
@@ -12,6 +14,19 @@ interface ExportCliOptions {
   onnx?: string;
   dynamicSize?: boolean;
   verify?: boolean;
+  int8?: boolean;
+  calibration?: string;
+  calibrationCount: string;
+  calibrationSplit?: string;
+  calibrationMethod: CalibrationMethod;
+  floatTail: string;
+}
+
+function intFlag(flag: string, value: string, min: number): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min)
+    throw new DentsegError('E_USAGE', `${flag} must be an integer ≥ ${min}; received "${value}"`);
+  return n;
 }
 
 /** Register `dentseg export` on the program. */
@@ -31,19 +46,67 @@ export function registerExportCommands(program: Command): void {
       '--verify',
       'run ONNX Runtime and tfjs on a random batch and report the largest difference',
     )
+    .option(
+      '--int8',
+      'also write model.int8.onnx: static int8 quantisation (QDQ, per-channel weights) calibrated on --calibration',
+    )
+    .option(
+      '--calibration <dir>',
+      '--int8: folder of X-rays whose activation ranges set the scales',
+    )
+    .option('--calibration-count <n>', '--int8: images drawn (seeded) from the folder', '32')
+    .option('--calibration-split <csv>', '--int8: draw only the rows a split CSV marks train')
+    .addOption(
+      new Option('--calibration-method <m>', '--int8: how ranges are taken from the images')
+        .choices(['minmax', 'percentile'])
+        .default('minmax'),
+    )
+    .option('--float-tail <n>', '--int8: last convolutions kept in float32', '1')
     .action(async (opts: ExportCliOptions, cmd: Command) => {
+      if (opts.int8 && opts.calibration === undefined)
+        throw new DentsegError('E_USAGE', '--int8 needs --calibration DIR (a folder of X-rays)', {
+          hint: 'e.g. dentseg export --int8 --calibration ../shared/data/ufba425/images --calibration-split ../shared/data/ufba425/split.csv',
+        });
+      const count = intFlag('--calibration-count', opts.calibrationCount, 1);
+      const floatTail = intFlag('--float-tail', opts.floatTail, 0);
       const globals = cmd.optsWithGlobals<{ backend?: BackendName }>();
       const { initEngine } = await import('../engine/index.js');
       const { exportOnnx, verifyOnnx } = await import('../onnx/index.js');
       await initEngine({ backend: globals.backend, log: true });
       const dir = path.resolve(opts.model ?? DEFAULT_MODEL_DIR);
       const started = performance.now();
-      const result = await exportOnnx(dir, opts.onnx, { dynamicSize: opts.dynamicSize === true });
+      const int8 = opts.int8 === true && opts.calibration !== undefined;
+      // The int8 file is made from model.onnx: keep an up-to-date one as it is.
+      const { onnxFolderStatus } = await import('../infer/onnx-engine.js');
+      const keep =
+        int8 &&
+        opts.onnx === undefined &&
+        opts.dynamicSize !== true &&
+        onnxFolderStatus(dir) === 'ok';
+      const result = keep
+        ? undefined
+        : await exportOnnx(dir, opts.onnx, { dynamicSize: opts.dynamicSize === true });
       const secs = ((performance.now() - started) / 1000).toFixed(1);
-      console.log(
-        `wrote ${result.file} (${(result.bytes / 1e6).toFixed(1)} MB, opset ${result.opset}, ${result.dynamicSize ? 'dynamic' : 'fixed'} spatial size) in ${secs} s`,
-      );
-      if (opts.verify) {
+      if (result)
+        console.log(
+          `wrote ${result.file} (${(result.bytes / 1e6).toFixed(1)} MB, opset ${result.opset}, ${result.dynamicSize ? 'dynamic' : 'fixed'} spatial size) in ${secs} s`,
+        );
+      if (int8) {
+        const { exportInt8 } = await import('../onnx/int8.js');
+        const t0 = performance.now();
+        const q = await exportInt8(dir, {
+          calibration: opts.calibration!,
+          count,
+          split: opts.calibrationSplit,
+          method: opts.calibrationMethod,
+          floatTail,
+        });
+        const c = q.record.calibration;
+        console.log(
+          `wrote ${q.file} (${(q.bytes / 1e6).toFixed(2)} MB, ${((100 * q.bytes) / q.floatBytes).toFixed(0)} % of model.onnx; ${c.method} calibration on ${c.images} of ${c.available} images) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+        );
+      }
+      if (opts.verify && result) {
         const v = await verifyOnnx(dir, result.file);
         console.log(
           `verify: batch ${v.batch} at ${v.size[0]}×${v.size[1]}, max |onnx − tfjs| = ${v.maxAbsDiff.toExponential(2)} (${v.ok ? 'ok' : 'MISMATCH'}, tolerance ${v.tolerance})`,
