@@ -58,8 +58,8 @@ export function registerExportCommands(program: Command): void {
     .option('--calibration-split <csv>', '--int8: draw only the rows a split CSV marks train')
     .addOption(
       new Option('--calibration-method <m>', '--int8: how ranges are taken from the images')
-        .choices(['minmax', 'percentile'])
-        .default('minmax'),
+        .choices(['minmax', 'percentile'] satisfies CalibrationMethod[])
+        .default('percentile'),
     )
     .option('--float-tail <n>', '--int8: last convolutions kept in float32', '1')
     .action(async (opts: ExportCliOptions, cmd: Command) => {

@@ -138,7 +138,7 @@ describe('int8 export and engine (tiny model)', () => {
     const record = JSON.parse(onnxMetadata(bytes).quantization ?? '{}') as Record<string, unknown>;
     expect(record).toMatchObject({
       format: 'QDQ',
-      calibration: { folder: cal, images: 2, available: 3, method: 'minmax', seed: 1 },
+      calibration: { folder: cal, images: 2, available: 3, method: 'percentile', seed: 1 },
     });
     const json = JSON.parse(readFileSync(path.join(tiny.dir, 'dentseg.json'), 'utf8')) as {
       artifacts?: Record<string, { bytes: number; calibration: { images: number } }>;
