@@ -3,7 +3,7 @@
  * calibrated uint8 activations, records the calibration, `--engine onnx-int8` runs it (or
  * says how to make it), and the bundled model's int8 file keeps its Dice on real X-rays.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,6 +80,35 @@ describe('int8 export and engine (tiny model)', () => {
     const none = await exportInt8(tiny.dir, { calibration: empty }).catch((e: unknown) => e);
     expect(isDentsegError(none) && none.code).toBe('E_USAGE');
     expect(String((none as Error).message)).toContain('holds no images');
+  });
+
+  it('draws only the rows a split CSV marks train', async () => {
+    const split = path.join(tiny.dir, 'split.csv');
+    writeFileSync(split, 'stem,split\ncal-0,val\ncal-1,train\ncal-2,test\n');
+    const r = await exportInt8(tiny.dir, { calibration: cal, split });
+    expect(r.record.calibration).toMatchObject({ images: 1, available: 1, split });
+    writeFileSync(split, 'stem,split\ncal-0,val\n');
+    const none = await exportInt8(tiny.dir, { calibration: cal, split }).catch((e: unknown) => e);
+    expect(isDentsegError(none) && none.code).toBe('E_USAGE');
+    expect(String((none as Error).message)).toContain('listed as train');
+  });
+
+  it('dentseg export --int8 needs --calibration and a valid count', () => {
+    const bare = runCliSync(['export', '--model', tiny.dir, '--int8']);
+    expect(bare.status).toBe(64);
+    expect(bare.stderr).toContain('--int8 needs --calibration DIR');
+    const zero = runCliSync([
+      'export',
+      '--model',
+      tiny.dir,
+      '--int8',
+      '--calibration',
+      cal,
+      '--calibration-count',
+      '0',
+    ]);
+    expect(zero.status).toBe(64);
+    expect(zero.stderr).toContain('--calibration-count must be an integer ≥ 1');
   });
 
   it('dentseg export --int8 writes a QDQ graph with per-channel int8 weights', async () => {
