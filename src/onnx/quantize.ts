@@ -285,6 +285,7 @@ export function quantiseModel(
   for (const t of m.graph.input) quantiseAfter(t.name);
   let dqCount = 0;
   for (const n of m.graph.node) {
+    const x = quant.get(n.input[0] ?? ''); // before the DQ renames it
     n.input.forEach((t, i) => {
       // Every consumer reads through a DQ, float ones too: ORT fuses a Conv into its
       // integer kernel only when the Q is the sole consumer of the Conv's output.
@@ -296,10 +297,6 @@ export function quantiseModel(
     });
     if (n.op_type === 'Conv' && convs.has(n.name)) {
       const w = g.inits.get(n.input[1] ?? '');
-      const x = quant.get(
-        // the activation input was renamed to its DQ output just above; look up the original
-        model.graph.node.find((o) => o.name === n.name)?.input[0] ?? '',
-      );
       if (!w || !x) throw new Error(`internal: Conv ${n.name} has no weights or input range`);
       const cout = w.dims[0] ?? 0;
       const { q, scales } = quantiseWeights(floats(w), cout);

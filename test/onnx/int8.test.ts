@@ -14,9 +14,17 @@ import { evaluateModel } from '../../src/evaluate/index.js';
 import { DEFAULT_MODEL_DIR, loadModel } from '../../src/infer/index.js';
 import { INT8_ONNX_FILE } from '../../src/infer/onnx-engine.js';
 import { exportInt8 } from '../../src/onnx/int8.js';
-import { decodeModel, exportOnnx, onnxMetadata } from '../../src/onnx/index.js';
-import { DataType, type OnnxModel, type OnnxTensor } from '../../src/onnx/proto.js';
+import {
+  decodeModel,
+  exportOnnx,
+  layersModelToOnnx,
+  onnxEngine,
+  onnxMetadata,
+} from '../../src/onnx/index.js';
+import { DataType, encodeModel, type OnnxModel, type OnnxTensor } from '../../src/onnx/proto.js';
+import { activationQuant, foldBatchNorm, quantiseWeights } from '../../src/onnx/quantize.js';
 import { HAS_SHARED_DATA, runCliSync, UFBA } from '../helpers/paths.js';
+import { maxAbsDiff } from './helpers.js';
 import { tinyModelFolder, type TinyModel } from './tiny.js';
 
 /** A few grey PNGs with structure (gradients and bright blobs), like X-rays at a glance. */
@@ -191,6 +199,46 @@ describe('int8 export and engine (tiny model)', () => {
     } finally {
       int8.dispose();
       fp32.dispose();
+    }
+  });
+});
+
+describe('quantisation steps', () => {
+  it('uint8 activation parameters cover the range and 0 exactly', () => {
+    expect(activationQuant([0, 2.55])).toEqual({ scale: expect.closeTo(0.01, 9), zeroPoint: 0 });
+    expect(activationQuant([-1, 1]).zeroPoint).toBe(128);
+    // ranges that miss 0 are widened to include it
+    expect(activationQuant([0.5, 2.55]).zeroPoint).toBe(0);
+    expect(activationQuant([-2.55, -1])).toEqual({
+      scale: expect.closeTo(0.01, 9),
+      zeroPoint: 255,
+    });
+  });
+
+  it('per-channel symmetric weights: the largest |w| of each channel maps to 127', () => {
+    const { q, scales } = quantiseWeights(Float32Array.of(0.3, -1, 0.25, 0, 0.02, -0.011), 2);
+    expect([...scales]).toEqual([expect.closeTo(1 / 127, 9), expect.closeTo(0.02 / 127, 9)]);
+    expect([...q]).toEqual([38, -127, 32, 0, 127, -70]);
+  });
+
+  it('folding batch norm into the convolutions leaves the float outputs unchanged', async () => {
+    await initEngine();
+    const tiny = await tinyModelFolder([64, 64], 1);
+    try {
+      const original = layersModelToOnnx(tiny.model);
+      const folded = foldBatchNorm(decodeModel(original));
+      expect(folded.graph.node.map((n) => n.op_type)).not.toContain('BatchNormalization');
+      const a = await onnxEngine(original);
+      const b = await onnxEngine(encodeModel(folded));
+      const x = new Float32Array(64 * 64 * 3).map((_, i) => Math.sin(i * 0.01));
+      const ya = await a.run(x, 1, 64, 64, 3);
+      const yb = await b.run(x, 1, 64, 64, 3);
+      a.dispose();
+      b.dispose();
+      expect(maxAbsDiff(ya, yb)).toBeLessThan(1e-4);
+    } finally {
+      tiny.model.dispose();
+      rmSync(tiny.dir, { recursive: true, force: true });
     }
   });
 });
