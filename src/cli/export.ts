@@ -61,7 +61,7 @@ export function registerExportCommands(program: Command): void {
         .choices(['minmax', 'percentile'] satisfies CalibrationMethod[])
         .default('percentile'),
     )
-    .option('--float-tail <n>', '--int8: last convolutions kept in float32', '1')
+    .option('--float-tail <n>', '--int8: last convolutions kept in float32 (e.g. 1: the head)', '0')
     .action(async (opts: ExportCliOptions, cmd: Command) => {
       if (opts.int8 && opts.calibration === undefined)
         throw new DentsegError('E_USAGE', '--int8 needs --calibration DIR (a folder of X-rays)', {

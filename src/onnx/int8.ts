@@ -52,7 +52,7 @@ export interface Int8ExportOptions {
   readonly split?: string | undefined;
   /** `percentile` (default: the better val Dice on the bundled model; the mean of each image's 0.01 %/99.99 % quantiles) or `minmax` (extremes over all images). */
   readonly method?: CalibrationMethod | undefined;
-  /** Convolutions kept in float32 at the end of the network (≥ 0); default 1 (the head). */
+  /** Convolutions kept in float32 at the end of the network (≥ 0); default 0: on the bundled model a float head kept the same val Dice and cost ~9 % of the int8 forward time. */
   readonly floatTail?: number | undefined;
   /** ORT threads for the calibration runs. */
   readonly threads?: number | undefined;
@@ -197,7 +197,7 @@ export async function exportInt8(
       'E_USAGE',
       `--calibration-count must be an integer in 1…10000; received ${count}`,
     );
-  const floatTail = opts.floatTail ?? 1;
+  const floatTail = opts.floatTail ?? 0;
   if (!Number.isInteger(floatTail) || floatTail < 0)
     throw new DentsegError('E_USAGE', `--float-tail must be an integer ≥ 0; received ${floatTail}`);
   const method = opts.method ?? 'percentile';

@@ -129,6 +129,8 @@ describe('int8 export and engine (tiny model)', () => {
       cal,
       '--calibration-count',
       '2',
+      '--float-tail',
+      '1',
     ]);
     expect(r.stderr + r.stdout).toContain(INT8_ONNX_FILE);
     expect(r.status).toBe(0);
@@ -144,7 +146,7 @@ describe('int8 export and engine (tiny model)', () => {
     const quantised = convs.filter(
       (n) => producers.get(n.input[1] ?? '')?.op_type === 'DequantizeLinear',
     );
-    // every convolution but the head (kept in float32) reads int8 weights
+    // every convolution but the head (kept in float32 by --float-tail 1) reads int8 weights
     expect(quantised.length).toBe(convs.length - 1);
     expect(inits.get(convs.at(-1)!.input[1] ?? '')?.data_type).toBe(DataType.FLOAT);
     for (const conv of quantised) {
