@@ -22,7 +22,7 @@ interface ServeCliOptions {
   dataDir: string;
   token?: string;
   tokens?: string;
-  engine?: 'tfjs' | 'onnx';
+  engine?: 'tfjs' | 'onnx' | 'onnx-int8';
   maxUploadMb: number;
   maxPixels: number;
   queueLimit: number;
@@ -51,7 +51,9 @@ export function registerServeCommands(program: Command): void {
       '--tokens <file>',
       'users, one a line: name:token[:admin] or name:sha256:HEX[:admin] (# comments); each sees only their own analyses, admins all',
     )
-    .addOption(new Option('--engine <name>', 'inference engine').choices(['tfjs', 'onnx']))
+    .addOption(
+      new Option('--engine <name>', 'inference engine').choices(['tfjs', 'onnx', 'onnx-int8']),
+    )
     .option('--max-upload-mb <n>', 'largest upload, MB', num('--max-upload-mb', 0.001), 50)
     .option(
       '--max-pixels <n>',

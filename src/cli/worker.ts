@@ -17,7 +17,7 @@ interface WorkerCliOptions {
   db?: string;
   dataDir: string;
   model?: string;
-  engine?: 'tfjs' | 'onnx';
+  engine?: 'tfjs' | 'onnx' | 'onnx-int8';
   concurrency: string;
   maxPixels: string;
   threshold: string;
@@ -35,7 +35,9 @@ export function registerWorkerCommands(program: Command): void {
     .option('--db <url>', 'postgres://… for the records (default: SQLite in --data-dir)')
     .option('--data-dir <dir>', 'the data dir every node mounts', './dentseg-data')
     .option('--model <dir>', 'model folder (default: the bundled models/teeth-binary/)')
-    .addOption(new Option('--engine <name>', 'inference engine').choices(['tfjs', 'onnx']))
+    .addOption(
+      new Option('--engine <name>', 'inference engine').choices(['tfjs', 'onnx', 'onnx-int8']),
+    )
     .option('--concurrency <n>', 'analyses at once in this process', '1')
     .option('--max-pixels <n>', 'largest image, width × height pixels', '40000000')
     .option('--threshold <p>', 'probability threshold for stored masks', '0.5')

@@ -141,7 +141,7 @@ function readJson(file: string): unknown {
 }
 
 /** The split CSV as stem → 'train' | 'val' | other. */
-function readSplit(file: string): Map<string, string> {
+export function readSplit(file: string): Map<string, string> {
   const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
   const header = (lines[0] ?? '').split(',').map((h) => h.trim().toLowerCase());

@@ -9,7 +9,12 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { DentsegError } from '../errors.js';
 import type { ModelMeta } from '../model/index.js';
-import { loadOnnxFolder, onnxFolderAvailable, onnxUnavailableReason } from './onnx-engine.js';
+import {
+  INT8_ONNX_FILE,
+  loadOnnxFolder,
+  onnxFolderAvailable,
+  onnxUnavailableReason,
+} from './onnx-engine.js';
 import type { EngineName, InferenceEngine } from './types.js';
 
 /** How an engine loads a model folder. */
@@ -118,8 +123,18 @@ registerEngine({
 registerEngine({
   name: 'onnx',
   priority: 10,
-  available: onnxFolderAvailable,
-  unavailableReason: onnxUnavailableReason,
+  available: (dir) => onnxFolderAvailable(dir),
+  unavailableReason: (dir) => onnxUnavailableReason(dir),
   load: (dir) => loadOnnxFolder(dir),
+});
+// The int8 twin (`dentseg export --int8`) runs only when asked for: it trades a little
+// accuracy for speed, a choice the user makes: below tfjs, so it is picked unasked only
+// for a folder that holds nothing else.
+registerEngine({
+  name: 'onnx-int8',
+  priority: -10,
+  available: (dir) => onnxFolderAvailable(dir, INT8_ONNX_FILE),
+  unavailableReason: (dir) => onnxUnavailableReason(dir, INT8_ONNX_FILE),
+  load: (dir) => loadOnnxFolder(dir, { name: 'onnx-int8' }, INT8_ONNX_FILE),
 });
 // --- end ONNX Runtime engine

@@ -17,6 +17,8 @@ import { onnxMetadata } from './onnx-metadata.js';
 
 /** The ONNX file's name inside a model folder. */
 export const ONNX_FILE = 'model.onnx';
+/** The statically quantised (int8, QDQ) twin that `dentseg export --int8` writes beside it. */
+export const INT8_ONNX_FILE = 'model.int8.onnx';
 
 export interface OnnxEngineOptions {
   /**
@@ -30,6 +32,8 @@ export interface OnnxEngineOptions {
    * under load: 15–40 % slower with spinning); on an idle machine the difference is small.
    */
   readonly spinning?: boolean | undefined;
+  /** Engine name reported to callers: `onnx` (default) or `onnx-int8`. */
+  readonly name?: 'onnx' | 'onnx-int8' | undefined;
 }
 
 type Ort = typeof import('onnxruntime-node');
@@ -103,7 +107,7 @@ export async function onnxEngine(
   }
   let disposed = false;
   return {
-    name: 'onnx',
+    name: opts.name ?? 'onnx',
     backend: 'onnxruntime-node',
     threads,
     async run(input, batch, h, w, c) {
@@ -182,8 +186,8 @@ const status = new Map<string, OnnxFolderStatus>();
  * of the weights it came from, because file times do not survive `git clone`; files without
  * that record fall back to comparing modification times. Cached per (file sizes, times).
  */
-export function onnxFolderStatus(dir: string): OnnxFolderStatus {
-  const onnxFile = path.join(dir, ONNX_FILE);
+export function onnxFolderStatus(dir: string, file: string = ONNX_FILE): OnnxFolderStatus {
+  const onnxFile = path.join(dir, file);
   try {
     const onnx = statSync(onnxFile, { throwIfNoEntry: false });
     if (!onnx) return 'missing';
@@ -204,36 +208,40 @@ export function onnxFolderStatus(dir: string): OnnxFolderStatus {
 }
 
 /** Whether a model folder can run on ONNX Runtime (see {@link onnxFolderStatus}). */
-export function onnxFolderAvailable(dir: string): boolean {
-  return onnxFolderStatus(dir) === 'ok';
+export function onnxFolderAvailable(dir: string, file: string = ONNX_FILE): boolean {
+  return onnxFolderStatus(dir, file) === 'ok';
 }
 
 /**
  * Why a folder cannot run on ONNX Runtime, as a sentence and the command that fixes it, or
  * undefined when it can.
  */
-export function onnxUnavailableReason(dir: string): { message: string; hint: string } | undefined {
-  const fix = (verb: string): string =>
-    `run \`dentseg export --model ${dir}\` to ${verb} it from weights.bin`;
-  switch (onnxFolderStatus(dir)) {
+export function onnxUnavailableReason(
+  dir: string,
+  file: string = ONNX_FILE,
+): { message: string; hint: string } | undefined {
+  const command =
+    file === INT8_ONNX_FILE
+      ? `dentseg export --model ${dir} --int8 --calibration IMAGES_DIR`
+      : `dentseg export --model ${dir}`;
+  const fix = (verb: string): string => `run \`${command}\` to ${verb} it from weights.bin`;
+  switch (onnxFolderStatus(dir, file)) {
     case 'ok':
       return undefined;
     case 'missing':
-      return { message: 'the model folder has no model.onnx', hint: fix('write') };
+      return { message: `the model folder has no ${file}`, hint: fix('write') };
     case 'other-weights':
       return {
-        message:
-          'model.onnx does not match weights.bin: it was exported from other weights (the model was trained again or its weights replaced since)',
+        message: `${file} does not match weights.bin: it was exported from other weights (the model was trained again or its weights replaced since)`,
         hint: fix('re-export'),
       };
     case 'older':
       return {
-        message:
-          'model.onnx is older than weights.bin (the model was trained again after it was exported)',
+        message: `${file} is older than weights.bin (the model was trained again after it was exported)`,
         hint: fix('re-export'),
       };
     case 'unreadable':
-      return { message: 'model.onnx cannot be read', hint: fix('re-export') };
+      return { message: `${file} cannot be read`, hint: fix('re-export') };
   }
 }
 
@@ -241,7 +249,8 @@ export function onnxUnavailableReason(dir: string): { message: string; hint: str
 export async function loadOnnxFolder(
   dir: string,
   opts: OnnxEngineOptions = {},
+  file: string = ONNX_FILE,
 ): Promise<{ engine: InferenceEngine; meta: ModelMeta }> {
   const meta = readOnnxFolderMeta(dir);
-  return { engine: await onnxEngine(path.join(dir, ONNX_FILE), opts), meta };
+  return { engine: await onnxEngine(path.join(dir, file), opts), meta };
 }

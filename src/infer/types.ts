@@ -11,7 +11,7 @@ import type { DicomInfo } from './dicom.js';
 export type { Finding } from '../imaging/findings.js';
 
 /** Names of the inference engines (the registry in `engines.ts` maps them to factories). */
-export type EngineName = 'tfjs' | 'onnx';
+export type EngineName = 'tfjs' | 'onnx' | 'onnx-int8';
 
 /**
  * Runs the network on pre-processed input. Implementations: `tfjsEngine` (here) and

@@ -7,7 +7,7 @@
 import protobuf from 'protobufjs';
 
 /** ONNX TensorProto.DataType values dentseg uses. */
-export const DataType = { FLOAT: 1, INT64: 7 } as const;
+export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7 } as const;
 
 /** ONNX AttributeProto.AttributeType values. */
 export const AttributeType = {
@@ -178,7 +178,8 @@ export interface OnnxNode {
 
 export interface OnnxValueInfo {
   name: string;
-  type: { tensor_type: { elem_type: number; shape: { dim: OnnxDim[] } } };
+  /** `shape` absent: rank and size unknown (e.g. extra outputs added for calibration). */
+  type: { tensor_type: { elem_type: number; shape?: { dim: OnnxDim[] } } };
 }
 
 export interface OnnxGraph {

@@ -46,7 +46,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('engine registry', () => {
   it('picks the highest-priority engine whose files the folder has', async () => {
-    expect(engineNames()).toEqual(['onnx', 'tfjs']);
+    // onnx-int8 ranks below tfjs: it runs only when asked for (or nothing else can)
+    expect(engineNames()).toEqual(['onnx', 'tfjs', 'onnx-int8']);
     expect(pickEngine(folder).name).toBe('tfjs');
     expect(() => pickEngine(folder, 'onnx')).toThrow(/no files for engine onnx/);
     writeFileSync(path.join(folder, 'mock.onnx'), '');

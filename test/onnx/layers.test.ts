@@ -181,13 +181,13 @@ describe('ONNX file structure', () => {
     expect(m.opset_import[0]?.version).toBe(ONNX_OPSET);
     expect(m.graph.input[0]?.name).toBe('input');
     expect(m.graph.output[0]?.name).toBe('probabilities');
-    expect(m.graph.input[0]?.type.tensor_type.shape.dim).toEqual([
+    expect(m.graph.input[0]?.type.tensor_type.shape?.dim).toEqual([
       { dim_param: 'batch' },
       { dim_value: 32 },
       { dim_value: 48 },
       { dim_value: 3 },
     ]);
-    expect(m.graph.output[0]?.type.tensor_type.shape.dim.at(-1)).toEqual({ dim_value: 2 });
+    expect(m.graph.output[0]?.type.tensor_type.shape?.dim.at(-1)).toEqual({ dim_value: 2 });
     expect(m.metadata_props).toContainEqual({ key: 'classes', value: '["a","b"]' });
     expect(m.metadata_props).toContainEqual({ key: 'layout', value: 'NHWC' });
     // The platform-free reader (used by the browser) sees the same metadata.
@@ -195,7 +195,7 @@ describe('ONNX file structure', () => {
       Object.fromEntries(m.metadata_props.map(({ key, value }) => [key, value])),
     );
     const dyn = decodeModel(layersModelToOnnx(model, { dynamicSize: true }));
-    expect(dyn.graph.input[0]?.type.tensor_type.shape.dim.slice(1, 3)).toEqual([
+    expect(dyn.graph.input[0]?.type.tensor_type.shape?.dim.slice(1, 3)).toEqual([
       { dim_param: 'height' },
       { dim_param: 'width' },
     ]);
