@@ -38,6 +38,7 @@ interface PredictCliOptions {
   minArea?: number;
   engine?: string;
   enhance?: string;
+  force?: boolean;
 }
 
 /** A one-line progress bar on stderr (a line per image when stderr is not a terminal). */
@@ -91,6 +92,10 @@ export function registerPredictCommands(program: Command): void {
       numberFlag('--min-area', 0, 1e9, true),
     )
     .option('--keep-dicom-tags', 'write DICOM patient tags into X.json (off: privacy)')
+    .option(
+      '--force',
+      'keep findings and teeth of inputs that do not look like a panoramic dental X-ray (default: withheld, listed in summary.csv)',
+    )
     .option('--engine <name>', `inference engine (default: the best the model folder supports)`)
     .option(...ENHANCE_OPTION)
     .action(async (opts: PredictCliOptions, cmd: Command) => {
@@ -123,6 +128,7 @@ export function registerPredictCommands(program: Command): void {
           concurrency: opts.concurrency,
           keepDicomTags: opts.keepDicomTags === true,
           ...(opts.minArea !== undefined ? { minAreaPx: opts.minArea } : {}),
+          ...(opts.force === true ? { force: true } : {}),
           onItem: (item, done, total) => progress(item, done, total, startedAt),
         });
         const ok = result.items.length - result.failed;
@@ -133,7 +139,17 @@ export function registerPredictCommands(program: Command): void {
             (result.skipped > 0 ? ` (${result.skipped} non-image files in folders skipped)` : '') +
             `; summary: ${result.summaryCsv}`,
         );
+        const rejected = result.items.filter((i) => i.quality?.panoramic === false);
+        if (rejected.length > 0)
+          console.log(
+            `${rejected.length} input(s) do not look like a panoramic dental X-ray` +
+              (opts.force === true
+                ? ' (findings kept: --force)'
+                : ': their findings are withheld (--force keeps them); see the quality column'),
+          );
         for (const item of result.items) {
+          if (item.quality?.panoramic === false)
+            console.log(`  not panoramic: ${item.input} (${item.quality.issues.join('; ')})`);
           if (!item.ok)
             console.log(
               `  failed: ${item.error?.message ?? item.input} [${item.error?.code ?? ''}]`,

@@ -9,6 +9,7 @@ import type { BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
 import { DEFAULT_MODEL_DIR } from '../infer/load.js';
 import { rangeFlag } from './flags.js';
+import { ENHANCE_OPTION, enhanceFromCli, withEnhance } from './imaging-options.js';
 
 /** A commander parser for a number flag within [min, max]. */
 function num(flag: string, min: number, max = Infinity): (value: string) => number {
@@ -31,6 +32,8 @@ interface ServeCliOptions {
   analysisTimeout: number;
   queue?: string;
   db?: string;
+  enhance?: string;
+  force?: boolean;
 }
 
 /** Register `dentseg serve` on the program. */
@@ -82,6 +85,11 @@ export function registerServeCommands(program: Command): void {
       'redis://HOST:PORT: uploads go on a shared BullMQ queue (answered 202) for `dentseg worker`',
     )
     .option('--db <url>', 'postgres://… for the records (default: SQLite in --data-dir)')
+    .option(...ENHANCE_OPTION)
+    .option(
+      '--force',
+      'keep findings and teeth of uploads that do not look like a panoramic dental X-ray (default: withheld)',
+    )
     .addHelpText(
       'after',
       [
@@ -100,6 +108,7 @@ export function registerServeCommands(program: Command): void {
       const { readTokensFile, combineUsers } = await import('../serve/auth.js');
       const users = opts.tokens !== undefined ? readTokensFile(opts.tokens) : undefined;
       const everyone = combineUsers(token, users);
+      const enhance = enhanceFromCli(opts.enhance);
       const modelDir = opts.model ?? DEFAULT_MODEL_DIR;
       if (!existsSync(path.join(modelDir, 'model.json'))) {
         throw new DentsegError(
@@ -119,11 +128,13 @@ export function registerServeCommands(program: Command): void {
       const { loadModel } = await import('../infer/index.js');
       const { buildApp } = await import('../serve/index.js');
       // loadModel starts a TensorFlow.js backend only for the tfjs engine, and says what runs.
-      const model = await loadModel(modelDir, {
+      const loaded = await loadModel(modelDir, {
         ...(opts.engine !== undefined ? { engine: opts.engine } : {}),
         ...(globals.backend !== undefined ? { backend: globals.backend } : {}),
         log: true,
       });
+      // --enhance replaces the model's own preprocess.enhance for every upload.
+      const model = withEnhance(loaded, enhance);
       const { openStore, hidePassword } = await import('../serve/open-store.js');
       // Without --db and --queue the app opens SQLite itself, as it always has.
       const store =
@@ -143,6 +154,7 @@ export function registerServeCommands(program: Command): void {
         maxPixels: opts.maxPixels,
         queueLimit: Math.round(opts.queueLimit),
         threshold: opts.threshold,
+        ...(opts.force === true ? { force: true } : {}),
         requestTimeoutMs: opts.requestTimeout * 1000,
         analysisTimeoutMs: opts.analysisTimeout * 1000,
         logger: true,
@@ -165,7 +177,7 @@ export function registerServeCommands(program: Command): void {
         sweeper.unref();
       }
       console.error(
-        `dentseg serve: ${url}  model=${model.meta.name}@${model.meta.version} engine=${model.engine.name} data=${path.resolve(opts.dataDir)}${opts.queue !== undefined ? ` queue=${hidePassword(opts.queue)}` : ''}${opts.db !== undefined ? ` db=${hidePassword(opts.db)}` : ''}${everyone.length > 0 ? ` (token required: ${everyone.length} user${everyone.length === 1 ? '' : 's'})` : ''}`,
+        `dentseg serve: ${url}  model=${model.meta.name}@${model.meta.version} engine=${model.engine.name}${enhance !== undefined ? ` enhance=${enhance}` : ''} data=${path.resolve(opts.dataDir)}${opts.queue !== undefined ? ` queue=${hidePassword(opts.queue)}` : ''}${opts.db !== undefined ? ` db=${hidePassword(opts.db)}` : ''}${everyone.length > 0 ? ` (token required: ${everyone.length} user${everyone.length === 1 ? '' : 's'})` : ''}`,
       );
       const stop = (): void => {
         clearInterval(sweeper);

@@ -3,6 +3,8 @@
  * works everywhere), uploads with progress, and the server's error message on failure.
  */
 
+import type { InputQuality } from '../../imaging/quality-words.js';
+
 /** A finding as the API returns it. */
 export interface Finding {
   class: string;
@@ -32,6 +34,8 @@ export interface Analysis {
   classes: string[];
   threshold: number;
   findings: Finding[];
+  /** The input check (absent on analyses stored before it existed). */
+  quality?: InputQuality & { withheld?: boolean };
   elapsedMs: number;
   timings: Record<string, number>;
   links: Links;

@@ -20,6 +20,7 @@ import {
 import { loadPrivateMode, type LocalAnalysis } from './hooks.js';
 import { classColour, groupFindings } from './overlay.js';
 import { Viewer, type OverlayMode } from './viewer.js';
+import { renderQuality } from './quality.js';
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -222,6 +223,7 @@ async function openAnalysis(analysis: Analysis): Promise<void> {
     analysis.threshold,
   );
   renderFindings(analysis.findings, analysis.threshold, analysis.model.task === 'multiclass');
+  renderQuality($('quality-note'), analysis.quality);
   $('downloads').hidden = false;
   document.body.dataset.analysis = analysis.id;
   showStatus(undefined);
@@ -264,6 +266,7 @@ function showLocalResult(r: LocalAnalysis): void {
     r.threshold,
   );
   renderFindings(r.findings, r.threshold, r.task === 'multiclass');
+  renderQuality($('quality-note'), undefined);
   $('downloads').hidden = true;
   markCurrent(undefined);
 }
