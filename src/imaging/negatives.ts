@@ -5,6 +5,7 @@
  * training set and its held-out test set reproduce from a seed; crops and inversions are
  * cut from a real panoramic the caller supplies, the rest is drawn from nothing.
  */
+import { DentsegError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { fromUnit, toUnit, type GreyImage } from './image.js';
 import { downsampleArea, gaussian, resizeBilinear } from './kernels.js';
@@ -292,7 +293,8 @@ export function makeNegative(
   const rng = Rng.seeded(...seed);
   let u: Unit;
   if (NEGATIVE_KINDS_FROM_PANORAMIC.includes(kind)) {
-    if (!panoramic) throw new Error(`makeNegative: "${kind}" needs a panoramic to cut from`);
+    if (!panoramic)
+      throw new DentsegError('E_USAGE', `makeNegative: "${kind}" needs a panoramic to cut from`);
     const pano = { v: toUnit(panoramic), width: panoramic.width, height: panoramic.height };
     u =
       kind === 'periapical'

@@ -6,6 +6,7 @@
  * words a dentist reads. Pure: the web page can run it too.
  */
 import weightsFile from './panoramic-weights.json' with { type: 'json' };
+import { DentsegError } from '../errors.js';
 import { AUTO_THRESHOLDS } from './enhance.js';
 import { toUnit, type GreyImage } from './image.js';
 import { downsampleArea, resizeBilinear } from './kernels.js';
@@ -62,8 +63,10 @@ export function checkInput(
   classifier: PanoramicClassifier = PANORAMIC_CLASSIFIER,
 ): InputQuality {
   if (classifier.weights.length !== FEATURE_COUNT) {
-    throw new Error(
-      `panoramic classifier has ${classifier.weights.length} weights for ${FEATURE_COUNT} features; refit it (scripts/train-quality.ts)`,
+    throw new DentsegError(
+      'E_INTERNAL',
+      `panoramic classifier has ${classifier.weights.length} weights for ${FEATURE_COUNT} features`,
+      { hint: 'refit it: npx tsx scripts/train-quality.ts' },
     );
   }
   const u = toUnit(image);
