@@ -41,7 +41,16 @@ const repeat = Math.max(1, Number(args.repeat));
 // Warm-up: first-call kernel compilation and allocation are not what a user waits for twice.
 await segment(model, files[0]!);
 
-const STAGES = ['decode', 'preprocess', 'forward', 'restore', 'postprocess', 'findings', 'encode'];
+const STAGES = [
+  'decode',
+  'quality',
+  'preprocess',
+  'forward',
+  'restore',
+  'postprocess',
+  'findings',
+  'encode',
+];
 const perImage: Record<string, unknown>[] = [];
 const sums: Record<string, number> = Object.fromEntries(STAGES.map((s) => [s, 0]));
 let totalSum = 0;

@@ -76,6 +76,9 @@ export function withEnhance(model: LoadedModel, enhance: string | undefined): Lo
     meta: { ...model.meta, preprocess },
     engine: model.engine,
     dir: model.dir,
+    // What computes it stays visible (the server's health route reports it).
+    ...(model.backend !== undefined ? { backend: model.backend } : {}),
+    ...(model.threads !== undefined ? { threads: model.threads } : {}),
     dispose: () => model.dispose(),
   };
 }

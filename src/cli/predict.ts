@@ -23,6 +23,7 @@ interface PredictCliOptions {
   enhance?: string;
   report?: boolean;
   paper: string;
+  force?: boolean;
 }
 
 /** A one-line progress bar on stderr (a line per image when stderr is not a terminal). */
@@ -79,6 +80,10 @@ export function registerPredictCommands(program: Command): void {
     .option('--keep-dicom-tags', 'write DICOM patient tags into X.json (off: privacy)')
     .option('--report', 'also write X.report.pdf: a one-page report (overlay, chart, findings)')
     .option('--paper <size>', 'page size of --report: a4 or letter', 'a4')
+    .option(
+      '--force',
+      'keep findings and teeth of inputs that do not look like a panoramic dental X-ray (default: withheld, listed in summary.csv)',
+    )
     .option('--engine <name>', `inference engine (default: the best the model folder supports)`)
     .option(...ENHANCE_OPTION)
     .action(async (opts: PredictCliOptions, cmd: Command) => {
@@ -110,6 +115,7 @@ export function registerPredictCommands(program: Command): void {
           keepDicomTags: opts.keepDicomTags === true,
           ...(opts.report === true ? { report: paper } : {}),
           ...(opts.minArea !== undefined ? { minAreaPx: opts.minArea } : {}),
+          ...(opts.force === true ? { force: true } : {}),
           onItem: (item, done, total) => progress(item, done, total, startedAt),
         });
         const ok = result.items.length - result.failed;
@@ -120,7 +126,17 @@ export function registerPredictCommands(program: Command): void {
             (result.skipped > 0 ? ` (${result.skipped} non-image files in folders skipped)` : '') +
             `; summary: ${result.summaryCsv}`,
         );
+        const rejected = result.items.filter((i) => i.quality?.panoramic === false);
+        if (rejected.length > 0)
+          console.log(
+            `${rejected.length} input(s) do not look like a panoramic dental X-ray` +
+              (opts.force === true
+                ? ' (findings kept: --force)'
+                : ': their findings are withheld (--force keeps them); see the quality column'),
+          );
         for (const item of result.items) {
+          if (item.quality?.panoramic === false)
+            console.log(`  not panoramic: ${item.input} (${item.quality.issues.join('; ')})`);
           if (!item.ok)
             console.log(
               `  failed: ${item.error?.message ?? item.input} [${item.error?.code ?? ''}]`,

@@ -9,6 +9,7 @@ import type { BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
 import { DEFAULT_MODEL_DIR } from '../infer/load.js';
 import { numberParser } from './flags.js';
+import { ENHANCE_OPTION, enhanceFromCli, withEnhance } from './imaging-options.js';
 
 /** A commander parser for a number flag within [min, max]. */
 function num(flag: string, min: number, max?: number): (value: string) => number {
@@ -32,6 +33,8 @@ interface ServeCliOptions {
   queue?: string;
   db?: string;
   keepDicomTags?: boolean;
+  enhance?: string;
+  force?: boolean;
 }
 
 /** Register `dentseg serve` on the program. */
@@ -89,6 +92,11 @@ export function registerServeCommands(program: Command): void {
       '--keep-dicom-tags',
       "keep a DICOM upload's patient and study tags so report exports (sc.dcm, seg.dcm) file with its study (off: privacy; with --queue, workers need it too)",
     )
+    .option(...ENHANCE_OPTION)
+    .option(
+      '--force',
+      'keep findings and teeth of uploads that do not look like a panoramic dental X-ray (default: withheld)',
+    )
     .addHelpText(
       'after',
       [
@@ -107,6 +115,7 @@ export function registerServeCommands(program: Command): void {
       const { readTokensFile, combineUsers } = await import('../serve/auth.js');
       const users = opts.tokens !== undefined ? readTokensFile(opts.tokens) : undefined;
       const everyone = combineUsers(token, users);
+      const enhance = enhanceFromCli(opts.enhance);
       const modelDir = opts.model ?? DEFAULT_MODEL_DIR;
       if (!existsSync(path.join(modelDir, 'model.json'))) {
         throw new DentsegError(
@@ -126,11 +135,13 @@ export function registerServeCommands(program: Command): void {
       const { loadModel } = await import('../infer/index.js');
       const { buildApp } = await import('../serve/index.js');
       // loadModel starts a TensorFlow.js backend only for the tfjs engine, and says what runs.
-      const model = await loadModel(modelDir, {
+      const loaded = await loadModel(modelDir, {
         ...(opts.engine !== undefined ? { engine: opts.engine } : {}),
         ...(globals.backend !== undefined ? { backend: globals.backend } : {}),
         log: true,
       });
+      // --enhance replaces the model's own preprocess.enhance for every upload.
+      const model = withEnhance(loaded, enhance);
       const { openStore, hidePassword } = await import('../serve/open-store.js');
       // Without --db and --queue the app opens SQLite itself, as it always has.
       const store =
@@ -151,6 +162,7 @@ export function registerServeCommands(program: Command): void {
         queueLimit: Math.round(opts.queueLimit),
         threshold: opts.threshold,
         keepDicomTags: opts.keepDicomTags === true,
+        ...(opts.force === true ? { force: true } : {}),
         requestTimeoutMs: opts.requestTimeout * 1000,
         analysisTimeoutMs: opts.analysisTimeout * 1000,
         logger: true,
@@ -173,7 +185,7 @@ export function registerServeCommands(program: Command): void {
         sweeper.unref();
       }
       console.error(
-        `dentseg serve: ${url}  model=${model.meta.name}@${model.meta.version} engine=${model.engine.name} data=${path.resolve(opts.dataDir)}${opts.queue !== undefined ? ` queue=${hidePassword(opts.queue)}` : ''}${opts.db !== undefined ? ` db=${hidePassword(opts.db)}` : ''}${everyone.length > 0 ? ` (token required: ${everyone.length} user${everyone.length === 1 ? '' : 's'})` : ''}`,
+        `dentseg serve: ${url}  model=${model.meta.name}@${model.meta.version} engine=${model.engine.name}${enhance !== undefined ? ` enhance=${enhance}` : ''} data=${path.resolve(opts.dataDir)}${opts.queue !== undefined ? ` queue=${hidePassword(opts.queue)}` : ''}${opts.db !== undefined ? ` db=${hidePassword(opts.db)}` : ''}${everyone.length > 0 ? ` (token required: ${everyone.length} user${everyone.length === 1 ? '' : 's'})` : ''}`,
       );
       const stop = (): void => {
         clearInterval(sweeper);

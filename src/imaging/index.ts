@@ -1,7 +1,8 @@
 /**
  * Imaging stage public API: platform-free operations on grey images (typed arrays in,
  * typed arrays out): seeded degradations for robustness tests, input quality estimates
- * and automatic enhancement; connected components and findings of masks (components.ts,
+ * and automatic enhancement, the input check (panoramic or not, usable or not) and its
+ * negative generator; connected components and findings of masks (components.ts,
  * findings.ts, imported directly). Node-only helpers (the JPEG encoder) live in src/data.
  */
 export { toUnit, fromUnit, type GreyImage } from './image.js';
@@ -41,3 +42,19 @@ export {
   type EnhanceResult,
   type EnhanceUnitResult,
 } from './enhance.js';
+export {
+  checkInput,
+  describeQuality,
+  PANORAMIC_CLASSIFIER,
+  QUALITY_ISSUES,
+  BLANK_CONTRAST,
+  type InputQuality,
+  type QualityIssue,
+  type PanoramicClassifier,
+} from './panoramic.js';
+export {
+  NEGATIVE_KINDS,
+  NEGATIVE_KINDS_FROM_PANORAMIC,
+  makeNegative,
+  type NegativeKind,
+} from './negatives.js';

@@ -10,6 +10,7 @@ import { sniffFormat } from '../data/index.js';
 import { DentsegError, isDentsegError } from '../errors.js';
 import type { ToothReport } from '../numbering/index.js';
 import { defaultMinArea } from '../imaging/findings.js';
+import type { InputQuality } from '../imaging/panoramic.js';
 import { encodeMaskPng } from './overlay.js';
 import { segment } from './segment.js';
 import type { Paper } from '../report/index.js';
@@ -49,6 +50,8 @@ export interface PredictBatchOptions {
   readonly report?: Paper;
   /** Minimum finding area in pixels (default per image: `defaultMinArea`). */
   readonly minAreaPx?: number;
+  /** Keep findings and teeth of inputs the check says are not panoramic X-rays (`--force`). */
+  readonly force?: boolean;
   /** Called after each input, in completion order. */
   readonly onItem?: (item: PredictItem, done: number, total: number) => void;
 }
@@ -70,6 +73,8 @@ export interface PredictItem {
   /** Numbering models: FDI numbers of the teeth found, and of those missing (11–48). */
   readonly teeth?: readonly number[];
   readonly missing?: readonly number[];
+  /** The input check: panoramic or not, score and issues. */
+  readonly quality?: InputQuality;
   readonly elapsedMs?: number;
   /** Per-stage ms: segment's stages plus `encode` (writing the three outputs). */
   readonly timings?: Readonly<Record<string, number>>;
@@ -189,6 +194,8 @@ function outputJson(
     threshold: r.threshold,
     tta: r.tta,
     image: { width: r.width, height: r.height, bitDepth: r.bitDepth },
+    // Not a panoramic X-ray: findings (and teeth, missing) are empty unless --force.
+    ...(r.quality ? { quality: { ...r.quality, withheld: r.withheld === true } } : {}),
     elapsedMs,
     timings,
     summary: {
@@ -219,6 +226,8 @@ async function predictOne(
       threshold: opts.threshold,
       tta: opts.tta,
       ...(opts.minAreaPx !== undefined ? { minAreaPx: opts.minAreaPx } : {}),
+      // Not a panoramic X-ray: no findings or teeth drawn from it, unless --force.
+      withholdIfNotPanoramic: opts.force !== true,
     });
     const tEncode = performance.now();
     const base = path.join(opts.outputDir, stem);
@@ -271,6 +280,7 @@ async function predictOne(
       areaPct: Math.round((100_000 * areaPx) / (r.width * r.height)) / 1000,
       classesPresent: presentClasses(r.findings),
       ...(chart ? { teeth: chart.teeth.map((t) => t.fdi), missing: chart.missing } : {}),
+      ...(r.quality ? { quality: r.quality } : {}),
       elapsedMs,
       timings,
     };
@@ -294,6 +304,11 @@ function csvField(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** The `quality` column: `ok` for a good panoramic, else the issues separated by `; `. */
+export function qualityText(q: InputQuality): string {
+  return q.issues.length === 0 ? 'ok' : q.issues.join('; ');
+}
+
 /** `summary.csv`: one row per input, in input order. */
 export function summaryCsv(items: readonly PredictItem[]): string {
   const head = [
@@ -313,6 +328,8 @@ export function summaryCsv(items: readonly PredictItem[]): string {
     'error',
     'teeth',
     'missing',
+    'quality',
+    'quality_score',
   ];
   const rows = items.map((it) =>
     [
@@ -333,6 +350,9 @@ export function summaryCsv(items: readonly PredictItem[]): string {
       // Numbering models: FDI numbers, space-separated (empty for other models).
       it.teeth?.join(' '),
       it.missing?.join(' '),
+      // The check's verdict: `ok`, or its issues (e.g. "not a panoramic X-ray; noisy").
+      it.quality ? qualityText(it.quality) : '',
+      it.quality?.score,
     ]
       .map(csvField)
       .join(','),

@@ -18,6 +18,7 @@ import {
   type NumberingResult,
 } from '../numbering/index.js';
 import { findingsFor } from '../imaging/findings.js';
+import { checkInput } from '../imaging/panoramic.js';
 import { decodeInput } from './input.js';
 import { renderOverlay } from './overlay.js';
 import type { LoadedModel, SegmentOptions, SegmentResult, SegmentStage } from './types.js';
@@ -98,6 +99,11 @@ export async function segment(
 
   const { image, dicom } = await decodeInput(input, opts.name);
   lap('decode');
+  // Judged on the input as given (before enhancement), since that is what the user sent.
+  const quality = (opts.quality ?? opts.findings !== false) ? checkInput(image) : undefined;
+  const withheld =
+    quality !== undefined && !quality.panoramic && opts.withholdIfNotPanoramic === true;
+  lap('quality');
   const { data, geometry } = preprocessImage(image, meta.preprocess);
   const [h, w] = [geometry.height, geometry.width];
   const c = meta.preprocess.channels;
@@ -159,7 +165,7 @@ export async function segment(
     lap('postprocess');
   }
   const findings =
-    opts.findings === false
+    opts.findings === false || withheld
       ? []
       : findingsFor(mask, image.width, image.height, meta.task, meta.classes, {
           // The caller's value, else the model's own (lesions are far below the default).
@@ -167,7 +173,7 @@ export async function segment(
         });
   // Numbering models: the teeth at the X-ray's size (outline polygons as findings have).
   const chart =
-    numberingCfg && numbering && opts.findings !== false
+    numberingCfg && numbering && opts.findings !== false && !withheld
       ? describeTeeth(mask, image.width, image.height, numbering, numberingCfg.scheme)
       : undefined;
   lap('findings');
@@ -185,6 +191,7 @@ export async function segment(
     },
     ...(numbering ? { numbering } : {}),
     findings,
+    ...(quality ? { quality, withheld } : {}),
     threshold,
     tta,
     elapsedMs: Math.round((performance.now() - t0) * 10) / 10,
@@ -208,5 +215,7 @@ export async function segment(
             ),
         }
       : {}),
+    // A numbering model's lists stay present, empty, when withheld (nothing was looked for).
+    ...(numberingCfg && withheld ? { teeth: [], missing: [] } : {}),
   };
 }

@@ -6,6 +6,7 @@
 import type { ModelMeta } from '../model/index.js';
 import type { Fdi, NumberingMode, NumberingResult, ToothReport } from '../numbering/index.js';
 import type { Finding } from '../imaging/findings.js';
+import type { InputQuality } from '../imaging/panoramic.js';
 import type { DicomInfo } from './dicom.js';
 
 export type { Finding } from '../imaging/findings.js';
@@ -67,6 +68,17 @@ export interface SegmentOptions {
    * `postprocess.numbering` (see `NUMBERING_MODES`; ignored by other models).
    */
   readonly numbering?: NumberingMode;
+  /**
+   * Check the input (panoramic dental X-ray or not, and its problems; `SegmentResult.quality`).
+   * Default: on whenever findings are (`evaluate` turns both off).
+   */
+  readonly quality?: boolean;
+  /**
+   * Withhold findings, teeth and missing numbers (leave them empty) when the check says the
+   * input is not a panoramic X-ray. Default false here; `dentseg predict` and the server
+   * turn it on unless `--force`.
+   */
+  readonly withholdIfNotPanoramic?: boolean;
 }
 
 /** Overlay rendering options. */
@@ -79,7 +91,7 @@ export interface OverlayOptions {
 
 /** Stages timed by `segment`, in milliseconds. */
 export type SegmentStage =
-  'decode' | 'preprocess' | 'forward' | 'restore' | 'postprocess' | 'findings';
+  'decode' | 'quality' | 'preprocess' | 'forward' | 'restore' | 'postprocess' | 'findings';
 
 /** What `segment` returns: typed plain data at the original image size. */
 export interface SegmentResult {
@@ -102,8 +114,15 @@ export interface SegmentResult {
    * `mask` is that class map brought back to the original size.
    */
   readonly numbering?: NumberingResult;
-  /** Connected regions per class, specks dropped (see `defaultMinArea`). */
+  /**
+   * Connected regions per class, specks dropped (see `defaultMinArea`). Empty when the input
+   * is not a panoramic X-ray and `withholdIfNotPanoramic` was asked for.
+   */
   readonly findings: Finding[];
+  /** The input check (unless turned off): panoramic or not, a score 0…1 and the issues. */
+  readonly quality?: InputQuality;
+  /** Whether findings, teeth and missing numbers were withheld (`withholdIfNotPanoramic`). */
+  readonly withheld?: boolean;
   /** The threshold applied (binary models; multi-class masks are the arg-max). */
   readonly threshold: number;
   readonly tta: boolean;

@@ -34,6 +34,8 @@ export interface AnalyseOptions {
    * the DICOM exports (default false: dropped, never stored).
    */
   readonly keepDicomTags?: boolean;
+  /** Keep findings and teeth of uploads that do not look like a panoramic X-ray (default false). */
+  readonly force?: boolean;
 }
 
 /** A finished analysis, ready for the store (overlay and chart are rendered on first request). */
@@ -147,7 +149,12 @@ export async function analyseUpload(
   assertPixelLimit(image, options.maxPixels, name);
   const decodeMs = performance.now() - t0;
 
-  const result = await segment(model, image, { threshold: options.threshold, name });
+  const result = await segment(model, image, {
+    threshold: options.threshold,
+    name,
+    // Not a panoramic X-ray: no findings or teeth drawn from it, unless the server's --force.
+    withholdIfNotPanoramic: options.force !== true,
+  });
   const t1 = performance.now();
   const k = result.probabilities.length / (result.width * result.height);
   const [original, mask, probability] = await Promise.all([
@@ -199,6 +206,9 @@ export async function analyseUpload(
       review: 'suggested' as const,
     })),
     missing: [...(result.missing ?? [])],
+    ...(result.quality
+      ? { quality: { ...result.quality, withheld: result.withheld === true } }
+      : {}),
     elapsedMs: Math.round(performance.now() - started),
     timings: {
       ...Object.fromEntries(Object.entries(result.timings).map(([s, ms]) => [s, Math.round(ms)])),

@@ -66,6 +66,11 @@ export interface AppOptions {
   readonly queueLimit?: number | undefined;
   /** Probability threshold for stored masks and findings, 0–1 (default 0.5). */
   readonly threshold?: number | undefined;
+  /**
+   * Keep findings and teeth of uploads the input check says are not panoramic X-rays
+   * (default false: withheld, the record's `quality` says why).
+   */
+  readonly force?: boolean | undefined;
   /** Time allowed to receive a request, ms (default 60 000). */
   readonly requestTimeoutMs?: number | undefined;
   /** Time allowed for one analysis including its wait in the queue, ms (default 300 000). */
@@ -325,6 +330,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         threshold,
         user: auth.creator(request),
         keepDicomTags: options.keepDicomTags === true,
+        ...(options.force === true ? { force: true } : {}),
       });
       if (abandoned) return undefined;
       await store.save(out.record, out.files);

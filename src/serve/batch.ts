@@ -81,6 +81,8 @@ function itemOf(input: string, stem: string, record: AnalysisRecord): PredictIte
     areaPx,
     areaPct: Math.round(record.findings.reduce((s, f) => s + f.areaPct, 0) * 1000) / 1000,
     classesPresent: [...new Set(record.findings.map((f) => f.class))],
+    // The input check, as predict lists it in summary.csv (absent on older records).
+    ...(record.quality ? { quality: record.quality } : {}),
     elapsedMs: record.elapsedMs,
     timings: record.timings,
   };

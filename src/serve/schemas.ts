@@ -177,6 +177,32 @@ const correctionsSchema = {
   required: ['masks'],
 } as const;
 
+const qualitySchema = {
+  type: 'object',
+  description:
+    'the input check: whether it looks like a panoramic dental X-ray (when not, findings, teeth and missing are withheld, i.e. empty, unless the server runs with --force) and what is wrong with it; absent on analyses stored before the check existed',
+  properties: {
+    panoramic: { type: 'boolean' },
+    score: {
+      type: 'number',
+      minimum: 0,
+      maximum: 1,
+      description: 'probability of a panoramic X-ray',
+    },
+    issues: {
+      type: 'array',
+      items: {
+        type: 'string',
+        // QUALITY_ISSUES of src/imaging/panoramic.ts (a test keeps the two equal).
+        enum: ['blank', 'not a panoramic X-ray', 'inverted?', 'low contrast', 'noisy', 'blurred'],
+      },
+      description: 'what is wrong, in words a dentist reads; empty for a good panoramic',
+    },
+    withheld: { type: 'boolean', description: 'findings, teeth and missing were withheld' },
+  },
+  required: ['panoramic', 'score', 'issues'],
+} as const;
+
 const analysisSchema = {
   type: 'object',
   properties: {
@@ -201,6 +227,7 @@ const analysisSchema = {
       description:
         'FDI numbers (11–48) not found, ascending: with `teeth`, every number once; always present, empty when the model does not number teeth',
     },
+    quality: qualitySchema,
     elapsedMs: { type: 'number' },
     timings: { type: 'object', additionalProperties: { type: 'number' } },
     reviewed: reviewedSchema,

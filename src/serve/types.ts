@@ -3,6 +3,7 @@
  * routes and (as plain JSON) the web page.
  */
 import { numberingScheme } from '../numbering/index.js';
+import type { InputQuality } from '../imaging/panoramic.js';
 import type { UploadFormat } from './sniff.js';
 
 /**
@@ -150,6 +151,12 @@ export interface AnalysisRecord {
    * Empty when the model does not number teeth.
    */
   readonly missing: readonly number[];
+  /**
+   * The input check: panoramic dental X-ray or not, a score 0…1, the issues in words, and
+   * whether findings, teeth and missing were withheld for it. Absent on analyses stored
+   * before the check existed.
+   */
+  readonly quality?: InputQuality & { readonly withheld: boolean };
   /** Total server-side time for the analysis, in milliseconds. */
   readonly elapsedMs: number;
   /** Milliseconds per pipeline stage. */

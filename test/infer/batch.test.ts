@@ -71,17 +71,27 @@ describe('predict batch helpers', () => {
         error: { code: 'E_IMAGE_DECODE', message: 'a,b.png: "bad"' },
       },
     ]);
-    // teeth and missing (numbering models) come last, empty here
+    // teeth and missing (numbering models), then quality and its score: empty here
     expect(csv.split('\n')[1]).toBe(
-      '"a,b.png",failed,,,,,,,,,,,E_IMAGE_DECODE,"a,b.png: ""bad""",,',
+      '"a,b.png",failed,,,,,,,,,,,E_IMAGE_DECODE,"a,b.png: ""bad""",,,,',
     );
   });
 
-  it('lists teeth and missing numbers space-separated in the last two columns', () => {
+  it('lists teeth and missing numbers space-separated, then the input check', () => {
     const csv = summaryCsv([
       { input: 'x.png', ok: true, stem: 'x', teeth: [11, 12, 36], missing: [18, 28] },
+      {
+        input: 'y.png',
+        ok: true,
+        stem: 'y',
+        quality: { panoramic: false, score: 0.01, issues: ['not a panoramic X-ray', 'noisy'] },
+      },
+      { input: 'z.png', ok: true, stem: 'z', quality: { panoramic: true, score: 0.9, issues: [] } },
     ]).split('\n');
-    expect(csv[0]!.split(',').slice(-2)).toEqual(['teeth', 'missing']);
-    expect(csv[1]!.split(',').slice(-2)).toEqual(['11 12 36', '18 28']);
+    // New columns go at the end, so that readers counting columns still find the old ones.
+    expect(csv[0]!.split(',').slice(-4)).toEqual(['teeth', 'missing', 'quality', 'quality_score']);
+    expect(csv[1]!.split(',').slice(-4)).toEqual(['11 12 36', '18 28', '', '']);
+    expect(csv[2]!.split(',').slice(-2)).toEqual(['not a panoramic X-ray; noisy', '0.01']);
+    expect(csv[3]!.split(',').slice(-2)).toEqual(['ok', '0.9']);
   });
 });

@@ -142,9 +142,9 @@ describe.skipIf(!HAS_SHARED_DATA)('dentseg predict', () => {
     const [head, row] = readFileSync(path.join(fdiOut, 'summary.csv'), 'utf8').trim().split('\n');
     const cols = head!.split(',');
     const cells = row!.split(',');
-    expect(cols.slice(-2)).toEqual(['teeth', 'missing']);
-    expect(cells.at(-2)).toBe(json.teeth.map((t) => t.fdi).join(' '));
-    expect(cells.at(-1)).toBe(json.missing.join(' '));
+    expect(cols.slice(-4, -2)).toEqual(['teeth', 'missing']);
+    expect(cells.at(-4)).toBe(json.teeth.map((t) => t.fdi).join(' '));
+    expect(cells.at(-3)).toBe(json.missing.join(' '));
   });
 
   it('writes DICOM patient tags only with --keep-dicom-tags', () => {

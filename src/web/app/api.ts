@@ -3,6 +3,8 @@
  * works everywhere), uploads with progress, and the server's error message on failure.
  */
 
+import type { InputQuality } from '../../imaging/quality-words.js';
+
 /**
  * Where the dentist's review of a finding or tooth stands: `suggested` (the model's, not
  * yet looked at), `accepted`, `rejected`, `edited` (type or tooth changed) or `added`
@@ -87,6 +89,8 @@ export interface Analysis {
   teeth?: Tooth[];
   /** FDI numbers not found (empty unless the model numbers teeth). */
   missing?: number[];
+  /** The input check (absent on analyses stored before it existed). */
+  quality?: InputQuality & { withheld?: boolean };
   elapsedMs: number;
   timings: Record<string, number>;
   links: Links;

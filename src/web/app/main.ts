@@ -22,6 +22,7 @@ import { $, bitmapOf, download, greyPixels } from './dom.js';
 import { ReviewControls, maskSource } from './review-controls.js';
 import { analysisHash, analysisOfHash } from './route.js';
 import { Viewer, type OverlayMode } from './viewer.js';
+import { renderQuality } from './quality.js';
 
 const fileInput = $<HTMLInputElement>('file-input');
 const dropzone = $('dropzone');
@@ -169,6 +170,7 @@ async function openAnalysis(analysis: Analysis): Promise<void> {
     analysis.threshold,
   );
   review.open(analysis, maskGrey);
+  renderQuality($('quality-note'), analysis.quality);
   $('downloads').hidden = false;
   document.body.dataset.analysis = analysis.id;
   showStatus(undefined);
@@ -212,6 +214,7 @@ function showLocalResult(r: LocalAnalysis): void {
     r.threshold,
   );
   review.renderFindings(r.findings, r.threshold, r.task === 'multiclass');
+  renderQuality($('quality-note'), undefined);
   $('downloads').hidden = true;
   review.close();
   opening++;
