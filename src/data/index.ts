@@ -4,14 +4,8 @@
  * Pure parts (types, preprocess, resample, rasterise, classes) import nothing from Node.
  */
 export type { GreyImage } from '../imaging/types.js';
-export {
-  decodeImage,
-  registerImageDecoder,
-  sniffFormat,
-  MAX_PIXELS,
-  type ImageDecoder,
-  type ImageFormat,
-} from './decode.js';
+export { decodeImage, MAX_PIXELS } from '../imaging/decode.node.js';
+export { sniffFormat, type ImageFormat } from '../imaging/sniff.js';
 export {
   DEFAULT_PREPROCESS,
   NORMALISE_MODES,

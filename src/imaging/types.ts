@@ -12,6 +12,12 @@ export interface GreyImage {
   /** `width * height` samples: 0…255 for 8-bit, 0…65535 for 16-bit. */
   readonly data: Uint8Array | Uint16Array;
   readonly bitDepth: 8 | 16;
+  /**
+   * Samples shown black and white, `[lo, hi]` with lo < hi, when the file said how to show
+   * it (a DICOM window, which the decoder has already mapped to 0…65535). Absent: the
+   * image's own range (see `toGrey8`). Display only; the network never sees it.
+   */
+  readonly displayRange?: readonly [number, number];
 }
 
 /** Largest sample value for a bit depth (255 or 65535). */

@@ -18,10 +18,15 @@ export type { EngineFactory } from './engines.js';
 export { loadModel, DEFAULT_MODEL_DIR, PACKAGE_ROOT } from './load.js';
 export type { LoadModelOptions } from './load.js';
 export { segment, probabilitiesToMask, flipHorizontal } from './segment.js';
-export { decodeInput, isGreyImage } from './input.js';
-export type { DecodedInput, DecodeInputOptions } from './input.js';
-export { decodeDicom, isDicom, DICOM_PATIENT_TAGS, DICOM_TRANSFER_SYNTAXES } from './dicom.js';
-export type { DicomInfo, DecodeDicomOptions } from './dicom.js';
+export { decodeInput, isGreyImage } from '../imaging/input.node.js';
+export type { DecodedInput, DecodeInputOptions } from '../imaging/input.node.js';
+export {
+  decodeDicom,
+  isDicom,
+  DICOM_PATIENT_TAGS,
+  DICOM_TRANSFER_SYNTAXES,
+} from '../imaging/dicom.node.js';
+export type { DicomInfo, DecodeDicomOptions } from '../imaging/dicom.node.js';
 export {
   findRegions,
   findingsFor,
@@ -30,13 +35,13 @@ export {
   traceContour,
 } from '../imaging/findings.js';
 export type { FindingsOptions } from '../imaging/findings.js';
-export { classColour } from './palette.js';
-export type { Rgb } from './palette.js';
+export { classColour } from '../imaging/palette.js';
+export { toGrey8, displayRange } from '../imaging/grey8.js';
+export type { Rgb } from '../imaging/palette.js';
 export {
   renderOverlay,
   maskPng,
   probabilityPng,
-  toGrey8,
   encodeMaskPng,
   encodeProbabilityPng,
 } from './overlay.js';

@@ -18,7 +18,7 @@ import {
   type NumberingResult,
 } from '../numbering/index.js';
 import { findingsFor } from '../imaging/findings.js';
-import { decodeInput } from './input.js';
+import { decodeInput } from '../imaging/input.node.js';
 import { renderOverlay } from './overlay.js';
 import type { LoadedModel, SegmentOptions, SegmentResult, SegmentStage } from './types.js';
 

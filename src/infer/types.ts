@@ -6,7 +6,7 @@
 import type { ModelMeta } from '../model/index.js';
 import type { Fdi, NumberingMode, NumberingResult, ToothReport } from '../numbering/index.js';
 import type { Finding } from '../imaging/findings.js';
-import type { DicomInfo } from './dicom.js';
+import type { DicomInfo } from '../imaging/dicom.node.js';
 
 export type { Finding } from '../imaging/findings.js';
 

@@ -6,7 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import sharp from 'sharp';
-import type { GreyImage } from '../data/index.js';
+import { toGrey8 } from '../imaging/grey8.js';
+import type { GreyImage } from '../imaging/types.js';
 import { DentsegError } from '../errors.js';
 import {
   decodeInput,
@@ -44,23 +45,6 @@ function grey8Png(data: Uint8Array, width: number, height: number): Promise<Buff
   })
     .png({ compressionLevel: 2 }) // fast; re-encoding also drops any metadata chunks (privacy)
     .toBuffer();
-}
-
-/** The decoded X-ray as 8-bit grey for the browser (16-bit is stretched min–max). */
-export function toGrey8(img: GreyImage): Uint8Array {
-  if (img.bitDepth === 8) return img.data as Uint8Array;
-  const src = img.data;
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < src.length; i++) {
-    const v = src[i] as number;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  const scale = hi > lo ? 255 / (hi - lo) : 0;
-  const out = new Uint8Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = Math.round(((src[i] as number) - lo) * scale);
-  return out;
 }
 
 /**

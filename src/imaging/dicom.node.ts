@@ -6,7 +6,9 @@
  */
 import type dcmjsModule from 'dcmjs';
 import sharp from 'sharp';
-import { MAX_PIXELS, sniffFormat, type GreyImage } from '../data/index.js';
+import { MAX_PIXELS } from './decode.node.js';
+import { sniffFormat } from './sniff.js';
+import type { GreyImage } from './types.js';
 import { DentsegError } from '../errors.js';
 import { jpegFrameSize } from './jpeg-header.js';
 
@@ -327,7 +329,14 @@ export async function decodeDicom(
     if (v !== undefined && v !== '') patientTags[tag] = v;
   }
   return {
-    image: { width: cols, height: rows, data, bitDepth: out8 ? 8 : 16 },
+    // A window says how the file is meant to be shown: already applied, so the whole range.
+    image: {
+      width: cols,
+      height: rows,
+      data,
+      bitDepth: out8 ? 8 : 16,
+      ...(window ? { displayRange: [0, max] as const } : {}),
+    },
     dicom: {
       transferSyntax: syntax,
       modality: text(ds.Modality),
