@@ -17,7 +17,9 @@ export { tfjsEngine, registerEngine, engineNames, pickEngine } from './engines.j
 export type { EngineFactory } from './engines.js';
 export { loadModel, DEFAULT_MODEL_DIR, PACKAGE_ROOT } from './load.js';
 export type { LoadModelOptions } from './load.js';
-export { segment, probabilitiesToMask, flipHorizontal } from './segment.js';
+export { segment } from './segment.js';
+export { runPipeline, probabilitiesToMask, probabilityImage, flipHorizontal } from './pipeline.js';
+export type { PipelineOptions, PipelineResult, PipelineStage } from './pipeline.js';
 export { decodeInput, isGreyImage } from '../imaging/input.node.js';
 export type { DecodedInput, DecodeInputOptions } from '../imaging/input.node.js';
 export {

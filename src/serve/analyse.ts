@@ -16,6 +16,7 @@ import {
   segment,
   type LoadedModel,
 } from '../infer/index.js';
+import { probabilityImage } from '../infer/pipeline.js';
 import { numberingScheme } from '../numbering/index.js';
 import { assertPixelLimit, checkUpload } from './sniff.js';
 import { numbersTeeth, type AnalysisFileName, type AnalysisRecord } from './types.js';
@@ -45,27 +46,6 @@ function grey8Png(data: Uint8Array, width: number, height: number): Promise<Buff
   })
     .png({ compressionLevel: 2 }) // fast; re-encoding also drops any metadata chunks (privacy)
     .toBuffer();
-}
-
-/**
- * Per-pixel probability of the mask's class as 0–255: for binary the foreground
- * probability, for multi-class the probability of the winning class (`mask` holds it).
- */
-export function probabilityImage(
-  probabilities: Float32Array,
-  mask: Uint8Array,
-  k: number,
-): Uint8Array {
-  const n = mask.length;
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const p =
-      k === 1
-        ? (probabilities[i] as number)
-        : (probabilities[i * k + (mask[i] as number)] as number);
-    out[i] = Math.max(0, Math.min(255, Math.round(p * 255)));
-  }
-  return out;
 }
 
 /** Analyse one uploaded file with `model`. Errors are DentsegErrors naming `filename`. */

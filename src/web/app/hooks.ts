@@ -4,6 +4,8 @@
  * gets a slot in the toolbar for its toggle, and may take over uploads to segment the
  * X-ray in the browser instead of sending it to the server.
  */
+import type { Fdi } from '../../numbering/fdi.js';
+import type { ToothReport } from '../../numbering/teeth.js';
 import type { Finding } from './api.js';
 
 /** A result computed in the browser, shown by the same viewer as a server analysis. */
@@ -20,6 +22,9 @@ export interface LocalAnalysis {
   readonly classNames: readonly string[];
   readonly task: 'binary' | 'multiclass';
   readonly findings: readonly Finding[];
+  /** Numbering models: the present teeth and the missing numbers, as the server's analysis has. */
+  readonly teeth?: readonly ToothReport[];
+  readonly missing?: readonly Fdi[];
   readonly threshold: number;
   readonly elapsedMs: number;
 }
