@@ -8,7 +8,9 @@ import type dcmjsModule from 'dcmjs';
 import sharp from 'sharp';
 import { MAX_PIXELS } from './decode.node.js';
 import { sniffFormat } from './sniff.js';
-import type { GreyImage } from './types.js';
+import type { DicomInfo, GreyImage } from './types.js';
+
+export type { DicomInfo } from './types.js';
 import { DentsegError } from '../errors.js';
 import { jpegFrameSize } from './jpeg-header.js';
 
@@ -50,19 +52,6 @@ export const DICOM_PATIENT_TAGS = [
   'SeriesInstanceUID',
   'SOPInstanceUID',
 ] as const;
-
-/** What was read from a DICOM file besides its pixels. */
-export interface DicomInfo {
-  /** Transfer syntax UID. */
-  readonly transferSyntax: string;
-  readonly modality: string | undefined;
-  readonly photometric: 'MONOCHROME1' | 'MONOCHROME2' | 'RGB' | 'YBR_FULL_422' | 'YBR_FULL';
-  readonly bitsStored: number;
-  /** The window applied `[centre, width]` in rescaled units, or null when the file has none. */
-  readonly window: [number, number] | null;
-  /** Identifying tags (`DICOM_PATIENT_TAGS` present in the file); never log these. */
-  readonly patientTags: Readonly<Record<string, string>>;
-}
 
 /** True when `buf` has the Part-10 "DICM" marker at byte 128 (the data stage's sniffer). */
 export function isDicom(buf: Uint8Array): boolean {

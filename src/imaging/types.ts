@@ -20,6 +20,19 @@ export interface GreyImage {
   readonly displayRange?: readonly [number, number];
 }
 
+/** What was read from a DICOM file besides its pixels (see ./dicom.node.ts). */
+export interface DicomInfo {
+  /** Transfer syntax UID. */
+  readonly transferSyntax: string;
+  readonly modality: string | undefined;
+  readonly photometric: 'MONOCHROME1' | 'MONOCHROME2' | 'RGB' | 'YBR_FULL_422' | 'YBR_FULL';
+  readonly bitsStored: number;
+  /** The window applied `[centre, width]` in rescaled units, or null when the file has none. */
+  readonly window: [number, number] | null;
+  /** Identifying tags (`DICOM_PATIENT_TAGS` present in the file); never log these. */
+  readonly patientTags: Readonly<Record<string, string>>;
+}
+
 /** Largest sample value for a bit depth (255 or 65535). */
 export function maxValue(bitDepth: 8 | 16): number {
   return bitDepth === 16 ? 65535 : 255;

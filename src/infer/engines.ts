@@ -1,15 +1,11 @@
 /**
  * The one place where inference engines are chosen: a registry keyed by name, with a
- * priority, so the ONNX runtime (./onnx-engine.ts) plugs in with one `registerEngine` call and
- * every caller (predict, evaluate, serve) picks engines the same way.
+ * priority, so that every caller (predict, evaluate, serve) picks engines the same way. It
+ * knows no engine itself: each platform's entry registers its own (Node: ./engines.node.ts,
+ * TensorFlow.js and ONNX Runtime; a new engine is one `registerEngine` call).
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import type { Tensor } from '@tensorflow/tfjs-core';
-import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { DentsegError } from '../errors.js';
 import type { ModelMeta } from '../model/index.js';
-import { loadOnnxFolder, onnxFolderAvailable, onnxUnavailableReason } from './onnx-engine.js';
 import type { EngineName, InferenceEngine } from './types.js';
 
 /** How an engine loads a model folder. */
@@ -74,52 +70,3 @@ export function pickEngine(dir: string, name?: EngineName): EngineFactory {
   }
   return f;
 }
-
-/** A TensorFlow.js layers model as an engine; every tensor it makes is disposed. */
-export function tfjsEngine(model: LayersModel): InferenceEngine {
-  return {
-    name: 'tfjs',
-    async run(input, batch, h, w, c) {
-      if (input.length !== batch * h * w * c) {
-        throw new DentsegError(
-          'E_USAGE',
-          `engine input has ${input.length} values, expected ${batch}×${h}×${w}×${c}`,
-        );
-      }
-      // Imported here, not at the top: predict and serve with an ONNX model never load
-      // TensorFlow.js (~0.4 s of start-up). The module is cached after the first call.
-      const { tf } = await import('../engine/tf.js');
-      const y = tf.tidy(() => model.predict(tf.tensor4d(input, [batch, h, w, c])) as Tensor);
-      try {
-        return (await y.data()) as Float32Array;
-      } finally {
-        y.dispose();
-      }
-    },
-    dispose() {
-      model.dispose();
-    },
-  };
-}
-
-registerEngine({
-  name: 'tfjs',
-  priority: 0,
-  available: (dir) => existsSync(path.join(dir, 'model.json')),
-  async load(dir) {
-    const { loadModelFolder } = await import('../model/folder.node.js');
-    const { model, meta } = await loadModelFolder(dir);
-    return { engine: tfjsEngine(model), meta };
-  },
-});
-
-// --- ONNX Runtime engine (./onnx-engine.ts): preferred when the folder
-// holds an up-to-date model.onnx (written by `dentseg export`); onnxruntime-node loads lazily.
-registerEngine({
-  name: 'onnx',
-  priority: 10,
-  available: onnxFolderAvailable,
-  unavailableReason: onnxUnavailableReason,
-  load: (dir) => loadOnnxFolder(dir),
-});
-// --- end ONNX Runtime engine

@@ -13,7 +13,23 @@ export type {
   SegmentStage,
   Finding,
 } from './types.js';
-export { tfjsEngine, registerEngine, engineNames, pickEngine } from './engines.js';
+export { registerEngine, engineNames, pickEngine } from './engines.js';
+export { tfjsEngine } from './tfjs-engine.js';
+export { ortSessionEngine } from './ort-engine.js';
+export type { OrtModule, OrtEngineInfo } from './ort-engine.js';
+export {
+  onnxEngine,
+  onnxFolderAvailable,
+  onnxFolderStatus,
+  onnxUnavailableReason,
+  loadOnnxFolder,
+  readOnnxFolderMeta,
+  resolveThreads,
+  ONNX_FILE,
+} from './onnx-engine.node.js';
+export type { OnnxEngineOptions, OnnxFolderStatus } from './onnx-engine.node.js';
+export { onnxMetadata, onnxModelMeta, parseModelMetaText } from './onnx-metadata.js';
+export { ONNX_INPUT, ONNX_OUTPUT } from './onnx-io-names.js';
 export type { EngineFactory } from './engines.js';
 export { loadModel, DEFAULT_MODEL_DIR, PACKAGE_ROOT } from './load.js';
 export type { LoadModelOptions } from './load.js';

@@ -6,16 +6,19 @@
 import type { ModelMeta } from '../model/index.js';
 import type { Fdi, NumberingMode, NumberingResult, ToothReport } from '../numbering/index.js';
 import type { Finding } from '../imaging/findings.js';
-import type { DicomInfo } from '../imaging/dicom.node.js';
+import type { DicomInfo } from '../imaging/types.js';
 
 export type { Finding } from '../imaging/findings.js';
 
-/** Names of the inference engines (the registry in `engines.ts` maps them to factories). */
-export type EngineName = 'tfjs' | 'onnx';
+/**
+ * Name of an inference engine, as registered (Node registers `tfjs` and `onnx`; the
+ * registry in `engines.ts` maps names to factories and knows none itself).
+ */
+export type EngineName = string;
 
 /**
- * Runs the network on pre-processed input. Implementations: `tfjsEngine` (here) and
- * `onnxEngine` (src/onnx). `run` never keeps references to its input.
+ * Runs the network on pre-processed input. Implementations: `tfjsEngine` (./tfjs-engine.ts)
+ * and `ortSessionEngine` (./ort-engine.ts, for onnxruntime-node and onnxruntime-web). `run` never keeps references to its input.
  */
 export interface InferenceEngine {
   readonly name: EngineName;
