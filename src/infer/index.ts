@@ -10,6 +10,7 @@ export type {
   OverlayOptions,
   SegmentOptions,
   SegmentResult,
+  Segmentation,
   SegmentStage,
   Finding,
 } from './types.js';

@@ -10,14 +10,13 @@
 import { restoreMaskToOriginal, restoreToOriginal, preprocessImage } from '../data/preprocess.js';
 import { slidingWindow } from '../data/tiling.js';
 import { DentsegError } from '../errors.js';
-import { findingsFor, type Finding } from '../imaging/findings.js';
+import { findingsFor } from '../imaging/findings.js';
 import type { GreyImage } from '../imaging/types.js';
 import type { ModelMeta, NumberingMode } from '../model/meta.js';
 import { numberingConfig, type NumberingConfig } from '../numbering/config.js';
 import { numberTeeth, type NumberingResult } from '../numbering/postprocess.js';
-import { describeTeeth, type ToothReport } from '../numbering/teeth.js';
-import type { Fdi } from '../numbering/fdi.js';
-import type { InferenceEngine } from './types.js';
+import { describeTeeth } from '../numbering/teeth.js';
+import type { InferenceEngine, Segmentation } from './types.js';
 
 /** Mirror NHWC data (`h*w*c` per image, `batch` images) left–right. */
 export function flipHorizontal(
@@ -105,33 +104,13 @@ export interface PipelineOptions {
 export type PipelineStage = 'preprocess' | 'forward' | 'restore' | 'postprocess' | 'findings';
 
 /** What {@link runPipeline} returns: plain data at the image's size. */
-export interface PipelineResult {
+export interface PipelineResult extends Segmentation {
   /** The image it ran on (the caller's; its size is the result's). */
   readonly image: GreyImage;
-  readonly width: number;
-  readonly height: number;
-  readonly classes: readonly string[];
-  readonly task: 'binary' | 'multiclass';
-  /** `width*height`: binary 0/1, multi-class the class index. */
-  readonly mask: Uint8Array;
-  /**
-   * `width*height*k` probabilities in 0…1, pixel-interleaved. Numbering models restore
-   * them to this size on first read only.
-   */
-  readonly probabilities: Float32Array;
   /** Channels per pixel of `probabilities` (1 binary, K multi-class). */
   readonly k: number;
-  /** Numbering models: the post-processed teeth at the network's input size. */
-  readonly numbering?: NumberingResult;
   /** Numbering models: how they were numbered (scheme, mode, presence threshold). */
   readonly numberingConfig?: NumberingConfig;
-  readonly findings: Finding[];
-  /** Numbering models (unless findings are off): each present tooth at the image's size. */
-  readonly teeth?: readonly ToothReport[];
-  /** Numbering models: the permanent FDI numbers not found. */
-  readonly missing?: readonly Fdi[];
-  readonly threshold: number;
-  readonly tta: boolean;
   readonly timings: Readonly<Record<PipelineStage, number>>;
 }
 

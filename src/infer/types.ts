@@ -84,8 +84,8 @@ export interface OverlayOptions {
 export type SegmentStage =
   'decode' | 'preprocess' | 'forward' | 'restore' | 'postprocess' | 'findings';
 
-/** What `segment` returns: typed plain data at the original image size. */
-export interface SegmentResult {
+/** The plain data every segmentation gives (the pipeline's result, and `segment`'s). */
+export interface Segmentation {
   /** Original image size in pixels. */
   readonly width: number;
   readonly height: number;
@@ -107,9 +107,21 @@ export interface SegmentResult {
   readonly numbering?: NumberingResult;
   /** Connected regions per class, specks dropped (see `defaultMinArea`). */
   readonly findings: Finding[];
+  /**
+   * Numbering models (unless findings are off): each present tooth at the original size,
+   * ascending by FDI number; a tooth is present when its number kept at least the model's
+   * `postprocess.minToothPx` pixels at the network's size after post-processing.
+   */
+  readonly teeth?: readonly ToothReport[];
+  /** Numbering models: the permanent FDI numbers (11–48) not found, ascending. */
+  readonly missing?: readonly Fdi[];
   /** The threshold applied (binary models; multi-class masks are the arg-max). */
   readonly threshold: number;
   readonly tta: boolean;
+}
+
+/** What `segment` returns: typed plain data at the original image size, and pictures. */
+export interface SegmentResult extends Segmentation {
   /** Wall time of the whole call in ms. */
   readonly elapsedMs: number;
   readonly timings: Readonly<Record<SegmentStage, number>>;
@@ -119,14 +131,6 @@ export interface SegmentResult {
   readonly dicom?: DicomInfo;
   /** The X-ray with the mask drawn over it, as a PNG at the original size. */
   overlay(opts?: OverlayOptions): Promise<Buffer>;
-  /**
-   * Numbering models (unless `findings: false`): each present tooth at the original size,
-   * ascending by FDI number; a tooth is present when its number kept at least the model's
-   * `postprocess.minToothPx` pixels at the network's size after post-processing.
-   */
-  readonly teeth?: readonly ToothReport[];
-  /** Numbering models: the permanent FDI numbers (11–48) not found, ascending. */
-  readonly missing?: readonly Fdi[];
   /**
    * Numbering models: the chart PNG at the original size (each tooth's number at its
    * centre, a colour per tooth type, the missing numbers listed).

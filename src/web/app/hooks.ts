@@ -17,6 +17,8 @@ export interface LocalAnalysis {
   readonly height: number;
   /** Probability of the shown class per pixel, 0–255 (binary: foreground). */
   readonly probability: Uint8Array;
+  /** The mask at the server's threshold: class index per pixel (binary 0/1), as the server stores it. */
+  readonly mask: Uint8Array;
   /** Class index per pixel for multi-class models; undefined for binary. */
   readonly classes?: Uint8Array;
   readonly classNames: readonly string[];

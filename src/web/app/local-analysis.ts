@@ -64,6 +64,7 @@ export async function analyseImage(
     width: r.width,
     height: r.height,
     probability: probabilityImage(r.probabilities, r.mask, r.k),
+    mask: r.mask,
     ...(meta.task === 'multiclass' ? { classes: r.mask } : {}),
     classNames: meta.classes,
     task: meta.task,
