@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { openDataset, type Dataset } from '../src/data/index.js';
+import { openDataset, type Dataset } from '../src/data/index.node.js';
 import { initEngine, type BackendName } from '../src/engine/index.js';
 import { evaluateModel, type Subset } from '../src/evaluate/index.js';
 import { DEFAULT_MODEL_DIR, loadModel, type LoadedModel } from '../src/infer/index.js';

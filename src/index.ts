@@ -18,7 +18,7 @@ export {
   checkDataset,
   createLoader,
   writeCocoMasks,
-} from './data/index.js';
+} from './data/index.node.js';
 export type {
   GreyImage,
   PreprocessConfig,
@@ -31,7 +31,7 @@ export type {
   Batch,
   DataLoader,
   LoaderOptions,
-} from './data/index.js';
+} from './data/index.node.js';
 export {
   DEFAULT_AUGMENT,
   normaliseAugmentConfig,

@@ -17,7 +17,7 @@ import {
   loadAugmentConfig,
   openDataset,
   validatePreprocessConfig,
-} from '../data/index.js';
+} from '../data/index.node.js';
 import { DentsegError } from '../errors.js';
 
 function printReport(r: CheckReport): void {

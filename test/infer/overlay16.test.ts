@@ -7,7 +7,7 @@ import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage } from '../../src/data/index.js';
+import { decodeImage } from '../../src/data/index.node.js';
 import { initEngine } from '../../src/engine/index.js';
 import { loadModel, type LoadedModel } from '../../src/infer/index.js';
 import { buildApp } from '../../src/serve/index.js';

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage, preprocessImage, type PreprocessConfig } from '../../src/data/index.js';
+import { decodeImage, preprocessImage, type PreprocessConfig } from '../../src/data/index.node.js';
 import { initEngine, tf } from '../../src/engine/index.js';
 import { buildUnet } from '../../src/model/index.js';
 import {
