@@ -50,6 +50,7 @@ export type { TrainConfig, TrainResult, TrainHooks } from './train/session.js';
 export {
   loadModel,
   segment,
+  runPipeline,
   encodeMaskPng,
   encodeProbabilityPng,
   registerEngine,
@@ -62,6 +63,9 @@ export type {
   EngineName,
   SegmentOptions,
   SegmentResult,
+  Segmentation,
+  PipelineOptions,
+  PipelineResult,
   Finding,
   OverlayOptions,
   DicomInfo,

@@ -53,7 +53,7 @@ export const DICOM_PATIENT_TAGS = [
   'SOPInstanceUID',
 ] as const;
 
-/** True when `buf` has the Part-10 "DICM" marker at byte 128 (the data stage's sniffer). */
+/** True when `buf` has the Part-10 "DICM" marker at byte 128 (by the one sniffer, ./sniff.ts). */
 export function isDicom(buf: Uint8Array): boolean {
   return sniffFormat(buf) === 'dicom';
 }
