@@ -7,8 +7,10 @@ import path from 'node:path';
 import * as ortNode from 'onnxruntime-node';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MODEL_DIR, loadModel, type LoadedModel } from '../../src/infer/index.js';
-import { onnxBytesForFolder } from '../../src/onnx/index.js';
+import { validatePreprocessConfig } from '../../src/data/index.js';
+import { DEFAULT_MODEL_DIR, loadModel, segment, type LoadedModel } from '../../src/infer/index.js';
+import { FDI_NUMBERS } from '../../src/numbering/index.js';
+import { exportOnnx, onnxBytesForFolder } from '../../src/onnx/index.js';
 import { buildApp } from '../../src/serve/index.js';
 import type { FindingJson } from '../../src/serve/index.js';
 import {
@@ -19,7 +21,7 @@ import {
 } from '../../src/web/app/local-analysis.js';
 import { HAS_SHARED_DATA, SAMPLES, runCliSync } from '../helpers/paths.js';
 import { multipart } from '../serve/helpers.js';
-import { tempDir } from './helpers.js';
+import { tempDir, writeTinyModel } from './helpers.js';
 
 const IMAGES = path.join(SAMPLES, 'images');
 const dir = tempDir('dentseg-parity-');
@@ -99,3 +101,52 @@ describe.skipIf(!HAS_SHARED_DATA)('predict, serve and private mode agree', () =>
     }
   }, 600_000);
 });
+
+describe.skipIf(!HAS_SHARED_DATA)(
+  'private mode runs the server pipeline for every model type',
+  () => {
+    it('a tiled, enhanced numbering model gives the same mask, findings, teeth and missing', async () => {
+      const modelDir = path.join(dir, 'fdi-tiled');
+      await writeTinyModel(modelDir, {
+        classes: 33,
+        classNames: ['background', ...FDI_NUMBERS.map((f) => `tooth ${f}`)],
+        preprocess: validatePreprocessConfig({
+          size: [64, 64],
+          tiling: { tile: [64, 64] },
+          enhance: 'auto',
+        }),
+      });
+      await exportOnnx(modelDir);
+      const server = await loadModel(modelDir);
+      const { bytes } = await onnxBytesForFolder(modelDir);
+      const local = await openLocalModel(
+        ortNode,
+        bytes,
+        { executionProviders: ['cpu'] },
+        { backend: 'onnxruntime-node' },
+      );
+      try {
+        expect(server.engine.name).toBe('onnx');
+        expect(local.meta).toEqual(server.meta);
+        // A real X-ray at a size the tiny tiles cover quickly (15 tiles).
+        const { data, info } = await sharp(path.join(IMAGES, 'abdi-1.png'))
+          .resize(240, 112)
+          .ensureAlpha()
+          .raw()
+          .toBuffer({ resolveWithObject: true });
+        const image = greyFromRgba(new Uint8ClampedArray(data), info.width, info.height);
+        const want = await segment(server, image);
+        const got = await analyseImage(local, image, 'abdi-1.png');
+        expect(want.teeth).toBeDefined();
+      expect(want.findings.length).toBeGreaterThan(0);
+        expect(Buffer.from(got.mask).equals(Buffer.from(want.mask))).toBe(true);
+        expect(got.findings).toEqual(want.findings);
+        expect(got.teeth).toEqual(want.teeth);
+        expect(got.missing).toEqual(want.missing);
+      } finally {
+        server.dispose();
+        local.engine.dispose();
+      }
+    }, 300_000);
+  },
+);
