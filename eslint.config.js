@@ -59,11 +59,26 @@ export default tseslint.config(
       'src/evaluate/teeth.ts',
       'src/evaluate/lesions.ts',
       'src/data/tiling.ts',
+      // The data stage's index is its platform-free API; Node's is data/index.node.ts.
+      'src/data/index.ts',
+      'src/data/coco.ts',
+      'src/data/rasterise.ts',
+      'src/data/classes.ts',
       'src/model/**/*.ts',
       'src/numbering/**/*.ts',
       'src/imaging/**/*.ts',
       'src/report/**/*.ts',
       'src/rng.ts',
+      // The inference core the browser shares with Node (prepare → run → post-process).
+      'src/data/preprocess.ts',
+      'src/data/resample.ts',
+      'src/infer/pipeline.ts',
+      'src/infer/engines.ts',
+      'src/infer/ort-engine.ts',
+      'src/infer/onnx-metadata.ts',
+      'src/infer/onnx-io-names.ts',
+      'src/infer/types.ts',
+      'src/web/app/local-analysis.ts',
     ],
     // A stage's Node I/O lives beside it in `*.node.ts` files, never behind its index.
     ignores: ['src/**/*.node.ts'],
@@ -81,6 +96,11 @@ export default tseslint.config(
             {
               group: ['@tensorflow/tfjs-backend-*', '@tensorflow/tfjs-node*'],
               message: 'Only src/engine picks a backend.',
+            },
+            {
+              group: ['sharp', 'dcmjs', 'onnxruntime-node', 'onnxruntime-web'],
+              message:
+                'Pure code: native decoders and runtimes are Node or browser entries (*.node.ts, web/app).',
             },
           ],
         },

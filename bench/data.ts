@@ -24,7 +24,7 @@ import {
   prepareGrey,
   validatePreprocessConfig,
   type SampleRef,
-} from '../src/data/index.js';
+} from '../src/data/index.node.js';
 import { SAMPLES, UFBA } from '../test/helpers/paths.js';
 
 const { values: args } = parseArgs({

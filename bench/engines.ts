@@ -13,10 +13,11 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { bareJsonToStdout, writeJsonSync } from '../src/cli/json-output.js';
 import { initEngine, tf } from '../src/engine/index.js';
-import { tfjsEngine } from '../src/infer/engines.js';
+import { tfjsEngine } from '../src/infer/tfjs-engine.js';
 import type { InferenceEngine } from '../src/infer/types.js';
 import { buildUnet } from '../src/model/index.js';
-import { layersModelToOnnx, onnxEngine } from '../src/onnx/index.js';
+import { onnxEngine } from '../src/infer/index.js';
+import { layersModelToOnnx } from '../src/onnx/index.js';
 import { forwardFlops } from './flops.js';
 
 const ENGINES = ['tfjs-wasm', 'ort-node-1', 'ort-node-2', 'ort-web-1', 'ort-web-2'] as const;

@@ -15,11 +15,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { openDataset } from '../src/data/index.js';
+import { openDataset } from '../src/data/index.node.js';
 import { evaluateModel } from '../src/evaluate/index.js';
-import { DEFAULT_MODEL_DIR, loadModel } from '../src/infer/index.js';
-import { INT8_ONNX_FILE, ONNX_FILE, onnxEngine } from '../src/infer/onnx-engine.js';
-import { onnxMetadata } from '../src/onnx/index.js';
+import { DEFAULT_MODEL_DIR, loadModel, onnxMetadata } from '../src/infer/index.js';
+import { INT8_ONNX_FILE, ONNX_FILE, onnxEngine } from '../src/infer/onnx-engine.node.js';
 import { cpuFlags } from './cpu-flags.js';
 
 const { values: args } = parseArgs({

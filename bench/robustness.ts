@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { bareJsonToStdout, writeJsonSync } from '../src/cli/json-output.js';
-import { openDataset, type Dataset } from '../src/data/index.js';
+import { openDataset, type Dataset } from '../src/data/index.node.js';
 import { initEngine, type BackendName } from '../src/engine/index.js';
 import { evaluateModel, type Subset } from '../src/evaluate/index.js';
 import { DEFAULT_MODEL_DIR, loadModel, type LoadedModel } from '../src/infer/index.js';

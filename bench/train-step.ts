@@ -31,7 +31,7 @@ import {
   openDataset,
   validatePreprocessConfig,
   type Dataset,
-} from '../src/data/index.js';
+} from '../src/data/index.node.js';
 import { prepareSample } from '../src/data/pipeline.js';
 import { initEngine, tf, type BackendName } from '../src/engine/index.js';
 import { buildUnet } from '../src/model/index.js';

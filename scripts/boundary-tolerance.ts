@@ -7,7 +7,7 @@
  *   npx tsx scripts/boundary-tolerance.ts --images DIR --masks DIR [--split CSV --subset val]
  */
 import { parseArgs } from 'node:util';
-import { loadSample, openDataset } from '../src/data/index.js';
+import { loadSample, openDataset } from '../src/data/index.node.js';
 import { samplesOf, SUBSETS, type Subset } from '../src/evaluate/index.js';
 
 /** `mask` (0/1) grown (`grow`) or shrunk by one pixel in the 4-neighbourhood. */

@@ -12,7 +12,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadSample, openDataset } from '../src/data/index.js';
+import { loadSample, openDataset } from '../src/data/index.node.js';
 import { assignFolds, foldsCsv, foldSplitCsv, type FoldItem } from '../src/data/folds.js';
 import { DEFAULT_LESION_MIN_AREA, matchLesions } from '../src/evaluate/index.js';
 

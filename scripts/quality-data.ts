@@ -5,7 +5,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { decodeImage, type GreyImage } from '../src/data/index.js';
+import { decodeImage, type GreyImage } from '../src/data/index.node.js';
 import { toUnit } from '../src/imaging/image.js';
 import {
   NEGATIVE_KINDS,

@@ -18,7 +18,7 @@ export {
   checkDataset,
   createLoader,
   writeCocoMasks,
-} from './data/index.js';
+} from './data/index.node.js';
 export type {
   GreyImage,
   PreprocessConfig,
@@ -31,7 +31,7 @@ export type {
   Batch,
   DataLoader,
   LoaderOptions,
-} from './data/index.js';
+} from './data/index.node.js';
 export {
   DEFAULT_AUGMENT,
   normaliseAugmentConfig,
@@ -50,6 +50,7 @@ export type { TrainConfig, TrainResult, TrainHooks } from './train/session.js';
 export {
   loadModel,
   segment,
+  runPipeline,
   encodeMaskPng,
   encodeProbabilityPng,
   registerEngine,
@@ -62,6 +63,9 @@ export type {
   EngineName,
   SegmentOptions,
   SegmentResult,
+  Segmentation,
+  PipelineOptions,
+  PipelineResult,
   Finding,
   OverlayOptions,
   DicomInfo,

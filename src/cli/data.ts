@@ -16,7 +16,8 @@ import {
   loadAugmentConfig,
   openDataset,
   validatePreprocessConfig,
-} from '../data/index.js';
+} from '../data/index.node.js';
+import { exportDataset } from '../serve/export-dataset.js';
 import { SEED_AUGMENT } from '../train/seed-augment.js';
 import { addDatasetOptions, datasetOptionsFromCli } from './dataset-options.js';
 import { checkSize, intFlag } from './flags.js';
@@ -31,7 +32,6 @@ export function classesLine(task: CheckReport['task'], classes: readonly string[
   const shown = `${names.slice(0, 6).join(', ')}${names.length > 6 ? ', …' : ''}`;
   return `task: ${task}, ${names.length} class${names.length === 1 ? '' : 'es'} (${shown})`;
 }
-import { exportDataset } from '../serve/export-dataset.js';
 
 function printReport(r: CheckReport): void {
   const lines: string[] = [];

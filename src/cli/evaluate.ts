@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import sharp from 'sharp';
-import { openDataset } from '../data/index.js';
+import { openDataset } from '../data/index.node.js';
 import type { BackendName } from '../engine/index.js';
 import {
   DEFAULT_LESION_MIN_AREA,

@@ -74,7 +74,7 @@ export function registerExportCommands(program: Command): void {
       const started = performance.now();
       const int8 = opts.int8 === true && opts.calibration !== undefined;
       // The int8 file is made from model.onnx: keep an up-to-date one as it is.
-      const { onnxFolderStatus } = await import('../infer/onnx-engine.js');
+      const { onnxFolderStatus } = await import('../infer/onnx-engine.node.js');
       const keep =
         int8 && out === undefined && opts.dynamicSize !== true && onnxFolderStatus(dir) === 'ok';
       const result = keep

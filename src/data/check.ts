@@ -4,7 +4,7 @@
  * (split sizes, image sizes, pixels per class).
  */
 import { isDentsegError } from '../errors.js';
-import { decodeImage } from './decode.js';
+import { decodeImage } from '../imaging/decode.node.js';
 import { loadSample, maskValues, type Dataset, type SampleRef } from './dataset.js';
 
 export interface CheckIssue {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { DentsegError, isDentsegError } from '../errors.js';
 import { readCoco, type CocoProblem } from './coco.js';
-import { decodeImage } from './decode.js';
+import { decodeImage } from '../imaging/decode.node.js';
 import { fillSegmentation } from './rasterise.js';
 
 /** What `writeCocoMasks` needs. */

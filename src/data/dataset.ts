@@ -9,7 +9,7 @@ import path from 'node:path';
 import { DentsegError } from '../errors.js';
 import { classesFromJson, DEFAULT_BINARY_CLASS, flipClassMapFor } from './classes.js';
 import { parseCoco, type CocoShape } from './coco.js';
-import { decodeImage } from './decode.js';
+import { decodeImage } from '../imaging/decode.node.js';
 import { fillSegmentation } from './rasterise.js';
 import type { GreyImage } from '../imaging/types.js';
 import { Rng } from '../rng.js';

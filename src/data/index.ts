@@ -1,10 +1,10 @@
 /**
- * Data stage public API: decode images, pre-process them for the network (and map
- * results back), open data sets in either layout, check them, and load batches.
- * Pure parts (types, preprocess, resample, rasterise, classes) import nothing from Node.
+ * Data stage public API, platform-free part: pre-process images for the network (and map
+ * results back), tiles, COCO parsing and rasterising, class lists. Decoding files, data
+ * sets, checks and the batch loader need Node: ./index.node.ts exports them with all of this.
  */
 export type { GreyImage } from '../imaging/types.js';
-export { decodeImage, sniffFormat, MAX_PIXELS, type ImageFormat } from './decode.js';
+export { sniffFormat, type ImageFormat } from '../imaging/sniff.js';
 export {
   DEFAULT_PREPROCESS,
   NORMALISE_MODES,
@@ -38,18 +38,6 @@ export {
   type TileOrigin,
   type TileRunner,
 } from './tiling.js';
-export {
-  openDataset,
-  loadSample,
-  maskFileName,
-  binariseMask,
-  maskValues,
-  type Dataset,
-  type DatasetOptions,
-  type DatasetProblem,
-  type SampleRef,
-} from './dataset.js';
-export { checkDataset, type CheckReport, type CheckIssue } from './check.js';
 export { flipClassMapFor, classesFromJson, fdiNumber } from './classes.js';
 export {
   parseCoco,
@@ -61,13 +49,6 @@ export {
   type CocoShape,
 } from './coco.js';
 export {
-  writeCocoMasks,
-  CLASSES_FILE,
-  type CocoMasksOptions,
-  type CocoMasksIssue,
-  type CocoMasksReport,
-} from './coco-masks.js';
-export {
   fillPolygons,
   fillSegmentation,
   fillRle,
@@ -76,14 +57,4 @@ export {
   maskToRleCounts,
   type CocoSegmentation,
 } from './rasterise.js';
-export {
-  createLoader,
-  defaultWorkers,
-  type LoaderOptions,
-  type Batch,
-  type DataLoader,
-  type LoaderStats,
-} from './loader.js';
-export { prepareSample, type PreparedSample } from './pipeline.js';
-export { loadAugmentConfig } from '../augment/file.node.js';
 export { DEFAULT_AUGMENT, type AugmentConfig } from '../augment/config.js';

@@ -9,7 +9,7 @@ import {
   type Dataset,
   type GreyImage,
   type SampleRef,
-} from '../data/index.js';
+} from '../data/index.node.js';
 import { DentsegError, isDentsegError } from '../errors.js';
 import { segment } from '../infer/segment.js';
 import { minToothPxAt, numberingConfig, type NumberingMode } from '../numbering/index.js';

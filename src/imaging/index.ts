@@ -3,9 +3,17 @@
  * typed arrays out): seeded degradations for robustness tests, input quality estimates
  * and automatic enhancement, the input check (panoramic or not, usable or not) and its
  * negative generator; connected components and findings of masks (components.ts,
- * findings.ts, imported directly). Node-only helpers (the JPEG encoder) live in src/data.
+ * findings.ts, imported directly); format sniffing, colour-to-grey, the BMP reader, the
+ * 8-bit display rule and the class palette. Decoding with sharp and DICOM, and reading
+ * files, are the Node part: `decode.node.ts`, `dicom.node.ts`, `input.node.ts`,
+ * `read.node.ts`, imported by Node code only.
  */
 export { toUnit, fromUnit, type GreyImage } from './image.js';
+export { sniffFormat, type ImageFormat } from './sniff.js';
+export { pixelsToGrey } from './luma.js';
+export { decodeBmp } from './bmp.js';
+export { toGrey8, displayRange } from './grey8.js';
+export { classColour, type Rgb } from './palette.js';
 export {
   DEGRADATION_KINDS,
   parseDegradeSpec,

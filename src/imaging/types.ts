@@ -12,6 +12,27 @@ export interface GreyImage {
   /** `width * height` samples: 0…255 for 8-bit, 0…65535 for 16-bit. */
   readonly data: Uint8Array | Uint16Array;
   readonly bitDepth: 8 | 16;
+  /**
+   * Samples shown black and white, `[lo, hi]` with lo < hi, when the file said how to show
+   * it (a DICOM window, which the decoder has already mapped to 0…65535). Absent: the
+   * image's own range (see `toGrey8`). Display only; the network never sees it.
+   */
+  readonly displayRange?: readonly [number, number];
+}
+
+/** What was read from a DICOM file besides its pixels (see ./dicom.node.ts). */
+export interface DicomInfo {
+  /** Transfer syntax UID. */
+  readonly transferSyntax: string;
+  readonly modality: string | undefined;
+  readonly photometric: 'MONOCHROME1' | 'MONOCHROME2' | 'RGB' | 'YBR_FULL_422' | 'YBR_FULL';
+  readonly bitsStored: number;
+  /** The window applied `[centre, width]` in rescaled units, or null when the file has none. */
+  readonly window: [number, number] | null;
+  /** Identifying tags (`DICOM_PATIENT_TAGS` present in the file); never log these. */
+  readonly patientTags: Readonly<Record<string, string>>;
+  /** SOP Class UID of the file (what an export referencing it names), when present. */
+  readonly sopClassUid?: string;
 }
 
 /** Largest sample value for a bit depth (255 or 65535). */

@@ -15,7 +15,7 @@ import {
   type NumberingScheme,
   type ToothReport,
 } from '../numbering/index.js';
-import { toGrey8 } from './overlay.js';
+import { toGrey8 } from '../imaging/grey8.js';
 
 /** Options of {@link renderChart}. */
 export interface ChartOptions {

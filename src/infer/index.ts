@@ -10,18 +10,42 @@ export type {
   OverlayOptions,
   SegmentOptions,
   SegmentResult,
+  Segmentation,
   SegmentStage,
   Finding,
 } from './types.js';
-export { tfjsEngine, registerEngine, engineNames, pickEngine } from './engines.js';
+export { registerEngine, engineNames, pickEngine } from './engines.js';
+export { tfjsEngine } from './tfjs-engine.js';
+export { ortSessionEngine } from './ort-engine.js';
+export type { OrtModule, OrtEngineInfo } from './ort-engine.js';
+export {
+  onnxEngine,
+  onnxFolderAvailable,
+  onnxFolderStatus,
+  onnxUnavailableReason,
+  loadOnnxFolder,
+  readOnnxFolderMeta,
+  resolveThreads,
+  ONNX_FILE,
+} from './onnx-engine.node.js';
+export type { OnnxEngineOptions, OnnxFolderStatus } from './onnx-engine.node.js';
+export { onnxMetadata, onnxModelMeta, parseModelMetaText } from './onnx-metadata.js';
+export { ONNX_INPUT, ONNX_OUTPUT } from './onnx-io-names.js';
 export type { EngineFactory } from './engines.js';
 export { loadModel, DEFAULT_MODEL_DIR, PACKAGE_ROOT } from './load.js';
 export type { LoadModelOptions } from './load.js';
-export { segment, probabilitiesToMask, flipHorizontal } from './segment.js';
-export { decodeInput, isGreyImage } from './input.js';
-export type { DecodedInput, DecodeInputOptions } from './input.js';
-export { decodeDicom, isDicom, DICOM_PATIENT_TAGS, DICOM_TRANSFER_SYNTAXES } from './dicom.js';
-export type { DicomInfo, DecodeDicomOptions } from './dicom.js';
+export { segment } from './segment.js';
+export { runPipeline, probabilitiesToMask, probabilityImage, flipHorizontal } from './pipeline.js';
+export type { PipelineOptions, PipelineResult, PipelineStage } from './pipeline.js';
+export { decodeInput, isGreyImage } from '../imaging/input.node.js';
+export type { DecodedInput, DecodeInputOptions } from '../imaging/input.node.js';
+export {
+  decodeDicom,
+  isDicom,
+  DICOM_PATIENT_TAGS,
+  DICOM_TRANSFER_SYNTAXES,
+} from '../imaging/dicom.node.js';
+export type { DicomInfo, DecodeDicomOptions } from '../imaging/dicom.node.js';
 export {
   findRegions,
   findingsFor,
@@ -30,13 +54,13 @@ export {
   traceContour,
 } from '../imaging/findings.js';
 export type { FindingsOptions } from '../imaging/findings.js';
-export { classColour } from './palette.js';
-export type { Rgb } from './palette.js';
+export { classColour } from '../imaging/palette.js';
+export { toGrey8, displayRange } from '../imaging/grey8.js';
+export type { Rgb } from '../imaging/palette.js';
 export {
   renderOverlay,
   maskPng,
   probabilityPng,
-  toGrey8,
   encodeMaskPng,
   encodeProbabilityPng,
 } from './overlay.js';

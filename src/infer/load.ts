@@ -7,8 +7,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendName, EngineInfo } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
-import { onnxFolderStatus, onnxUnavailableReason } from './onnx-engine.js';
+import { onnxFolderStatus, onnxUnavailableReason } from './onnx-engine.node.js';
 import { pickEngine } from './engines.js';
+// Node's engines join the registry before anything is picked from it.
+import './engines.node.js';
 import type { EngineName, LoadedModel } from './types.js';
 
 /** The package root (works from src/infer and dist/infer alike). */

@@ -4,6 +4,8 @@
  * protobufjs, no Node), so the browser's private mode reads `dentseg.json` from the model
  * it downloaded the same way Node does, at no cost for a 100 MB file.
  */
+import { DentsegError } from '../errors.js';
+import { parseModelMeta, type ModelMeta } from '../model/meta.js';
 
 const METADATA_PROPS = 14;
 const utf8 = new TextDecoder();
@@ -77,4 +79,34 @@ export function onnxMetadata(bytes: Uint8Array): Record<string, string> {
     }
   }
   return out;
+}
+
+/**
+ * The `dentseg.json` an ONNX file carries in its metadata, validated by the same
+ * `parseModelMeta` as a model folder's file (the browser's private mode reads its model
+ * this way). E_MODEL_INVALID naming `file` when it is missing, not JSON or malformed.
+ */
+export function onnxModelMeta(bytes: Uint8Array, file: string): ModelMeta {
+  const text = onnxMetadata(bytes)['dentseg.json'];
+  if (text === undefined)
+    throw new DentsegError('E_MODEL_INVALID', 'the ONNX model has no dentseg.json metadata', {
+      file,
+      hint: 're-export it with `dentseg export`',
+    });
+  return parseModelMetaText(text, file);
+}
+
+/** Parse and validate `dentseg.json` text; E_MODEL_INVALID when it is not JSON. */
+export function parseModelMetaText(text: string, file: string): ModelMeta {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new DentsegError(
+      'E_MODEL_INVALID',
+      `dentseg.json is not JSON: ${err instanceof Error ? err.message : String(err)}`,
+      { file },
+    );
+  }
+  return parseModelMeta(value, file);
 }

@@ -1,11 +1,13 @@
 /**
  * Output images: the mask PNG (0/255 or class index), per-class probability PNGs, and the
- * overlay a dentist reads at a glance: the X-ray in grey, a translucent colour fill and a
+ * overlay a dentist reads at a glance: the X-ray in grey (the display rule of
+ * src/imaging/grey8.ts, as the server's stored original), a translucent colour fill and a
  * solid outline per class, and a legend for multi-class models (an SVG composited by sharp).
  */
 import sharp from 'sharp';
-import type { GreyImage } from '../data/index.js';
-import { classColour } from './palette.js';
+import { toGrey8 } from '../imaging/grey8.js';
+import type { GreyImage } from '../imaging/types.js';
+import { classColour } from '../imaging/palette.js';
 import type { OverlayOptions, SegmentResult } from './types.js';
 
 /** `classColour` for every mask value 0…255, flattened `[r, g, b, r, g, b, …]`. */
@@ -13,14 +15,6 @@ const PALETTE = Uint8Array.from(
   { length: 256 * 3 },
   (_, i) => classColour(Math.floor(i / 3))[i % 3]!,
 );
-
-/** The image as 8-bit grey (16-bit samples scaled by 255/65535). */
-export function toGrey8(image: GreyImage): Uint8Array {
-  if (image.bitDepth === 8) return image.data as Uint8Array;
-  const out = new Uint8Array(image.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = Math.round(image.data[i]! / 257);
-  return out;
-}
 
 /** The mask as a 1-channel PNG: binary 0/255, multi-class the class index. */
 export async function maskPng(

@@ -7,16 +7,19 @@ import type { ModelMeta } from '../model/index.js';
 import type { Fdi, NumberingMode, NumberingResult, ToothReport } from '../numbering/index.js';
 import type { Finding } from '../imaging/findings.js';
 import type { InputQuality } from '../imaging/panoramic.js';
-import type { DicomInfo } from './dicom.js';
+import type { DicomInfo } from '../imaging/types.js';
 
 export type { Finding } from '../imaging/findings.js';
 
-/** Names of the inference engines (the registry in `engines.ts` maps them to factories). */
-export type EngineName = 'tfjs' | 'onnx' | 'onnx-int8';
+/**
+ * Name of an inference engine, as registered (Node registers `tfjs` and `onnx`; the
+ * registry in `engines.ts` maps names to factories and knows none itself).
+ */
+export type EngineName = string;
 
 /**
- * Runs the network on pre-processed input. Implementations: `tfjsEngine` (here) and
- * `onnxEngine` (src/onnx). `run` never keeps references to its input.
+ * Runs the network on pre-processed input. Implementations: `tfjsEngine` (./tfjs-engine.ts)
+ * and `ortSessionEngine` (./ort-engine.ts, for onnxruntime-node and onnxruntime-web). `run` never keeps references to its input.
  */
 export interface InferenceEngine {
   readonly name: EngineName;
@@ -93,8 +96,8 @@ export interface OverlayOptions {
 export type SegmentStage =
   'decode' | 'quality' | 'preprocess' | 'forward' | 'restore' | 'postprocess' | 'findings';
 
-/** What `segment` returns: typed plain data at the original image size. */
-export interface SegmentResult {
+/** The plain data every segmentation gives (the pipeline's result, and `segment`'s). */
+export interface Segmentation {
   /** Original image size in pixels. */
   readonly width: number;
   readonly height: number;
@@ -114,18 +117,23 @@ export interface SegmentResult {
    * `mask` is that class map brought back to the original size.
    */
   readonly numbering?: NumberingResult;
-  /**
-   * Connected regions per class, specks dropped (see `defaultMinArea`). Empty when the input
-   * is not a panoramic X-ray and `withholdIfNotPanoramic` was asked for.
-   */
+  /** Connected regions per class, specks dropped (see `defaultMinArea`). */
   readonly findings: Finding[];
-  /** The input check (unless turned off): panoramic or not, a score 0…1 and the issues. */
-  readonly quality?: InputQuality;
-  /** Whether findings, teeth and missing numbers were withheld (`withholdIfNotPanoramic`). */
-  readonly withheld?: boolean;
+  /**
+   * Numbering models (unless findings are off): each present tooth at the original size,
+   * ascending by FDI number; a tooth is present when its number kept at least the model's
+   * `postprocess.minToothPx` pixels at the network's size after post-processing.
+   */
+  readonly teeth?: readonly ToothReport[];
+  /** Numbering models: the permanent FDI numbers (11–48) not found, ascending. */
+  readonly missing?: readonly Fdi[];
   /** The threshold applied (binary models; multi-class masks are the arg-max). */
   readonly threshold: number;
   readonly tta: boolean;
+}
+
+/** What `segment` returns: typed plain data at the original image size, and pictures. */
+export interface SegmentResult extends Segmentation {
   /** Wall time of the whole call in ms. */
   readonly elapsedMs: number;
   readonly timings: Readonly<Record<SegmentStage, number>>;
@@ -133,16 +141,15 @@ export interface SegmentResult {
   readonly bitDepth: 8 | 16;
   /** Present when the input was DICOM. Its `patientTags` must not be logged unless asked. */
   readonly dicom?: DicomInfo;
+  /** The input check (unless turned off): panoramic or not, a score 0…1 and the issues. */
+  readonly quality?: InputQuality;
+  /**
+   * Whether findings, teeth and missing numbers were withheld (empty) because the input is
+   * not a panoramic X-ray and `withholdIfNotPanoramic` was asked for.
+   */
+  readonly withheld?: boolean;
   /** The X-ray with the mask drawn over it, as a PNG at the original size. */
   overlay(opts?: OverlayOptions): Promise<Buffer>;
-  /**
-   * Numbering models (unless `findings: false`): each present tooth at the original size,
-   * ascending by FDI number; a tooth is present when its number kept at least the model's
-   * `postprocess.minToothPx` pixels at the network's size after post-processing.
-   */
-  readonly teeth?: readonly ToothReport[];
-  /** Numbering models: the permanent FDI numbers (11–48) not found, ascending. */
-  readonly missing?: readonly Fdi[];
   /**
    * Numbering models: the chart PNG at the original size (each tooth's number at its
    * centre, a colour per tooth type, the missing numbers listed).

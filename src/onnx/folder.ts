@@ -6,8 +6,8 @@
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DentsegError } from '../errors.js';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { initEngine, tf } from '../engine/index.js';
-import { tfjsEngine } from '../infer/engines.js';
 import { loadModelFolder } from '../model/folder.node.js';
 import type { ModelMeta } from '../model/index.js';
 import {
@@ -16,7 +16,7 @@ import {
   onnxFolderAvailable,
   WEIGHTS_HASH_KEY,
   weightsSha256,
-} from '../infer/onnx-engine.js';
+} from '../infer/onnx-engine.node.js';
 import { layersModelToOnnx, ONNX_OPSET } from './export.js';
 
 /** The `metadata_props` dentseg writes: the whole dentseg.json plus its key facts. */
@@ -130,7 +130,10 @@ export async function verifyOnnx(
           .randomUniform([batch, h, w, c], lo, hi, 'float32', options.seed ?? 1)
           .dataSync() as Float32Array,
     );
-    const want = await tfjsEngine(model).run(x, batch, h, w, c);
+    // The reference is the layers model itself, run here: the exporter needs no inference engine.
+    const y = tf.tidy(() => model.predict(tf.tensor4d(x, [batch, h, w, c])) as Tensor);
+    const want = (await y.data()) as Float32Array;
+    y.dispose();
     const got = await engine.run(x, batch, h, w, c);
     let maxAbsDiff = got.length === want.length ? 0 : Infinity;
     for (let i = 0; i < got.length && i < want.length; i++)

@@ -10,7 +10,7 @@ import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import { readSplit } from '../data/dataset.js';
-import { decodeImage } from '../data/decode.js';
+import { decodeImage } from '../imaging/decode.node.js';
 import { preprocessImage } from '../data/preprocess.js';
 import { DentsegError } from '../errors.js';
 import { expandInputs } from '../infer/batch.js';
@@ -20,7 +20,7 @@ import {
   onnxFolderStatus,
   readOnnxFolderMeta,
   resolveThreads,
-} from '../infer/onnx-engine.js';
+} from '../infer/onnx-engine.node.js';
 import { ONNX_INPUT } from '../infer/onnx-io-names.js';
 import { mulberry32 } from '../rng.js';
 import { VERSION } from '../version.js';

@@ -4,6 +4,9 @@
  * caller passes the original's kept tags (`serve --keep-dicom-tags`); otherwise the
  * patient module is present but empty (type 2) and the study is a new one of our own.
  */
+// dcmjs is plain JavaScript that runs in the browser too; the ban is for decoders with
+// native parts, and this file only writes datasets.
+// eslint-disable-next-line no-restricted-imports
 import dcmjs from 'dcmjs';
 
 /**

@@ -6,7 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import sharp from 'sharp';
-import type { GreyImage } from '../data/index.js';
+import { toGrey8 } from '../imaging/grey8.js';
+import type { GreyImage } from '../imaging/types.js';
 import { DentsegError } from '../errors.js';
 import {
   decodeInput,
@@ -15,6 +16,7 @@ import {
   segment,
   type LoadedModel,
 } from '../infer/index.js';
+import { probabilityImage } from '../infer/pipeline.js';
 import { numberingScheme } from '../numbering/index.js';
 import { assertPixelLimit, checkUpload } from './sniff.js';
 import { numbersTeeth, type AnalysisFileName, type AnalysisRecord } from './types.js';
@@ -54,44 +56,6 @@ function grey8Png(data: Uint8Array, width: number, height: number): Promise<Buff
   })
     .png({ compressionLevel: 2 }) // fast; re-encoding also drops any metadata chunks (privacy)
     .toBuffer();
-}
-
-/** The decoded X-ray as 8-bit grey for the browser (16-bit is stretched min–max). */
-export function toGrey8(img: GreyImage): Uint8Array {
-  if (img.bitDepth === 8) return img.data as Uint8Array;
-  const src = img.data;
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < src.length; i++) {
-    const v = src[i] as number;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  const scale = hi > lo ? 255 / (hi - lo) : 0;
-  const out = new Uint8Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = Math.round(((src[i] as number) - lo) * scale);
-  return out;
-}
-
-/**
- * Per-pixel probability of the mask's class as 0–255: for binary the foreground
- * probability, for multi-class the probability of the winning class (`mask` holds it).
- */
-export function probabilityImage(
-  probabilities: Float32Array,
-  mask: Uint8Array,
-  k: number,
-): Uint8Array {
-  const n = mask.length;
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const p =
-      k === 1
-        ? (probabilities[i] as number)
-        : (probabilities[i * k + (mask[i] as number)] as number);
-    out[i] = Math.max(0, Math.min(255, Math.round(p * 255)));
-  }
-  return out;
 }
 
 /**

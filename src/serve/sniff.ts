@@ -5,34 +5,11 @@
  */
 import sharp from 'sharp';
 import { DentsegError } from '../errors.js';
+import { sniffFormat, type ImageFormat } from '../imaging/sniff.js';
 
-/** Formats the server accepts, as recognised from their first bytes. */
-export type UploadFormat = 'jpeg' | 'png' | 'tiff' | 'bmp' | 'dicom';
-
-/** Which accepted format `buf` starts like, or undefined when it is none of them. */
-export function sniffFormat(buf: Uint8Array): UploadFormat | undefined {
-  const at = (i: number): number => buf[i] ?? -1;
-  if (at(0) === 0xff && at(1) === 0xd8 && at(2) === 0xff) return 'jpeg';
-  if (
-    at(0) === 0x89 &&
-    at(1) === 0x50 &&
-    at(2) === 0x4e &&
-    at(3) === 0x47 &&
-    at(4) === 0x0d &&
-    at(5) === 0x0a &&
-    at(6) === 0x1a &&
-    at(7) === 0x0a
-  )
-    return 'png';
-  if (
-    (at(0) === 0x49 && at(1) === 0x49 && at(2) === 0x2a && at(3) === 0x00) ||
-    (at(0) === 0x4d && at(1) === 0x4d && at(2) === 0x00 && at(3) === 0x2a)
-  )
-    return 'tiff';
-  if (at(0) === 0x42 && at(1) === 0x4d && buf.length >= 26) return 'bmp';
-  if (at(128) === 0x44 && at(129) === 0x49 && at(130) === 0x43 && at(131) === 0x4d) return 'dicom';
-  return undefined;
-}
+/** Formats the server accepts, as recognised from their first bytes (one judge for all). */
+export type UploadFormat = ImageFormat;
+export { sniffFormat };
 
 /** Width and height read from the header alone, when the format allows it cheaply. */
 export async function headerSize(

@@ -14,7 +14,7 @@ import {
   type NormaliseMode,
   type PreprocessConfig,
   type SampleRef,
-} from '../data/index.js';
+} from '../data/index.node.js';
 import { engineInfo } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
 import { applyKerasWeights } from '../model/keras.js';

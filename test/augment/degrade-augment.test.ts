@@ -16,7 +16,7 @@ import {
   Rng,
   type AugmentConfig,
 } from '../../src/augment/index.js';
-import { createLoader, openDataset, validatePreprocessConfig } from '../../src/data/index.js';
+import { createLoader, openDataset, validatePreprocessConfig } from '../../src/data/index.node.js';
 import { jpegRoundTripUnit } from '../../src/data/jpeg.js';
 import { DentsegError } from '../../src/errors.js';
 import { laplacian, meanStd } from '../../src/imaging/kernels.js';

@@ -18,7 +18,7 @@ import {
 import { bareJsonToStdout, jsonTarget } from '../../src/cli/json-output.js';
 import { trainConfigFromCli, trainConfigFromFile } from '../../src/cli/train-config.js';
 import { DEFAULT_BINARY_CLASS } from '../../src/data/classes.js';
-import { openDataset } from '../../src/data/index.js';
+import { openDataset } from '../../src/data/index.node.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'dentseg-flags-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

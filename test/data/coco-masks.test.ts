@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage, readCoco, writeCocoMasks } from '../../src/data/index.js';
+import { decodeImage, readCoco, writeCocoMasks } from '../../src/data/index.node.js';
 import { HAS_SHARED_DATA, runCliSync, UFBA } from '../helpers/paths.js';
 
 const dir = path.join(os.tmpdir(), `dentseg-masks-${process.pid}`);

@@ -13,7 +13,7 @@ import {
   parseCoco,
   rleCountsToString,
   rleStringToCounts,
-} from '../../src/data/index.js';
+} from '../../src/data/index.node.js';
 import { HAS_SHARED_DATA, UFBA } from '../helpers/paths.js';
 
 const coco = {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { maskFileName, openDataset } from '../../src/data/index.js';
+import { maskFileName, openDataset } from '../../src/data/index.node.js';
 import { runCliSync } from '../helpers/paths.js';
 
 const dir = path.join(os.tmpdir(), `dentseg-dataset-${process.pid}`);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeImage } from '../../src/data/index.js';
+import { decodeImage } from '../../src/data/index.node.js';
 
 const W = 37;
 const H = 23;

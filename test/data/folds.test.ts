@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSample, openDataset } from '../../src/data/index.js';
+import { loadSample, openDataset } from '../../src/data/index.node.js';
 import {
   assignFolds,
   foldsCsv,

@@ -16,7 +16,7 @@ import {
   type Batch,
   type LoaderOptions,
   type SampleRef,
-} from '../../src/data/index.js';
+} from '../../src/data/index.node.js';
 import { HAS_SHARED_DATA, REPO_ROOT, UFBA } from '../helpers/paths.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dentseg-loader-'));

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDataset, validateTilingConfig } from '../../src/data/index.js';
+import { openDataset, validateTilingConfig } from '../../src/data/index.node.js';
 import {
   evaluateModel,
   LesionAccumulator,

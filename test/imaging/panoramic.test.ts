@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage, type GreyImage } from '../../src/data/index.js';
+import { decodeImage, type GreyImage } from '../../src/data/index.node.js';
 import { degradeImage, parseDegradeSpec } from '../../src/imaging/index.js';
 import {
   NEGATIVE_KINDS,

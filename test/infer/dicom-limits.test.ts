@@ -3,8 +3,8 @@
 // anything decodes it. sharp is wrapped so the tests see whether a decode was started.
 import sharp from 'sharp';
 import { describe, expect, it, vi } from 'vitest';
-import { decodeDicom } from '../../src/infer/dicom.js';
-import { jpegFrameSize } from '../../src/infer/jpeg-header.js';
+import { decodeDicom } from '../../src/imaging/dicom.node.js';
+import { jpegFrameSize } from '../../src/imaging/jpeg-header.js';
 import { solidGreyJpeg } from '../helpers/solid-jpeg.js';
 import { buildDicom } from './helpers.js';
 

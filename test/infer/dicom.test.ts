@@ -5,7 +5,7 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { decodeDicom, readTransferSyntax } from '../../src/infer/dicom.js';
+import { decodeDicom, readTransferSyntax } from '../../src/imaging/dicom.node.js';
 import { SAMPLES } from '../helpers/paths.js';
 import { buildDicom, dicomFromImage } from './helpers.js';
 

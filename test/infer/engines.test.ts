@@ -1,8 +1,8 @@
 // The engine registry with a mock engine: priority and availability decide, a forced engine
 // must have its files, and segment's post-processing maps a known output back exactly.
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   DEFAULT_MODEL_DIR,
   engineNames,
@@ -13,6 +13,7 @@ import {
   type InferenceEngine,
 } from '../../src/infer/index.js';
 import type { ModelMeta } from '../../src/model/index.js';
+import { REPO_ROOT } from '../helpers/paths.js';
 import { tempDir, writeTinyModel } from './helpers.js';
 
 const dir = tempDir();
@@ -90,5 +91,25 @@ describe('engine registry', () => {
     await expect(loadModel(path.join(dir, 'nope'))).rejects.toMatchObject({
       code: 'E_FILE_NOT_FOUND',
     });
+  });
+});
+
+describe('engines as plug-ins', () => {
+  it('the registry knows no engine until an entry registers one', async () => {
+    vi.resetModules();
+    const fresh = await import('../../src/infer/engines.js');
+    expect(fresh.engineNames()).toEqual([]);
+    // Node's entry registers its two.
+    await import('../../src/infer/engines.node.js');
+    expect(fresh.engineNames()).toEqual(['onnx', 'tfjs']);
+    vi.resetModules();
+  });
+
+  it("the ONNX exporter does not import inference's engines", () => {
+    const onnxDir = path.join(REPO_ROOT, 'src/onnx');
+    for (const f of readdirSync(onnxDir)) {
+      const text = readFileSync(path.join(onnxDir, f), 'utf8');
+      expect(text, f).not.toMatch(/infer\/(engines|tfjs-engine)(\.node)?\.js/);
+    }
   });
 });

@@ -1,7 +1,7 @@
 // Class colours: cyan for the binary target, and neighbouring class indices (adjacent FDI
 // teeth) far apart in colour.
 import { describe, expect, it } from 'vitest';
-import { classColour } from '../../src/infer/palette.js';
+import { classColour } from '../../src/imaging/palette.js';
 
 describe('classColour', () => {
   it('gives the binary target cyan and adjacent classes distinct colours', () => {

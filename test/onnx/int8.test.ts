@@ -7,20 +7,15 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDataset } from '../../src/data/index.js';
+import { openDataset } from '../../src/data/index.node.js';
 import { initEngine } from '../../src/engine/index.js';
 import { isDentsegError } from '../../src/errors.js';
 import { evaluateModel } from '../../src/evaluate/index.js';
 import { DEFAULT_MODEL_DIR, loadModel } from '../../src/infer/index.js';
-import { INT8_ONNX_FILE } from '../../src/infer/onnx-engine.js';
+import { INT8_ONNX_FILE } from '../../src/infer/onnx-engine.node.js';
 import { exportInt8 } from '../../src/onnx/int8.js';
-import {
-  decodeModel,
-  exportOnnx,
-  layersModelToOnnx,
-  onnxEngine,
-  onnxMetadata,
-} from '../../src/onnx/index.js';
+import { onnxEngine, onnxMetadata } from '../../src/infer/index.js';
+import { decodeModel, exportOnnx, layersModelToOnnx } from '../../src/onnx/index.js';
 import { DataType, encodeModel, type OnnxModel, type OnnxTensor } from '../../src/onnx/proto.js';
 import { activationQuant, foldBatchNorm, quantiseWeights } from '../../src/onnx/quantize.js';
 import { HAS_SHARED_DATA, runCliSync, UFBA } from '../helpers/paths.js';

@@ -6,18 +6,17 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage, preprocessImage, type PreprocessConfig } from '../../src/data/index.js';
+import { decodeImage, preprocessImage, type PreprocessConfig } from '../../src/data/index.node.js';
 import { initEngine, tf } from '../../src/engine/index.js';
 import { buildUnet } from '../../src/model/index.js';
-import { DEFAULT_MODEL_DIR } from '../../src/infer/index.js';
 import {
-  exportOnnx,
+  DEFAULT_MODEL_DIR,
   onnxEngine,
   onnxFolderAvailable,
   onnxMetadata,
   readOnnxFolderMeta,
-  verifyOnnx,
-} from '../../src/onnx/index.js';
+} from '../../src/infer/index.js';
+import { exportOnnx, verifyOnnx } from '../../src/onnx/index.js';
 import { HAS_SHARED_DATA, SAMPLES, UFBA } from '../helpers/paths.js';
 import { maxAbsDiff } from './helpers.js';
 import { tinyModelFolder, type TinyModel } from './tiny.js';

@@ -13,7 +13,7 @@ import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../src/engine/index.js';
 import { loadModel, segment, type LoadedModel } from '../../src/infer/index.js';
-import { onnxMetadata } from '../../src/onnx/index.js';
+import { onnxMetadata } from '../../src/infer/index.js';
 import { buildApp } from '../../src/serve/index.js';
 import { HAS_CHROMIUM, launchChromium, watchCspViolations } from '../helpers/chromium.js';
 import { REPO_ROOT, SAMPLES } from '../helpers/paths.js';

@@ -18,7 +18,7 @@ import {
   preprocessImage,
   validatePreprocessConfig,
   type SampleRef,
-} from '../../src/data/index.js';
+} from '../../src/data/index.node.js';
 import { initEngine } from '../../src/engine/index.js';
 import { loadModel, segment } from '../../src/infer/index.js';
 import { preprocessFor, runTraining } from '../../src/train/session.js';

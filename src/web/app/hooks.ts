@@ -4,6 +4,8 @@
  * gets a slot in the toolbar for its toggle, and may take over uploads to segment the
  * X-ray in the browser instead of sending it to the server.
  */
+import type { Fdi } from '../../numbering/fdi.js';
+import type { ToothReport } from '../../numbering/teeth.js';
 import type { Finding } from './api.js';
 
 /** A result computed in the browser, shown by the same viewer as a server analysis. */
@@ -15,11 +17,16 @@ export interface LocalAnalysis {
   readonly height: number;
   /** Probability of the shown class per pixel, 0–255 (binary: foreground). */
   readonly probability: Uint8Array;
+  /** The mask at the server's threshold: class index per pixel (binary 0/1), as the server stores it. */
+  readonly mask: Uint8Array;
   /** Class index per pixel for multi-class models; undefined for binary. */
   readonly classes?: Uint8Array;
   readonly classNames: readonly string[];
   readonly task: 'binary' | 'multiclass';
   readonly findings: readonly Finding[];
+  /** Numbering models: the present teeth and the missing numbers, as the server's analysis has. */
+  readonly teeth?: readonly ToothReport[];
+  readonly missing?: readonly Fdi[];
   readonly threshold: number;
   readonly elapsedMs: number;
 }

@@ -4,25 +4,10 @@
  * and measure what the current threshold shows.
  */
 
-/** An RGB colour, 0–255 per channel. */
-export type Rgb = readonly [number, number, number];
+// The palette of the server's overlay PNGs and charts, imported rather than restated.
+import { classColour, type Rgb } from '../../imaging/palette.js';
 
-/**
- * Colour of class `index` (≥ 1), the same palette as the server's overlay PNG: cyan for the
- * first (binary), then golden-angle hues so that neighbouring teeth differ.
- */
-export function classColour(index: number): Rgb {
-  if (index <= 1) return [0, 200, 255];
-  const hue = ((index - 1) * 137.508) % 360;
-  const s = 0.85;
-  const l = 0.55;
-  const a = s * Math.min(l, 1 - l);
-  const f = (n: number): number => {
-    const k = (n + hue / 30) % 12;
-    return Math.round(255 * (l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1))));
-  };
-  return [f(0), f(8), f(4)];
-}
+export { classColour, type Rgb };
 
 /**
  * Labels shown at threshold `t` (0–1): for binary, 1 where probability ≥ t; for

@@ -1,10 +1,12 @@
 /**
  * Private mode: segment the X-ray inside this browser with ONNX Runtime Web, so the image
  * never leaves the machine. The page downloads the model once as ONNX
- * (`GET /api/v1/model/onnx`, dentseg.json in its metadata), pre-processes exactly as the
- * server does (the same src/data code), runs it on wasm SIMD — multi-threaded when the page
- * is cross-origin isolated (the server sends COOP/COEP) — and draws the result with the
- * page's own viewer. ORT's script and wasm files are bundled as local assets: no CDN.
+ * (`GET /api/v1/model/onnx`, dentseg.json in its metadata, validated as the server does)
+ * and runs the server's own inference pipeline on it (./local-analysis.ts) with ONNX Runtime
+ * Web on wasm SIMD — multi-threaded when the page is cross-origin isolated (the server sends
+ * COOP/COEP). Only the browser-specific parts live here: the download, the browser's image
+ * decoder giving pixels, and the toggle. ORT's script and wasm files are bundled as local
+ * assets: no CDN.
  */
 import type * as Ort from 'onnxruntime-web';
 // ORT's wasm build as plain assets (not bundled): its glue and worker load by URL. The
@@ -12,23 +14,21 @@ import type * as Ort from 'onnxruntime-web';
 import ortUrl from '../../../node_modules/onnxruntime-web/dist/ort.wasm.min.mjs?url';
 import ortGlueUrl from '../../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.mjs?url';
 import ortWasmUrl from '../../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm?url';
-import { preprocessImage, restoreToOriginal } from '../../data/preprocess.js';
-import { slidingWindow } from '../../data/tiling.js';
+import { sniffFormat } from '../../imaging/sniff.js';
 import type { GreyImage } from '../../imaging/types.js';
-import { findingsFor } from '../../imaging/findings.js';
-import type { ModelMeta } from '../../model/meta.js';
-import { onnxMetadata } from '../../infer/onnx-metadata.js';
 import { getToken } from './api.js';
-import type { LocalAnalysis, PrivateModeContext } from './hooks.js';
+import type { PrivateModeContext } from './hooks.js';
+import {
+  analyseImage,
+  greyFromRgba,
+  MODEL_URL,
+  openLocalModel,
+  type LocalModel,
+} from './local-analysis.js';
 
 const STORAGE_KEY = 'dentseg.privateMode';
-const MODEL_URL = '/api/v1/model/onnx';
-const THRESHOLD = 0.5;
 
-interface LoadedOnnx {
-  readonly ort: typeof Ort;
-  readonly session: Ort.InferenceSession;
-  readonly meta: ModelMeta;
+interface LoadedOnnx extends LocalModel {
   readonly threads: number;
 }
 
@@ -87,23 +87,29 @@ function loadModel(ctx: PrivateModeContext): Promise<LoadedOnnx> {
         `Private mode: downloading the model${f === undefined ? '' : ` ${Math.round(f * 100)}%`}…`,
       ),
     );
-    const json = onnxMetadata(bytes)['dentseg.json'];
-    if (!json) throw new Error('the ONNX model has no dentseg.json metadata');
-    const meta = JSON.parse(json) as ModelMeta;
     ctx.showStatus('Private mode: preparing the model in this browser…');
-    const session = await ort.InferenceSession.create(bytes, {
-      executionProviders: ['wasm'],
-      graphOptimizationLevel: 'all',
-    });
+    const threads = ort.env.wasm.numThreads ?? 1;
+    const model = await openLocalModel(
+      ort,
+      bytes,
+      { executionProviders: ['wasm'], graphOptimizationLevel: 'all' },
+      { backend: 'onnxruntime-web', threads },
+    );
     ctx.showStatus(undefined);
-    return { ort, session, meta, threads: ort.env.wasm.numThreads ?? 1 };
+    return { ...model, threads };
   })();
   loading.catch(() => (loading = undefined));
   return loading;
 }
 
-/** Decode with the browser's own decoders to 8-bit grey (luma, as the server does). */
+/**
+ * The browser's own image decoder gives the pixels (no sharp here); turning them into the
+ * grey image is shared with Node. DICOM and TIFF are for the server: the browser has no
+ * decoder for them.
+ */
 async function decodeInBrowser(file: File): Promise<GreyImage> {
+  const format = sniffFormat(new Uint8Array(await file.slice(0, 132).arrayBuffer()));
+  if (format === 'dicom' || format === 'tiff') throw new Error(`no ${format} decoder`);
   const bitmap = await createImageBitmap(file, {
     colorSpaceConversion: 'none',
     premultiplyAlpha: 'none',
@@ -114,38 +120,7 @@ async function decodeInBrowser(file: File): Promise<GreyImage> {
   c2d.drawImage(bitmap, 0, 0);
   bitmap.close();
   const rgba = c2d.getImageData(0, 0, canvas.width, canvas.height).data;
-  const grey = new Uint8Array(canvas.width * canvas.height);
-  for (let i = 0, p = 0; i < grey.length; i++, p += 4) {
-    const r = rgba[p] ?? 0;
-    const g = rgba[p + 1] ?? 0;
-    const b = rgba[p + 2] ?? 0;
-    grey[i] = r === g && g === b ? r : Math.round(0.299 * r + 0.587 * g + 0.114 * b);
-  }
-  return { width: canvas.width, height: canvas.height, data: grey, bitDepth: 8 };
-}
-
-/** Probabilities (pixel-interleaved, k per pixel) → shown probability 0–255 and class mask. */
-function postprocess(
-  probs: Float32Array,
-  k: number,
-): { probability: Uint8Array; mask: Uint8Array } {
-  const n = probs.length / k;
-  const probability = new Uint8Array(n);
-  const mask = new Uint8Array(n);
-  for (let i = 0, o = 0; i < n; i++, o += k) {
-    let best = 0;
-    let bestP = probs[o] ?? 0;
-    for (let j = 1; j < k; j++) {
-      const p = probs[o + j] ?? 0;
-      if (p > bestP) {
-        bestP = p;
-        best = j;
-      }
-    }
-    probability[i] = Math.round(Math.min(1, Math.max(0, bestP)) * 255);
-    mask[i] = k === 1 ? (bestP >= THRESHOLD ? 1 : 0) : best;
-  }
-  return { probability, mask };
+  return greyFromRgba(rgba, canvas.width, canvas.height);
 }
 
 /** Segment one file in the browser; resolves true when handled (shown or refused). */
@@ -163,44 +138,9 @@ async function analyseLocally(ctx: PrivateModeContext, file: File): Promise<bool
     return true;
   }
   try {
-    const { ort, session, meta } = await loadModel(ctx);
+    const model = await loadModel(ctx);
     ctx.showStatus(`Private mode: segmenting ${file.name} in this browser…`);
-    const c = meta.preprocess.channels;
-    const { data, geometry } = preprocessImage(image, meta.preprocess);
-    const forward = async (x: Float32Array, n: number, h: number, w: number) => {
-      const input = new ort.Tensor('float32', x, [n, h, w, c]);
-      const out = await session.run({ input });
-      const y = out.probabilities;
-      if (!y) throw new Error('the model has no "probabilities" output');
-      const p = (await y.getData()) as Float32Array;
-      input.dispose();
-      y.dispose();
-      return p;
-    };
-    // A tiled model replays the server's sliding window (same code) at native resolution.
-    const tiling = meta.preprocess.tiling;
-    const probs = tiling
-      ? await slidingWindow(data, geometry.height, geometry.width, c, tiling, forward)
-      : await forward(data, 1, geometry.height, geometry.width);
-    const k = probs.length / (geometry.height * geometry.width);
-    const { probability, mask } = postprocess(restoreToOriginal(probs, k, geometry), k);
-    const result: LocalAnalysis = {
-      filename: file.name,
-      grey: image.data as Uint8Array,
-      width: image.width,
-      height: image.height,
-      probability,
-      ...(meta.task === 'multiclass' ? { classes: mask } : {}),
-      classNames: meta.classes,
-      task: meta.task,
-      findings: findingsFor(mask, image.width, image.height, meta.task, meta.classes, {
-        ...(meta.postprocess?.minAreaPx !== undefined
-          ? { minAreaPx: meta.postprocess.minAreaPx }
-          : {}),
-      }),
-      threshold: THRESHOLD,
-      elapsedMs: Math.round(performance.now() - started),
-    };
+    const result = await analyseImage(model, image, file.name, started);
     ctx.showStatus(undefined);
     ctx.showLocalResult(result);
     // For tests and automation: what was computed locally, independent of how it is shown.

@@ -3,7 +3,7 @@
  * palette, 16/24/32-bit and BI_BITFIELDS, bottom-up or top-down, to 8-bit grey. Pure.
  */
 import { DentsegError } from '../errors.js';
-import type { GreyImage } from '../imaging/types.js';
+import type { GreyImage } from './types.js';
 
 const luma = (r: number, g: number, b: number): number =>
   Math.round(0.299 * r + 0.587 * g + 0.114 * b);

@@ -1,13 +1,15 @@
 /**
  * One entry for every kind of input `segment` accepts (a path, a Buffer, a decoded image),
- * normalised to the grey image the data stage defines; DICOM is recognised by its "DICM"
- * marker (or a .dcm/.dicom name) and decoded here, everything else by src/data.
+ * normalised to the one grey image type; DICOM is recognised by its "DICM" marker (or a
+ * .dcm/.dicom name) and read by ./dicom.node.ts, everything else by ./decode.node.ts.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { decodeImage, sniffFormat, type GreyImage } from '../data/index.js';
 import { DentsegError } from '../errors.js';
-import { decodeDicom, isDicom, type DicomInfo } from './dicom.js';
+import { decodeImage } from './decode.node.js';
+import { decodeDicom, isDicom, type DicomInfo } from './dicom.node.js';
+import { readImageFile } from './read.node.js';
+import { sniffFormat } from './sniff.js';
+import type { GreyImage } from './types.js';
 
 /** A decoded input: the grey image, plus what the DICOM header said when it was DICOM. */
 export interface DecodedInput {
@@ -60,21 +62,7 @@ export async function decodeInput(
   let label = name;
   if (typeof input === 'string') {
     label ??= input;
-    try {
-      buf = await readFile(input);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') {
-        throw new DentsegError('E_FILE_NOT_FOUND', 'no such file', { file: label, cause: err });
-      }
-      if (code === 'EISDIR') {
-        throw new DentsegError('E_USAGE', 'is a folder, not an image', { file: label, cause: err });
-      }
-      throw new DentsegError('E_IMAGE_DECODE', `cannot read the file (${code ?? String(err)})`, {
-        file: label,
-        cause: err,
-      });
-    }
+    buf = await readImageFile(input, label);
   } else if (Buffer.isBuffer(input)) {
     buf = input;
   } else {

@@ -11,9 +11,9 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { defaultThreads } from '../engine/threads.js';
 import { DentsegError } from '../errors.js';
 import type { InferenceEngine } from './types.js';
-import { parseModelMeta, type ModelMeta } from '../model/meta.js';
-import { ONNX_INPUT, ONNX_OUTPUT } from './onnx-io-names.js';
-import { onnxMetadata } from './onnx-metadata.js';
+import type { ModelMeta } from '../model/meta.js';
+import { onnxMetadata, parseModelMetaText } from './onnx-metadata.js';
+import { ortSessionEngine } from './ort-engine.js';
 
 /** The ONNX file's name inside a model folder. */
 export const ONNX_FILE = 'model.onnx';
@@ -98,39 +98,10 @@ export async function onnxEngine(
       },
     );
   }
-  if (!session.inputNames.includes(ONNX_INPUT) || !session.outputNames.includes(ONNX_OUTPUT)) {
-    throw new DentsegError(
-      'E_MODEL_INVALID',
-      `the ONNX graph has inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}]; dentseg expects "${ONNX_INPUT}" → "${ONNX_OUTPUT}"`,
-      fileOpt,
-    );
-  }
-  let disposed = false;
-  return {
-    name: opts.name ?? 'onnx',
-    backend: 'onnxruntime-node',
-    threads,
-    async run(input, batch, h, w, c) {
-      if (disposed) throw new Error('onnx engine used after dispose()');
-      if (input.length !== batch * h * w * c) {
-        throw new DentsegError(
-          'E_USAGE',
-          `engine input has ${input.length} values, expected ${batch}×${h}×${w}×${c}`,
-        );
-      }
-      const feeds = { [ONNX_INPUT]: new ort.Tensor('float32', input, [batch, h, w, c]) };
-      const out = await session.run(feeds);
-      const y = out[ONNX_OUTPUT];
-      if (!y || !(y.data instanceof Float32Array))
-        throw new Error('internal: ORT returned no float output');
-      return y.data;
-    },
-    dispose() {
-      if (disposed) return;
-      disposed = true;
-      void session.release();
-    },
-  };
+  return Object.assign(
+    ortSessionEngine(ort, session, { backend: 'onnxruntime-node', threads, ...fileOpt }),
+    { threads, name: opts.name ?? 'onnx' },
+  );
 }
 
 /**
@@ -149,15 +120,7 @@ export function readOnnxFolderMeta(dir: string): ModelMeta {
     throw new DentsegError('E_MODEL_INVALID', 'no dentseg.json beside model.onnx nor inside it', {
       file: dir,
     });
-  try {
-    return parseModelMeta(JSON.parse(text), jsonFile);
-  } catch (err) {
-    if (err instanceof SyntaxError)
-      throw new DentsegError('E_MODEL_INVALID', `dentseg.json is not JSON: ${err.message}`, {
-        file: jsonFile,
-      });
-    throw err;
-  }
+  return parseModelMetaText(text, jsonFile);
 }
 
 /** The `metadata_props` key holding the SHA-256 of the `weights.bin` an ONNX file was exported from. */

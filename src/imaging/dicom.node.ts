@@ -6,7 +6,11 @@
  */
 import type dcmjsModule from 'dcmjs';
 import sharp from 'sharp';
-import { MAX_PIXELS, sniffFormat, type GreyImage } from '../data/index.js';
+import { MAX_PIXELS } from './decode.node.js';
+import { sniffFormat } from './sniff.js';
+import type { DicomInfo, GreyImage } from './types.js';
+
+export type { DicomInfo } from './types.js';
 import { DentsegError } from '../errors.js';
 import { jpegFrameSize } from './jpeg-header.js';
 
@@ -50,22 +54,7 @@ export const DICOM_PATIENT_TAGS = [
   'SOPInstanceUID',
 ] as const;
 
-/** What was read from a DICOM file besides its pixels. */
-export interface DicomInfo {
-  /** Transfer syntax UID. */
-  readonly transferSyntax: string;
-  readonly modality: string | undefined;
-  readonly photometric: 'MONOCHROME1' | 'MONOCHROME2' | 'RGB' | 'YBR_FULL_422' | 'YBR_FULL';
-  readonly bitsStored: number;
-  /** The window applied `[centre, width]` in rescaled units, or null when the file has none. */
-  readonly window: [number, number] | null;
-  /** Identifying tags (`DICOM_PATIENT_TAGS` present in the file); never log these. */
-  readonly patientTags: Readonly<Record<string, string>>;
-  /** SOP Class UID of the file (what an export referencing it names), when present. */
-  readonly sopClassUid?: string;
-}
-
-/** True when `buf` has the Part-10 "DICM" marker at byte 128 (the data stage's sniffer). */
+/** True when `buf` has the Part-10 "DICM" marker at byte 128 (by the one sniffer, ./sniff.ts). */
 export function isDicom(buf: Uint8Array): boolean {
   return sniffFormat(buf) === 'dicom';
 }
@@ -330,7 +319,14 @@ export async function decodeDicom(
     if (v !== undefined && v !== '') patientTags[tag] = v;
   }
   return {
-    image: { width: cols, height: rows, data, bitDepth: out8 ? 8 : 16 },
+    // A window says how the file is meant to be shown: already applied, so the whole range.
+    image: {
+      width: cols,
+      height: rows,
+      data,
+      bitDepth: out8 ? 8 : 16,
+      ...(window ? { displayRange: [0, max] as const } : {}),
+    },
     dicom: {
       transferSyntax: syntax,
       modality: text(ds.Modality),

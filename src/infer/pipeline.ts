@@ -1,0 +1,241 @@
+/**
+ * The platform-free inference pipeline, three steps as in transformers.js pipelines:
+ * prepare (the model's own pre-processing from its validated dentseg.json), run (an engine:
+ * ONNX Runtime or TensorFlow.js in Node, onnxruntime-web in the browser) and post-process
+ * (back to the image's size, threshold or arg-max, tooth numbering, findings). Typed arrays
+ * in, plain data out: Node's `segment` adds decoding and pictures around it, the browser's
+ * private mode the page's own pixels, so both give the same masks and findings by
+ * construction. No Node, no DOM, no tfjs backend here.
+ */
+import { restoreMaskToOriginal, restoreToOriginal, preprocessImage } from '../data/preprocess.js';
+import { slidingWindow } from '../data/tiling.js';
+import { DentsegError } from '../errors.js';
+import { findingsFor } from '../imaging/findings.js';
+import type { GreyImage } from '../imaging/types.js';
+import type { ModelMeta, NumberingMode } from '../model/meta.js';
+import { numberingConfig, type NumberingConfig } from '../numbering/config.js';
+import { numberTeeth, type NumberingResult } from '../numbering/postprocess.js';
+import { describeTeeth } from '../numbering/teeth.js';
+import type { InferenceEngine, Segmentation } from './types.js';
+
+/** Mirror NHWC data (`h*w*c` per image, `batch` images) left–right. */
+export function flipHorizontal(
+  data: Float32Array,
+  batch: number,
+  h: number,
+  w: number,
+  c: number,
+): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let b = 0; b < batch; b++) {
+    for (let y = 0; y < h; y++) {
+      const row = (b * h + y) * w;
+      for (let x = 0; x < w; x++) {
+        const src = (row + x) * c;
+        const dst = (row + w - 1 - x) * c;
+        for (let k = 0; k < c; k++) out[dst + k] = data[src + k]!;
+      }
+    }
+  }
+  return out;
+}
+
+/** Binary: probability ≥ threshold → 1. Multi-class: arg-max over the k channels. */
+export function probabilitiesToMask(
+  probabilities: Float32Array,
+  k: number,
+  threshold: number,
+): Uint8Array {
+  const n = probabilities.length / k;
+  const mask = new Uint8Array(n);
+  if (k === 1) {
+    for (let i = 0; i < n; i++) mask[i] = probabilities[i]! >= threshold ? 1 : 0;
+    return mask;
+  }
+  for (let i = 0, o = 0; i < n; i++, o += k) {
+    let best = 0;
+    let bestP = probabilities[o]!;
+    for (let j = 1; j < k; j++) {
+      const p = probabilities[o + j]!;
+      if (p > bestP) {
+        bestP = p;
+        best = j;
+      }
+    }
+    mask[i] = best;
+  }
+  return mask;
+}
+
+/**
+ * Per-pixel probability of the mask's class as 0–255: for binary the foreground
+ * probability, for multi-class the probability of the class `mask` holds (the winner).
+ * What the server stores as probability.png and the page re-thresholds.
+ */
+export function probabilityImage(
+  probabilities: Float32Array,
+  mask: Uint8Array,
+  k: number,
+): Uint8Array {
+  const n = mask.length;
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = k === 1 ? probabilities[i]! : probabilities[i * k + mask[i]!]!;
+    out[i] = Math.max(0, Math.min(255, Math.round(p * 255)));
+  }
+  return out;
+}
+
+/** Options of {@link runPipeline}. */
+export interface PipelineOptions {
+  /** Binary models: probability at or above which a pixel is foreground (0…1, default 0.5). */
+  readonly threshold?: number;
+  /** Average with the horizontally flipped image's prediction (default false). */
+  readonly tta?: boolean;
+  /** Compute findings and teeth (default true). */
+  readonly findings?: boolean;
+  /** Smallest region kept in findings, pixels (default: the model's, else `defaultMinArea`). */
+  readonly minAreaPx?: number;
+  /** Numbering models: the anatomical steps, overriding the model's `postprocess.numbering`. */
+  readonly numbering?: NumberingMode;
+}
+
+/** Steps timed by the pipeline, in milliseconds. */
+export type PipelineStage = 'preprocess' | 'forward' | 'restore' | 'postprocess' | 'findings';
+
+/** What {@link runPipeline} returns: plain data at the image's size. */
+export interface PipelineResult extends Segmentation {
+  /** The image it ran on (the caller's; its size is the result's). */
+  readonly image: GreyImage;
+  /** Channels per pixel of `probabilities` (1 binary, K multi-class). */
+  readonly k: number;
+  /** Numbering models: how they were numbered (scheme, mode, presence threshold). */
+  readonly numberingConfig?: NumberingConfig;
+  readonly timings: Readonly<Record<PipelineStage, number>>;
+}
+
+/**
+ * Segment a decoded grey image with `engine`, replaying the pre-processing of `meta` — the
+ * model's dentseg.json as `parseModelMeta` validated it. Tiled models (`preprocess.tiling`)
+ * run by sliding window at the image's own resolution; numbering models are arg-maxed and
+ * numbered at the network's size, and only the class map is resized to the image.
+ */
+export async function runPipeline(
+  engine: InferenceEngine,
+  meta: ModelMeta,
+  image: GreyImage,
+  opts: PipelineOptions = {},
+): Promise<PipelineResult> {
+  const threshold = opts.threshold ?? 0.5;
+  if (!(threshold >= 0 && threshold <= 1)) {
+    throw new DentsegError('E_USAGE', `threshold must be in 0…1; received ${threshold}`);
+  }
+  const tta = opts.tta ?? false;
+  const minAreaPx = opts.minAreaPx ?? meta.postprocess?.minAreaPx;
+  let t = performance.now();
+  const timings = {} as Record<PipelineStage, number>;
+  const lap = (stage: PipelineStage): void => {
+    const now = performance.now();
+    timings[stage] = Math.round((now - t) * 10) / 10;
+    t = now;
+  };
+
+  // prepare
+  const { data, geometry } = preprocessImage(image, meta.preprocess);
+  const [h, w] = [geometry.height, geometry.width];
+  const c = meta.preprocess.channels;
+  lap('preprocess');
+
+  // run
+  const tiling = meta.preprocess.tiling;
+  // A tiled model sees the native-resolution image tile by tile, blended back together.
+  const forward = (x: Float32Array, n: number): Promise<Float32Array> =>
+    tiling
+      ? slidingWindow(x, h, w, c, tiling, (b, m, th, tw) => engine.run(b, m, th, tw, c))
+      : engine.run(x, n, h, w, c);
+  let probs: Float32Array;
+  if (tta && tiling) {
+    const plain = await forward(data, 1);
+    const flipped = await forward(flipHorizontal(data, 1, h, w, c), 1);
+    const k = plain.length / (h * w);
+    const back = flipHorizontal(flipped, 1, h, w, k);
+    probs = new Float32Array(plain.length);
+    for (let i = 0; i < probs.length; i++) probs[i] = (plain[i]! + back[i]!) / 2;
+  } else if (tta) {
+    const both = new Float32Array(data.length * 2);
+    both.set(data);
+    both.set(flipHorizontal(data, 1, h, w, c), data.length);
+    const out = await engine.run(both, 2, h, w, c);
+    const k = out.length / (2 * h * w);
+    const plain = out.subarray(0, h * w * k);
+    const flipped = flipHorizontal(out.subarray(h * w * k), 1, h, w, k);
+    probs = new Float32Array(h * w * k);
+    for (let i = 0; i < probs.length; i++) probs[i] = (plain[i]! + flipped[i]!) / 2;
+  } else {
+    probs = await forward(data, 1);
+  }
+  const k = probs.length / (h * w);
+  if (!Number.isInteger(k) || k < 1) {
+    throw new DentsegError(
+      'E_MODEL_INVALID',
+      `the model output has ${probs.length} values for ${w}×${h}`,
+    );
+  }
+  lap('forward');
+
+  // post-process
+  const numberingCfg = numberingConfig(meta, opts.numbering);
+  let mask: Uint8Array;
+  let probabilities: Float32Array | undefined;
+  let numbering: NumberingResult | undefined;
+  if (numberingCfg) {
+    // Numbering models: arg-max and anatomy at the network's size, then only the class map
+    // goes back to the X-ray's size (K probability channels at full size cost ~0.5 GB).
+    numbering = numberTeeth(probabilitiesToMask(probs, k, threshold), w, h, numberingCfg.scheme, {
+      mode: numberingCfg.mode,
+      minToothPx: numberingCfg.minToothPx,
+      probabilities: probs,
+    });
+    lap('postprocess');
+    mask = restoreMaskToOriginal(numbering.mask, geometry);
+    lap('restore');
+  } else {
+    probabilities = restoreToOriginal(probs, k, geometry);
+    lap('restore');
+    mask = probabilitiesToMask(probabilities, k, threshold);
+    lap('postprocess');
+  }
+  const findings =
+    opts.findings === false
+      ? []
+      : findingsFor(mask, image.width, image.height, meta.task, meta.classes, {
+          // The caller's value, else the model's own (lesions are far below the default).
+          ...(minAreaPx !== undefined ? { minAreaPx } : {}),
+        });
+  // Numbering models: the teeth at the X-ray's size (outline polygons as findings have).
+  const chart =
+    numberingCfg && numbering && opts.findings !== false
+      ? describeTeeth(mask, image.width, image.height, numbering, numberingCfg.scheme)
+      : undefined;
+  lap('findings');
+  let restored = probabilities;
+  return {
+    image,
+    width: image.width,
+    height: image.height,
+    classes: meta.classes,
+    task: meta.task,
+    mask,
+    get probabilities(): Float32Array {
+      return (restored ??= restoreToOriginal(probs, k, geometry));
+    },
+    k,
+    ...(numbering ? { numbering } : {}),
+    ...(numberingCfg ? { numberingConfig: numberingCfg } : {}),
+    findings,
+    ...(chart ? { teeth: chart.teeth, missing: chart.missing } : {}),
+    threshold,
+    tta,
+    timings,
+  };
+}
