@@ -17,7 +17,6 @@ import {
   openDataset,
   validatePreprocessConfig,
 } from '../data/index.node.js';
-import { exportDataset } from '../serve/export-dataset.js';
 import { SEED_AUGMENT } from '../train/seed-augment.js';
 import { addDatasetOptions, datasetOptionsFromCli } from './dataset-options.js';
 import { checkSize, intFlag } from './flags.js';
@@ -216,6 +215,8 @@ export function registerDataCommands(program: Command): void {
         since?: string;
         db?: string;
       }) => {
+        // Loaded here: the store (SQLite, PostgreSQL) stays out of every other command's start-up.
+        const { exportDataset } = await import('../serve/export-dataset.js');
         const report = await exportDataset({
           dataDir: opts.dataDir,
           out: opts.out,

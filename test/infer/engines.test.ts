@@ -101,7 +101,7 @@ describe('engines as plug-ins', () => {
     expect(fresh.engineNames()).toEqual([]);
     // Node's entry registers its two.
     await import('../../src/infer/engines.node.js');
-    expect(fresh.engineNames()).toEqual(['onnx', 'tfjs']);
+    expect(fresh.engineNames()).toEqual(['onnx', 'tfjs', 'onnx-int8']);
     vi.resetModules();
   });
 

@@ -84,6 +84,6 @@ describe.skipIf(!HAS_SHARED_DATA)('predict --report', () => {
       'b5',
     ]);
     expect(bad.status).not.toBe(0);
-    expect(bad.stderr).toMatch(/--paper must be a4 or letter/);
+    expect(bad.stderr).toMatch(/one of a4, letter for --paper but received "b5"/);
   });
 });
