@@ -69,7 +69,7 @@ const engines = args.engines.split(',').filter((e): e is EngineId => {
   throw new Error(`--engines: unknown engine "${e}" (known: ${ENGINES.join(', ')})`);
 });
 
-const median = (xs: number[]): number => {
+const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? NaN;
 };
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
               .randomUniform([1, size, size, 3], -120, 150, 'float32', 1)
               .dataSync() as Float32Array,
         );
-        const record = (engine: EngineId, threads: number, ms: number[]): void => {
+        const record = (engine: EngineId, threads: number, ms: readonly number[]): void => {
           const row: Row = {
             engine,
             threads,
