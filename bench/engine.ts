@@ -9,10 +9,10 @@
  * network in PyTorch (bench/pytorch_unet.py) runs beside it, alternating pass by pass
  * (dentseg, PyTorch, dentseg, ...), and `ratioVsPytorch` gives dentseg's speed over
  * PyTorch's (> 1 = dentseg faster), the median of those pairs. `--profile` adds a per-kernel
- * breakdown of one training step. `--end-to-end` adds `endToEnd`: the bundled model's stage-1
- * recipe on real images in `dentseg train` against bench/pytorch_stage1.py, a fixed number of
- * steps, A B A B (bench/end-to-end.ts); `--end-to-end-only` runs that row alone. The CPU may be shared: the load average before and after
- * is recorded. Written by the libtorch engineer to the engine engineer's spec (issue 2's
+ * breakdown of one training step. `--end-to-end` adds `endToEnd`: the bundled model's
+ * stage-1 recipe on real images in `dentseg train` against bench/pytorch_stage1.py, a fixed
+ * number of steps, A B A B (bench/end-to-end.ts); `--end-to-end-only` runs that row alone.
+ * The CPU may be shared: the load average before and after is recorded. Written by the libtorch engineer to the engine engineer's spec (issue 2's
  * keys) with the torch case of issue 9.
  *
  *   npm run bench:engine -- [--backend torch|wasm|cpu] [--size 256] [--batch 2] [--width 1]
