@@ -9,13 +9,17 @@
  * network in PyTorch (bench/pytorch_unet.py) runs beside it, alternating pass by pass
  * (dentseg, PyTorch, dentseg, ...), and `ratioVsPytorch` gives dentseg's speed over
  * PyTorch's (> 1 = dentseg faster), the median of those pairs. `--profile` adds a per-kernel
- * breakdown of one training step. The CPU may be shared: the load average before and after
- * is recorded. Written by the libtorch engineer to the engine engineer's spec (issue 2's
+ * breakdown of one training step. `--end-to-end` adds `endToEnd`: the bundled model's
+ * stage-1 recipe on real images in `dentseg train` against bench/pytorch_stage1.py, a fixed
+ * number of steps, A B A B (bench/end-to-end.ts); `--end-to-end-only` runs that row alone.
+ * The CPU may be shared: the load average before and after is recorded. Written by the libtorch engineer to the engine engineer's spec (issue 2's
  * keys) with the torch case of issue 9.
  *
  *   npm run bench:engine -- [--backend torch|wasm|cpu] [--size 256] [--batch 2] [--width 1]
  *                           [--steps 3] [--threads 2] [--compare wasm] [--profile]
  *                           [--no-pytorch] [--pytorch-channels-last] [--json [FILE]]
+ *                           [--end-to-end | --end-to-end-only] [--e2e-steps 10]
+ *                           [--e2e-warmup 2] [--e2e-rounds 2]
  *
  * e.g. npm run bench:engine -- --backend torch --compare wasm --profile --json bench/results/torch-256.json
  */
@@ -29,6 +33,7 @@ import { BACKEND_NAMES, initEngine, tf, type BackendName } from '../src/engine/i
 import { buildUnet } from '../src/model/index.js';
 import { segmentationLoss } from '../src/train/losses.js';
 import { Adam } from '../src/train/optimizer.js';
+import { endToEnd } from './end-to-end.js';
 import { forwardFlops } from './flops.js';
 import { findPytorch, PytorchReference, type PytorchInfo } from './pytorch.js';
 
@@ -49,6 +54,11 @@ const { values: args } = parseArgs({
     'no-pytorch': { type: 'boolean', default: false },
     'pytorch-channels-last': { type: 'boolean', default: false },
     json: { type: 'string' },
+    'end-to-end': { type: 'boolean', default: false },
+    'end-to-end-only': { type: 'boolean', default: false },
+    'e2e-steps': { type: 'string', default: '10' },
+    'e2e-warmup': { type: 'string', default: '2' },
+    'e2e-rounds': { type: 'string', default: '2' },
     child: { type: 'boolean', default: false },
   },
 });
@@ -247,6 +257,22 @@ async function main(): Promise<void> {
   const load0 = os.loadavg();
   const compareWith = backendArg(args.compare, '--compare');
   const python = args['no-pytorch'] ? undefined : findPytorch();
+  if (args['end-to-end-only']) {
+    const row = endToEndRow(python);
+    writeResult({
+      date: new Date().toISOString(),
+      machine: machine(),
+      loadavg: {
+        before: load0.map((l) => round(l, 2)),
+        after: os.loadavg().map((l) => round(l, 2)),
+      },
+      note: 'two shared cores: other jobs perturb these timings (see loadavg)',
+      threads,
+      cpuFlags: cpuFlags(),
+      ...row,
+    });
+    return;
+  }
   // Built and warmed up first, so that its start-up does not fall on dentseg's timings.
   const reference = python
     ? await PytorchReference.start(python, {
@@ -261,6 +287,7 @@ async function main(): Promise<void> {
   const { pytorch: py, ...mine } = await measure(reference);
   reference?.close();
   const other = compareWith ? measureInChild(compareWith) : undefined;
+  const e2e = args['end-to-end'] ? endToEndRow(python) : {};
   const load1 = os.loadavg();
   const pairRatios = (theirs: number[], ours: number[]): number[] =>
     ours.map((t, i) => (theirs[i] ?? NaN) / t);
@@ -272,7 +299,7 @@ async function main(): Promise<void> {
   ];
   const result = {
     date: new Date().toISOString(),
-    machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+    machine: machine(),
     loadavg: { before: load0.map((l) => round(l, 2)), after: load1.map((l) => round(l, 2)) },
     note: 'two shared cores: other jobs perturb these timings (see loadavg)',
     model: `VGG-16 U-Net (buildUnet), width ${width}, ${size}², batch ${batch}, random weights, BCE+Dice, Adam`,
@@ -324,7 +351,8 @@ async function main(): Promise<void> {
         'dentseg speed ÷ PyTorch speed (> 1 = dentseg faster), median of the pairs, spread in ratioVsPytorchSpread'
       : args['no-pytorch']
         ? 'skipped (--no-pytorch)'
-        : 'skipped: no python3 here can import torch (Debian: apt-get install python3-torch; or set DENTSEG_PYTHON)',
+        : NO_PYTORCH,
+    ...e2e,
   };
   console.error(
     `${mine.backend} (${mine.threads} threads) ${size}² batch ${batch} width ${width}: forward ${mine.forward.msPerBatch} ms ` +
@@ -346,6 +374,35 @@ async function main(): Promise<void> {
     );
   }
   console.error(result.pytorchNote);
+  writeResult(result);
+}
+
+const NO_PYTORCH =
+  'skipped: no python3 here can import torch (Debian: apt-get install python3-torch; or set DENTSEG_PYTHON)';
+
+const machine = (): string =>
+  `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`;
+
+/** `endToEnd` (or, without PyTorch, `endToEndNote`) for the JSON. */
+function endToEndRow(python: string | undefined): object {
+  if (!python) return { endToEndNote: args['no-pytorch'] ? 'skipped (--no-pytorch)' : NO_PYTORCH };
+  const o = {
+    steps: Math.max(1, Number(args['e2e-steps'])),
+    warmup: Math.max(1, Number(args['e2e-warmup'])),
+    rounds: Math.max(1, Number(args['e2e-rounds'])),
+    threads,
+    channelsLast: args['pytorch-channels-last'],
+  };
+  const row = endToEnd(python, o, (l) => console.error(l));
+  console.error(
+    `end-to-end (stage-1 recipe, ${row.timedSteps} steps after ${row.warmupSteps}): dentseg ` +
+      `${row.dentsegSecondsPerStep} s/step, pytorch ${row.pytorchSecondsPerStep} s/step; ` +
+      `dentseg ÷ pytorch speed ${row.ratio}× (${row.ratioSpread.join('–')})`,
+  );
+  return { endToEnd: row };
+}
+
+function writeResult(result: object): void {
   if (args.json) {
     writeJsonSync(args.json, result);
   } else {

@@ -3,10 +3,14 @@
  * weights; speed does not depend on them) on every inference engine dentseg has —
  * tfjs-wasm, ONNX Runtime for Node with 1 and 2 threads, and ONNX Runtime Web (wasm SIMD,
  * threads when cross-origin isolated) in headless Chromium — with GFLOPS from an analytic
- * FLOP count. The CPU may be shared: the load average before and after is recorded.
+ * FLOP count — and PyTorch (bench/pytorch_unet.py, the same network in inference mode, NCHW)
+ * when a Python that imports torch is found: its row alternates with ORT-node at 2 threads
+ * run by run (ORT, PyTorch, ORT, ...) and `vsPytorch` gives ORT's speed ÷ PyTorch's (> 1 =
+ * ORT faster), the median of those pairs. The CPU may be shared: the load average before
+ * and after is recorded.
  *
  *   npm run bench:engines -- [--sizes 256,512] [--widths 1,0.25] [--runs 3]
- *                            [--engines tfjs-wasm,ort-node-1,ort-node-2,ort-web-1,ort-web-2]
+ *                            [--engines tfjs-wasm,ort-node-1,ort-node-2,ort-web-1,ort-web-2,pytorch]
  *                            [--json bench/results/inference-engines.json] [--spinning]
  */
 import os from 'node:os';
@@ -19,8 +23,17 @@ import { buildUnet } from '../src/model/index.js';
 import { onnxEngine } from '../src/infer/index.js';
 import { layersModelToOnnx } from '../src/onnx/index.js';
 import { forwardFlops } from './flops.js';
+import { ortVsPytorch, type VsPytorch } from './ort-vs-pytorch.js';
+import { findPytorch } from './pytorch.js';
 
-const ENGINES = ['tfjs-wasm', 'ort-node-1', 'ort-node-2', 'ort-web-1', 'ort-web-2'] as const;
+const ENGINES = [
+  'tfjs-wasm',
+  'ort-node-1',
+  'ort-node-2',
+  'ort-web-1',
+  'ort-web-2',
+  'pytorch',
+] as const;
 type EngineId = (typeof ENGINES)[number];
 
 interface Row {
@@ -58,7 +71,7 @@ const engines = args.engines.split(',').filter((e): e is EngineId => {
   throw new Error(`--engines: unknown engine "${e}" (known: ${ENGINES.join(', ')})`);
 });
 
-const median = (xs: number[]): number => {
+const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? NaN;
 };
@@ -82,6 +95,13 @@ async function main(): Promise<void> {
     `bench:engines on ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, load ${load0.map((l) => l.toFixed(2)).join(' ')}; tfjs backend ${engineInfo.backend} (${engineInfo.threads} threads)`,
   );
   const rows: Row[] = [];
+  const vsPytorch: VsPytorch[] = [];
+  const python = engines.includes('pytorch') ? findPytorch() : undefined;
+  if (engines.includes('pytorch') && !python) {
+    console.error(
+      '  pytorch: skipped, no python3 here can import torch (apt-get install python3-torch)',
+    );
+  }
   const web = engines.filter((e) => e.startsWith('ort-web'));
   const webBench = web.length ? await import('./ort-web.js') : undefined;
   const browser = webBench ? await webBench.startOrtWeb() : undefined;
@@ -97,7 +117,7 @@ async function main(): Promise<void> {
               .randomUniform([1, size, size, 3], -120, 150, 'float32', 1)
               .dataSync() as Float32Array,
         );
-        const record = (engine: EngineId, threads: number, ms: number[]): void => {
+        const record = (engine: EngineId, threads: number, ms: readonly number[]): void => {
           const row: Row = {
             engine,
             threads,
@@ -128,6 +148,19 @@ async function main(): Promise<void> {
             });
             record(id, threads, await time(() => eng.run(x, 1, size, size, 3)));
             eng.dispose();
+          } else if (id === 'pytorch') {
+            if (!python) continue;
+            const pair = await ortVsPytorch(python, onnx, x, {
+              width,
+              size,
+              runs,
+              spinning: args.spinning,
+            });
+            vsPytorch.push(pair);
+            record(id, 2, pair.pytorchRunsMs);
+            console.error(
+              `  width ${width} ${size}² ORT-node 2 threads ÷ PyTorch speed ${pair.ratio}× (${pair.ratioSpread.join('–')})`,
+            );
           } else if (browser) {
             const threads = Number(id.at(-1));
             const ms = await browser.time(onnx, x, [1, size, size, 3], threads, runs);
@@ -168,6 +201,10 @@ async function main(): Promise<void> {
     batch: 1,
     rows,
     speedups,
+    ...(vsPytorch.length ? { vsPytorch } : {}),
+    ...(engines.includes('pytorch') && !python
+      ? { pytorchNote: 'skipped: no python3 here can import torch' }
+      : {}),
   };
   console.log(JSON.stringify(result, null, 2));
   if (args.json) {

@@ -34,6 +34,21 @@ export function findPytorch(): string | undefined {
   return undefined;
 }
 
+/**
+ * The environment for a PyTorch child: the same OpenMP wait policy as dentseg
+ * (src/engine/torch/native.ts: passive unless the user chose), so that the two differ only
+ * in their code. With libgomp's default spinning, PyTorch's threads burn the cores they wait
+ * on, which on shared cores slows it several times over.
+ */
+export function pytorchEnv(): { env: NodeJS.ProcessEnv; ompWaitPolicy: string } {
+  const ompWaitPolicy =
+    process.env.OMP_WAIT_POLICY ??
+    (process.env.GOMP_SPINCOUNT === undefined ? 'PASSIVE' : 'default');
+  const env = { ...process.env };
+  if (ompWaitPolicy !== 'default') env.OMP_WAIT_POLICY = ompWaitPolicy;
+  return { env, ompWaitPolicy };
+}
+
 /** A running bench/pytorch_unet.py --serve. */
 export class PytorchReference {
   readonly #child: ChildProcessWithoutNullStreams;
@@ -66,13 +81,7 @@ export class PytorchReference {
       channelsLast?: boolean;
     },
   ): Promise<PytorchReference> {
-    // The same OpenMP wait policy as dentseg (src/engine/torch/native.ts: passive unless the
-    // user chose), so that the two differ only in their code.
-    const ompWaitPolicy =
-      process.env.OMP_WAIT_POLICY ??
-      (process.env.GOMP_SPINCOUNT === undefined ? 'PASSIVE' : 'default');
-    const env = { ...process.env };
-    if (ompWaitPolicy !== 'default') env.OMP_WAIT_POLICY = ompWaitPolicy;
+    const { env, ompWaitPolicy } = pytorchEnv();
     const child = spawn(
       python,
       [
