@@ -3,7 +3,7 @@
  * the same network, batch 1, 2 threads each, alternating run by run so that load from other
  * jobs on shared cores falls on both, and the ratio of their speeds.
  */
-import { onnxEngine } from '../src/onnx/index.js';
+import { onnxEngine } from '../src/infer/index.js';
 import { PytorchReference } from './pytorch.js';
 
 /** ORT-node against PyTorch at 2 threads, one size and width, timed in alternation. */
