@@ -5,7 +5,7 @@
 import { numberingScheme } from '../numbering/index.js';
 import type { InputQuality } from '../imaging/panoramic.js';
 import type { UploadFormat } from './sniff.js';
-import { reviewStateSchema } from './schemas.js';
+import { fileRoute, reviewStateSchema } from './schemas.js';
 import type { AnalysisJson, AnalysisLinks, Assert, ReviewState } from './wire.js';
 
 export type {
@@ -60,15 +60,8 @@ type _SameFormats = Assert<
     : false
 >;
 
-/** The files kept on disk for an analysis. */
-export const ANALYSIS_FILES = [
-  'original.png',
-  'mask.png',
-  'overlay.png',
-  'probability.png',
-  'chart.png',
-  'mask.corrected.png',
-] as const;
+/** The files kept on disk for an analysis: the ones the file route serves. */
+export const ANALYSIS_FILES = fileRoute.params.properties.file.enum;
 export type AnalysisFileName = (typeof ANALYSIS_FILES)[number];
 
 /** The API's base path. */
