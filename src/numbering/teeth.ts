@@ -3,22 +3,18 @@
  * at the X-ray's size with its FDI number, name, area, box, centre, outline and score,
  * and the numbers missing. Pure: typed arrays in, plain data out.
  */
-import { findRegions } from '../imaging/findings.js';
+import { findRegions, type Finding } from '../imaging/findings.js';
 import { missingTeeth, toothName, type Fdi, type NumberingScheme } from './fdi.js';
 import type { NumberingResult } from './postprocess.js';
 
-/** One tooth as `predict` reports it (pixels of the original image). */
-export interface ToothReport {
+/**
+ * One tooth as `predict` reports it (pixels of the original image), with a finding's area,
+ * box and centre over all of the tooth's pixels, and its largest region's outline.
+ */
+export interface ToothReport extends Pick<Finding, 'areaPx' | 'bbox' | 'centroid' | 'polygon'> {
   readonly fdi: Fdi;
   /** E.g. "lower left first molar". */
   readonly name: string;
-  readonly areaPx: number;
-  /** `[x, y, width, height]` over all of the tooth's pixels. */
-  readonly bbox: [number, number, number, number];
-  /** Mean pixel position `[x, y]`, 1 decimal. */
-  readonly centroid: [number, number];
-  /** Outline of the tooth's largest region, as `Finding.polygon`. */
-  readonly polygon: [number, number][];
   /** Confidence 0…1 from the post-processing (see `NumberedTooth.score`). */
   readonly score: number;
 }

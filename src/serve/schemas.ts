@@ -1,6 +1,8 @@
 /**
  * JSON schemas of the API's routes: Fastify validates requests and serialises responses
  * with them, and @fastify/swagger turns them into the OpenAPI document at /api/docs.
+ * The API's TypeScript types are derived from them (wire.ts): no imports here, so that the
+ * web page can use those types.
  */
 
 const errorSchema = {
@@ -20,7 +22,7 @@ const errorSchema = {
   required: ['error'],
 } as const;
 
-const reviewStateSchema = {
+export const reviewStateSchema = {
   type: 'string',
   enum: ['suggested', 'accepted', 'rejected', 'edited', 'added'],
   description:
@@ -29,7 +31,7 @@ const reviewStateSchema = {
 
 const toothNumberSchema = { type: 'integer', minimum: 11, maximum: 48 } as const;
 
-const findingSchema = {
+export const findingSchema = {
   type: 'object',
   properties: {
     id: { type: 'string', description: "f1, f2, … in the model's order; drawn ones a1, a2, …" },
@@ -74,7 +76,7 @@ const findingSchema = {
   ],
 } as const;
 
-const toothSchema = {
+export const toothSchema = {
   type: 'object',
   description: "one numbered tooth, as in `dentseg predict`'s X.json",
   properties: {
@@ -104,7 +106,7 @@ const toothSchema = {
   required: ['fdi', 'name', 'areaPx', 'bbox', 'centroid', 'polygon', 'score', 'review'],
 } as const;
 
-const linksSchema = {
+export const linksSchema = {
   type: 'object',
   properties: {
     self: { type: 'string' },
@@ -153,7 +155,7 @@ const userSchema = {
     "who created it: a user of the server's tokens (`admin` for --token); null on a server without tokens",
 } as const;
 
-const reviewedSchema = {
+export const reviewedSchema = {
   type: 'object',
   nullable: true,
   description: 'set once the dentist marked the analysis reviewed, else null',
@@ -177,7 +179,7 @@ const correctionsSchema = {
   required: ['masks'],
 } as const;
 
-const qualitySchema = {
+export const qualitySchema = {
   type: 'object',
   description:
     'the input check: whether it looks like a panoramic dental X-ray (when not, findings, teeth and missing are withheld, i.e. empty, unless the server runs with --force) and what is wrong with it; absent on analyses stored before the check existed',
@@ -203,7 +205,7 @@ const qualitySchema = {
   required: ['panoramic', 'score', 'issues'],
 } as const;
 
-const analysisSchema = {
+export const analysisSchema = {
   type: 'object',
   properties: {
     id: { type: 'string', format: 'uuid' },
@@ -252,7 +254,7 @@ const analysisSchema = {
   ],
 } as const;
 
-const summarySchema = {
+export const summarySchema = {
   type: 'object',
   properties: {
     id: { type: 'string', format: 'uuid' },
@@ -310,33 +312,36 @@ export const healthRoute = {
   },
 } as const;
 
+/** GET /api/v1/model: the model card. */
+export const modelCardSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    version: { type: 'string' },
+    task: { type: 'string' },
+    classes: { type: 'array', items: { type: 'string' } },
+    engine: { type: 'string' },
+    input: { type: 'object', additionalProperties: true },
+    architecture: { type: 'object', additionalProperties: true },
+    metrics: { type: 'object', additionalProperties: true },
+    training: { type: 'object', additionalProperties: true },
+    licence: { type: 'string' },
+    card: { type: 'string', description: 'MODEL_CARD.md (Markdown), empty when absent' },
+  },
+} as const;
+
 export const modelRoute = {
   summary: 'The model card: name, version, task, metrics, licence',
   tags: ['service'],
   security,
   response: {
-    200: {
-      type: 'object',
-      properties: {
-        name: { type: 'string' },
-        version: { type: 'string' },
-        task: { type: 'string' },
-        classes: { type: 'array', items: { type: 'string' } },
-        engine: { type: 'string' },
-        input: { type: 'object', additionalProperties: true },
-        architecture: { type: 'object', additionalProperties: true },
-        metrics: { type: 'object', additionalProperties: true },
-        training: { type: 'object', additionalProperties: true },
-        licence: { type: 'string' },
-        card: { type: 'string', description: 'MODEL_CARD.md (Markdown), empty when absent' },
-      },
-    },
+    200: modelCardSchema,
     ...errors(401),
   },
 } as const;
 
 /** An analysis still on the queue (or failed there): `dentseg serve --queue`. */
-const jobStatusSchema = {
+export const jobStatusSchema = {
   type: 'object',
   properties: {
     id: { type: 'string', format: 'uuid' },
@@ -570,7 +575,7 @@ export const reviewRoute = {
   response: reviewedAnalysis,
 } as const;
 
-const auditEntrySchema = {
+export const auditEntrySchema = {
   type: 'object',
   properties: {
     at: { type: 'string', format: 'date-time' },

@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import type { FastifyInstance } from 'fastify';
 import { loadModel, type LoadedModel } from '../../src/infer/index.js';
 import { buildApp } from '../../src/serve/index.js';
+import type { AnalysisJson } from '../../src/serve/wire.js';
 import { dicomFromImage } from '../infer/helpers.js';
 import {
   HAS_SAMPLE,
@@ -16,22 +17,6 @@ import {
   testModel,
   writeTinyModel,
 } from './helpers.js';
-
-interface AnalysisJson {
-  id: string;
-  filename: string;
-  image: { width: number; height: number; format: string };
-  model: { name: string; engine: string; task: string };
-  findings: {
-    class: string;
-    areaPx: number;
-    areaPct: number;
-    bbox: number[];
-    polygon: number[][];
-  }[];
-  threshold: number;
-  links: Record<'self' | 'original' | 'mask' | 'overlay' | 'probability', string>;
-}
 
 describe.skipIf(!HAS_SAMPLE)('HTTP API (inject)', () => {
   let model: LoadedModel;

@@ -10,14 +10,9 @@ import { withEnhance } from '../../src/cli/imaging-options.js';
 import { initEngine } from '../../src/engine/index.js';
 import { loadModel, segment, type LoadedModel } from '../../src/infer/index.js';
 import { buildApp } from '../../src/serve/index.js';
+import type { AnalysisJson as Record_ } from '../../src/serve/wire.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { multipart, tempDir, writeTinyModel } from './helpers.js';
-
-interface Record_ {
-  findings: unknown[];
-  quality?: { panoramic: boolean; score: number; issues: string[]; withheld: boolean };
-  links: { probability: string };
-}
 
 /** A flat grey PNG: blank, certainly not a panoramic X-ray. */
 function blankPng(): Promise<Buffer> {

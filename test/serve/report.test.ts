@@ -25,13 +25,7 @@ import {
   readDicom,
 } from '../helpers/report-tools.js';
 import { HAS_SAMPLE, SAMPLE_XRAY, multipart, tempDir } from './helpers.js';
-
-interface Created {
-  id: string;
-  image: { width: number; height: number };
-  findings: { id: string; type: string; review: string }[];
-  teeth: { fdi: number; areaPx: number; bbox: [number, number, number, number] }[];
-}
+import type { AnalysisJson as Created } from '../../src/serve/wire.js';
 
 const ORIGINAL = {
   StudyInstanceUID: '1.2.826.0.1.3680043.8.498.1',

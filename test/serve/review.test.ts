@@ -19,6 +19,7 @@ import {
 } from '../../src/serve/index.js';
 import type { JobQueue } from '../../src/serve/jobs.js';
 import type { AuditEntry, ToothJson } from '../../src/serve/types.js';
+import type { AnalysisJson } from '../../src/serve/wire.js';
 import { solidGreyJpeg } from '../helpers/solid-jpeg.js';
 import { multipart, tempDir, writeTinyModel } from './helpers.js';
 
@@ -101,10 +102,6 @@ async function png(width: number, height: number, value: number): Promise<Buffer
   return sharp(Buffer.alloc(width * height, value), { raw: { width, height, channels: 1 } })
     .png()
     .toBuffer();
-}
-
-interface AnalysisJson extends AnalysisRecord {
-  links: Record<string, string>;
 }
 
 describe('toothAt (the tooth under a finding)', () => {

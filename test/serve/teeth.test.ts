@@ -12,29 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type LoadedModel } from '../../src/infer/index.js';
 import { FDI_NUMBERS, toothName } from '../../src/numbering/index.js';
 import { buildApp } from '../../src/serve/index.js';
+import type { AnalysisJson } from '../../src/serve/wire.js';
 import { writeTinyModel as writeTinyFdi } from '../helpers/tiny-model.js';
 import { HAS_SAMPLE, SAMPLE_XRAY, multipart, tempDir, writeTinyModel } from './helpers.js';
-
-interface ToothJson {
-  fdi: number;
-  name: string;
-  areaPx: number;
-  bbox: number[];
-  centroid: number[];
-  polygon: number[][];
-  score: number;
-}
-
-interface AnalysisJson {
-  id: string;
-  image: { width: number; height: number };
-  model: { task: string };
-  teeth: ToothJson[];
-  missing: number[];
-  links: Record<'self' | 'original' | 'mask' | 'overlay' | 'probability', string> & {
-    chart?: string;
-  };
-}
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 

@@ -1,5 +1,6 @@
 // The web page's pure pixel logic: client-side re-thresholding, outlines and areas.
 import { describe, expect, it } from 'vitest';
+import type { Finding } from '../../src/imaging/findings.js';
 import {
   classColour,
   groupFindings,
@@ -63,7 +64,7 @@ describe('paintLabels and labelAreas', () => {
 });
 
 describe('groupFindings', () => {
-  const f = (classIndex: number, x: number, areaPx: number) => ({
+  const f = (classIndex: number, x: number, areaPx: number): Omit<Finding, 'polygon'> => ({
     class: `tooth ${classIndex}`,
     classIndex,
     areaPx,

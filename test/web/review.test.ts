@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type LoadedModel } from '../../src/infer/index.js';
 import { FDI_NUMBERS } from '../../src/numbering/index.js';
 import { buildApp } from '../../src/serve/index.js';
+import type { AnalysisJson, AuditEntry as AuditJson } from '../../src/serve/wire.js';
 import { HAS_CHROMIUM, launchChromium, watchCspViolations } from '../helpers/chromium.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';
 import { ensureWebBuilt } from '../helpers/web.js';
@@ -25,32 +26,6 @@ const POLL = { timeout: 30_000, interval: 100 };
 const TOKEN = 'review-token';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 const OUT = '/tmp';
-
-interface FindingJson {
-  id: string;
-  review: string;
-  type: string;
-  class: string;
-  tooth: number | null;
-}
-interface AnalysisJson {
-  id: string;
-  image: { width: number; height: number };
-  classes: string[];
-  findings: FindingJson[];
-  teeth: { fdi: number; review: string; original?: { fdi: number } }[];
-  missing: number[];
-  reviewed: { by: string | null; at: string; note: string } | null;
-  corrections: { masks: string[] };
-  links: { self: string; mask: string; maskCorrected?: string };
-}
-interface AuditJson {
-  at: string;
-  user: string | null;
-  action: string;
-  before: unknown;
-  after: unknown;
-}
 
 const hasPdftotext = ((): boolean => {
   try {

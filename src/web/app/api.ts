@@ -3,123 +3,45 @@
  * works everywhere), uploads with progress, and the server's error message on failure.
  */
 
-import type { InputQuality } from '../../imaging/quality-words.js';
+// The API's JSON types, derived from the server's route schemas (types only: no Node).
+import type { Finding as PipelineFinding } from '../../imaging/findings.js';
+import type {
+  AnalysisJson,
+  AnalysisLinks,
+  AnalysisSummaryJson,
+  AuditEntry,
+  FindingReview,
+  JobStatusJson,
+  ModelCardJson,
+  ReviewedJson,
+  ReviewState,
+  ToothJson,
+} from '../../serve/wire.js';
+
+export type { AuditEntry, ReviewState };
 
 /**
- * Where the dentist's review of a finding or tooth stands: `suggested` (the model's, not
- * yet looked at), `accepted`, `rejected`, `edited` (type or tooth changed) or `added`
- * (drawn by the dentist).
+ * A finding as the page shows it: the pipeline's fields, and the API's id and review fields
+ * when it comes from the server (absent on a result computed in the browser).
  */
-export type ReviewState = 'suggested' | 'accepted' | 'rejected' | 'edited' | 'added';
-
-/** A finding as the API returns it (review fields absent on a browser-computed result). */
-export interface Finding {
-  class: string;
-  classIndex: number;
-  areaPx: number;
-  areaPct: number;
-  bbox: [number, number, number, number];
-  centroid: [number, number];
-  polygon: [number, number][];
-  /** Stable id: `f1`, `f2`, … in the model's order; drawn ones `a1`, `a2`, …. */
-  id?: string;
-  review?: ReviewState;
-  /** What it is (defaults to the class name). */
-  type?: string;
-  /** FDI number of the tooth under its centroid, or null. */
-  tooth?: number | null;
-  note?: string;
-  /** The model's values once edited. */
-  original?: { type: string; tooth: number | null };
-}
+export type Finding = Readonly<PipelineFinding> & Partial<FindingReview>;
 
 /** A numbered tooth of a numbering model's analysis. */
-export interface Tooth {
-  fdi: number;
-  name: string;
-  areaPx: number;
-  bbox: [number, number, number, number];
-  centroid: [number, number];
-  polygon: [number, number][];
-  score: number;
-  review?: ReviewState;
-  /** The model's number once renumbered. */
-  original?: { fdi: number };
-}
+export type Tooth = ToothJson;
 
 /** Who marked an analysis reviewed, when, and their note. */
-export interface Reviewed {
-  by: string | null;
-  at: string;
-  note: string;
-}
+export type Reviewed = ReviewedJson;
 
-/** One entry of GET /api/v1/analyses/:id/audit. */
-export interface AuditEntry {
-  at: string;
-  user: string | null;
-  action: string;
-  before: unknown;
-  after: unknown;
-}
-
-export interface Links {
-  self: string;
-  original: string;
-  mask: string;
-  overlay: string;
-  probability: string;
-  chart?: string;
-  /** Once the dentist stored a corrected mask. */
-  maskCorrected?: string;
-  audit?: string;
-}
+export type Links = AnalysisLinks;
 
 /** GET /api/v1/analyses/:id */
-export interface Analysis {
-  id: string;
-  created: string;
-  filename: string;
-  image: { width: number; height: number; format: string };
-  model: { name: string; version: string; engine: string; task: 'binary' | 'multiclass' };
-  classes: string[];
-  threshold: number;
-  findings: Finding[];
-  /** Numbered teeth (empty unless the model numbers teeth). */
-  teeth?: Tooth[];
-  /** FDI numbers not found (empty unless the model numbers teeth). */
-  missing?: number[];
-  /** The input check (absent on analyses stored before it existed). */
-  quality?: InputQuality & { withheld?: boolean };
-  elapsedMs: number;
-  timings: Record<string, number>;
-  links: Links;
-  /** Null until the whole analysis is marked reviewed. */
-  reviewed?: Reviewed | null;
-  /** Models whose mask the dentist corrected. */
-  corrections?: { masks: string[] };
-}
+export type Analysis = AnalysisJson;
 
 /** An item of GET /api/v1/analyses */
-export interface AnalysisSummary {
-  id: string;
-  created: string;
-  filename: string;
-  image: { width: number; height: number };
-  findingsCount: number;
-  areaPct: number;
-  links: Links;
-  reviewed?: Reviewed | null;
-}
+export type AnalysisSummary = AnalysisSummaryJson;
 
-export interface ModelCard {
-  name: string;
-  version: string;
-  task: string;
-  classes: string[];
-  engine: string;
-  licence: string;
-}
+/** GET /api/v1/model */
+export type ModelCard = ModelCardJson;
 
 /** A failed call: HTTP status plus the server's `{ error: { code, message } }`. */
 export class ApiError extends Error {
@@ -241,12 +163,7 @@ export function uploadXray(
 }
 
 /** What `POST /api/v1/analyses` answers (202) and `GET` reports while a worker has it. */
-export interface QueuedAnalysis {
-  id: string;
-  status: 'queued' | 'running' | 'failed';
-  error?: { code: string; message: string } | null;
-  links: { self: string };
-}
+export type QueuedAnalysis = JobStatusJson;
 
 /** Poll interval while an analysis waits on the queue, ms. */
 const POLL_MS = 700;

@@ -42,7 +42,7 @@ export async function refreshHistory(ctx: HistoryContext): Promise<void> {
     const name = document.createElement('span');
     name.className = 'history-name';
     name.textContent = item.filename || '(unnamed)';
-    name.title = item.filename;
+    name.title = item.filename ?? '';
     const meta = document.createElement('span');
     meta.className = 'history-meta';
     meta.textContent = `${new Date(item.created).toLocaleString('en-GB')} · ${item.findingsCount} finding${item.findingsCount === 1 ? '' : 's'}`;

@@ -114,14 +114,20 @@ function panTo(x: number, y: number): void {
 const shownWidth = (): number => shown?.width ?? 1;
 const shownHeight = (): number => shown?.height ?? 1;
 
-function renderSummary(s: Shown, filename: string, model: string, elapsedMs: number): void {
+function renderSummary(
+  s: Shown,
+  filename: string,
+  model: string,
+  elapsedMs: number | undefined,
+): void {
   $('summary').hidden = false;
   $('findings-section').hidden = false;
   $('sum-file').textContent = filename || '(unnamed)';
   $('sum-file').title = filename;
   $('sum-size').textContent = `${s.width} × ${s.height} px`;
   $('sum-model').textContent = model;
-  $('sum-time').textContent = `${(elapsedMs / 1000).toFixed(2)} s`;
+  // The schema leaves the time optional; every analysis the server stores has one.
+  $('sum-time').textContent = elapsedMs === undefined ? '—' : `${(elapsedMs / 1000).toFixed(2)} s`;
 }
 
 let opening = 0;
@@ -154,7 +160,7 @@ async function openAnalysis(analysis: Analysis): Promise<void> {
   placeholder.hidden = true;
   renderSummary(
     shown,
-    analysis.filename,
+    analysis.filename ?? '',
     `${analysis.model.name} ${analysis.model.version} (${analysis.model.engine})`,
     analysis.elapsedMs,
   );
@@ -313,7 +319,7 @@ function followHash(): void {
 const refreshHistory = (): Promise<void> => refreshHistoryList(history);
 
 function stem(): string {
-  const name = shown?.analysis?.filename.replace(/\.[^.]+$/, '') ?? '';
+  const name = shown?.analysis?.filename?.replace(/\.[^.]+$/, '') ?? '';
   return name || (shown?.analysis?.id ?? 'analysis');
 }
 

@@ -6,6 +6,7 @@
 
 // The palette of the server's overlay PNGs and charts, imported rather than restated.
 import { classColour, type Rgb } from '../../imaging/palette.js';
+import type { Finding } from '../../imaging/findings.js';
 
 export { classColour, type Rgb };
 
@@ -112,27 +113,21 @@ export function labelAreas(labels: Uint8Array): Map<number, number> {
   return areas;
 }
 
-/** A finding, or all findings of one class taken together (multi-class: one per tooth). */
-export interface FindingGroup {
-  readonly class: string;
-  readonly classIndex: number;
-  readonly areaPx: number;
-  /** % of the image, 0–100. */
-  readonly areaPct: number;
-  /** [x, y, w, h] enclosing every region of the group. */
-  readonly bbox: [number, number, number, number];
-  /** Area-weighted centre [x, y]. */
-  readonly centroid: [number, number];
-  readonly regions: number;
-}
+/**
+ * The fields of a finding that the list shows: the pipeline's, whether the finding was
+ * computed in the browser or comes from the server.
+ */
+type FindingLike = Pick<
+  Finding,
+  'class' | 'classIndex' | 'areaPx' | 'areaPct' | 'bbox' | 'centroid'
+>;
 
-interface FindingLike {
-  readonly class: string;
-  readonly classIndex: number;
-  readonly areaPx: number;
-  readonly areaPct: number;
-  readonly bbox: readonly number[];
-  readonly centroid: readonly number[];
+/**
+ * A finding, or all findings of one class taken together (multi-class: one per tooth):
+ * `bbox` encloses every region of the group, `centroid` is their area-weighted centre.
+ */
+export interface FindingGroup extends FindingLike {
+  readonly regions: number;
 }
 
 /**
@@ -145,8 +140,8 @@ export function groupFindings(findings: readonly FindingLike[], byClass: boolean
     classIndex: f.classIndex,
     areaPx: f.areaPx,
     areaPct: f.areaPct,
-    bbox: [f.bbox[0] ?? 0, f.bbox[1] ?? 0, f.bbox[2] ?? 0, f.bbox[3] ?? 0],
-    centroid: [f.centroid[0] ?? 0, f.centroid[1] ?? 0],
+    bbox: [...f.bbox],
+    centroid: [...f.centroid],
     regions: 1,
   });
   if (!byClass) return findings.map(one).sort((a, b) => b.areaPx - a.areaPx);

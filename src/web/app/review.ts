@@ -36,7 +36,7 @@ export function documentLinks(analysis: Pick<Analysis, 'links'>): {
 }
 
 /** "Reviewed by X on …" or "Not reviewed". */
-export function reviewedText(reviewed: Analysis['reviewed']): string {
+export function reviewedText(reviewed: Analysis['reviewed'] | undefined): string {
   if (!reviewed) return 'Not reviewed';
   const when = new Date(reviewed.at).toLocaleString('en-GB');
   return `Reviewed${reviewed.by ? ` by ${reviewed.by}` : ''} on ${when}`;
