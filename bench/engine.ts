@@ -24,7 +24,6 @@
  * e.g. npm run bench:engine -- --backend torch --compare wasm --profile --json bench/results/torch-256.json
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -33,6 +32,7 @@ import { BACKEND_NAMES, initEngine, tf, type BackendName } from '../src/engine/i
 import { buildUnet } from '../src/model/index.js';
 import { segmentationLoss } from '../src/train/losses.js';
 import { Adam } from '../src/train/optimizer.js';
+import { cpuFlags } from './cpu-flags.js';
 import { endToEnd } from './end-to-end.js';
 import { forwardFlops } from './flops.js';
 import { findPytorch, PytorchReference, type PytorchInfo } from './pytorch.js';
@@ -202,26 +202,6 @@ async function measure(
 async function torchConvLayout(): Promise<{ mode: string; cpu: string }> {
   const { loadTorchNative } = await import('../src/engine/torch/native.js');
   return loadTorchNative().convLayout();
-}
-
-/** The CPU's flags that decide fp32/int8/bf16 kernel speed (Linux /proc/cpuinfo; else unknown). */
-function cpuFlags(): Record<string, boolean> | 'unknown' {
-  let text: string;
-  try {
-    text = readFileSync('/proc/cpuinfo', 'utf8');
-  } catch {
-    return 'unknown';
-  }
-  const line = /^flags\s*:(.*)$/m.exec(text)?.[1] ?? '';
-  const have = new Set(line.trim().split(/\s+/));
-  return {
-    avx2: have.has('avx2'),
-    avx512: have.has('avx512f'),
-    avx512Vnni: have.has('avx512_vnni'),
-    avxVnni: have.has('avx_vnni'),
-    avx512Bf16: have.has('avx512_bf16'),
-    amx: have.has('amx_tile'),
-  };
 }
 
 /** The same measurement for another backend, in a child process (one backend per process). */

@@ -193,3 +193,15 @@ export function deletionEntry(record: AnalysisRecord, by: string | null): AuditE
     after: null,
   };
 }
+
+/**
+ * An audit entry as both stores insert it: (analysis, at, user, action, before, after), with
+ * `before`/`after` as JSON text (null stays null).
+ */
+export function auditRow(
+  id: string,
+  e: AuditEntry,
+): [string, string, string | null, string, string | null, string | null] {
+  const json = (v: unknown): string | null => (v === null ? null : JSON.stringify(v));
+  return [id, e.at, e.user, e.action, json(e.before), json(e.after)];
+}

@@ -21,6 +21,7 @@ import {
   UUID,
   auditOf,
   deletionEntry,
+  auditRow,
   recordOf,
   type AuditRow,
   type RecordChange,
@@ -210,14 +211,7 @@ export class PgStore implements Store {
     for (const e of entries) {
       await client.query(
         'INSERT INTO audit (analysis, at, "user", action, before, after) VALUES ($1, $2, $3, $4, $5, $6)',
-        [
-          id,
-          e.at,
-          e.user,
-          e.action,
-          e.before === null ? null : JSON.stringify(e.before),
-          e.after === null ? null : JSON.stringify(e.after),
-        ],
+        auditRow(id, e),
       );
     }
   }

@@ -15,6 +15,7 @@ import {
   UUID,
   auditOf,
   deletionEntry,
+  auditRow,
   recordOf,
   type AuditRow,
   type RecordChange,
@@ -116,14 +117,7 @@ export class AnalysisStore implements Store {
       'INSERT INTO audit (analysis, at, user, action, before, after) VALUES (?, ?, ?, ?, ?, ?)',
     );
     for (const e of entries) {
-      insert.run(
-        id,
-        e.at,
-        e.user,
-        e.action,
-        e.before === null ? null : JSON.stringify(e.before),
-        e.after === null ? null : JSON.stringify(e.after),
-      );
+      insert.run(...auditRow(id, e));
     }
   }
 
