@@ -40,7 +40,9 @@ export async function probabilityPng(
 ): Promise<Buffer> {
   const px = new Uint8Array(width * height);
   for (let i = 0; i < px.length; i++) px[i] = Math.round(probabilities[i * k + classIndex]! * 255);
+  // 'b-w' keeps the one channel: without it libvips writes an RGB PNG of three equal ones.
   return sharp(px, { raw: { width, height, channels: 1 } })
+    .toColourspace('b-w')
     .png({ compressionLevel: 3 })
     .toBuffer();
 }
