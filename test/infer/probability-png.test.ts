@@ -18,7 +18,11 @@ function result(width: number, height: number, probabilities: number[]): Segment
 async function greyPixels(png: Buffer): Promise<{ data: number[]; w: number; h: number }> {
   // The file itself is one-channel grey, as documented.
   expect((await sharp(png).metadata()).channels).toBe(1);
-  const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+  // (sharp's raw output would be sRGB again unless asked for grey.)
+  const { data, info } = await sharp(png)
+    .toColourspace('b-w')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return { data: [...data], w: info.width, h: info.height };
 }
 
