@@ -1,10 +1,9 @@
 // `dentseg serve` as a user runs it: a clear error when the bundled model is missing, and a
 // server that answers on the port it prints and stops cleanly on SIGTERM.
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT, runCliSync } from '../helpers/paths.js';
+import { runCliSync, spawnServe } from '../helpers/paths.js';
 import { HAS_BUNDLED_MODEL, tempDir, writeTinyModel } from './helpers.js';
 
 describe('dentseg serve (CLI)', () => {
@@ -56,13 +55,8 @@ describe('dentseg serve (CLI)', () => {
     await writeTinyModel(modelDir);
     const tokens = path.join(tempDir(), 'users.txt');
     writeFileSync(tokens, 'bob:tok-bob\n');
-    const child = spawn(
-      process.execPath,
+    const { child, url } = await spawnServe(
       [
-        '--import',
-        'tsx',
-        path.join(REPO_ROOT, 'src/cli/main.ts'),
-        'serve',
         '--model',
         modelDir,
         '--port',
@@ -74,22 +68,9 @@ describe('dentseg serve (CLI)', () => {
         '--tokens',
         tokens,
       ],
-      { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+      90_000,
     );
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let err = '';
-        const timer = setTimeout(() => reject(new Error(`no address printed:\n${err}`)), 90_000);
-        child.stderr.on('data', (chunk: Buffer) => {
-          err += chunk.toString();
-          const m = /dentseg serve: (http:\/\/\S+)/.exec(err);
-          if (m?.[1]) {
-            clearTimeout(timer);
-            resolve(m[1]);
-          }
-        });
-        child.on('exit', (code) => reject(new Error(`exited ${code}:\n${err}`)));
-      });
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const health = await fetch(`${url}/api/v1/health`);
       expect(health.status).toBe(200);

@@ -1,8 +1,6 @@
 // The input check in the API: every analysis record carries `quality`; an upload that is
 // not a panoramic X-ray has its findings withheld unless the server runs with force; the
 // OpenAPI document describes the field; `dentseg serve --enhance` reaches the pipeline.
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +9,7 @@ import { initEngine } from '../../src/engine/index.js';
 import { loadModel, segment, type LoadedModel } from '../../src/infer/index.js';
 import { buildApp } from '../../src/serve/index.js';
 import type { AnalysisJson as Record_ } from '../../src/serve/wire.js';
-import { REPO_ROOT } from '../helpers/paths.js';
+import { spawnServe } from '../helpers/paths.js';
 import { multipart, tempDir, writeTinyModel } from './helpers.js';
 
 /** A flat grey PNG: blank, certainly not a panoramic X-ray. */
@@ -107,39 +105,18 @@ describe('dentseg serve --enhance', () => {
 
   it('applies the mode to every upload', async () => {
     const png = await rampPng();
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(REPO_ROOT, 'src/cli/main.ts'),
-        'serve',
-        '--model',
-        modelDir,
-        '--port',
-        '0',
-        '--data-dir',
-        tempDir(),
-        '--enhance',
-        'clahe:4',
-      ],
-      { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    const { child, url, stderr } = await spawnServe([
+      '--model',
+      modelDir,
+      '--port',
+      '0',
+      '--data-dir',
+      tempDir(),
+      '--enhance',
+      'clahe:4',
+    ]);
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let err = '';
-        const timer = setTimeout(() => reject(new Error(`no address printed:\n${err}`)), 120_000);
-        child.stderr.on('data', (chunk: Buffer) => {
-          err += chunk.toString();
-          const m = /dentseg serve: (http:\/\/\S+)/.exec(err);
-          if (m?.[1]) {
-            clearTimeout(timer);
-            expect(err).toMatch(/enhance=clahe:4/);
-            resolve(m[1]);
-          }
-        });
-        child.on('exit', (code) => reject(new Error(`exited ${code}:\n${err}`)));
-      });
+      expect(stderr).toMatch(/enhance=clahe:4/);
       const { payload, headers } = multipart(png, 'ramp.png', 'file', 'image/png');
       const res = await fetch(`${url}/api/v1/analyses`, {
         method: 'POST',
