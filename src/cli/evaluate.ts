@@ -176,6 +176,7 @@ export function registerEvaluateCommands(program: Command): void {
         tta: opts.tta === true,
         subset: opts.subset,
         ...(result.lesions ? { lesions: result.lesions } : {}),
+        ...(result.scoredAs ? { scoredAs: result.scoredAs } : {}),
         ...(imaging.report ? { degrade: imaging.report } : {}),
         enhance: model.meta.preprocess.enhance ?? 'none',
         elapsedMs: Math.round(performance.now() - t0),
@@ -186,6 +187,8 @@ export function registerEvaluateCommands(program: Command): void {
       if (opts.perImage) await writeOut(opts.perImage, perImageCsv(result.rows));
       const p = report.pooled;
       const m = report.perImage;
+      if (result.scoredAs)
+        say('a numbering model on binary masks: its teeth are scored as one region (teeth union)');
       say(
         `${report.images} images (${opts.subset}): pooled Dice ${fmt(p.dice)} IoU ${fmt(p.iou)} ` +
           `accuracy ${fmt(p.accuracy)} precision ${fmt(p.precision)} recall ${fmt(p.recall)}`,

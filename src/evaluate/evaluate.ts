@@ -69,6 +69,11 @@ export interface EvaluationResult {
    */
   /** Lesion-level detection metrics, when `lesions` was asked for. */
   readonly lesions?: LesionReport;
+  /**
+   * Set when a numbering model was scored on binary tooth masks: its teeth, all numbers
+   * together, against the masks' foreground.
+   */
+  readonly scoredAs?: 'teeth union';
   readonly failed: readonly {
     readonly file: string;
     readonly code: string;
@@ -110,14 +115,21 @@ export async function evaluateModel(
   opts: EvaluateOptions = {},
 ): Promise<EvaluationResult> {
   const { meta } = model;
-  if (meta.task !== dataset.task) {
+  // A numbering model on binary tooth masks (another clinic's data has no FDI labels):
+  // score all its teeth as one region, so that it answers the same question as a binary
+  // teeth model on the same masks.
+  const asUnion =
+    meta.task === 'multiclass' &&
+    dataset.task === 'binary' &&
+    numberingConfig(meta, opts.numbering) !== undefined;
+  if (meta.task !== dataset.task && !asUnion) {
     throw new DentsegError(
       'E_USAGE',
       `the model is ${meta.task} but the data set is ${dataset.task}` +
         (meta.task === 'multiclass' ? ' (add --multiclass and --classes)' : ' (drop --multiclass)'),
     );
   }
-  if (meta.task === 'multiclass' && meta.classes.length !== dataset.classes.length) {
+  if (!asUnion && meta.task === 'multiclass' && meta.classes.length !== dataset.classes.length) {
     throw new DentsegError(
       'E_USAGE',
       `the model has ${meta.classes.length} classes, the data set ${dataset.classes.length}`,
@@ -138,7 +150,9 @@ export async function evaluateModel(
     );
   }
   const numbering = numberingConfig(meta, opts.numbering);
-  const acc = new EvaluationAccumulator(meta.task, meta.classes, numbering?.scheme);
+  const acc = asUnion
+    ? new EvaluationAccumulator('binary', dataset.classes)
+    : new EvaluationAccumulator(meta.task, meta.classes, numbering?.scheme);
   const lesionAcc = opts.lesions ? new LesionAccumulator(opts.lesions.minAreaPx) : undefined;
   const failed: { file: string; code: string; message: string }[] = leftOut.map((p) => ({
     file: labelOf(p.file),
@@ -165,12 +179,13 @@ export async function evaluateModel(
       });
       // Same size by construction (the data stage checks mask = image size); a resize keeps
       // the scoring at the mask's resolution should a source ever differ.
-      const pred =
+      const atSize =
         r.width === image.width && r.height === image.height
           ? r.mask
           : resizeMaskNearest(r.mask, r.width, r.height, image.width, image.height);
+      const pred = asUnion ? atSize.map((c) => (c > 0 ? 1 : 0)) : atSize;
       // The presence rule of the post-processing, carried to the mask's resolution.
-      const minPx = numbering ? minToothPxAt(numbering, image.width, image.height) : 1;
+      const minPx = numbering && !asUnion ? minToothPxAt(numbering, image.width, image.height) : 1;
       row = acc.add(label, pred, mask, image.width, image.height, minPx);
       lesionAcc?.add(pred, mask, image.width, image.height);
       scored = { label, image, prediction: pred, truth: mask, row };
@@ -190,6 +205,7 @@ export async function evaluateModel(
   }
   return {
     report: acc.report(),
+    ...(asUnion ? { scoredAs: 'teeth union' as const } : {}),
     rows: acc.rows,
     ...(lesionAcc ? { lesions: lesionAcc.report() } : {}),
     failed,

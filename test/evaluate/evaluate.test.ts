@@ -2,6 +2,7 @@
 // report keys and the per-image CSV; and on synthetic images, one without a mask (failed, exit 2).
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAS_SHARED_DATA, UFBA, runCliSync } from '../helpers/paths.js';
 import { tempDir, writeTinyModel } from '../infer/helpers.js';
@@ -152,6 +153,44 @@ describe.skipIf(!HAS_SHARED_DATA)('dentseg evaluate', () => {
       expect(r.teeth.trueTeeth).toBeGreaterThan(40); // three real charts
       expect(Object.keys(r.perClass)).toHaveLength(32);
     }
+  });
+
+  it('numbering model on binary masks: its teeth scored as one region, the same as its union', async () => {
+    // Binary masks made from the FDI ones, so that both runs score the same teeth.
+    mkdirSync(path.join(dir, 'masks_union'), { recursive: true });
+    for (const s of STEMS) {
+      const fdi = path.join(dir, 'masks_fdi', `${s}.png`);
+      if (!existsSync(fdi)) continue;
+      await sharp(fdi)
+        .extractChannel(0)
+        .threshold(1)
+        .toFile(path.join(dir, 'masks_union', `${s}.png`));
+    }
+    const json = path.join(dir, 'numbering-binary.json');
+    const run = evaluate('numbering', 'masks_union', ['--numbering', 'arch', '--json', json]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/teeth are scored as one region/);
+    const r = JSON.parse(readFileSync(json, 'utf8')) as {
+      scoredAs: string;
+      pooled: { dice: number };
+      teeth?: unknown;
+    };
+    expect(r.scoredAs).toBe('teeth union');
+    expect(r).not.toHaveProperty('teeth');
+    const fdiJson = path.join(dir, 'numbering-arch-again.json');
+    const classes = path.join(UFBA, 'classes_fdi.json');
+    const again = evaluate('numbering', 'masks_fdi', [
+      ...['--multiclass', '--classes', classes, '--numbering', 'arch', '--json', fdiJson],
+    ]);
+    expect(again.status, again.stderr).toBe(0);
+    const fdi = JSON.parse(readFileSync(fdiJson, 'utf8')) as {
+      union: { dice: number };
+    };
+    expect(r.pooled.dice).toBeCloseTo(fdi.union.dice, 6);
+    // A multi-class model that does not number teeth still refuses binary masks.
+    const other = evaluate('fdi', 'masks_union', ['--json', path.join(dir, 'other.json')]);
+    expect(other.status, other.stderr).toBe(64);
+    expect(other.stderr).toMatch(/the model is multiclass but the data set is binary/);
   });
 
   it('--error-maps draws one PNG per image whose colours count the CSV row', async () => {
