@@ -67,6 +67,7 @@ describe('predict with a numbering model and a lesion model', () => {
         keepDicomTags: false,
         // A flat grey square is no panoramic: keep its findings, which this test reads.
         force: true,
+        report: 'a4',
       },
     );
     expect(r.items[0]?.error).toBeUndefined();
@@ -75,6 +76,7 @@ describe('predict with a numbering model and a lesion model', () => {
   it('writes the set files: union mask, class map, lesion mask, findings, chart, overlay', async () => {
     for (const f of ['mask', 'teeth', 'caries', 'findings', 'chart', 'overlay'])
       expect(existsSync(path.join(out, `x.${f}.png`)), f).toBe(true);
+    expect(readFileSync(path.join(out, 'x.report.pdf')).subarray(0, 5).toString()).toBe('%PDF-');
     expect((await pixels(path.join(out, 'x.mask.png'))).values).toEqual(new Set([0, 255]));
     expect((await pixels(path.join(out, 'x.teeth.png'))).values).toEqual(new Set([0, 1, 2]));
     expect((await pixels(path.join(out, 'x.caries.png'))).values).toEqual(new Set([0, 255]));
