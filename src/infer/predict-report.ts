@@ -4,20 +4,12 @@
  * `X.chart.png`. Nothing is reviewed yet: every finding is `suggested`.
  */
 import path from 'node:path';
-import { numberingScheme } from '../numbering/index.js';
+import { toothAt } from './model-set.js';
 import { buildReportPdf, type Paper, type ReportData } from '../report/index.js';
 import { shrinkForReport } from '../report/images.node.js';
 import { VERSION } from '../version.js';
 import type { LoadedModel, SegmentResult } from './types.js';
-
-/** The FDI number of the numbered tooth at a finding's centroid, else null. */
-function toothAt(r: SegmentResult, centroid: readonly [number, number]): number | null {
-  const scheme = numberingScheme(r.classes);
-  if (!scheme) return null;
-  const x = Math.min(r.width - 1, Math.max(0, Math.round(centroid[0])));
-  const y = Math.min(r.height - 1, Math.max(0, Math.round(centroid[1])));
-  return scheme.fdiOfClass[r.mask[y * r.width + x] ?? 0] ?? null;
-}
+import type { SetSegmentResult } from './model-set.node.js';
 
 /** The report of one predicted image as PDF bytes. */
 export async function predictReportPdf(
@@ -40,7 +32,43 @@ export async function predictReportPdf(
     findings: r.findings.map((f, i) => ({
       id: `f${i + 1}`,
       type: f.class,
-      tooth: toothAt(r, f.centroid),
+      tooth: toothAt(f.centroid, r.mask, r.width, r.height, r.classes),
+      areaPx: f.areaPx,
+      areaPct: f.areaPct,
+      review: 'suggested',
+      polygon: f.polygon,
+    })),
+    teeth: (r.teeth ?? []).map((t) => ({ fdi: t.fdi, review: 'suggested', polygon: t.polygon })),
+    missing: r.missing ? [...r.missing] : null,
+    note: '',
+    reviewed: null,
+    overlay,
+    chart,
+  };
+  return buildReportPdf(data, { paper, generator: `dentseg ${VERSION}` });
+}
+
+/** The report of one image predicted with a model set (every model listed, set findings). */
+export async function predictSetReportPdf(
+  input: string,
+  r: SetSegmentResult,
+  overlayPng: Uint8Array,
+  chartPng: Uint8Array | undefined,
+  paper: Paper,
+): Promise<Uint8Array> {
+  const [overlay, chart] = await Promise.all([
+    shrinkForReport(overlayPng),
+    chartPng ? shrinkForReport(chartPng) : undefined,
+  ]);
+  const data: ReportData = {
+    filename: path.basename(input),
+    created: new Date().toISOString(),
+    image: { width: r.width, height: r.height },
+    models: r.models.map((m) => ({ name: m.name, version: m.version })),
+    findings: r.findings.map((f) => ({
+      id: f.id,
+      type: f.type,
+      tooth: f.tooth,
       areaPx: f.areaPx,
       areaPct: f.areaPct,
       review: 'suggested',

@@ -1,0 +1,356 @@
+/**
+ * The model set: one analysis runs several models on one decoded X-ray — at most one teeth
+ * model (binary teeth, or a numbering model) and any number of lesion models (binary, their
+ * class a finding type such as caries) — and turns their masks into one list of findings,
+ * each lesion attached to the tooth it overlaps most and to a surface of it. Defined once
+ * here for `predict`, the server and the browser: platform-free (no Node, no DOM), typed
+ * arrays in, plain data out. Node resolves the bundled folders in ./model-set.node.ts.
+ *
+ * API (kept stable for the server and the page):
+ * - {@link BUNDLED_SET}, {@link bundledSetNames}: which bundled folders make the default set;
+ * - {@link modelRole}, {@link lesionTypeOf}, {@link checkModelSet}: what each model is for;
+ * - {@link runModelSet}: input check once, then each model's `runPipeline` on the same image;
+ * - {@link lesionFindings}, {@link toothOfRegion}, {@link toothAt}, {@link surfaceOf}: the
+ *   attachment rule, usable on stored masks too;
+ * - {@link SetFinding}, {@link ModelSetResult}, {@link SetModelInfo}: the result's shape.
+ */
+import { DentsegError } from '../errors.js';
+import { labelComponents } from '../imaging/components.js';
+import { defaultMinArea } from '../imaging/findings.js';
+import { checkInput, type InputQuality } from '../imaging/panoramic.js';
+import type { GreyImage } from '../imaging/types.js';
+import type { ModelMeta, NumberingMode } from '../model/meta.js';
+import {
+  numberingScheme,
+  type Fdi,
+  type NumberingScheme,
+  type ToothReport,
+} from '../numbering/index.js';
+import { lesionFindings, round3, type SetFinding, type TeethMap } from './attach.js';
+import { runPipeline, type PipelineResult } from './pipeline.js';
+import type { InferenceEngine } from './types.js';
+
+/**
+ * The bundled default set, by folder name under the package's `models/`: the first teeth
+ * model present (the numbering model before the binary one), plus every lesion model
+ * present. `evaluate` and `export` do not use it: they keep `teeth-binary` as default.
+ */
+export const BUNDLED_SET = Object.freeze({
+  teeth: Object.freeze(['teeth-fdi', 'teeth-binary'] as const),
+  lesions: Object.freeze(['caries'] as const),
+});
+
+/**
+ * The folder names of the bundled default set, given which folders exist (`has(name)`):
+ * e.g. `['teeth-fdi', 'caries']`, or `['teeth-binary']` before the others exist. Empty
+ * when none does.
+ */
+export function bundledSetNames(has: (name: string) => boolean): string[] {
+  const teeth = BUNDLED_SET.teeth.find((n) => has(n));
+  return [...(teeth !== undefined ? [teeth] : []), ...BUNDLED_SET.lesions.filter((n) => has(n))];
+}
+
+/**
+ * What a model does in a set: `teeth` (binary teeth or a numbering model; at most one per
+ * set) or `lesion` (binary; `postprocess.lesion` in its dentseg.json names the finding type).
+ */
+export type ModelRole = 'teeth' | 'lesion';
+
+/** The role of a model from its dentseg.json: `lesion` when `postprocess.lesion` is set. */
+export function modelRole(meta: ModelMeta): ModelRole {
+  return meta.postprocess?.lesion !== undefined ? 'lesion' : 'teeth';
+}
+
+/** A lesion model's finding type (`postprocess.lesion`, e.g. `"caries"`); undefined otherwise. */
+export function lesionTypeOf(meta: ModelMeta): string | undefined {
+  return meta.postprocess?.lesion;
+}
+
+/**
+ * Check that models make a set: at least one; at most one teeth model; lesion models
+ * binary, each finding type once (its mask is written as `X.<type>.png`). `names` label
+ * the models in the refusal (their folders; default their dentseg.json names).
+ * Throws E_USAGE.
+ */
+export function checkModelSet(metas: readonly ModelMeta[], names?: readonly string[]): void {
+  const label = (i: number): string => names?.[i] ?? metas[i]!.name;
+  if (metas.length === 0) throw new DentsegError('E_USAGE', 'a model set needs at least one model');
+  const teeth = metas.map((m, i) => (modelRole(m) === 'teeth' ? i : -1)).filter((i) => i >= 0);
+  if (teeth.length > 1) {
+    throw new DentsegError(
+      'E_USAGE',
+      `a model set takes at most one teeth model, but ${teeth.map(label).join(' and ')} both are`,
+      {
+        hint: 'give one teeth model (binary or numbering) and lesion models (postprocess.lesion in dentseg.json)',
+      },
+    );
+  }
+  const types = new Map<string, number>();
+  metas.forEach((m, i) => {
+    const type = lesionTypeOf(m);
+    if (type === undefined) return;
+    if (m.task !== 'binary') {
+      throw new DentsegError(
+        'E_USAGE',
+        `lesion model ${label(i)} (${type}) must be binary, but it is ${m.task}`,
+      );
+    }
+    const other = types.get(type);
+    if (other !== undefined) {
+      throw new DentsegError(
+        'E_USAGE',
+        `two lesion models find ${type}: ${label(other)} and ${label(i)}`,
+        { hint: 'give one model per finding type' },
+      );
+    }
+    types.set(type, i);
+  });
+}
+// The attachment rule (tooth, surface) lives in ./attach.ts; it is part of this API.
+export {
+  lesionFindings,
+  surfaceOf,
+  toothAt,
+  toothOfRegion,
+  type SetFinding,
+  type Surface,
+  type TeethMap,
+} from './attach.js';
+
+/** What a set's result says about each model (`X.json`'s and the API's `models`). */
+export interface SetModelInfo {
+  readonly name: string;
+  readonly version: string;
+  readonly task: 'binary' | 'multiclass';
+  readonly engine: string;
+  readonly role: ModelRole;
+  /** Lesion models: the finding type. */
+  readonly type?: string;
+}
+
+/** One model of a set ready to run: its validated dentseg.json and an engine. */
+export interface SetMember {
+  readonly meta: ModelMeta;
+  readonly engine: InferenceEngine;
+}
+
+/** Options of {@link runModelSet}. */
+export interface ModelSetOptions {
+  /** Binary models (teeth and lesions): foreground at or above this probability (default 0.5). */
+  readonly threshold?: number;
+  readonly tta?: boolean;
+  /** Compute findings and teeth (default true). */
+  readonly findings?: boolean;
+  /** Smallest region of every model's findings, px (default: each model's own rule). */
+  readonly minAreaPx?: number;
+  /** The numbering model's anatomical steps (default: its own). */
+  readonly numbering?: NumberingMode;
+  /** Run the input check (default: whenever findings are computed). */
+  readonly quality?: boolean;
+  /** Empty findings, teeth and missing when the check says it is not a panoramic. */
+  readonly withholdIfNotPanoramic?: boolean;
+}
+
+/** One model's run within a set. */
+export interface SetRun {
+  readonly meta: ModelMeta;
+  readonly engine: string;
+  readonly role: ModelRole;
+  /** Lesion models: the finding type. */
+  readonly type?: string;
+  /** The pipeline's result (its own findings are the teeth model's; lesion models' are empty). */
+  readonly result: PipelineResult;
+  /** Smallest region kept for this model's findings, px. */
+  readonly minAreaPx: number;
+}
+
+/** What {@link runModelSet} returns: every model's result apart, and their combination. */
+export interface ModelSetResult {
+  readonly image: GreyImage;
+  readonly width: number;
+  readonly height: number;
+  /** Every model's run, in the set's order. */
+  readonly runs: readonly SetRun[];
+  /** The teeth model's run, when the set has one. */
+  readonly teethRun?: SetRun;
+  /** The lesion models' runs, in the set's order. */
+  readonly lesionRuns: readonly SetRun[];
+  /** `width*height` 0/1: every tooth as one class (undefined without a teeth model). */
+  readonly teethUnion?: Uint8Array;
+  /** The numbering model's scheme, when the teeth model numbers teeth. */
+  readonly scheme?: NumberingScheme;
+  /** The teeth model's findings, then every lesion region, with ids `f1`, `f2`, … */
+  readonly findings: SetFinding[];
+  /** Numbering model: present teeth and missing numbers (empty when withheld). */
+  readonly teeth?: readonly ToothReport[];
+  readonly missing?: readonly Fdi[];
+  /** Per lesion type: regions and the teeth they sit on (ascending, unique). */
+  readonly lesions: Readonly<Record<string, { readonly count: number; readonly teeth: Fdi[] }>>;
+  readonly models: readonly SetModelInfo[];
+  readonly quality?: InputQuality;
+  readonly withheld: boolean;
+  /** ms: `quality`, then one entry per model name (its whole pipeline), and `combine`. */
+  readonly timings: Readonly<Record<string, number>>;
+}
+/** The teeth model's own findings with the set's fields (its class is the type). */
+function teethFindings(run: SetRun, teeth: TeethMap | undefined): SetFinding[] {
+  const r = run.result;
+  const toothScore = new Map((r.teeth ?? []).map((t) => [t.fdi, t.score] as const));
+  const binary = r.task === 'binary';
+  // Binary teeth: the mean probability over each region (one channel, restored already).
+  let regionProb: Float64Array | undefined;
+  let comp: ReturnType<typeof labelComponents> | undefined;
+  if (binary && r.findings.length > 0) {
+    comp = labelComponents(r.mask, r.width, r.height);
+    regionProb = new Float64Array(comp.count);
+    const p = r.probabilities;
+    for (let i = 0; i < comp.labels.length; i++) {
+      const l = comp.labels[i]!;
+      if (l > 0) regionProb[l - 1]! += p[i]!;
+    }
+  }
+  return r.findings.map((f) => {
+    const fdi = teeth ? (teeth.scheme.fdiOfClass[f.classIndex] ?? null) : null;
+    let score = fdi !== null ? (toothScore.get(fdi) ?? 0) : 0;
+    if (comp && regionProb) {
+      // The labelled region with the finding's box corner and area (findRegions' own).
+      for (let i = 0; i < comp.count; i++) {
+        if (comp.minX[i] === f.bbox[0] && comp.minY[i] === f.bbox[1] && comp.area[i] === f.areaPx) {
+          score = regionProb[i]! / f.areaPx;
+          break;
+        }
+      }
+    }
+    return {
+      ...f,
+      id: '',
+      type: f.class,
+      tooth: fdi,
+      surface: null,
+      score: round3(score),
+      model: run.meta.name,
+    };
+  });
+}
+
+/**
+ * Run a model set on one decoded image: the input check once (before any model), then each
+ * model's `runPipeline` on the same image, in the set's order; then the combination — the
+ * teeth union, the teeth model's findings and every lesion region attached to its tooth.
+ * Models run one after the other (an engine computes with all threads already).
+ */
+export async function runModelSet(
+  members: readonly SetMember[],
+  image: GreyImage,
+  opts: ModelSetOptions = {},
+): Promise<ModelSetResult> {
+  checkModelSet(members.map((m) => m.meta));
+  const timings: Record<string, number> = {};
+  let t = performance.now();
+  const lap = (key: string): void => {
+    const now = performance.now();
+    timings[key] = Math.round((now - t) * 10) / 10;
+    t = now;
+  };
+  const findingsOn = opts.findings !== false;
+  const quality = (opts.quality ?? findingsOn) ? checkInput(image) : undefined;
+  const withheld =
+    quality !== undefined && !quality.panoramic && opts.withholdIfNotPanoramic === true;
+  lap('quality');
+
+  const runs: SetRun[] = [];
+  for (const m of members) {
+    const role = modelRole(m.meta);
+    const result = await runPipeline(m.engine, m.meta, image, {
+      ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
+      ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
+      ...(opts.minAreaPx !== undefined ? { minAreaPx: opts.minAreaPx } : {}),
+      ...(opts.numbering !== undefined ? { numbering: opts.numbering } : {}),
+      // Lesion regions are described below, with their tooth.
+      findings: findingsOn && role === 'teeth',
+    });
+    const type = lesionTypeOf(m.meta);
+    runs.push({
+      meta: m.meta,
+      engine: m.engine.name,
+      role,
+      ...(type !== undefined ? { type } : {}),
+      result,
+      minAreaPx:
+        opts.minAreaPx ??
+        m.meta.postprocess?.minAreaPx ??
+        defaultMinArea(image.width, image.height),
+    });
+    lap(m.meta.name);
+  }
+
+  const teethRun = runs.find((r) => r.role === 'teeth');
+  const lesionRuns = runs.filter((r) => r.role === 'lesion');
+  const { width, height } = image;
+  let teethUnion: Uint8Array | undefined;
+  let teethMap: TeethMap | undefined;
+  const scheme = teethRun ? numberingScheme(teethRun.result.classes) : undefined;
+  if (teethRun) {
+    const m = teethRun.result.mask;
+    teethUnion = new Uint8Array(m.length);
+    for (let i = 0; i < m.length; i++) teethUnion[i] = m[i] !== 0 ? 1 : 0;
+    if (scheme) {
+      const boxes = new Map((teethRun.result.teeth ?? []).map((t) => [t.fdi, t.bbox] as const));
+      teethMap = { mask: m, width, height, scheme, boxes };
+    }
+  }
+  const findings: SetFinding[] = [];
+  const lesions: Record<string, { count: number; teeth: Fdi[] }> = {};
+  if (findingsOn && !withheld) {
+    if (teethRun) findings.push(...teethFindings(teethRun, teethMap));
+    for (const run of lesionRuns) {
+      const type = run.type!;
+      const found = lesionFindings(
+        run.result.mask,
+        run.result.probabilities,
+        width,
+        height,
+        type,
+        run.meta.name,
+        run.minAreaPx,
+        teethMap,
+      );
+      findings.push(...found);
+      const teethHit = [...new Set(found.map((f) => f.tooth).filter((f): f is Fdi => f !== null))];
+      lesions[type] = { count: found.length, teeth: teethHit.sort((a, b) => a - b) };
+    }
+  } else {
+    for (const run of lesionRuns) lesions[run.type!] = { count: 0, teeth: [] };
+  }
+  findings.forEach((f, i) => {
+    (f as { id: string }).id = `f${i + 1}`;
+  });
+  lap('combine');
+  const tr = teethRun?.result;
+  return {
+    image,
+    width,
+    height,
+    runs,
+    ...(teethRun ? { teethRun } : {}),
+    lesionRuns,
+    ...(teethUnion ? { teethUnion } : {}),
+    ...(scheme ? { scheme } : {}),
+    findings,
+    ...(tr?.teeth && tr.missing
+      ? { teeth: withheld ? [] : tr.teeth, missing: withheld ? [] : tr.missing }
+      : {}),
+    lesions,
+    models: runs.map((r) => ({
+      name: r.meta.name,
+      version: r.meta.version,
+      task: r.meta.task,
+      engine: r.engine,
+      role: r.role,
+      ...(r.type !== undefined ? { type: r.type } : {}),
+    })),
+    ...(quality ? { quality } : {}),
+    withheld,
+    timings,
+  };
+}
