@@ -21,7 +21,11 @@ export function gaussianKernel(sigma: number): Float64Array {
   return k;
 }
 
-/** Convolve rows (`axis` 0 = along x) or columns (1 = along y) with a centred odd kernel. */
+/**
+ * Convolve rows (`axis` 0 = along x) or columns (1 = along y) with a centred odd kernel.
+ * Interior samples skip the border reflection; every output is summed in the same order
+ * (taps −r…r), so the values are the same as a plain per-tap loop gives, bit for bit.
+ */
 export function convolve1d(
   src: Float64Array,
   width: number,
@@ -31,17 +35,34 @@ export function convolve1d(
 ): Float64Array {
   const out = new Float64Array(src.length);
   const r = (kernel.length - 1) >> 1;
+  const n = axis === 0 ? width : height;
+  // Along the axis, positions r…n−1−r reach no border; `step` is the stride of a tap.
+  const lo = Math.min(r, n);
+  const hi = Math.max(lo, n - r);
+  const step = axis === 0 ? 1 : width;
+  const edge = (y: number, x: number): number => {
+    let s = 0;
+    for (let k = -r; k <= r; k++) {
+      const w = kernel[k + r]!;
+      s +=
+        axis === 0
+          ? w * src[y * width + reflect(x + k, width)]!
+          : w * src[reflect(y + k, height) * width + x]!;
+    }
+    return s;
+  };
+  const taps = kernel.length;
   for (let y = 0; y < height; y++) {
+    const row = y * width;
+    const inside = axis === 0 || (y >= lo && y < hi);
     for (let x = 0; x < width; x++) {
-      let s = 0;
-      for (let k = -r; k <= r; k++) {
-        const w = kernel[k + r]!;
-        s +=
-          axis === 0
-            ? w * src[y * width + reflect(x + k, width)]!
-            : w * src[reflect(y + k, height) * width + x]!;
+      if (!inside || (axis === 0 && (x < lo || x >= hi))) {
+        out[row + x] = edge(y, x);
+        continue;
       }
-      out[y * width + x] = s;
+      let s = 0;
+      for (let t = 0, j = row + x - r * step; t < taps; t++, j += step) s += kernel[t]! * src[j]!;
+      out[row + x] = s;
     }
   }
   return out;
@@ -80,14 +101,17 @@ export function laplacian(src: Float64Array, width: number, height: number): Flo
 
 /**
  * Area-average downsampling to `w` × `h`: each output pixel is the mean of the source
- * pixels whose centres fall inside its footprint (at least the nearest one).
+ * pixels whose centres fall inside its footprint (at least the nearest one). Each sample is
+ * divided by `divisor` first (e.g. 255: 8-bit pixels straight to 0…1 values, the same
+ * values as `toUnit` then this, without a full-size copy).
  */
 export function downsampleArea(
-  src: Float64Array,
+  src: ArrayLike<number>,
   width: number,
   height: number,
   w: number,
   h: number,
+  divisor = 1,
 ): Float64Array {
   const out = new Float64Array(w * h);
   for (let y = 0; y < h; y++) {
@@ -97,7 +121,8 @@ export function downsampleArea(
       const x0 = Math.floor((x * width) / w);
       const x1 = Math.max(x0 + 1, Math.floor(((x + 1) * width) / w));
       let s = 0;
-      for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) s += src[yy * width + xx]!;
+      for (let yy = y0; yy < y1; yy++)
+        for (let xx = x0; xx < x1; xx++) s += src[yy * width + xx]! / divisor;
       out[y * w + x] = s / ((y1 - y0) * (x1 - x0));
     }
   }
