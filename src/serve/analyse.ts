@@ -17,6 +17,7 @@ import {
   type LoadedModel,
 } from '../infer/index.js';
 import { probabilityImage } from '../infer/pipeline.js';
+import { PICTURE_PNG_LEVEL, PROBABILITY_PNG_LEVEL } from '../infer/png-levels.js';
 import { numberingScheme } from '../numbering/index.js';
 import { assertPixelLimit, checkUpload } from './sniff.js';
 import { numbersTeeth, type AnalysisFileName, type AnalysisRecord } from './types.js';
@@ -49,12 +50,15 @@ export interface AnalysisOutput {
   >;
 }
 
-/** Encode single-channel 8-bit pixels as PNG. */
-function grey8Png(data: Uint8Array, width: number, height: number): Promise<Buffer> {
+/**
+ * Encode single-channel 8-bit pixels as PNG at zlib `level` (png-levels.ts); re-encoding
+ * also drops any metadata chunks (privacy).
+ */
+function grey8Png(data: Uint8Array, width: number, height: number, level: number): Promise<Buffer> {
   return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
     raw: { width, height, channels: 1 },
   })
-    .png({ compressionLevel: 2 }) // fast; re-encoding also drops any metadata chunks (privacy)
+    .png({ compressionLevel: level })
     .toBuffer();
 }
 
@@ -122,9 +126,14 @@ export async function analyseUpload(
   const t1 = performance.now();
   const k = result.probabilities.length / (result.width * result.height);
   const [original, mask, probability] = await Promise.all([
-    grey8Png(toGrey8(image), image.width, image.height),
+    grey8Png(toGrey8(image), image.width, image.height, PICTURE_PNG_LEVEL),
     encodeMaskPng(result),
-    grey8Png(probabilityImage(result.probabilities, result.mask, k), result.width, result.height),
+    grey8Png(
+      probabilityImage(result.probabilities, result.mask, k),
+      result.width,
+      result.height,
+      PROBABILITY_PNG_LEVEL,
+    ),
   ]);
   const encodeMs = performance.now() - t1;
 
