@@ -12,10 +12,9 @@ import { MASK_PNG_LEVEL, PICTURE_PNG_LEVEL, PROBABILITY_PNG_LEVEL } from './png-
 import type { OverlayOptions, SegmentResult } from './types.js';
 
 /** `classColour` for every mask value 0…255, flattened `[r, g, b, r, g, b, …]`. */
-const PALETTE = Uint8Array.from(
-  { length: 256 * 3 },
-  (_, i) => classColour(Math.floor(i / 3))[i % 3]!,
-);
+const PALETTE = new Uint8Array(256 * 3);
+// One call per class (not per channel): this runs when predict loads.
+for (let c = 0; c < 256; c++) PALETTE.set(classColour(c), c * 3);
 
 /** The mask as a 1-channel PNG: binary 0/255, multi-class the class index. */
 export async function maskPng(
