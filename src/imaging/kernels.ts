@@ -23,8 +23,9 @@ export function gaussianKernel(sigma: number): Float64Array {
 
 /**
  * Convolve rows (`axis` 0 = along x) or columns (1 = along y) with a centred odd kernel.
- * Interior samples skip the border reflection; every output is summed in the same order
- * (taps −r…r), so the values are the same as a plain per-tap loop gives, bit for bit.
+ * Inside the image, where no tap reaches a border, each tap is added to a whole row at
+ * once (no border reflection, in memory order); every output still sums its taps in the
+ * same order (−r…r) from 0, so the values are those of a plain per-tap loop, bit for bit.
  */
 export function convolve1d(
   src: Float64Array,
@@ -35,11 +36,11 @@ export function convolve1d(
 ): Float64Array {
   const out = new Float64Array(src.length);
   const r = (kernel.length - 1) >> 1;
+  const taps = kernel.length;
   const n = axis === 0 ? width : height;
-  // Along the axis, positions r…n−1−r reach no border; `step` is the stride of a tap.
+  // Along the axis, positions lo…hi−1 reach no border.
   const lo = Math.min(r, n);
   const hi = Math.max(lo, n - r);
-  const step = axis === 0 ? 1 : width;
   const edge = (y: number, x: number): number => {
     let s = 0;
     for (let k = -r; k <= r; k++) {
@@ -51,18 +52,26 @@ export function convolve1d(
     }
     return s;
   };
-  const taps = kernel.length;
   for (let y = 0; y < height; y++) {
     const row = y * width;
-    const inside = axis === 0 || (y >= lo && y < hi);
-    for (let x = 0; x < width; x++) {
-      if (!inside || (axis === 0 && (x < lo || x >= hi))) {
-        out[row + x] = edge(y, x);
+    if (axis === 1) {
+      if (y < lo || y >= hi) {
+        for (let x = 0; x < width; x++) out[row + x] = edge(y, x);
         continue;
       }
-      let s = 0;
-      for (let t = 0, j = row + x - r * step; t < taps; t++, j += step) s += kernel[t]! * src[j]!;
-      out[row + x] = s;
+      for (let t = 0; t < taps; t++) {
+        const w = kernel[t]!;
+        const from = row + (t - r) * width;
+        for (let x = 0; x < width; x++) out[row + x]! += w * src[from + x]!;
+      }
+    } else {
+      for (let x = 0; x < lo; x++) out[row + x] = edge(y, x);
+      for (let x = hi; x < width; x++) out[row + x] = edge(y, x);
+      for (let t = 0; t < taps; t++) {
+        const w = kernel[t]!;
+        const from = row + t - r;
+        for (let x = lo; x < hi; x++) out[row + x]! += w * src[from + x]!;
+      }
     }
   }
   return out;
