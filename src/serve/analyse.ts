@@ -51,15 +51,20 @@ export interface AnalysisOutput {
 }
 
 /**
- * Encode single-channel 8-bit pixels as PNG at zlib `level` (png-levels.ts); re-encoding
- * also drops any metadata chunks (privacy).
+ * Encode single-channel 8-bit pixels as a one-channel grey PNG at zlib `level`
+ * (png-levels.ts); re-encoding also drops any metadata chunks (privacy).
  */
 function grey8Png(data: Uint8Array, width: number, height: number, level: number): Promise<Buffer> {
-  return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
-    raw: { width, height, channels: 1 },
-  })
-    .png({ compressionLevel: level })
-    .toBuffer();
+  return (
+    sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
+      raw: { width, height, channels: 1 },
+    })
+      // Without 'b-w' libvips writes RGB with three equal channels: the same grey values
+      // read back, for three times the bytes to compress (and ~40 % bigger files).
+      .toColourspace('b-w')
+      .png({ compressionLevel: level })
+      .toBuffer()
+  );
 }
 
 /**

@@ -49,7 +49,7 @@ describe('PNG levels', () => {
     expect(await sharp(p).metadata()).toMatchObject({ channels: 1 });
   });
 
-  it('the server stores the original at the fastest level, pixels as they were', async () => {
+  it('the server stores one grey channel, the original at the fastest level, same pixels', async () => {
     const meta = parseModelMeta(
       {
         format: 1,
@@ -90,6 +90,9 @@ describe('PNG levels', () => {
     const back = await sharp(original).extractChannel(0).raw().toBuffer();
     expect(Buffer.compare(back, Buffer.from(image.data))).toBe(0);
     expect(zlibLevelClass(out.files['probability.png'])).toBe(1);
+    // One grey channel each (libvips' default would write three equal ones).
+    for (const file of ['original.png', 'probability.png'] as const)
+      expect((await sharp(out.files[file]).metadata()).channels, file).toBe(1);
     expect(zlibLevelClass(out.files['mask.png'])).toBe(1);
   });
 });
