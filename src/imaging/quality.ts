@@ -39,6 +39,8 @@ function centre(
 ): { v: Float64Array; width: number; height: number } {
   const w = Math.min(width, QUALITY_MAX_SIDE);
   const h = Math.min(height, QUALITY_MAX_SIDE);
+  // The whole image already as floats: read in place (nothing below writes to it).
+  if (w === width && h === height && v instanceof Float64Array) return { v, width, height };
   const x0 = (width - w) >> 1;
   const y0 = (height - h) >> 1;
   const out = new Float64Array(w * h);
