@@ -1,7 +1,8 @@
 /**
  * The imaging flags: `--degrade SPEC` with `--degrade-seed N` (evaluate) to measure
- * robustness on reproducibly damaged inputs, and `--enhance MODE` (evaluate, predict) to
- * override the model's `preprocess.enhance`. Validated once here into a frozen plan.
+ * robustness on reproducibly damaged inputs, `--enhance MODE` (evaluate, predict, serve,
+ * worker) to override the model's `preprocess.enhance`, and the input check's `--force`
+ * (predict, serve, worker). Validated once here into a frozen plan.
  */
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -57,6 +58,16 @@ export const ENHANCE_OPTION: readonly [string, string] = [
   'enhance the input at network size: none, auto (denoise, sharpen or CLAHE only where ' +
     'needed) or a list of denoise[:σ], unsharp[:amount], clahe[:clip] (default: the ' +
     "model's preprocess.enhance, else none)",
+];
+
+/**
+ * `--force` as `[flags, description]` for `cmd.option(...FORCE_OPTION)`: the one definition
+ * `predict`, `serve` and `worker` share.
+ */
+export const FORCE_OPTION: readonly [string, string] = [
+  '--force',
+  'keep findings and teeth of inputs that do not look like a panoramic dental X-ray ' +
+    '(default: withheld, i.e. empty, and the input check says why)',
 ];
 
 /** `--enhance` validated to canonical spec text; undefined when not given. */

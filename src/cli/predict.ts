@@ -15,7 +15,7 @@ import {
   outAlias,
   outFlag,
 } from './flags.js';
-import { ENHANCE_OPTION, enhanceFromCli, withEnhance } from './imaging-options.js';
+import { ENHANCE_OPTION, enhanceFromCli, FORCE_OPTION, withEnhance } from './imaging-options.js';
 
 interface PredictCliOptions {
   model?: string[];
@@ -88,10 +88,7 @@ export function registerPredictCommands(program: Command): void {
     .option('--keep-dicom-tags', 'write DICOM patient tags into X.json (off: privacy)')
     .option('--report', 'also write X.report.pdf: a one-page report (overlay, chart, findings)')
     .option('--paper <size>', 'page size of --report: a4 or letter', 'a4')
-    .option(
-      '--force',
-      'keep findings and teeth of inputs that do not look like a panoramic dental X-ray (default: withheld, listed in summary.csv)',
-    )
+    .option(...FORCE_OPTION)
     .option('--engine <name>', `inference engine (default: the best the model folder supports)`)
     .option(...ENHANCE_OPTION)
     .action(async (opts: PredictCliOptions, cmd: Command) => {

@@ -9,7 +9,7 @@ import type { BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
 import { DEFAULT_MODEL_DIR } from '../infer/load.js';
 import { numberParser } from './flags.js';
-import { ENHANCE_OPTION, enhanceFromCli, withEnhance } from './imaging-options.js';
+import { ENHANCE_OPTION, enhanceFromCli, FORCE_OPTION, withEnhance } from './imaging-options.js';
 
 /** A commander parser for a number flag within [min, max]. */
 function num(flag: string, min: number, max?: number): (value: string) => number {
@@ -93,10 +93,7 @@ export function registerServeCommands(program: Command): void {
       "keep a DICOM upload's patient and study tags so report exports (sc.dcm, seg.dcm) file with its study (off: privacy; with --queue, workers need it too)",
     )
     .option(...ENHANCE_OPTION)
-    .option(
-      '--force',
-      'keep findings and teeth of uploads that do not look like a panoramic dental X-ray (default: withheld)',
-    )
+    .option(...FORCE_OPTION)
     .addHelpText(
       'after',
       [

@@ -11,6 +11,7 @@ import type { BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
 import { DEFAULT_MODEL_DIR } from '../infer/load.js';
 import { checkNumber, rangeFlag } from './flags.js';
+import { ENHANCE_OPTION, enhanceFromCli, FORCE_OPTION, withEnhance } from './imaging-options.js';
 
 interface WorkerCliOptions {
   queue: string;
@@ -24,6 +25,8 @@ interface WorkerCliOptions {
   lockDuration: string;
   stalledInterval: string;
   keepDicomTags?: boolean;
+  enhance?: string;
+  force?: boolean;
 }
 
 /** Register `dentseg worker` on the program. */
@@ -45,6 +48,10 @@ export function registerWorkerCommands(program: Command): void {
       '--keep-dicom-tags',
       "keep a DICOM upload's patient and study tags so the DICOM exports file with its study (off: privacy)",
     )
+    // The same analysis settings as `serve` (its --enhance and --force): with --queue the
+    // workers analyse, so they need the flags the server would have applied.
+    .option(...ENHANCE_OPTION)
+    .option(...FORCE_OPTION)
     .option('--lock-duration <ms>', "a dead worker's jobs return to the queue after this", '30000')
     .option('--stalled-interval <ms>', 'how often stalled jobs are looked for', '30000')
     .action(async (opts: WorkerCliOptions, cmd: Command) => {
@@ -59,6 +66,7 @@ export function registerWorkerCommands(program: Command): void {
       const threshold = rangeFlag('--threshold', opts.threshold, 0, 1);
       const lockDurationMs = rangeFlag('--lock-duration', opts.lockDuration, 100);
       const stalledIntervalMs = rangeFlag('--stalled-interval', opts.stalledInterval, 100);
+      const enhance = enhanceFromCli(opts.enhance);
       const modelDir = opts.model ?? DEFAULT_MODEL_DIR;
       if (!existsSync(path.join(modelDir, 'model.json'))) {
         throw new DentsegError('E_MODEL_INVALID', 'not a model folder (no model.json)', {
@@ -69,11 +77,13 @@ export function registerWorkerCommands(program: Command): void {
       const { openStore, hidePassword } = await import('../serve/open-store.js');
       const store = await openStore(opts.db, opts.dataDir);
       const { loadModel } = await import('../infer/index.js');
-      const model = await loadModel(modelDir, {
+      const loaded = await loadModel(modelDir, {
         ...(opts.engine !== undefined ? { engine: opts.engine } : {}),
         ...(globals.backend !== undefined ? { backend: globals.backend } : {}),
         log: true,
       });
+      // --enhance replaces the model's own preprocess.enhance for every job.
+      const model = withEnhance(loaded, enhance);
       const { startWorker } = await import('../serve/worker.js');
       const worker = startWorker({
         queueUrl: opts.queue,
@@ -83,13 +93,14 @@ export function registerWorkerCommands(program: Command): void {
         maxPixels,
         threshold,
         keepDicomTags: opts.keepDicomTags === true,
+        force: opts.force === true,
         lockDurationMs,
         stalledIntervalMs,
         onEvent: (e) =>
           console.error(`dentseg worker: ${e.id} ${e.status} in ${Math.round(e.ms)} ms`),
       });
       console.error(
-        `dentseg worker: pid ${process.pid} queue=${hidePassword(opts.queue)} store=${store.kind} data=${path.resolve(opts.dataDir)} model=${model.meta.name}@${model.meta.version} concurrency=${concurrency}`,
+        `dentseg worker: pid ${process.pid} queue=${hidePassword(opts.queue)} store=${store.kind} data=${path.resolve(opts.dataDir)} model=${model.meta.name}@${model.meta.version} enhance=${model.meta.preprocess.enhance ?? 'none'}${opts.force === true ? ' force' : ''} concurrency=${concurrency}`,
       );
       const stop = (): void => {
         void worker.close().then(async () => {

@@ -8,6 +8,7 @@
  */
 import { DentsegError } from '../errors.js';
 import { enhanceUnit, formatEnhanceSpec, parseEnhanceSpec } from '../imaging/enhance.js';
+import { imageQualityEstimate, QUALITY_SIDE, type QualityEstimate } from '../imaging/quality.js';
 import { clahe, gaussianBlur, medianFilter } from '../imaging/filters.js';
 import { resizeLinear, resizeMaskNearest } from './resample.js';
 import { validateTilingConfig, type TilingConfig } from './tiling.js';
@@ -242,12 +243,32 @@ function place(
 }
 
 /**
+ * What `auto` enhancement decides on when the network sees the image as it is, stretched to
+ * `QUALITY_SIDE`²: the image's one estimate (`imageQualityEstimate`, the input check's,
+ * passed in as `estimate` when the check already took it), so the check's words and the
+ * enhancement agree. Other sizes, and inputs already denoised or CLAHE'd by the model's own
+ * steps, are measured at network size by `enhanceUnit` (undefined here).
+ */
+function sharedEstimate(
+  img: GreyImage,
+  cfg: PreprocessConfig,
+  cw: number,
+  ch: number,
+  estimate: QualityEstimate | undefined,
+): QualityEstimate | undefined {
+  const same = cw === QUALITY_SIDE && ch === QUALITY_SIDE && !cfg.tiling;
+  if (!same || cfg.denoise !== undefined || cfg.clahe !== undefined) return undefined;
+  return estimate ?? imageQualityEstimate(img);
+}
+
+/**
  * Steps before augmentation: resize to the network size (antialiased), denoise, CLAHE.
  * Returns one grey channel, `height * width` values in 0…1, and the geometry.
  */
 export function prepareGrey(
   img: GreyImage,
   cfg: PreprocessConfig,
+  estimate?: QualityEstimate,
 ): { grey: Float32Array; geometry: PreprocessGeometry } {
   const geometry = computeGeometry(img.width, img.height, cfg);
   const { contentWidth: cw, contentHeight: ch } = geometry;
@@ -257,7 +278,8 @@ export function prepareGrey(
   if (cfg.clahe) grey = clahe(grey, cw, ch, cfg.clahe.clipLimit, cfg.clahe.tiles);
   if (cfg.enhance !== undefined && cfg.enhance !== 'none') {
     const mode = parseEnhanceSpec(cfg.enhance, 'preprocess.enhance');
-    grey = Float32Array.from(enhanceUnit(Float64Array.from(grey), cw, ch, mode).values);
+    const shared = mode === 'auto' ? sharedEstimate(img, cfg, cw, ch, estimate) : undefined;
+    grey = Float32Array.from(enhanceUnit(Float64Array.from(grey), cw, ch, mode, shared).values);
   }
   return { grey: place(grey, geometry, 1) as Float32Array, geometry };
 }
@@ -349,8 +371,9 @@ export function normaliseGrey(
 export function preprocessImage(
   img: GreyImage,
   cfg: PreprocessConfig = DEFAULT_PREPROCESS,
+  estimate?: QualityEstimate,
 ): { data: Float32Array; geometry: PreprocessGeometry } {
-  const { grey, geometry } = prepareGrey(img, cfg);
+  const { grey, geometry } = prepareGrey(img, cfg, estimate);
   return { data: normaliseGrey(grey, cfg), geometry };
 }
 

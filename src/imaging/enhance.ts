@@ -151,15 +151,19 @@ export interface EnhanceUnitResult {
 /**
  * Enhance values in 0…1 (row-major `width × height`) by `mode`. Pre-processing runs this on
  * the network-size image, so `auto` judges noise and blur at the scale the model sees.
+ * `estimate`: what `auto` decides on instead of measuring `input` (the image's own estimate,
+ * already taken by the input check at that scale).
  */
 export function enhanceUnit(
   input: Float64Array,
   width: number,
   height: number,
   mode: EnhanceMode,
+  estimate?: QualityEstimate,
 ): EnhanceUnitResult {
   if (mode === 'none') return { values: input, applied: 'none' };
-  const quality = mode === 'auto' ? estimateQualityUnit(input, width, height) : undefined;
+  const quality =
+    mode === 'auto' ? (estimate ?? estimateQualityUnit(input, width, height)) : undefined;
   const steps = mode === 'auto' ? autoSteps(quality!) : mode;
   const q = quality ? { quality } : {};
   if (steps.length === 0) return { values: input, applied: 'none', ...q };

@@ -32,7 +32,9 @@ export {
   estimateQuality,
   estimateNoise,
   estimateQualityUnit,
+  imageQualityEstimate,
   QUALITY_MAX_SIDE,
+  QUALITY_SIDE,
   type QualityEstimate,
 } from './quality.js';
 export {
@@ -52,10 +54,12 @@ export {
 } from './enhance.js';
 export {
   checkInput,
+  inspectInput,
   describeQuality,
   PANORAMIC_CLASSIFIER,
   QUALITY_ISSUES,
   BLANK_CONTRAST,
+  type InputInspection,
   type InputQuality,
   type QualityIssue,
   type PanoramicClassifier,

@@ -21,7 +21,12 @@ export function gaussianKernel(sigma: number): Float64Array {
   return k;
 }
 
-/** Convolve rows (`axis` 0 = along x) or columns (1 = along y) with a centred odd kernel. */
+/**
+ * Convolve rows (`axis` 0 = along x) or columns (1 = along y) with a centred odd kernel.
+ * Inside the image, where no tap reaches a border, each tap is added to a whole row at
+ * once (no border reflection, in memory order); every output still sums its taps in the
+ * same order (−r…r) from 0, so the values are those of a plain per-tap loop, bit for bit.
+ */
 export function convolve1d(
   src: Float64Array,
   width: number,
@@ -31,17 +36,42 @@ export function convolve1d(
 ): Float64Array {
   const out = new Float64Array(src.length);
   const r = (kernel.length - 1) >> 1;
+  const taps = kernel.length;
+  const n = axis === 0 ? width : height;
+  // Along the axis, positions lo…hi−1 reach no border.
+  const lo = Math.min(r, n);
+  const hi = Math.max(lo, n - r);
+  const edge = (y: number, x: number): number => {
+    let s = 0;
+    for (let k = -r; k <= r; k++) {
+      const w = kernel[k + r]!;
+      s +=
+        axis === 0
+          ? w * src[y * width + reflect(x + k, width)]!
+          : w * src[reflect(y + k, height) * width + x]!;
+    }
+    return s;
+  };
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      let s = 0;
-      for (let k = -r; k <= r; k++) {
-        const w = kernel[k + r]!;
-        s +=
-          axis === 0
-            ? w * src[y * width + reflect(x + k, width)]!
-            : w * src[reflect(y + k, height) * width + x]!;
+    const row = y * width;
+    if (axis === 1) {
+      if (y < lo || y >= hi) {
+        for (let x = 0; x < width; x++) out[row + x] = edge(y, x);
+        continue;
       }
-      out[y * width + x] = s;
+      for (let t = 0; t < taps; t++) {
+        const w = kernel[t]!;
+        const from = row + (t - r) * width;
+        for (let x = 0; x < width; x++) out[row + x]! += w * src[from + x]!;
+      }
+    } else {
+      for (let x = 0; x < lo; x++) out[row + x] = edge(y, x);
+      for (let x = hi; x < width; x++) out[row + x] = edge(y, x);
+      for (let t = 0; t < taps; t++) {
+        const w = kernel[t]!;
+        const from = row + t - r;
+        for (let x = lo; x < hi; x++) out[row + x]! += w * src[from + x]!;
+      }
     }
   }
   return out;
@@ -80,14 +110,17 @@ export function laplacian(src: Float64Array, width: number, height: number): Flo
 
 /**
  * Area-average downsampling to `w` × `h`: each output pixel is the mean of the source
- * pixels whose centres fall inside its footprint (at least the nearest one).
+ * pixels whose centres fall inside its footprint (at least the nearest one). Each sample is
+ * divided by `divisor` first (e.g. 255: 8-bit pixels straight to 0…1 values, the same
+ * values as `toUnit` then this, without a full-size copy).
  */
 export function downsampleArea(
-  src: Float64Array,
+  src: ArrayLike<number>,
   width: number,
   height: number,
   w: number,
   h: number,
+  divisor = 1,
 ): Float64Array {
   const out = new Float64Array(w * h);
   for (let y = 0; y < h; y++) {
@@ -97,7 +130,8 @@ export function downsampleArea(
       const x0 = Math.floor((x * width) / w);
       const x1 = Math.max(x0 + 1, Math.floor(((x + 1) * width) / w));
       let s = 0;
-      for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) s += src[yy * width + xx]!;
+      for (let yy = y0; yy < y1; yy++)
+        for (let xx = x0; xx < x1; xx++) s += src[yy * width + xx]! / divisor;
       out[y * w + x] = s / ((y1 - y0) * (x1 - x0));
     }
   }

@@ -85,7 +85,21 @@ export function panoramicFeatures(
   height: number,
   invert = false,
 ): PanoramicFeatures {
-  const v = workingSquare(values, width, height);
+  return squareFeatures(workingSquare(values, width, height), width, height, invert);
+}
+
+/**
+ * {@link panoramicFeatures} of an image already stretched to the working square (`square`,
+ * `WORK_SIDE`², as `workingSquare` gives it) from `width` × `height`. `invert` reverses
+ * the grey levels in `square` itself.
+ */
+export function squareFeatures(
+  square: Float64Array,
+  width: number,
+  height: number,
+  invert = false,
+): PanoramicFeatures {
+  const v = square;
   if (invert) for (let i = 0; i < v.length; i++) v[i] = 1 - v[i]!;
   const n = v.length;
   const quality = estimateQualityUnit(v, WORK_SIDE, WORK_SIDE);

@@ -9,10 +9,9 @@ import weightsFile from './panoramic-weights.json' with { type: 'json' };
 import { DentsegError } from '../errors.js';
 import { AUTO_THRESHOLDS } from './enhance.js';
 import { toUnit, type GreyImage } from './image.js';
-import { downsampleArea, resizeBilinear } from './kernels.js';
 import { logisticPredict, type LogisticModel } from './logistic.js';
-import { FEATURE_COUNT, panoramicFeatures } from './panoramic-features.js';
-import { estimateQualityUnit } from './quality.js';
+import { FEATURE_COUNT, squareFeatures, WORK_SIDE, workingSquare } from './panoramic-features.js';
+import { imageQualityEstimate, unitSquare, type QualityEstimate } from './quality.js';
 import type { InputQuality, QualityIssue } from './quality-words.js';
 
 export {
@@ -42,15 +41,11 @@ export const PANORAMIC_CLASSIFIER: PanoramicClassifier = Object.freeze({
  */
 export const BLANK_CONTRAST = 0.01;
 
-/** Side of the square the quality words are judged on: the bundled model's input. */
-const QUALITY_SIDE = 512;
-
-/** The image stretched to `side`² (as the network's `stretch` pre-processing does). */
-function square(u: Float64Array, width: number, height: number, side: number): Float64Array {
-  if (width === side && height === side) return u;
-  return width >= side && height >= side
-    ? downsampleArea(u, width, height, side, side)
-    : resizeBilinear(u, width, height, side, side);
+/** What {@link inspectInput} finds: the check's verdict and the estimate it came from. */
+export interface InputInspection {
+  readonly quality: InputQuality;
+  /** The image's quality estimate ({@link imageQualityEstimate}), for `auto` enhancement. */
+  readonly estimate: QualityEstimate;
 }
 
 /**
@@ -62,6 +57,17 @@ export function checkInput(
   image: GreyImage,
   classifier: PanoramicClassifier = PANORAMIC_CLASSIFIER,
 ): InputQuality {
+  return inspectInput(image, classifier).quality;
+}
+
+/**
+ * {@link checkInput}, also handing back the image's quality estimate so that the pipeline's
+ * `auto` enhancement decides on the same one instead of measuring the image again.
+ */
+export function inspectInput(
+  image: GreyImage,
+  classifier: PanoramicClassifier = PANORAMIC_CLASSIFIER,
+): InputInspection {
   if (classifier.weights.length !== FEATURE_COUNT) {
     throw new DentsegError(
       'E_INTERNAL',
@@ -69,17 +75,22 @@ export function checkInput(
       { hint: 'refit it: npx tsx scripts/train-quality.ts' },
     );
   }
-  const u = toUnit(image);
   const { width, height } = image;
-  const features = panoramicFeatures(u, width, height);
-  const q = estimateQualityUnit(square(u, width, height, QUALITY_SIDE), QUALITY_SIDE, QUALITY_SIDE);
+  // Both squares straight from the pixels where they shrink: a full-size 0…1 copy of a
+  // 3000×1300 X-ray costs more than the features themselves.
+  const work =
+    width >= WORK_SIDE && height >= WORK_SIDE
+      ? unitSquare(image, WORK_SIDE)
+      : workingSquare(toUnit(image), width, height);
+  const features = squareFeatures(work, width, height);
+  const q = imageQualityEstimate(image);
   const score = Math.round(1000 * logisticPredict(classifier, features.vector)) / 1000;
   const issues: QualityIssue[] = [];
   const blank = features.quality.contrast < BLANK_CONTRAST;
   const panoramic = !blank && score >= classifier.threshold;
   if (blank) issues.push('blank');
   else if (!panoramic) {
-    const inverted = panoramicFeatures(u, width, height, true);
+    const inverted = squareFeatures(work, width, height, true);
     issues.push(
       logisticPredict(classifier, inverted.vector) >= classifier.threshold
         ? 'inverted?'
@@ -92,5 +103,8 @@ export function checkInput(
     // Noise raises the sharpness measure, so blur is judged on the images that are not noisy.
     else if (q.sharpness < AUTO_THRESHOLDS.sharpness) issues.push('blurred');
   }
-  return Object.freeze({ panoramic, score, issues: Object.freeze(issues) });
+  return Object.freeze({
+    quality: Object.freeze({ panoramic, score, issues: Object.freeze(issues) }),
+    estimate: q,
+  });
 }

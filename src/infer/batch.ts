@@ -119,6 +119,16 @@ export function uniqueStems(files: readonly string[]): string[] {
   });
 }
 
+/**
+ * Pixels of `mask` that are not background. An index loop: `for…of` over a typed array
+ * goes through the iterator protocol, ~40 ms on a 3100×1300 mask against ~3 ms.
+ */
+function maskArea(mask: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) n++;
+  return n;
+}
+
 /** Names of the classes with at least one finding, in class-index order. */
 function presentClasses(findings: readonly Finding[]): string[] {
   const byIndex = new Map(findings.map((f) => [f.classIndex, f.class] as const));
@@ -142,8 +152,7 @@ function outputJson(
     s.areaPx += f.areaPx;
     s.areaPct = Math.round((100_000 * s.areaPx) / (r.width * r.height)) / 1000;
   }
-  let foreground = 0;
-  for (const v of r.mask) if (v) foreground++;
+  const foreground = maskArea(r.mask);
   const dicom = r.dicom
     ? {
         transferSyntax: r.dicom.transferSyntax,
@@ -234,8 +243,7 @@ async function predictOne(
       chart,
     );
     await writeFile(`${base}.json`, JSON.stringify(json, null, 2) + '\n');
-    let areaPx = 0;
-    for (const v of r.mask) if (v) areaPx++;
+    const areaPx = maskArea(r.mask);
     return {
       input,
       ok: true,

@@ -11,6 +11,7 @@ import { restoreMaskToOriginal, restoreToOriginal, preprocessImage } from '../da
 import { slidingWindow } from '../data/tiling.js';
 import { DentsegError } from '../errors.js';
 import { findingsFor } from '../imaging/findings.js';
+import type { QualityEstimate } from '../imaging/quality.js';
 import type { GreyImage } from '../imaging/types.js';
 import type { ModelMeta, NumberingMode } from '../model/meta.js';
 import { numberingConfig, type NumberingConfig } from '../numbering/config.js';
@@ -98,6 +99,17 @@ export interface PipelineOptions {
   readonly minAreaPx?: number;
   /** Numbering models: the anatomical steps, overriding the model's `postprocess.numbering`. */
   readonly numbering?: NumberingMode;
+  /**
+   * The image's quality estimate, when the input check already took it: `auto` enhancement
+   * decides on it instead of measuring the image again (see `imageQualityEstimate`).
+   */
+  readonly estimate?: QualityEstimate;
+  /**
+   * The input check withholds the results (not a panoramic X-ray): findings and teeth are
+   * not computed at all, and come back as empty lists (`teeth` and `missing` for numbering
+   * models too). The mask is made as usual.
+   */
+  readonly withhold?: boolean;
 }
 
 /** Steps timed by the pipeline, in milliseconds. */
@@ -141,7 +153,7 @@ export async function runPipeline(
   };
 
   // prepare
-  const { data, geometry } = preprocessImage(image, meta.preprocess);
+  const { data, geometry } = preprocessImage(image, meta.preprocess, opts.estimate);
   const [h, w] = [geometry.height, geometry.width];
   const c = meta.preprocess.channels;
   lap('preprocess');
@@ -205,17 +217,21 @@ export async function runPipeline(
     mask = probabilitiesToMask(probabilities, k, threshold);
     lap('postprocess');
   }
-  const findings =
-    opts.findings === false
-      ? []
-      : findingsFor(mask, image.width, image.height, meta.task, meta.classes, {
-          // The caller's value, else the model's own (lesions are far below the default).
-          ...(minAreaPx !== undefined ? { minAreaPx } : {}),
-        });
-  // Numbering models: the teeth at the X-ray's size (outline polygons as findings have).
+  // Withheld results are never looked at, so they are not worked out either.
+  const look = opts.findings !== false && opts.withhold !== true;
+  const findings = look
+    ? findingsFor(mask, image.width, image.height, meta.task, meta.classes, {
+        // The caller's value, else the model's own (lesions are far below the default).
+        ...(minAreaPx !== undefined ? { minAreaPx } : {}),
+      })
+    : [];
+  // Numbering models: the teeth at the X-ray's size (outline polygons as findings have);
+  // withheld, the lists stay present and empty, since nothing was looked for.
   const chart =
     numberingCfg && numbering && opts.findings !== false
-      ? describeTeeth(mask, image.width, image.height, numbering, numberingCfg.scheme)
+      ? look
+        ? describeTeeth(mask, image.width, image.height, numbering, numberingCfg.scheme)
+        : { teeth: [], missing: [] }
       : undefined;
   lap('findings');
   let restored = probabilities;

@@ -6,7 +6,7 @@
  */
 import type { GreyImage } from '../imaging/types.js';
 import { decodeInput } from '../imaging/input.node.js';
-import { checkInput } from '../imaging/panoramic.js';
+import { inspectInput } from '../imaging/panoramic.js';
 import { renderOverlay } from './overlay.js';
 import { runPipeline } from './pipeline.js';
 import type { LoadedModel, SegmentOptions, SegmentResult, SegmentStage } from './types.js';
@@ -28,7 +28,8 @@ export async function segment(
   const decode = Math.round((performance.now() - t0) * 10) / 10;
   // Judged on the input as given (before enhancement), since that is what the user sent.
   const q0 = performance.now();
-  const quality = (opts.quality ?? opts.findings !== false) ? checkInput(image) : undefined;
+  const inspection = (opts.quality ?? opts.findings !== false) ? inspectInput(image) : undefined;
+  const quality = inspection?.quality;
   const withheld =
     quality !== undefined && !quality.panoramic && opts.withholdIfNotPanoramic === true;
   const qualityMs = Math.round((performance.now() - q0) * 10) / 10;
@@ -38,13 +39,14 @@ export async function segment(
     ...(opts.findings !== undefined ? { findings: opts.findings } : {}),
     ...(opts.minAreaPx !== undefined ? { minAreaPx: opts.minAreaPx } : {}),
     ...(opts.numbering !== undefined ? { numbering: opts.numbering } : {}),
+    // One quality estimate per image: the check's, which `auto` enhancement reuses.
+    ...(inspection ? { estimate: inspection.estimate } : {}),
+    // Not a panoramic: findings and teeth are withheld, so the pipeline skips them.
+    ...(withheld ? { withhold: true } : {}),
   });
   const timings: Record<SegmentStage, number> = { decode, quality: qualityMs, ...r.timings };
   const legend = meta.task === 'multiclass' ? meta.classes : null;
-  const { mask } = r;
-  // Withheld (not a panoramic): the lists stay present, empty, since nothing was looked for.
-  const teeth = r.teeth && withheld ? [] : r.teeth;
-  const missing = r.missing && withheld ? [] : r.missing;
+  const { mask, teeth, missing } = r;
   const scheme = r.numberingConfig?.scheme;
   return {
     width: r.width,
@@ -57,7 +59,7 @@ export async function segment(
       return r.probabilities;
     },
     ...(r.numbering ? { numbering: r.numbering } : {}),
-    findings: withheld ? [] : r.findings,
+    findings: r.findings,
     ...(quality ? { quality, withheld } : {}),
     threshold: r.threshold,
     tta: r.tta,

@@ -38,6 +38,8 @@ export interface WorkerOptions {
   readonly threshold?: number;
   /** Keep a DICOM upload's patient and study tags for the DICOM exports (default false). */
   readonly keepDicomTags?: boolean;
+  /** Keep findings and teeth of uploads that are not panoramic X-rays (`--force`; default false). */
+  readonly force?: boolean;
   /**
    * How long a job's lock lasts without renewal, ms (default 30 000): a worker that dies
    * gives its jobs back after about this long.
@@ -77,6 +79,7 @@ async function processJob(job: Job<AnalysisJobData>, options: WorkerOptions): Pr
       user: state.user,
       id,
       keepDicomTags: options.keepDicomTags === true,
+      force: options.force === true,
     });
     try {
       await store.save({ ...out.record, created: state.created }, out.files);

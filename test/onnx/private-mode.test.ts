@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
+import sharp from 'sharp';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../src/engine/index.js';
@@ -114,6 +115,34 @@ describe.skipIf(!existsSync(XRAY) || !HAS_CHROMIUM)('private mode (in-browser ON
     expect(errors).toEqual([]);
     // ORT's wasm, its proxy worker and thread workers all run under the server's CSP.
     expect(csp).toEqual([]);
+    await page.close();
+  });
+
+  it("shows the server's input-check warning for a blank image and withholds its findings", async () => {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(url);
+    await page.locator('#private-mode').check();
+    await page.waitForSelector('body[data-private-mode-threads]', { timeout: 60_000 });
+    const blank = await sharp(Buffer.alloc(300 * 150, 100), {
+      raw: { width: 300, height: 150, channels: 1 },
+    })
+      .png()
+      .toBuffer();
+    await page.setInputFiles('#file-input', {
+      name: 'blank.png',
+      mimeType: 'image/png',
+      buffer: blank,
+    });
+    await expect
+      .poll(() => page.textContent('#sum-model'), { timeout: 90_000 })
+      .toMatch(/private mode/);
+    const note = page.locator('#quality-note');
+    await note.waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await note.textContent()).toMatch(/blank/);
+    expect(await page.getAttribute('body', 'data-private-mode-findings')).toBe('0');
+    expect(errors).toEqual([]);
     await page.close();
   });
 

@@ -4,6 +4,7 @@
  * gets a slot in the toolbar for its toggle, and may take over uploads to segment the
  * X-ray in the browser instead of sending it to the server.
  */
+import type { InputQuality } from '../../imaging/quality-words.js';
 import type { Fdi } from '../../numbering/fdi.js';
 import type { ToothReport } from '../../numbering/teeth.js';
 import type { Finding } from './api.js';
@@ -29,6 +30,11 @@ export interface LocalAnalysis {
   readonly missing?: readonly Fdi[];
   readonly threshold: number;
   readonly elapsedMs: number;
+  /**
+   * The input check, as the server's analysis carries it: when the image is not a panoramic
+   * X-ray, `withheld` is true and `findings`, `teeth` and `missing` are empty.
+   */
+  readonly quality: InputQuality & { readonly withheld: boolean };
 }
 
 /** What the page hands the private-mode module. */

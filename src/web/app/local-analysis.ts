@@ -1,13 +1,14 @@
 /**
  * Private mode's inference, without the DOM: the model's dentseg.json validated as the
  * server validates it, an ONNX Runtime session as the engine, and the same platform-free
- * pipeline (src/infer/pipeline.ts) Node's `segment` runs — so the page and the server find
- * the same masks and findings by construction. The page gives it onnxruntime-web; tests in
- * Node give it onnxruntime-node (both implement onnxruntime-common).
+ * pipeline (src/infer/pipeline.ts) and input check Node's `segment` runs — so the page and
+ * the server find the same masks, findings and warnings by construction. The page gives it
+ * onnxruntime-web; tests in Node give it onnxruntime-node (both implement onnxruntime-common).
  */
 import type { InferenceSession } from 'onnxruntime-common';
 import { toGrey8 } from '../../imaging/grey8.js';
 import { pixelsToGrey } from '../../imaging/luma.js';
+import { inspectInput } from '../../imaging/panoramic.js';
 import type { GreyImage } from '../../imaging/types.js';
 import { onnxModelMeta } from '../../infer/onnx-metadata.js';
 import { ortSessionEngine, type OrtModule } from '../../infer/ort-engine.js';
@@ -47,8 +48,10 @@ export function greyFromRgba(rgba: Uint8ClampedArray, width: number, height: num
 }
 
 /**
- * Segment a decoded image in the page: the shared pipeline at the server's default
- * threshold (0.5), the result in the shape the viewer shows.
+ * Segment a decoded image in the page: the server's input check (platform-free, so the
+ * page runs the same one) and the shared pipeline at the server's default threshold (0.5),
+ * the result in the shape the viewer shows. As on a server without `--force`, an image that
+ * is not a panoramic X-ray gets its findings and teeth withheld.
  */
 export async function analyseImage(
   model: LocalModel,
@@ -57,7 +60,12 @@ export async function analyseImage(
   started = performance.now(),
 ): Promise<LocalAnalysis> {
   const { meta } = model;
-  const r = await runPipeline(model.engine, meta, image);
+  const { quality, estimate } = inspectInput(image);
+  const withheld = !quality.panoramic;
+  const r = await runPipeline(model.engine, meta, image, {
+    estimate,
+    ...(withheld ? { withhold: true } : {}),
+  });
   return {
     filename,
     grey: toGrey8(image),
@@ -72,5 +80,6 @@ export async function analyseImage(
     ...(r.teeth && r.missing ? { teeth: r.teeth, missing: r.missing } : {}),
     threshold: r.threshold,
     elapsedMs: Math.round(performance.now() - started),
+    quality: { ...quality, withheld },
   };
 }

@@ -220,7 +220,7 @@ function showLocalResult(r: LocalAnalysis): void {
     r.threshold,
   );
   review.renderFindings(r.findings, r.threshold, r.task === 'multiclass');
-  renderQuality($('quality-note'), undefined);
+  renderQuality($('quality-note'), r.quality);
   $('downloads').hidden = true;
   review.close();
   opening++;
