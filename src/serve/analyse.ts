@@ -91,12 +91,15 @@ export async function analyseUpload(
   const t0 = performance.now();
   let image: GreyImage;
   let dicomTags: Readonly<Record<string, string>> | undefined;
+  let pixelSpacingMm: readonly [number, number] | undefined;
   try {
     // DICOM and the image formats alike; DICOM patient tags are dropped here, never stored,
     // unless the server keeps them for its DICOM exports.
     // DICOM's own size (and an embedded JPEG frame's) is checked before decoding there.
     const decoded = await decodeInput(buf, name, { maxPixels: options.maxPixels });
     image = decoded.image;
+    // Not patient data: it lets the page give areas in mm².
+    pixelSpacingMm = decoded.dicom?.pixelSpacingMm;
     if (options.keepDicomTags === true && decoded.dicom) {
       dicomTags = {
         ...decoded.dicom.patientTags,
@@ -134,7 +137,12 @@ export async function analyseUpload(
     created: new Date().toISOString(),
     filename,
     user: options.user ?? null,
-    image: { width: result.width, height: result.height, format },
+    image: {
+      width: result.width,
+      height: result.height,
+      format,
+      ...(pixelSpacingMm ? { pixelSpacingMm: [...pixelSpacingMm] } : {}),
+    },
     model: {
       name: meta.name,
       version: meta.version,

@@ -5,7 +5,8 @@
 import { numberingScheme } from '../numbering/index.js';
 import type { InputQuality } from '../imaging/panoramic.js';
 import type { UploadFormat } from './sniff.js';
-import { fileRoute, reviewStateSchema } from './schemas.js';
+import { DentsegError } from '../errors.js';
+import { FIXED_FILES, LESION_FILE_PATTERN, reviewStateSchema } from './schemas.js';
 import type { AnalysisJson, AnalysisLinks, Assert, ReviewState } from './wire.js';
 
 export type {
@@ -60,9 +61,41 @@ type _SameFormats = Assert<
     : false
 >;
 
-/** The files kept on disk for an analysis: the ones the file route serves. */
-export const ANALYSIS_FILES = fileRoute.params.properties.file.enum;
-export type AnalysisFileName = (typeof ANALYSIS_FILES)[number];
+/** The files every analysis may keep on disk (the file route also serves lesion masks). */
+export const ANALYSIS_FILES = FIXED_FILES;
+
+/** A lesion model's mask (`caries.png`) or its correction (`caries.corrected.png`). */
+export type LesionFileName = `${string}.png`;
+
+/** A file kept on disk for an analysis: the ones the file route serves. */
+export type AnalysisFileName = (typeof ANALYSIS_FILES)[number] | LesionFileName;
+
+const LESION_FILE = new RegExp(LESION_FILE_PATTERN);
+
+/** Whether `name` is one of the fixed files or a well-formed lesion mask name (safe as a path). */
+export function isAnalysisFileName(name: string): name is AnalysisFileName {
+  return (ANALYSIS_FILES as readonly string[]).includes(name) || LESION_FILE.test(name);
+}
+
+/**
+ * The mask file of a lesion model whose findings are of type `findingType` (`caries` →
+ * `caries.png`; `corrected`: the dentist's correction beside it). E_MODEL_INVALID when the
+ * type cannot name a file or would take the name of one of the analysis' own files.
+ */
+export function lesionMaskFile(findingType: string, corrected = false): LesionFileName {
+  const name = `${findingType}${corrected ? '.corrected' : ''}.png` as const;
+  if (
+    !LESION_FILE.test(name) ||
+    (ANALYSIS_FILES as readonly string[]).some((f) => f.startsWith(`${findingType}.`))
+  ) {
+    throw new DentsegError(
+      'E_MODEL_INVALID',
+      `a lesion model's finding type must be lower-case letters, digits and dashes and not one of original, mask, overlay, probability, chart; received "${findingType}"`,
+      { hint: "rename the type in the model's dentseg.json" },
+    );
+  }
+  return name;
+}
 
 /** The API's base path. */
 export const API_PREFIX = '/api/v1';

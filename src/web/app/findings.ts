@@ -5,6 +5,7 @@
  * findings are listed as before (one line per class for multi-class models).
  */
 import type { Finding, ReviewState } from './api.js';
+import { areaText, findingTitle, isLesion, typeColour } from './finding-text.js';
 import { REVIEW_LABELS } from './keys.js';
 import { classColour, groupFindings, type FindingGroup } from './overlay.js';
 
@@ -25,10 +26,12 @@ function fmtPx(n: number): string {
   return n.toLocaleString('en-GB');
 }
 
-function swatchOf(classIndex: number): HTMLElement {
+function swatchOf(classIndex: number, type?: string): HTMLElement {
   const swatch = document.createElement('span');
   swatch.className = 'swatch';
-  swatch.style.background = `rgb(${classColour(classIndex).join(',')})`;
+  // A lesion takes its type's colour (the chart's marks and outlines use it too).
+  swatch.style.background =
+    type === undefined ? `rgb(${classColour(classIndex).join(',')})` : typeColour(type);
   swatch.setAttribute('aria-hidden', 'true');
   return swatch;
 }
@@ -47,6 +50,7 @@ export class FindingsPanel {
   #findings: readonly Finding[] = [];
   #reviewable = false;
   #selected = -1;
+  #spacing: readonly number[] | undefined;
 
   constructor(ctx: FindingsContext) {
     this.#ctx = ctx;
@@ -57,10 +61,19 @@ export class FindingsPanel {
     return this.#reviewable;
   }
 
-  /** Show `findings` found at `threshold`; reviewable when every finding has an id. */
-  render(findings: readonly Finding[], threshold: number, byClass: boolean): void {
+  /**
+   * Show `findings` found at `threshold`; reviewable when every finding has an id. Areas are
+   * in mm² when `spacingMm` ([row, column] mm per pixel, from a DICOM) is given, else px.
+   */
+  render(
+    findings: readonly Finding[],
+    threshold: number,
+    byClass: boolean,
+    spacingMm?: readonly number[],
+  ): void {
     const keep = this.selected?.id;
     this.#findings = findings;
+    this.#spacing = spacingMm;
     this.#reviewable = findings.length > 0 && findings.every((f) => f.id !== undefined);
     const total = findings.reduce((s, f) => s + f.areaPct, 0);
     const at = byClass ? '' : `, at threshold ${threshold.toFixed(2)}`;
@@ -69,7 +82,10 @@ export class FindingsPanel {
       this.#renderReview(findings, keep);
       const open = findings.filter((f) => (f.review ?? 'suggested') === 'suggested').length;
       this.#ctx.count.textContent = `(${findings.length})`;
-      this.#ctx.note.textContent = `${findings.length} region${findings.length === 1 ? '' : 's'}, ${total.toFixed(2)}% of the image${at}; ${open} not yet reviewed.`;
+      const teeth = new Set(findings.map((f) => f.tooth).filter((t) => typeof t === 'number'));
+      this.#ctx.note.textContent = findings.every((f) => isLesion(f))
+        ? `${findings.length} finding${findings.length === 1 ? '' : 's'} on ${teeth.size} ${teeth.size === 1 ? 'tooth' : 'teeth'}; ${open} not yet reviewed.`
+        : `${findings.length} region${findings.length === 1 ? '' : 's'}, ${total.toFixed(2)}% of the image${at}; ${open} not yet reviewed.`;
       return;
     }
     const entries = groupFindings(findings, byClass);
@@ -142,18 +158,25 @@ export class FindingsPanel {
       const title = document.createElement('span');
       title.className = 'finding-title';
       const type = f.type ?? f.class;
-      // A numbering model's finding is a tooth already ("tooth 36"): no need to say it twice.
-      const tooth =
-        f.tooth && !new RegExp(`\\b${f.tooth}$`).test(type) ? ` · tooth ${f.tooth}` : '';
-      title.append(swatchOf(f.classIndex), `${f.id ?? i + 1}. ${type}${tooth}`);
+      const lesion = isLesion(f);
+      // "Caries — tooth 36 (distal), confidence 0.82"; a teeth-model region as before.
+      const text = findingTitle(f);
+      title.dataset.testid = 'finding-title';
+      title.append(
+        swatchOf(f.classIndex, lesion ? type : undefined),
+        lesion ? text : `${f.id ?? i + 1}. ${text}`,
+      );
       const meta = document.createElement('span');
       meta.className = 'finding-meta';
       const was = f.original ? ` · was ${f.original.type}` : '';
-      meta.textContent = `${f.areaPct.toFixed(2)}% · ${fmtPx(f.areaPx)} px${was}`;
+      const area = areaText(f.areaPx, this.#spacing);
+      meta.textContent = lesion
+        ? `${area} · ${f.id ?? i + 1}${was}`
+        : `${f.areaPct.toFixed(2)}% · ${area}${was}`;
       button.append(title, meta);
       button.setAttribute(
         'aria-label',
-        `Finding ${f.id ?? i + 1}: ${type}${tooth}, ${REVIEW_LABELS[state] ?? state}. A accepts, R rejects.`,
+        `Finding ${f.id ?? i + 1}: ${text}, ${REVIEW_LABELS[state] ?? state}. Press to zoom to it; A accepts, R rejects.`,
       );
       button.addEventListener('focus', () => this.#select(i, false));
       button.addEventListener('click', () => {

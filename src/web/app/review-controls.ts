@@ -7,6 +7,7 @@
 import { putFile, sendJson, getJson, type Analysis, type Finding } from './api.js';
 import { MaskBrush } from './brush.js';
 import { $, download } from './dom.js';
+import { findingMarks, isLesion, typeColour } from './finding-text.js';
 import { FindingsPanel } from './findings.js';
 import { isTypingTarget, reviewKeyAction } from './keys.js';
 import { labelsOfMask } from './mask-edit.js';
@@ -82,6 +83,7 @@ export class ReviewControls {
     });
     this.#teeth = new TeethChart({
       grid: $('chart'),
+      legend: $('chart-legend'),
       detail: $('tooth-detail'),
       title: $('tooth-title'),
       numberInput: $<HTMLInputElement>('tooth-number'),
@@ -137,10 +139,23 @@ export class ReviewControls {
     document.addEventListener('keydown', (e) => this.#key(e));
   }
 
-  /** Show the findings of the analysis or browser result on screen. */
-  renderFindings(findings: readonly Finding[], threshold: number, byClass: boolean): void {
-    this.findings.render(findings, threshold, byClass);
+  /**
+   * Show the findings of the analysis or browser result on screen, and outline its lesions
+   * on the X-ray in their type's colour (the ones the dentist rejected are left out).
+   */
+  renderFindings(
+    findings: readonly Finding[],
+    threshold: number,
+    byClass: boolean,
+    spacingMm?: readonly number[],
+  ): void {
+    this.findings.render(findings, threshold, byClass, spacingMm);
     $('findings-keys').hidden = !this.findings.reviewable;
+    this.#host.viewer.setShapes(
+      findings
+        .filter((f) => isLesion(f) && f.review !== 'rejected')
+        .map((f) => ({ polygon: f.polygon, colour: typeColour(f.type ?? f.class) })),
+    );
   }
 
   /** A server analysis was opened: `maskGrey` is the mask the brush starts from. */
@@ -170,10 +185,22 @@ export class ReviewControls {
       analysis.findings,
       analysis.threshold,
       analysis.model.task === 'multiclass',
+      analysis.image.pixelSpacingMm,
     );
     const numbered = (analysis.teeth?.length ?? 0) + (analysis.missing?.length ?? 0) > 0;
     $('teeth-section').hidden = !numbered;
-    if (numbered) this.#teeth.render(analysis.teeth ?? [], analysis.missing ?? []);
+    if (numbered) {
+      // What the set looked for is in the legend even when nothing was found.
+      const looked = (analysis.models ?? []).flatMap((m) =>
+        m.role === 'lesion' && m.findingType ? [m.findingType] : [],
+      );
+      this.#teeth.render(
+        analysis.teeth ?? [],
+        analysis.missing ?? [],
+        findingMarks(analysis.findings),
+        looked,
+      );
+    }
     $('review-section').hidden = false;
     $('documents').hidden = false;
     this.#panel.render(analysis, this.#host.stem(), true);
