@@ -73,6 +73,7 @@ export default tseslint.config(
       'src/data/preprocess.ts',
       'src/data/resample.ts',
       'src/infer/pipeline.ts',
+      'src/infer/model-set.ts',
       'src/infer/engines.ts',
       'src/infer/ort-engine.ts',
       'src/infer/onnx-metadata.ts',

@@ -28,6 +28,7 @@ const ENTRIES = [
   'src/model/index.ts',
   'src/numbering/index.ts',
   'src/infer/pipeline.ts',
+  'src/infer/model-set.ts',
   'src/web/app/local-analysis.ts',
 ];
 const NODE_ONLY = ['sharp', 'dcmjs', 'onnxruntime-node', '@tensorflow/tfjs-node'];

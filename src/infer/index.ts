@@ -37,6 +37,29 @@ export type { LoadModelOptions } from './load.js';
 export { segment } from './segment.js';
 export { runPipeline, probabilitiesToMask, probabilityImage, flipHorizontal } from './pipeline.js';
 export type { PipelineOptions, PipelineResult, PipelineStage } from './pipeline.js';
+export {
+  BUNDLED_SET,
+  bundledSetNames,
+  checkModelSet,
+  lesionFindings,
+  lesionTypeOf,
+  modelRole,
+  runModelSet,
+  surfaceOf,
+  toothAt,
+  toothOfRegion,
+} from './model-set.js';
+export type {
+  ModelRole,
+  ModelSetOptions,
+  ModelSetResult,
+  SetFinding,
+  SetMember,
+  SetModelInfo,
+  SetRun,
+  Surface,
+  TeethMap,
+} from './model-set.js';
 export { decodeInput, isGreyImage } from '../imaging/input.node.js';
 export type { DecodedInput, DecodeInputOptions } from '../imaging/input.node.js';
 export {

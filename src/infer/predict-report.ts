@@ -4,20 +4,11 @@
  * `X.chart.png`. Nothing is reviewed yet: every finding is `suggested`.
  */
 import path from 'node:path';
-import { numberingScheme } from '../numbering/index.js';
+import { toothAt } from './model-set.js';
 import { buildReportPdf, type Paper, type ReportData } from '../report/index.js';
 import { shrinkForReport } from '../report/images.node.js';
 import { VERSION } from '../version.js';
 import type { LoadedModel, SegmentResult } from './types.js';
-
-/** The FDI number of the numbered tooth at a finding's centroid, else null. */
-function toothAt(r: SegmentResult, centroid: readonly [number, number]): number | null {
-  const scheme = numberingScheme(r.classes);
-  if (!scheme) return null;
-  const x = Math.min(r.width - 1, Math.max(0, Math.round(centroid[0])));
-  const y = Math.min(r.height - 1, Math.max(0, Math.round(centroid[1])));
-  return scheme.fdiOfClass[r.mask[y * r.width + x] ?? 0] ?? null;
-}
 
 /** The report of one predicted image as PDF bytes. */
 export async function predictReportPdf(
@@ -40,7 +31,7 @@ export async function predictReportPdf(
     findings: r.findings.map((f, i) => ({
       id: `f${i + 1}`,
       type: f.class,
-      tooth: toothAt(r, f.centroid),
+      tooth: toothAt(f.centroid, r.mask, r.width, r.height, r.classes),
       areaPx: f.areaPx,
       areaPct: f.areaPct,
       review: 'suggested',

@@ -16,6 +16,7 @@ import {
   segment,
   type LoadedModel,
 } from '../infer/index.js';
+import { toothAt } from '../infer/model-set.js';
 import { probabilityImage } from '../infer/pipeline.js';
 import { numberingScheme } from '../numbering/index.js';
 import { assertPixelLimit, checkUpload } from './sniff.js';
@@ -58,24 +59,8 @@ function grey8Png(data: Uint8Array, width: number, height: number): Promise<Buff
     .toBuffer();
 }
 
-/**
- * The FDI number (11–48) of the numbered tooth under `centroid` (original-image pixels) in
- * a class-index `mask`, or null when the pixel is background or the classes are not FDI
- * numbers (a model that does not number teeth).
- */
-export function toothAt(
-  centroid: readonly [number, number],
-  mask: Uint8Array,
-  width: number,
-  height: number,
-  classes: readonly string[],
-): number | null {
-  const scheme = numberingScheme(classes);
-  if (scheme === undefined) return null;
-  const x = Math.min(width - 1, Math.max(0, Math.round(centroid[0])));
-  const y = Math.min(height - 1, Math.max(0, Math.round(centroid[1])));
-  return scheme.fdiOfClass[mask[y * width + x] ?? 0] ?? null;
-}
+// The one rule that attaches a finding to a tooth lives with the model set.
+export { toothAt };
 
 /** Analyse one uploaded file with `model`. Errors are DentsegErrors naming `filename`. */
 export async function analyseUpload(

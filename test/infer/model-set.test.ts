@@ -1,0 +1,200 @@
+/**
+ * The model set's core: which models make a set, the bundled default set, and one run of a
+ * numbering model plus a lesion model on one image — each lesion attached to the tooth it
+ * overlaps most and to a surface, findings with stable ids, each model run once.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  bundledSetNames,
+  checkModelSet,
+  lesionFindings,
+  modelRole,
+  runModelSet,
+  surfaceOf,
+  toothAt,
+  toothOfRegion,
+  type TeethMap,
+} from '../../src/infer/index.js';
+import { numberingScheme } from '../../src/numbering/index.js';
+import {
+  H,
+  LESIONS,
+  W,
+  binaryTeethMeta,
+  fixedEngine,
+  image,
+  lesionMeta,
+  lesionProbs,
+  numberingMeta,
+  numberingProbs,
+} from './set-fixtures.js';
+
+/** The crafted teeth as a class map with FDI classes (1 = 46, 2 = 36). */
+function teethMap(): TeethMap {
+  const p = numberingProbs();
+  const mask = new Uint8Array(W * H);
+  for (let i = 0; i < W * H; i++) mask[i] = p[i * 3 + 1] ? 1 : p[i * 3 + 2] ? 2 : 0;
+  return {
+    mask,
+    width: W,
+    height: H,
+    scheme: numberingScheme(['background', 'tooth 46', 'tooth 36'])!,
+  };
+}
+
+function lesionMask(): Uint8Array {
+  const p = lesionProbs();
+  return p.map((v) => (v >= 0.5 ? 1 : 0)) as unknown as Uint8Array;
+}
+
+describe('which models make a set', () => {
+  it('a lesion model is one with postprocess.lesion; the rest are teeth models', () => {
+    expect(modelRole(lesionMeta())).toBe('lesion');
+    expect(modelRole(numberingMeta())).toBe('teeth');
+    expect(modelRole(binaryTeethMeta())).toBe('teeth');
+  });
+
+  it('refuses two teeth models, a multi-class lesion model and a finding type twice', () => {
+    expect(() => checkModelSet([numberingMeta(), binaryTeethMeta()], ['a', 'b'])).toThrow(
+      /at most one teeth model, but a and b/,
+    );
+    const multi = { ...numberingMeta(), postprocess: { lesion: 'caries' } };
+    expect(() => checkModelSet([multi])).toThrow(/must be binary/);
+    expect(() => checkModelSet([lesionMeta(), lesionMeta('caries', 'other')])).toThrow(
+      /two lesion models find caries/,
+    );
+    expect(() => checkModelSet([])).toThrow(/at least one/);
+    expect(() =>
+      checkModelSet([numberingMeta(), lesionMeta(), lesionMeta('calculus', 'c')]),
+    ).not.toThrow();
+  });
+
+  it('the bundled set: the numbering model before the binary one, plus caries when present', () => {
+    const has = (names: string[]) => (n: string) => names.includes(n);
+    expect(bundledSetNames(has(['teeth-binary', 'teeth-fdi']))).toEqual(['teeth-fdi']);
+    expect(bundledSetNames(has(['teeth-binary']))).toEqual(['teeth-binary']);
+    expect(bundledSetNames(has(['teeth-binary', 'teeth-fdi', 'caries']))).toEqual([
+      'teeth-fdi',
+      'caries',
+    ]);
+    expect(bundledSetNames(has([]))).toEqual([]);
+  });
+});
+
+describe('tooth attachment on a crafted pair of masks', () => {
+  it('a lesion gets the tooth it overlaps most, and null outside the teeth', () => {
+    const teeth = teethMap();
+    const [x, y] = LESIONS.mesial36;
+    expect(toothOfRegion([y * W + x, y * W + x + 1], teeth)).toBe(36);
+    expect(toothOfRegion([5 * W + 95], teeth)).toBeNull();
+    // Straddling 46 (2 px) and the gap (1 px): 46, not null — overlap, not the centre pixel.
+    expect(toothOfRegion([50 * W + 78, 50 * W + 79, 50 * W + 80], teeth)).toBe(46);
+    // The single-point rule is the same rule.
+    expect(toothAt([x, y], teeth.mask, W, H, ['background', 'tooth 46', 'tooth 36'])).toBe(36);
+    expect(toothAt([x, y], teeth.mask, W, H, ['caries'])).toBeNull();
+  });
+
+  it('the surface from the position within the tooth: mesial towards the midline, occlusal at the crown', () => {
+    const teeth = teethMap();
+    const found = lesionFindings(lesionMask(), lesionProbs(), W, H, 'caries', 'm', 5, teeth);
+    const at = (k: keyof typeof LESIONS) =>
+      found.find((f) => f.bbox[0] === LESIONS[k][0] && f.bbox[1] === LESIONS[k][1]);
+    // 36 is on the patient's left (image right): its mesial side faces the image's left.
+    expect(at('mesial36')).toMatchObject({
+      tooth: 36,
+      surface: 'mesial',
+      type: 'caries',
+      areaPx: 36,
+    });
+    expect(at('distal36')).toMatchObject({ tooth: 36, surface: 'distal' });
+    expect(at('occlusal36')).toMatchObject({ tooth: 36, surface: 'occlusal' });
+    expect(at('outside')).toMatchObject({ tooth: null, surface: null });
+    for (const f of found) expect(f.score).toBeCloseTo(0.9, 3);
+    // Mirrored on 46 (image left): the side towards the image's right is mesial there.
+    expect(surfaceOf(46, [78, 45], [76, 43, 4, 4], teeth)).toBe('mesial');
+    expect(surfaceOf(46, [42, 45], [40, 43, 4, 4], teeth)).toBe('distal');
+    // Mid-root, mid-width: not decidable.
+    expect(surfaceOf(36, [140, 90], [138, 88, 4, 4], teeth)).toBeNull();
+  });
+
+  it('without a numbering model a lesion has no tooth', () => {
+    const found = lesionFindings(lesionMask(), lesionProbs(), W, H, 'caries', 'm', 5);
+    expect(found).toHaveLength(4);
+    expect(found.every((f) => f.tooth === null && f.surface === null)).toBe(true);
+  });
+});
+
+describe('runModelSet', () => {
+  it('runs each model once on the same image and combines teeth and lesions', async () => {
+    const fdi = fixedEngine(numberingProbs());
+    const caries = fixedEngine(lesionProbs());
+    const r = await runModelSet(
+      [
+        { meta: numberingMeta(), engine: fdi },
+        { meta: lesionMeta(), engine: caries },
+      ],
+      image,
+      { withholdIfNotPanoramic: false },
+    );
+    expect([fdi.calls, caries.calls]).toEqual([1, 1]);
+    expect(r.quality).toBeDefined(); // checked once, for the set
+    expect(r.models).toEqual([
+      { name: 'fixed-fdi', version: '0.0.1', task: 'multiclass', engine: 'fixed', role: 'teeth' },
+      {
+        name: 'fixed-caries',
+        version: '0.0.1',
+        task: 'binary',
+        engine: 'fixed',
+        role: 'lesion',
+        type: 'caries',
+      },
+    ]);
+    expect(r.teeth?.map((t) => t.fdi)).toEqual([36, 46]);
+    expect(r.missing).toHaveLength(30);
+    // The union: both teeth, 0/1.
+    expect(r.teethUnion?.reduce((a, v) => a + v, 0)).toBe(2 * 40 * 60);
+    // Teeth model's findings first (its classes), then the lesions; ids in that order.
+    expect(r.findings.map((f) => f.id)).toEqual(['f1', 'f2', 'f3', 'f4', 'f5', 'f6']);
+    const teethF = r.findings.filter((f) => f.model === 'fixed-fdi');
+    expect(teethF.map((f) => [f.type, f.tooth])).toEqual([
+      ['tooth 46', 46],
+      ['tooth 36', 36],
+    ]);
+    const lesions = r.findings.filter((f) => f.type === 'caries');
+    expect(lesions.map((f) => f.tooth)).toEqual([null, 36, 36, 36]);
+    expect(lesions.map((f) => f.surface)).toEqual([null, 'occlusal', 'mesial', 'distal']);
+    expect(r.lesions).toEqual({ caries: { count: 4, teeth: [36] } });
+  });
+
+  it('withholds findings, teeth and missing for an input that is not a panoramic', async () => {
+    const r = await runModelSet(
+      [
+        { meta: numberingMeta(), engine: fixedEngine(numberingProbs()) },
+        { meta: lesionMeta(), engine: fixedEngine(lesionProbs()) },
+      ],
+      image,
+      { withholdIfNotPanoramic: true },
+    );
+    expect(r.quality?.panoramic).toBe(false); // a flat grey square
+    expect(r.withheld).toBe(true);
+    expect([r.findings, r.teeth, r.missing]).toEqual([[], [], []]);
+    expect(r.lesions).toEqual({ caries: { count: 0, teeth: [] } });
+  });
+
+  it('a binary teeth model: union as its mask, lesions without tooth', async () => {
+    const teethProbs = new Float32Array(W * H);
+    const p = numberingProbs();
+    for (let i = 0; i < W * H; i++) teethProbs[i] = p[i * 3]! ? 0.1 : 0.8;
+    const r = await runModelSet(
+      [
+        { meta: binaryTeethMeta(), engine: fixedEngine(teethProbs) },
+        { meta: lesionMeta(), engine: fixedEngine(lesionProbs()) },
+      ],
+      image,
+      { withholdIfNotPanoramic: false },
+    );
+    expect(r.teeth).toBeUndefined();
+    expect(r.findings.filter((f) => f.type === 'teeth').map((f) => f.score)).toEqual([0.8, 0.8]);
+    expect(r.findings.filter((f) => f.type === 'caries').every((f) => f.tooth === null)).toBe(true);
+  });
+});
