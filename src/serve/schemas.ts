@@ -52,7 +52,8 @@ export const findingSchema = {
     },
     surface: {
       type: 'string',
-      enum: ['mesial', 'distal', 'occlusal'],
+      // null listed too: a nullable enum must name it for the validator (and OpenAPI 3.0).
+      enum: ['mesial', 'distal', 'occlusal', null],
       nullable: true,
       description:
         'lesion findings: where on its tooth (from its position within the tooth), or null when not decidable',
@@ -192,18 +193,17 @@ export const setModelSchema = {
       description:
         'teeth: the binary or numbering teeth model (its mask is mask.png); lesion: its regions are findings',
     },
-    findingType: {
+    type: {
       type: 'string',
-      nullable: true,
-      description: 'what a lesion model finds (e.g. caries); null for the teeth model',
+      description: 'what a lesion model finds (e.g. caries); absent for the teeth model',
     },
     mask: {
       type: 'string',
       description:
-        "the file of the model's mask under the analysis (mask.png for the teeth model, <findingType>.png for a lesion model, 0/255)",
+        "the file of the model's mask under the analysis (mask.png for the teeth model, <type>.png for a lesion model, 0/255)",
     },
   },
-  required: [...modelRefSchema.required, 'role', 'findingType', 'mask'],
+  required: [...modelRefSchema.required, 'role', 'mask'],
 } as const;
 
 const userSchema = {
@@ -408,19 +408,10 @@ export const modelCardSchema = {
           classes: { type: 'array', items: { type: 'string' } },
           engine: { type: 'string' },
           role: setModelSchema.properties.role,
-          findingType: setModelSchema.properties.findingType,
+          type: setModelSchema.properties.type,
           licence: { type: 'string' },
         },
-        required: [
-          'name',
-          'version',
-          'task',
-          'classes',
-          'engine',
-          'role',
-          'findingType',
-          'licence',
-        ],
+        required: ['name', 'version', 'task', 'classes', 'engine', 'role', 'licence'],
       },
     },
   },
@@ -526,7 +517,7 @@ export const FIXED_FILES = [
 ] as const;
 
 /**
- * A lesion model's mask file, `<findingType>.png`, or its correction: a finding type is
+ * A lesion model's mask file, `<type>.png`, or its correction: a finding type is
  * lower-case letters, digits and dashes, so that the name is safe as a path.
  */
 export const LESION_FILE_PATTERN = '^[a-z][a-z0-9-]{0,31}(\\.corrected)?\\.png$';
@@ -547,7 +538,7 @@ export const fileRoute = {
             type: 'string',
             pattern: LESION_FILE_PATTERN,
             description:
-              "a lesion model's mask, `<findingType>.png` (0/255; see the analysis' `models`), or its correction `<findingType>.corrected.png`",
+              "a lesion model's mask, `<type>.png` (0/255; see the analysis' `models`), or its correction `<type>.corrected.png`",
           },
         ],
       },

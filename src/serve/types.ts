@@ -78,19 +78,19 @@ export function isAnalysisFileName(name: string): name is AnalysisFileName {
 }
 
 /**
- * The mask file of a lesion model whose findings are of type `findingType` (`caries` →
+ * The mask file of a lesion model whose findings are of type `type` (`caries` →
  * `caries.png`; `corrected`: the dentist's correction beside it). E_MODEL_INVALID when the
  * type cannot name a file or would take the name of one of the analysis' own files.
  */
-export function lesionMaskFile(findingType: string, corrected = false): LesionFileName {
-  const name = `${findingType}${corrected ? '.corrected' : ''}.png` as const;
+export function lesionMaskFile(type: string, corrected = false): LesionFileName {
+  const name = `${type}${corrected ? '.corrected' : ''}.png` as const;
   if (
     !LESION_FILE.test(name) ||
-    (ANALYSIS_FILES as readonly string[]).some((f) => f.startsWith(`${findingType}.`))
+    (ANALYSIS_FILES as readonly string[]).some((f) => f.startsWith(`${type}.`))
   ) {
     throw new DentsegError(
       'E_MODEL_INVALID',
-      `a lesion model's finding type must be lower-case letters, digits and dashes and not one of original, mask, overlay, probability, chart; received "${findingType}"`,
+      `a lesion model's finding type must be lower-case letters, digits and dashes and not one of original, mask, overlay, probability, chart; received "${type}"`,
       { hint: "rename the type in the model's dentseg.json" },
     );
   }
@@ -108,10 +108,14 @@ export function numbersTeeth(record: Pick<AnalysisRecord, 'model' | 'classes'>):
   return record.model.task === 'multiclass' && numberingScheme(record.classes) !== undefined;
 }
 
-/** Links for analysis `id` (with `chart` when `record` numbers teeth). */
+/**
+ * Links for analysis `id` (with `chart` when `record` numbers teeth, `maskCorrected` once its
+ * teeth model's mask was corrected, and `masks`, each model's mask, for a model set's).
+ */
 export function linksFor(
   id: string,
-  record?: Pick<AnalysisRecord, 'model' | 'classes'> & Partial<Pick<AnalysisRecord, 'corrections'>>,
+  record?: Pick<AnalysisRecord, 'model' | 'classes'> &
+    Partial<Pick<AnalysisRecord, 'corrections' | 'models'>>,
 ): AnalysisLinks {
   const self = `${API_PREFIX}/analyses/${id}`;
   return {
@@ -121,9 +125,13 @@ export function linksFor(
     overlay: `${self}/overlay.png`,
     probability: `${self}/probability.png`,
     ...(record && numbersTeeth(record) ? { chart: `${self}/chart.png` } : {}),
-    ...(record?.corrections && record.corrections.masks.length > 0
+    // A lesion model's correction is its own file (`caries.corrected.png`), not this one.
+    ...(record?.corrections?.masks.includes(record.model.name)
       ? { maskCorrected: `${self}/mask.corrected.png` }
       : {}),
     audit: `${self}/audit`,
+    ...(record?.models
+      ? { masks: Object.fromEntries(record.models.map((m) => [m.name, `${self}/${m.mask}`])) }
+      : {}),
   };
 }

@@ -14,16 +14,27 @@ export interface FindingText {
   readonly score?: number | undefined;
   readonly areaPx: number;
   readonly review?: string | undefined;
+  /** The model that found it (absent on findings stored before model sets). */
+  readonly model?: string | undefined;
 }
 
+/** The fields that tell a lesion from a region of the teeth model. */
+export type LesionKey = Pick<FindingText, 'model' | 'review'>;
+
 /**
- * Whether a finding comes from a lesion model (it carries the model's confidence): one
- * region is one suspected lesion, worded with its tooth. Other findings are regions of the
- * teeth model's mask.
+ * Whether a finding is a lesion: found by one of `lesionModels` (the names of the set's
+ * lesion models, from the analysis' `models`), or drawn by the dentist. Other findings are
+ * regions of the teeth model's mask (a tooth, or all teeth).
  */
-export function isLesion(f: Pick<FindingText, 'score' | 'review'>): boolean {
-  // A finding the dentist drew is a lesion too, without a model's confidence.
-  return typeof f.score === 'number' || f.review === 'added';
+export function isLesion(f: LesionKey, lesionModels: ReadonlySet<string>): boolean {
+  return f.review === 'added' || (f.model !== undefined && lesionModels.has(f.model));
+}
+
+/** The names of the lesion models among an analysis' `models` (none before model sets). */
+export function lesionModelNames(
+  models: readonly { readonly name: string; readonly role: string }[] | undefined,
+): Set<string> {
+  return new Set((models ?? []).filter((m) => m.role === 'lesion').map((m) => m.name));
 }
 
 /** `caries` → `Caries`. */
@@ -32,21 +43,22 @@ export function typeLabel(type: string): string {
 }
 
 /**
- * The finding's line: "Caries — tooth 36 (distal), confidence 0.82"; a lesion on no
- * numbered tooth says so ("tooth not identified"); a region of a numbering model is already
- * named after its tooth ("tooth 36") and is not said twice.
+ * The finding's line. A lesion: "Caries — tooth 36 (distal), confidence 0.82", or "tooth not
+ * identified" when it lies on no numbered tooth (no confidence for one the dentist drew). A
+ * region of the teeth model keeps its class ("tooth 36", "teeth"), with its tooth when the
+ * class does not already name it.
  */
-export function findingTitle(f: FindingText): string {
+export function findingTitle(f: FindingText, lesion: boolean): string {
   const type = f.type ?? f.class;
-  const lesion = isLesion(f);
   let where = '';
   if (typeof f.tooth === 'number' && !new RegExp(`\\b${f.tooth}$`).test(type)) {
-    where = ` — tooth ${f.tooth}${f.surface ? ` (${f.surface})` : ''}`;
-  } else if (lesion && (f.tooth === null || f.tooth === undefined)) {
+    where = ` — tooth ${f.tooth}${lesion && f.surface ? ` (${f.surface})` : ''}`;
+  } else if (lesion && typeof f.tooth !== 'number') {
     where = ' — tooth not identified';
   }
+  if (!lesion) return `${type}${where}`;
   const confidence = typeof f.score === 'number' ? `, confidence ${f.score.toFixed(2)}` : '';
-  return `${lesion ? typeLabel(type) : type}${where}${confidence}`;
+  return `${typeLabel(type)}${where}${confidence}`;
 }
 
 /**
@@ -75,13 +87,16 @@ export function typeColour(type: string): string {
 }
 
 /**
- * The finding types on each tooth, for the chart's marks: lesion findings with a tooth, the
- * ones the dentist rejected left out; types sorted, each once.
+ * The finding types on each tooth, for the chart's marks: lesions (see {@link isLesion})
+ * with a tooth, the ones the dentist rejected left out; types sorted, each once.
  */
-export function findingMarks(findings: readonly FindingText[]): Map<number, string[]> {
+export function findingMarks(
+  findings: readonly FindingText[],
+  lesionModels: ReadonlySet<string>,
+): Map<number, string[]> {
   const marks = new Map<number, string[]>();
   for (const f of findings) {
-    if (!isLesion(f)) continue;
+    if (!isLesion(f, lesionModels)) continue;
     if (typeof f.tooth !== 'number' || f.review === 'rejected') continue;
     const type = f.type ?? f.class;
     const types = marks.get(f.tooth) ?? [];

@@ -45,12 +45,21 @@ export function reviewBadge(state: ReviewState): HTMLElement {
   return badge;
 }
 
+/** What else the list needs to word findings. */
+export interface FindingsExtra {
+  /** [row, column] mm per pixel, from a DICOM: areas in mm² (else px). */
+  readonly spacingMm?: readonly number[] | undefined;
+  /** Names of the set's lesion models (the analysis' `models` with role `lesion`). */
+  readonly lesionModels?: ReadonlySet<string> | undefined;
+}
+
 export class FindingsPanel {
   readonly #ctx: FindingsContext;
   #findings: readonly Finding[] = [];
   #reviewable = false;
   #selected = -1;
   #spacing: readonly number[] | undefined;
+  #lesionModels: ReadonlySet<string> = new Set();
 
   constructor(ctx: FindingsContext) {
     this.#ctx = ctx;
@@ -62,18 +71,24 @@ export class FindingsPanel {
   }
 
   /**
-   * Show `findings` found at `threshold`; reviewable when every finding has an id. Areas are
-   * in mm² when `spacingMm` ([row, column] mm per pixel, from a DICOM) is given, else px.
+   * Show `findings` found at `threshold`; reviewable when every finding has an id. Lesions
+   * (found by `lesionModels`, or drawn) come first, worded with their tooth. Areas are in mm²
+   * when `spacingMm` ([row, column] mm per pixel, from a DICOM) is given, else px.
    */
   render(
     findings: readonly Finding[],
     threshold: number,
     byClass: boolean,
-    spacingMm?: readonly number[],
+    extra: FindingsExtra = {},
   ): void {
     const keep = this.selected?.id;
+    const lesionModels = extra.lesionModels ?? new Set<string>();
+    const lesion = (f: Finding): boolean => isLesion(f, lesionModels);
+    // What a dentist reads first: the suspected lesions, then the teeth model's regions.
+    findings = [...findings.filter(lesion), ...findings.filter((f) => !lesion(f))];
     this.#findings = findings;
-    this.#spacing = spacingMm;
+    this.#spacing = extra.spacingMm;
+    this.#lesionModels = lesionModels;
     this.#reviewable = findings.length > 0 && findings.every((f) => f.id !== undefined);
     const total = findings.reduce((s, f) => s + f.areaPct, 0);
     const at = byClass ? '' : `, at threshold ${threshold.toFixed(2)}`;
@@ -83,7 +98,7 @@ export class FindingsPanel {
       const open = findings.filter((f) => (f.review ?? 'suggested') === 'suggested').length;
       this.#ctx.count.textContent = `(${findings.length})`;
       const teeth = new Set(findings.map((f) => f.tooth).filter((t) => typeof t === 'number'));
-      this.#ctx.note.textContent = findings.every((f) => isLesion(f))
+      this.#ctx.note.textContent = findings.every(lesion)
         ? `${findings.length} finding${findings.length === 1 ? '' : 's'} on ${teeth.size} ${teeth.size === 1 ? 'tooth' : 'teeth'}; ${open} not yet reviewed.`
         : `${findings.length} region${findings.length === 1 ? '' : 's'}, ${total.toFixed(2)}% of the image${at}; ${open} not yet reviewed.`;
       return;
@@ -158,9 +173,9 @@ export class FindingsPanel {
       const title = document.createElement('span');
       title.className = 'finding-title';
       const type = f.type ?? f.class;
-      const lesion = isLesion(f);
+      const lesion = isLesion(f, this.#lesionModels);
       // "Caries — tooth 36 (distal), confidence 0.82"; a teeth-model region as before.
-      const text = findingTitle(f);
+      const text = findingTitle(f, lesion);
       title.dataset.testid = 'finding-title';
       title.append(
         swatchOf(f.classIndex, lesion ? type : undefined),

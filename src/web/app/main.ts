@@ -229,7 +229,7 @@ function showLocalResult(r: LocalAnalysis): void {
   review.renderFindings(r.findings, r.threshold, r.task === 'multiclass');
   // The browser runs the set's teeth model only: say what was not looked for.
   const lesions = (card?.models ?? []).flatMap((m) =>
-    m.role === 'lesion' && m.findingType ? [m.findingType] : [],
+    m.role === 'lesion' && m.type ? [m.type] : [],
   );
   if (lesions.length > 0) {
     $('findings-note').textContent +=

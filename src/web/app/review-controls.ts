@@ -7,8 +7,8 @@
 import { putFile, sendJson, getJson, type Analysis, type Finding } from './api.js';
 import { MaskBrush } from './brush.js';
 import { $, download } from './dom.js';
-import { findingMarks, isLesion, typeColour } from './finding-text.js';
-import { FindingsPanel } from './findings.js';
+import { findingMarks, isLesion, lesionModelNames, typeColour } from './finding-text.js';
+import { FindingsPanel, type FindingsExtra } from './findings.js';
 import { isTypingTarget, reviewKeyAction } from './keys.js';
 import { labelsOfMask } from './mask-edit.js';
 import { ReviewPanel } from './review.js';
@@ -147,13 +147,14 @@ export class ReviewControls {
     findings: readonly Finding[],
     threshold: number,
     byClass: boolean,
-    spacingMm?: readonly number[],
+    extra: FindingsExtra = {},
   ): void {
-    this.findings.render(findings, threshold, byClass, spacingMm);
+    this.findings.render(findings, threshold, byClass, extra);
     $('findings-keys').hidden = !this.findings.reviewable;
+    const lesionModels = extra.lesionModels ?? new Set<string>();
     this.#host.viewer.setShapes(
       findings
-        .filter((f) => isLesion(f) && f.review !== 'rejected')
+        .filter((f) => isLesion(f, lesionModels) && f.review !== 'rejected')
         .map((f) => ({ polygon: f.polygon, colour: typeColour(f.type ?? f.class) })),
     );
   }
@@ -181,23 +182,27 @@ export class ReviewControls {
 
   /** Show the review state of `analysis`: findings, chart, note, reviewed. */
   render(analysis: Analysis): void {
+    const lesionModels = lesionModelNames(analysis.models);
     this.renderFindings(
       analysis.findings,
       analysis.threshold,
       analysis.model.task === 'multiclass',
-      analysis.image.pixelSpacingMm,
+      {
+        spacingMm: analysis.image.pixelSpacingMm,
+        lesionModels,
+      },
     );
     const numbered = (analysis.teeth?.length ?? 0) + (analysis.missing?.length ?? 0) > 0;
     $('teeth-section').hidden = !numbered;
     if (numbered) {
       // What the set looked for is in the legend even when nothing was found.
       const looked = (analysis.models ?? []).flatMap((m) =>
-        m.role === 'lesion' && m.findingType ? [m.findingType] : [],
+        m.role === 'lesion' && m.type ? [m.type] : [],
       );
       this.#teeth.render(
         analysis.teeth ?? [],
         analysis.missing ?? [],
-        findingMarks(analysis.findings),
+        findingMarks(analysis.findings, lesionModels),
         looked,
       );
     }
