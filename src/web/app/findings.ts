@@ -97,10 +97,26 @@ export class FindingsPanel {
       this.#renderReview(findings, keep);
       const open = findings.filter((f) => (f.review ?? 'suggested') === 'suggested').length;
       this.#ctx.count.textContent = `(${findings.length})`;
-      const teeth = new Set(findings.map((f) => f.tooth).filter((t) => typeof t === 'number'));
-      this.#ctx.note.textContent = findings.every(lesion)
-        ? `${findings.length} finding${findings.length === 1 ? '' : 's'} on ${teeth.size} ${teeth.size === 1 ? 'tooth' : 'teeth'}; ${open} not yet reviewed.`
-        : `${findings.length} region${findings.length === 1 ? '' : 's'}, ${total.toFixed(2)}% of the image${at}; ${open} not yet reviewed.`;
+      const teeth = new Set(
+        findings.filter(lesion).flatMap((f) => (typeof f.tooth === 'number' ? [f.tooth] : [])),
+      );
+      const lesions = findings.filter(lesion).length;
+      const regions = findings.length - lesions;
+      const parts = [
+        ...(lesions > 0
+          ? [
+              `${lesions} suspected lesion${lesions === 1 ? '' : 's'} on ${teeth.size} ${teeth.size === 1 ? 'tooth' : 'teeth'}`,
+            ]
+          : []),
+        ...(regions > 0 && lesions > 0
+          ? [`${regions} teeth region${regions === 1 ? '' : 's'}`]
+          : regions > 0
+            ? [
+                `${regions} region${regions === 1 ? '' : 's'}, ${total.toFixed(2)}% of the image${at}`,
+              ]
+            : []),
+      ];
+      this.#ctx.note.textContent = `${parts.join(', ')}; ${open} not yet reviewed.`;
       return;
     }
     const entries = groupFindings(findings, byClass);

@@ -168,7 +168,8 @@ async function openAnalysis(analysis: Analysis): Promise<void> {
   renderSummary(
     shown,
     analysis.filename ?? '',
-    `${analysis.model.name} ${analysis.model.version} (${analysis.model.engine})`,
+    // A set names every model: "teeth-fdi 0.3.0 + caries 1.0.0 (onnx)".
+    `${(analysis.models ?? [analysis.model]).map((m) => `${m.name} ${m.version}`).join(' + ')} (${analysis.model.engine})`,
     analysis.elapsedMs,
   );
   viewer.show(
@@ -426,8 +427,12 @@ let card: ModelCard | undefined;
 async function start(): Promise<void> {
   try {
     card = await getJson<ModelCard>('/api/v1/model');
-    $('model-badge').textContent = `${card.name} ${card.version} · ${card.engine}`;
-    $('model-badge').title = `Task: ${card.task}. Licence: ${card.licence}`;
+    const set = card.models ?? [card];
+    $('model-badge').textContent =
+      `${set.map((m) => `${m.name} ${m.version}`).join(' + ')} · ${card.engine}`;
+    $('model-badge').title = set
+      .map((m) => `${m.name}: ${m.task}. Licence: ${m.licence}`)
+      .join('\n');
     await refreshHistory();
     followHash();
   } catch (err) {
