@@ -74,6 +74,7 @@ export default tseslint.config(
       'src/data/resample.ts',
       'src/infer/pipeline.ts',
       'src/infer/model-set.ts',
+      'src/infer/attach.ts',
       'src/infer/engines.ts',
       'src/infer/ort-engine.ts',
       'src/infer/onnx-metadata.ts',

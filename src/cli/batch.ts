@@ -5,8 +5,14 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_MODEL_DIR } from '../infer/load.js';
-import { checkNumber, invalidValue, outAlias, outFlag } from './flags.js';
+import {
+  MODEL_SET_OPTION,
+  checkNumber,
+  invalidValue,
+  modelDirsFlag,
+  outAlias,
+  outFlag,
+} from './flags.js';
 
 interface BatchCliOptions {
   input: string[];
@@ -15,7 +21,7 @@ interface BatchCliOptions {
   queue: string;
   db?: string;
   dataDir: string;
-  model?: string;
+  model?: string[];
   timeout: string;
 }
 
@@ -30,12 +36,18 @@ export function registerBatchCommands(program: Command): void {
     .requiredOption('--queue <url>', 'redis://HOST:PORT of the shared queue')
     .option('--db <url>', 'postgres://… for the records (default: SQLite in --data-dir)')
     .option('--data-dir <dir>', 'the data dir every node mounts', './dentseg-data')
-    .option('--model <dir>', 'the model folder the workers run (keys what is done)')
+    .option(
+      MODEL_SET_OPTION[0],
+      'the model folder(s) the workers run, repeatable (keys what is done; default: the bundled set)',
+      MODEL_SET_OPTION[2],
+    )
     .option('--timeout <s>', 'give up waiting after this many seconds', '86400')
     .action(async (opts: BatchCliOptions) => {
       const out = outFlag(opts, ['output']);
       if (out === undefined) throw invalidValue('--out', 'an output folder', undefined);
       const timeout = checkNumber('--timeout', opts.timeout, { above: 0 });
+      const dirs = modelDirsFlag(opts.model);
+      const { defaultModelSetDirs } = await import('../infer/model-set.node.js');
       const { openStore } = await import('../serve/open-store.js');
       const { RedisJobQueue } = await import('../serve/jobs.js');
       const { runBatch } = await import('../serve/batch.js');
@@ -49,7 +61,7 @@ export function registerBatchCommands(program: Command): void {
           outputDir: out,
           store,
           jobs,
-          modelDir: opts.model ?? DEFAULT_MODEL_DIR,
+          modelDir: dirs ?? defaultModelSetDirs(),
           timeoutMs: timeout * 1000,
           onProgress: (done, total, item) => {
             const line = `${done}/${total} ${item.ok ? 'ok' : `FAILED ${item.error?.code ?? ''}`} ${item.input}`;

@@ -286,3 +286,50 @@ export function outFlag(opts: object, aliases: readonly string[]): string | unde
 export function outAlias(alias: string): readonly [string, string] {
   return [`--${alias} <path>`, 'older spelling of --out'];
 }
+
+/**
+ * `--model DIR`, repeatable: commander calls this per occurrence, in order. A set of models
+ * (the bundled set without the flag; see src/infer/model-set.ts) for the commands that run
+ * one (`predict`, `serve`, `worker`, `batch`).
+ */
+export function collectModelDir(value: string, previous: readonly string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** `[flags, description, collector]` of the repeatable `--model DIR`. */
+export const MODEL_SET_OPTION = [
+  '--model <dir>',
+  'model folder; repeat for a set of models (default: the bundled set: models/teeth-fdi, else models/teeth-binary, plus models/caries when present)',
+  collectModelDir,
+] as const;
+
+/**
+ * The folders given with a repeatable `--model`, validated once: each a non-empty path, none
+ * twice (the same folder twice would run the same model twice). Undefined when the flag is
+ * absent (the bundled set). Whether the folders exist and make a set is checked on loading.
+ */
+export function modelDirsFlag(
+  values: readonly string[] | undefined,
+): readonly string[] | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  const seen = new Map<string, string>();
+  for (const v of values) {
+    if (typeof v !== 'string' || v.trim() === '')
+      throw invalidValue('--model', 'a model folder', v);
+    // Spelled differently, the same folder: `models/x` and `./models/x/`.
+    const key = v
+      .replace(/\\/g, '/')
+      .replace(/\/+$/, '')
+      .replace(/^(\.\/)+/, '');
+    const before = seen.get(key);
+    if (before !== undefined) {
+      throw new DentsegError(
+        'E_USAGE',
+        `Expected each model folder once for --model but received ${JSON.stringify(before)} and ${JSON.stringify(v)}`,
+        { hint: 'give each --model DIR once' },
+      );
+    }
+    seen.set(key, v);
+  }
+  return Object.freeze([...values]);
+}

@@ -5,12 +5,20 @@
 import type { Command } from 'commander';
 import type { BackendName } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
-import type { EngineName, PredictItem } from '../infer/index.js';
-import { checkChoice, invalidValue, numberParser, outAlias, outFlag } from './flags.js';
+import type { EngineName, LoadedModel, LoadedModelSet, PredictItem } from '../infer/index.js';
+import {
+  MODEL_SET_OPTION,
+  checkChoice,
+  invalidValue,
+  modelDirsFlag,
+  numberParser,
+  outAlias,
+  outFlag,
+} from './flags.js';
 import { ENHANCE_OPTION, enhanceFromCli, withEnhance } from './imaging-options.js';
 
 interface PredictCliOptions {
-  model?: string;
+  model?: string[];
   input: string[];
   out?: string;
   output?: string;
@@ -52,7 +60,7 @@ export function registerPredictCommands(program: Command): void {
     .description(
       'segment X-rays (JPEG, PNG 8/16-bit, TIFF, BMP, DICOM; files or folders) into mask, overlay and findings',
     )
-    .option('--model <dir>', 'model folder (default: the bundled models/teeth-binary/)')
+    .option(...MODEL_SET_OPTION)
     .requiredOption(
       '--input <paths...>',
       'image files and/or folders (folders: files with an image extension or image content, e.g. DICOM named IM0001)',
@@ -90,20 +98,38 @@ export function registerPredictCommands(program: Command): void {
       const globals = cmd.optsWithGlobals<{ backend?: BackendName }>();
       const out = outFlag(opts, ['output']);
       if (out === undefined) throw invalidValue('--out', 'an output folder', undefined);
-      const { engineNames, loadModel, predictBatch } = await import('../infer/index.js');
+      const dirs = modelDirsFlag(opts.model);
+      const { engineNames, loadModel, loadModelSet, predictBatch } =
+        await import('../infer/index.js');
       if (opts.engine !== undefined) checkChoice('--engine', opts.engine, engineNames());
       const paper = checkChoice('--paper', opts.paper, ['a4', 'letter'] as const);
       const enhance = enhanceFromCli(opts.enhance);
-      // loadModel starts a TensorFlow.js backend only where one is used or asked for.
-      const loaded = await loadModel(opts.model, {
+      const loadOpts = {
         ...(opts.engine !== undefined ? { engine: opts.engine as EngineName } : {}),
         ...(globals.backend !== undefined ? { backend: globals.backend } : {}),
         log: true,
-      });
-      const model = withEnhance(loaded, enhance);
+      };
+      // One --model: that model alone, every output as it always was. None: the bundled
+      // set; several: that set (X.mask.png the teeth union, X.teeth.png, X.<lesion>.png, …).
+      // loadModel starts a TensorFlow.js backend only where one is used or asked for.
+      let model: LoadedModel | LoadedModelSet;
+      let models: readonly LoadedModel[];
+      if (dirs?.length === 1) {
+        model = withEnhance(await loadModel(dirs[0], loadOpts), enhance);
+        models = [model];
+      } else {
+        const set = await loadModelSet(dirs, loadOpts);
+        models = set.models.map((m) => withEnhance(m, enhance));
+        model = { models, dispose: () => set.dispose() };
+      }
       try {
         console.error(
-          `dentseg predict: model ${model.meta.name} ${model.meta.version} (${model.meta.task}, engine ${model.engine.name})`,
+          `dentseg predict: ${'models' in model ? 'models' : 'model'} ` +
+            models
+              .map(
+                (m) => `${m.meta.name} ${m.meta.version} (${m.meta.task}, engine ${m.engine.name})`,
+              )
+              .join(' + '),
         );
         const startedAt = performance.now();
         const result = await predictBatch(model, {

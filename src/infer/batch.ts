@@ -13,8 +13,10 @@ import { defaultMinArea } from '../imaging/findings.js';
 import type { InputQuality } from '../imaging/panoramic.js';
 import { encodeMaskPng } from './overlay.js';
 import { segment } from './segment.js';
-import type { Paper } from '../report/index.js';
 import type { Finding, LoadedModel, SegmentResult } from './types.js';
+import type { PredictBatchOptions, PredictItem } from './predict-types.js';
+import type { LoadedModelSet } from './model-set.node.js';
+import { predictSetOne } from './predict-set.js';
 
 /**
  * File name endings always taken from folders, even when their content is not recognised
@@ -33,52 +35,17 @@ export const IMAGE_EXTENSIONS = [
   '.dicom',
 ];
 
-/** Options of `predictBatch` (validated by the CLI). */
-export interface PredictBatchOptions {
-  /** Files and folders as the user gave them. */
-  readonly inputs: readonly string[];
-  /** Output folder (created). */
-  readonly outputDir: string;
-  /** Binary threshold 0…1. */
-  readonly threshold: number;
-  readonly tta: boolean;
-  /** Inputs in flight at once (≥ 1). */
-  readonly concurrency: number;
-  /** Write DICOM patient tags into `X.json` (off by default: privacy). */
-  readonly keepDicomTags: boolean;
-  /** Also write `X.report.pdf` on this paper (default: no report). */
-  readonly report?: Paper;
-  /** Minimum finding area in pixels (default per image: `defaultMinArea`). */
-  readonly minAreaPx?: number;
-  /** Keep findings and teeth of inputs the check says are not panoramic X-rays (`--force`). */
-  readonly force?: boolean;
-  /** Called after each input, in completion order. */
-  readonly onItem?: (item: PredictItem, done: number, total: number) => void;
-}
+/** dentseg's own outputs, never taken as inputs from a folder (a second run over `out/`). */
+const OUTPUT_SUFFIXES = [
+  '.mask.png',
+  '.overlay.png',
+  '.teeth.png',
+  '.chart.png',
+  '.findings.png',
+  '.caries.png',
+];
 
-/** What happened to one input. */
-export interface PredictItem {
-  /** The path as given (folder + file name for folder members). */
-  readonly input: string;
-  readonly ok: boolean;
-  /** Output stem `X` (unique within the batch). */
-  readonly stem: string;
-  readonly error?: { readonly code: string; readonly message: string };
-  readonly width?: number;
-  readonly height?: number;
-  readonly regions?: number;
-  readonly areaPx?: number;
-  readonly areaPct?: number;
-  readonly classesPresent?: readonly string[];
-  /** Numbering models: FDI numbers of the teeth found, and of those missing (11–48). */
-  readonly teeth?: readonly number[];
-  readonly missing?: readonly number[];
-  /** The input check: panoramic or not, score and issues. */
-  readonly quality?: InputQuality;
-  readonly elapsedMs?: number;
-  /** Per-stage ms: segment's stages plus `encode` (writing the three outputs). */
-  readonly timings?: Readonly<Record<string, number>>;
-}
+export type { PredictBatchOptions, PredictItem } from './predict-types.js';
 
 /** The outcome of a batch. */
 export interface PredictBatchResult {
@@ -126,7 +93,7 @@ export async function expandInputs(
       .sort();
     for (const name of names) {
       const lower = name.toLowerCase();
-      const ours = lower.endsWith('.mask.png') || lower.endsWith('.overlay.png');
+      const ours = OUTPUT_SUFFIXES.some((s) => lower.endsWith(s));
       const file = path.join(input, name);
       if (!ours && (IMAGE_EXTENSIONS.includes(path.extname(lower)) || (await looksLikeImage(file))))
         files.push(file);
@@ -285,17 +252,7 @@ async function predictOne(
       timings,
     };
   } catch (err) {
-    if (!isDentsegError(err)) {
-      // Unexpected failures are still reported per file, never with a stack trace.
-      const message = err instanceof Error ? err.message : String(err);
-      return {
-        input,
-        ok: false,
-        stem,
-        error: { code: 'E_INTERNAL', message: `${input}: ${message}` },
-      };
-    }
-    return { input, ok: false, stem, error: { code: err.code, message: err.message } };
+    return failedItem(input, stem, err);
   }
 }
 
@@ -311,6 +268,10 @@ export function qualityText(q: InputQuality): string {
 
 /** `summary.csv`: one row per input, in input order. */
 export function summaryCsv(items: readonly PredictItem[]): string {
+  // `caries` always (the bundled set's lesion), then any other lesion type met, in order.
+  const types = ['caries'];
+  for (const it of items)
+    for (const t of Object.keys(it.lesions ?? {})) if (!types.includes(t)) types.push(t);
   const head = [
     'input',
     'status',
@@ -330,12 +291,13 @@ export function summaryCsv(items: readonly PredictItem[]): string {
     'missing',
     'quality',
     'quality_score',
+    ...types.flatMap((t) => [t, `${t}_teeth`]),
   ];
   const rows = items.map((it) =>
     [
       it.input,
       it.ok ? 'ok' : 'failed',
-      it.ok ? `${it.stem}.mask.png` : '',
+      it.ok && it.noMask !== true ? `${it.stem}.mask.png` : '',
       it.ok ? `${it.stem}.overlay.png` : '',
       it.ok ? `${it.stem}.json` : '',
       it.width,
@@ -353,6 +315,12 @@ export function summaryCsv(items: readonly PredictItem[]): string {
       // The check's verdict: `ok`, or its issues (e.g. "not a panoramic X-ray; noisy").
       it.quality ? qualityText(it.quality) : '',
       it.quality?.score,
+      // Model sets: per lesion type its count and the teeth it is on (`16;36`); empty when
+      // the type's model did not run.
+      ...types.flatMap((t) => {
+        const l = it.lesions?.[t];
+        return l ? [l.count, l.teeth.join(';')] : ['', ''];
+      }),
     ]
       .map(csvField)
       .join(','),
@@ -360,9 +328,27 @@ export function summaryCsv(items: readonly PredictItem[]): string {
   return [head.join(','), ...rows].join('\n') + '\n';
 }
 
-/** Segment every input and write the outputs; never throws for a bad input. */
+/** A failure of one input as its item (DentsegErrors keep their code; others E_INTERNAL). */
+function failedItem(input: string, stem: string, err: unknown): PredictItem {
+  if (!isDentsegError(err)) {
+    // Unexpected failures are still reported per file, never with a stack trace.
+    const message = err instanceof Error ? err.message : String(err);
+    return {
+      input,
+      ok: false,
+      stem,
+      error: { code: 'E_INTERNAL', message: `${input}: ${message}` },
+    };
+  }
+  return { input, ok: false, stem, error: { code: err.code, message: err.message } };
+}
+
+/**
+ * Segment every input and write the outputs; never throws for a bad input. `model` is one
+ * model (today's outputs) or a set (the bundled set, several `--model`: ./predict-set.ts).
+ */
 export async function predictBatch(
-  model: LoadedModel,
+  model: LoadedModel | LoadedModelSet,
   opts: PredictBatchOptions,
 ): Promise<PredictBatchResult> {
   if (!(opts.concurrency >= 1)) throw new DentsegError('E_USAGE', '--concurrency must be ≥ 1');
@@ -376,7 +362,12 @@ export async function predictBatch(
     for (;;) {
       const i = nextIndex++;
       if (i >= files.length) return;
-      const item = await predictOne(model, files[i]!, stems[i]!, opts);
+      const item =
+        'models' in model
+          ? await predictSetOne(model, files[i]!, stems[i]!, opts).catch((err: unknown) =>
+              failedItem(files[i]!, stems[i]!, err),
+            )
+          : await predictOne(model, files[i]!, stems[i]!, opts);
       items[i] = item;
       done++;
       opts.onItem?.(item, done, files.length);

@@ -87,5 +87,12 @@ export {
   encodeMaskPng,
   encodeProbabilityPng,
 } from './overlay.js';
+export {
+  BUNDLED_MODELS_DIR,
+  defaultModelSetDirs,
+  loadModelSet,
+  segmentSet,
+} from './model-set.node.js';
+export type { LoadedModelSet, SegmentSetOptions, SetSegmentResult } from './model-set.node.js';
 export { predictBatch, expandInputs, uniqueStems, summaryCsv, IMAGE_EXTENSIONS } from './batch.js';
 export type { PredictBatchOptions, PredictBatchResult, PredictItem } from './batch.js';

@@ -9,6 +9,7 @@ import { buildReportPdf, type Paper, type ReportData } from '../report/index.js'
 import { shrinkForReport } from '../report/images.node.js';
 import { VERSION } from '../version.js';
 import type { LoadedModel, SegmentResult } from './types.js';
+import type { SetSegmentResult } from './model-set.node.js';
 
 /** The report of one predicted image as PDF bytes. */
 export async function predictReportPdf(
@@ -32,6 +33,42 @@ export async function predictReportPdf(
       id: `f${i + 1}`,
       type: f.class,
       tooth: toothAt(f.centroid, r.mask, r.width, r.height, r.classes),
+      areaPx: f.areaPx,
+      areaPct: f.areaPct,
+      review: 'suggested',
+      polygon: f.polygon,
+    })),
+    teeth: (r.teeth ?? []).map((t) => ({ fdi: t.fdi, review: 'suggested', polygon: t.polygon })),
+    missing: r.missing ? [...r.missing] : null,
+    note: '',
+    reviewed: null,
+    overlay,
+    chart,
+  };
+  return buildReportPdf(data, { paper, generator: `dentseg ${VERSION}` });
+}
+
+/** The report of one image predicted with a model set (every model listed, set findings). */
+export async function predictSetReportPdf(
+  input: string,
+  r: SetSegmentResult,
+  overlayPng: Uint8Array,
+  chartPng: Uint8Array | undefined,
+  paper: Paper,
+): Promise<Uint8Array> {
+  const [overlay, chart] = await Promise.all([
+    shrinkForReport(overlayPng),
+    chartPng ? shrinkForReport(chartPng) : undefined,
+  ]);
+  const data: ReportData = {
+    filename: path.basename(input),
+    created: new Date().toISOString(),
+    image: { width: r.width, height: r.height },
+    models: r.models.map((m) => ({ name: m.name, version: m.version })),
+    findings: r.findings.map((f) => ({
+      id: f.id,
+      type: f.type,
+      tooth: f.tooth,
       areaPx: f.areaPx,
       areaPct: f.areaPct,
       review: 'suggested',

@@ -22,8 +22,8 @@ export interface BatchOptions {
   readonly outputDir: string;
   readonly store: Store;
   readonly jobs: JobQueue;
-  /** The model folder the workers run: its files' hash keys the work. */
-  readonly modelDir: string;
+  /** The model folder(s) the workers run (a set: in order): their files' hash keys the work. */
+  readonly modelDir: string | readonly string[];
   /** Give up waiting after this long, ms (default 24 h). */
   readonly timeoutMs?: number;
   /** How often the store is polled for progress, ms (default 500). */
@@ -43,8 +43,17 @@ export interface BatchResult {
   readonly summaryCsv: string;
 }
 
-/** SHA-256 of every file of the model folder (names and contents, sorted): the model set. */
-export async function modelSetKey(modelDir: string): Promise<string> {
+/**
+ * SHA-256 of every file of the model folder (names and contents, sorted); for several
+ * folders (a model set, in order) the hash of their keys. One folder keys as it always did.
+ */
+export async function modelSetKey(modelDir: string | readonly string[]): Promise<string> {
+  if (typeof modelDir !== 'string') {
+    if (modelDir.length === 1) return modelSetKey(modelDir[0]!);
+    const set = createHash('sha256');
+    for (const dir of modelDir) set.update(`${await modelSetKey(dir)}\0`);
+    return set.digest('hex');
+  }
   const hash = createHash('sha256');
   const names = (await readdir(modelDir, { withFileTypes: true }))
     .filter((e) => e.isFile() && !e.name.startsWith('.') && !e.name.endsWith('.md'))

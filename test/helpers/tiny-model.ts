@@ -24,6 +24,10 @@ export interface TinyModelOptions {
   readonly preprocess?: Partial<PreprocessConfig>;
   /** Multi-class: the class names (index 0 background); default "tooth 1"…"tooth K-1". */
   readonly classNames?: readonly string[];
+  /** dentseg.json `postprocess` (e.g. `{ lesion: 'caries', minAreaPx: 5 }` for a lesion model). */
+  readonly postprocess?: ModelMeta['postprocess'];
+  /** Binary: the target's name (default `teeth`). */
+  readonly target?: string;
 }
 
 /** Save a tiny random U-Net in `dir` and return its `dentseg.json`. */
@@ -46,13 +50,14 @@ export async function writeTinyModel(dir: string, opts: TinyModelOptions = {}): 
     task: classes === 1 ? 'binary' : 'multiclass',
     classes:
       classes === 1
-        ? ['teeth']
+        ? [opts.target ?? 'teeth']
         : opts.classNames
           ? [...opts.classNames]
           : ['background', ...Array.from({ length: classes - 1 }, (_, i) => `tooth ${i + 1}`)],
     input: { size: [size, size], channels: 3 },
     preprocess: { ...DEFAULT_PREPROCESS, size: [size, size], ...opts.preprocess },
     architecture: architectureOf(unet),
+    ...(opts.postprocess ? { postprocess: opts.postprocess } : {}),
   };
   await saveModelFolder(dir, model, meta);
   model.dispose();

@@ -71,9 +71,10 @@ describe('predict batch helpers', () => {
         error: { code: 'E_IMAGE_DECODE', message: 'a,b.png: "bad"' },
       },
     ]);
-    // teeth and missing (numbering models), then quality and its score: empty here
+    // teeth and missing (numbering models), quality and its score, caries and its teeth
+    // (model sets): empty here
     expect(csv.split('\n')[1]).toBe(
-      '"a,b.png",failed,,,,,,,,,,,E_IMAGE_DECODE,"a,b.png: ""bad""",,,,',
+      '"a,b.png",failed,,,,,,,,,,,E_IMAGE_DECODE,"a,b.png: ""bad""",,,,,,',
     );
   });
 
@@ -89,9 +90,16 @@ describe('predict batch helpers', () => {
       { input: 'z.png', ok: true, stem: 'z', quality: { panoramic: true, score: 0.9, issues: [] } },
     ]).split('\n');
     // New columns go at the end, so that readers counting columns still find the old ones.
-    expect(csv[0]!.split(',').slice(-4)).toEqual(['teeth', 'missing', 'quality', 'quality_score']);
-    expect(csv[1]!.split(',').slice(-4)).toEqual(['11 12 36', '18 28', '', '']);
-    expect(csv[2]!.split(',').slice(-2)).toEqual(['not a panoramic X-ray; noisy', '0.01']);
-    expect(csv[3]!.split(',').slice(-2)).toEqual(['ok', '0.9']);
+    expect(csv[0]!.split(',').slice(-6)).toEqual([
+      'teeth',
+      'missing',
+      'quality',
+      'quality_score',
+      'caries',
+      'caries_teeth',
+    ]);
+    expect(csv[1]!.split(',').slice(-6)).toEqual(['11 12 36', '18 28', '', '', '', '']);
+    expect(csv[2]!.split(',').slice(-4, -2)).toEqual(['not a panoramic X-ray; noisy', '0.01']);
+    expect(csv[3]!.split(',').slice(-4, -2)).toEqual(['ok', '0.9']);
   });
 });

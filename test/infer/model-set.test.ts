@@ -87,8 +87,8 @@ describe('tooth attachment on a crafted pair of masks', () => {
     const [x, y] = LESIONS.mesial36;
     expect(toothOfRegion([y * W + x, y * W + x + 1], teeth)).toBe(36);
     expect(toothOfRegion([5 * W + 95], teeth)).toBeNull();
-    // Straddling 46 (2 px) and the gap (1 px): 46, not null — overlap, not the centre pixel.
-    expect(toothOfRegion([50 * W + 78, 50 * W + 79, 50 * W + 80], teeth)).toBe(46);
+    // Straddling 46 (2 px) and the gap (1 px, listed first): 46 — overlap, not one pixel.
+    expect(toothOfRegion([50 * W + 80, 50 * W + 78, 50 * W + 79], teeth)).toBe(46);
     // The single-point rule is the same rule.
     expect(toothAt([x, y], teeth.mask, W, H, ['background', 'tooth 46', 'tooth 36'])).toBe(36);
     expect(toothAt([x, y], teeth.mask, W, H, ['caries'])).toBeNull();
@@ -115,6 +115,17 @@ describe('tooth attachment on a crafted pair of masks', () => {
     expect(surfaceOf(46, [42, 45], [40, 43, 4, 4], teeth)).toBe('distal');
     // Mid-root, mid-width: not decidable.
     expect(surfaceOf(36, [140, 90], [138, 88, 4, 4], teeth)).toBeNull();
+  });
+
+  it('a lesion mostly beside a tooth, its centre in the gap, still gets that tooth', () => {
+    // x 76…85 on rows 50…52: 4 columns on 46 (x ≤ 79), 6 in the gap; centre x 80.5.
+    const mask = new Uint8Array(W * H);
+    for (let y = 50; y <= 52; y++) for (let x = 76; x <= 85; x++) mask[y * W + x] = 1;
+    const [f] = lesionFindings(mask, new Float32Array(W * H), W, H, 'caries', 'm', 5, teethMap());
+    expect(
+      toothAt(f!.centroid, teethMap().mask, W, H, ['background', 'tooth 46', 'tooth 36']),
+    ).toBeNull();
+    expect(f).toMatchObject({ tooth: 46, surface: 'mesial', score: 0 });
   });
 
   it('without a numbering model a lesion has no tooth', () => {

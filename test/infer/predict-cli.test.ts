@@ -142,9 +142,10 @@ describe.skipIf(!HAS_SHARED_DATA)('dentseg predict', () => {
     const [head, row] = readFileSync(path.join(fdiOut, 'summary.csv'), 'utf8').trim().split('\n');
     const cols = head!.split(',');
     const cells = row!.split(',');
-    expect(cols.slice(-4, -2)).toEqual(['teeth', 'missing']);
-    expect(cells.at(-4)).toBe(json.teeth.map((t) => t.fdi).join(' '));
-    expect(cells.at(-3)).toBe(json.missing.join(' '));
+    // Looked up by name: later columns (quality, caries) follow them.
+    expect(cols.indexOf('missing')).toBe(cols.indexOf('teeth') + 1);
+    expect(cells[cols.indexOf('teeth')]).toBe(json.teeth.map((t) => t.fdi).join(' '));
+    expect(cells[cols.indexOf('missing')]).toBe(json.missing.join(' '));
   });
 
   it('writes DICOM patient tags only with --keep-dicom-tags', () => {
