@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { BackendName } from '../engine/index.js';
-import { numberParser } from './flags.js';
+import { MODEL_SET_OPTION, modelDirsFlag, numberParser } from './flags.js';
 import { ENHANCE_OPTION, enhanceFromCli, withEnhance } from './imaging-options.js';
 
 /** A commander parser for a number flag within [min, max]. */
@@ -17,7 +17,7 @@ function num(flag: string, min: number, max?: number): (value: string) => number
 interface ServeCliOptions {
   port: number;
   host: string;
-  model: string[];
+  model?: string[];
   dataDir: string;
   token?: string;
   tokens?: string;
@@ -35,11 +35,6 @@ interface ServeCliOptions {
   force?: boolean;
 }
 
-/** Commander's collector for a repeatable --model. */
-function collectModel(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
 /** Register `dentseg serve` on the program. */
 export function registerServeCommands(program: Command): void {
   program
@@ -49,12 +44,7 @@ export function registerServeCommands(program: Command): void {
     )
     .option('--port <n>', 'TCP port', num('--port', 0, 65535), 8080)
     .option('--host <addr>', 'address to listen on (0.0.0.0 to expose it)', '127.0.0.1')
-    .option(
-      '--model <dir>',
-      'model folder; repeat for a set of one teeth model and lesion models (default: the bundled set)',
-      collectModel,
-      [],
-    )
+    .option(...MODEL_SET_OPTION)
     .option('--data-dir <dir>', 'where analyses are stored (SQLite + images)', './dentseg-data')
     .option(
       '--token <t>',
@@ -126,10 +116,11 @@ export function registerServeCommands(program: Command): void {
       const users = opts.tokens !== undefined ? readTokensFile(opts.tokens) : undefined;
       const everyone = combineUsers(token, users);
       const enhance = enhanceFromCli(opts.enhance);
+      const modelDirs = modelDirsFlag(opts.model) ?? [];
       const { loadServedSet } = await import('./model-set-option.js');
       // Each model loaded once; loadModel starts a TensorFlow.js backend only for the tfjs
       // engine, and says what runs. --enhance replaces each model's own preprocess.enhance.
-      const set = await loadServedSet(opts.model, {
+      const set = await loadServedSet(modelDirs, {
         ...(opts.engine !== undefined ? { engine: opts.engine } : {}),
         ...(globals.backend !== undefined ? { backend: globals.backend } : {}),
       });

@@ -7,14 +7,14 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { BackendName } from '../engine/index.js';
-import { checkNumber, rangeFlag } from './flags.js';
+import { MODEL_SET_OPTION, checkNumber, modelDirsFlag, rangeFlag } from './flags.js';
 import { servedSetDirs } from './model-set-option.js';
 
 interface WorkerCliOptions {
   queue: string;
   db?: string;
   dataDir: string;
-  model: string[];
+  model?: string[];
   engine?: 'tfjs' | 'onnx' | 'onnx-int8';
   concurrency: string;
   maxPixels: string;
@@ -32,12 +32,7 @@ export function registerWorkerCommands(program: Command): void {
     .requiredOption('--queue <url>', 'redis://HOST:PORT of the shared queue')
     .option('--db <url>', 'postgres://… for the records (default: SQLite in --data-dir)')
     .option('--data-dir <dir>', 'the data dir every node mounts', './dentseg-data')
-    .option(
-      '--model <dir>',
-      'model folder; repeat for a set of one teeth model and lesion models (default: the bundled set, as serve)',
-      (value: string, previous: string[]) => [...previous, value],
-      [],
-    )
+    .option(...MODEL_SET_OPTION)
     .addOption(
       new Option('--engine <name>', 'inference engine').choices(['tfjs', 'onnx', 'onnx-int8']),
     )
@@ -62,7 +57,7 @@ export function registerWorkerCommands(program: Command): void {
       const threshold = rangeFlag('--threshold', opts.threshold, 0, 1);
       const lockDurationMs = rangeFlag('--lock-duration', opts.lockDuration, 100);
       const stalledIntervalMs = rangeFlag('--stalled-interval', opts.stalledInterval, 100);
-      const dirs = servedSetDirs(opts.model);
+      const dirs = servedSetDirs(modelDirsFlag(opts.model) ?? []);
       const { openStore, hidePassword } = await import('../serve/open-store.js');
       const store = await openStore(opts.db, opts.dataDir);
       const { loadModelSet } = await import('../infer/model-set.node.js');

@@ -1,6 +1,6 @@
 // `dentseg serve` as a user runs it: a clear error when the bundled model is missing, and a
 // server that answers on the port it prints and stops cleanly on SIGTERM.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCliSync, spawnServe } from '../helpers/paths.js';
@@ -112,8 +112,10 @@ describe('dentseg serve (CLI)', () => {
       }),
     );
     // Two teeth models are refused before the server starts.
+    const teeth2 = tempDir('dentseg-cli-teeth2-');
+    cpSync(teethDir, teeth2, { recursive: true });
     const two = runCliSync(
-      ['serve', '--model', teethDir, '--model', teethDir, '--port', '0', '--data-dir', tempDir()],
+      ['serve', '--model', teethDir, '--model', teeth2, '--port', '0', '--data-dir', tempDir()],
       { timeoutMs: 90_000 },
     );
     expect(two.status).not.toBe(0);
