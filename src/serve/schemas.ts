@@ -641,9 +641,9 @@ export const patchToothRoute = {
 } as const;
 
 export const putMaskRoute = {
-  summary: "Store a corrected mask of the analysis' model (multipart field `file`: PNG)",
+  summary: "Store a corrected mask of one of the analysis' models (multipart field `file`: PNG)",
   description:
-    "The PNG must have the X-ray's size (else 422 E_MASK_MISMATCH) and hold 0/255 for a binary model or class indices for a multi-class one (else 422 E_MASK_VALUES); not a PNG: 415 E_IMAGE_FORMAT. Kept as `mask.corrected.png` beside the model's untouched `mask.png`; a later correction replaces it (the audit keeps each one's SHA-256).",
+    "The PNG must have the X-ray's size (else 422 E_MASK_MISMATCH) and hold 0/255 for a binary model or class indices for a multi-class one (else 422 E_MASK_VALUES); not a PNG: 415 E_IMAGE_FORMAT. The teeth model's is kept as `mask.corrected.png` beside its untouched `mask.png`, a lesion model's (0/255) as `<type>.corrected.png` beside `<type>.png`; a later correction replaces it (the audit keeps each one's SHA-256).",
   tags: ['review'],
   consumes: ['multipart/form-data'],
   security,
@@ -651,7 +651,10 @@ export const putMaskRoute = {
     type: 'object',
     properties: {
       id: { type: 'string', format: 'uuid' },
-      model: { type: 'string', description: "the analysis' model name (`model.name`)" },
+      model: {
+        type: 'string',
+        description: "the name of one of the analysis' models (`model.name`, or one of `models`)",
+      },
     },
     required: ['id', 'model'],
   },
