@@ -4,6 +4,7 @@
 // lists its `models`, keeps each model's mask apart (mask.png the teeth, caries.png the
 // lesions), its lesion findings carry tooth, surface and score, the model card lists the
 // set, and the review's mask route takes each model of the set by name.
+import { execFileSync } from 'node:child_process';
 import sharp from 'sharp';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +21,15 @@ import {
   numberingProbs,
 } from '../infer/set-fixtures.js';
 import { multipart, tempDir } from './helpers.js';
+
+const HAS_PDFTOTEXT = ((): boolean => {
+  try {
+    execFileSync('pdftotext', ['-v'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 const grey = (png: Buffer) =>
   sharp(png).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
@@ -184,6 +194,16 @@ describe('a model set in the API (inject)', () => {
     expect(unknown.json<{ error: { message: string } }>().error.message).toMatch(
       /its models: fixed-fdi, fixed-caries/,
     );
+  });
+
+  it.skipIf(!HAS_PDFTOTEXT)('the PDF report names every model of the set', async () => {
+    const pdf = await app.inject({ url: `${created.links.self}/report.pdf` });
+    expect(pdf.statusCode).toBe(200);
+    const text = execFileSync('pdftotext', ['-layout', '-', '-'], { input: pdf.rawPayload })
+      .toString('utf8')
+      .replace(/\s+/g, ' ');
+    expect(text).toMatch(/fixed-fdi 0\.0\.1/);
+    expect(text).toMatch(/fixed-caries 0\.0\.1/);
   });
 
   it("records a DICOM's pixel spacing for areas in mm²; none for a PNG", async () => {
