@@ -1,14 +1,12 @@
 /**
- * `dentseg serve`: loads the model (the bundled default unless --model), opens the data
- * dir and starts the HTTP API and web page; stops cleanly on SIGINT/SIGTERM.
+ * `dentseg serve`: loads the model set (the bundled set unless --model, repeatable), each
+ * model once, opens the data dir and starts the HTTP API and web page; stops cleanly on
+ * SIGINT/SIGTERM.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { BackendName } from '../engine/index.js';
-import { DentsegError } from '../errors.js';
-import { DEFAULT_MODEL_DIR } from '../infer/load.js';
-import { numberParser } from './flags.js';
+import { MODEL_SET_OPTION, modelDirsFlag, numberParser } from './flags.js';
 import { ENHANCE_OPTION, enhanceFromCli, FORCE_OPTION, withEnhance } from './imaging-options.js';
 
 /** A commander parser for a number flag within [min, max]. */
@@ -19,7 +17,7 @@ function num(flag: string, min: number, max?: number): (value: string) => number
 interface ServeCliOptions {
   port: number;
   host: string;
-  model?: string;
+  model?: string[];
   dataDir: string;
   token?: string;
   tokens?: string;
@@ -41,10 +39,12 @@ interface ServeCliOptions {
 export function registerServeCommands(program: Command): void {
   program
     .command('serve')
-    .description('serve the web app and HTTP API (default model: models/teeth-binary/)')
+    .description(
+      'serve the web app and HTTP API (default: the bundled model set, models/teeth-fdi or teeth-binary plus models/caries when present)',
+    )
     .option('--port <n>', 'TCP port', num('--port', 0, 65535), 8080)
     .option('--host <addr>', 'address to listen on (0.0.0.0 to expose it)', '127.0.0.1')
-    .option('--model <dir>', 'model folder (default: the bundled models/teeth-binary/)')
+    .option(...MODEL_SET_OPTION)
     .option('--data-dir <dir>', 'where analyses are stored (SQLite + images)', './dentseg-data')
     .option(
       '--token <t>',
@@ -113,32 +113,16 @@ export function registerServeCommands(program: Command): void {
       const users = opts.tokens !== undefined ? readTokensFile(opts.tokens) : undefined;
       const everyone = combineUsers(token, users);
       const enhance = enhanceFromCli(opts.enhance);
-      const modelDir = opts.model ?? DEFAULT_MODEL_DIR;
-      if (!existsSync(path.join(modelDir, 'model.json'))) {
-        throw new DentsegError(
-          'E_MODEL_INVALID',
-          opts.model === undefined
-            ? 'the bundled default model is missing (models/teeth-binary/model.json)'
-            : 'not a model folder (no model.json)',
-          {
-            file: modelDir,
-            hint:
-              opts.model === undefined
-                ? 'train it (see the default-model section of the README) or pass --model DIR'
-                : 'point --model at a folder written by `dentseg train`',
-          },
-        );
-      }
-      const { loadModel } = await import('../infer/index.js');
-      const { buildApp } = await import('../serve/index.js');
-      // loadModel starts a TensorFlow.js backend only for the tfjs engine, and says what runs.
-      const loaded = await loadModel(modelDir, {
+      const modelDirs = modelDirsFlag(opts.model) ?? [];
+      const { loadServedSet } = await import('./model-set-option.js');
+      // Each model loaded once; loadModel starts a TensorFlow.js backend only for the tfjs
+      // engine, and says what runs. --enhance replaces each model's own preprocess.enhance.
+      const set = await loadServedSet(modelDirs, {
         ...(opts.engine !== undefined ? { engine: opts.engine } : {}),
         ...(globals.backend !== undefined ? { backend: globals.backend } : {}),
-        log: true,
       });
-      // --enhance replaces the model's own preprocess.enhance for every upload.
-      const model = withEnhance(loaded, enhance);
+      const models = set.models.map((m) => withEnhance(m, enhance));
+      const { buildApp } = await import('../serve/index.js');
       const { openStore, hidePassword } = await import('../serve/open-store.js');
       // Without --db and --queue the app opens SQLite itself, as it always has.
       const store =
@@ -148,7 +132,7 @@ export function registerServeCommands(program: Command): void {
       const { RedisJobQueue } = await import('../serve/jobs.js');
       const jobs = opts.queue !== undefined ? new RedisJobQueue(opts.queue) : undefined;
       const app = await buildApp({
-        model,
+        models,
         dataDir: opts.dataDir,
         store,
         jobs,
@@ -182,14 +166,14 @@ export function registerServeCommands(program: Command): void {
         sweeper.unref();
       }
       console.error(
-        `dentseg serve: ${url}  model=${model.meta.name}@${model.meta.version} engine=${model.engine.name}${enhance !== undefined ? ` enhance=${enhance}` : ''} data=${path.resolve(opts.dataDir)}${opts.queue !== undefined ? ` queue=${hidePassword(opts.queue)}` : ''}${opts.db !== undefined ? ` db=${hidePassword(opts.db)}` : ''}${everyone.length > 0 ? ` (token required: ${everyone.length} user${everyone.length === 1 ? '' : 's'})` : ''}`,
+        `dentseg serve: ${url}  models=${models.map((m) => `${m.meta.name}@${m.meta.version}`).join(',')} engine=${[...new Set(models.map((m) => m.engine.name))].join(',')}${enhance !== undefined ? ` enhance=${enhance}` : ''} data=${path.resolve(opts.dataDir)}${opts.queue !== undefined ? ` queue=${hidePassword(opts.queue)}` : ''}${opts.db !== undefined ? ` db=${hidePassword(opts.db)}` : ''}${everyone.length > 0 ? ` (token required: ${everyone.length} user${everyone.length === 1 ? '' : 's'})` : ''}`,
       );
       const stop = (): void => {
         clearInterval(sweeper);
         void app.close().then(async () => {
           await jobs?.close();
           await store?.close();
-          model.dispose();
+          set.dispose();
           process.exit(0);
         });
       };

@@ -1,23 +1,21 @@
 /**
  * `dentseg worker`: takes analyses from the shared queue of `dentseg serve --queue`,
- * loading the model once; run as many as there are machines (or cores to spare).
+ * loading the model set once (the bundled set unless --model, repeatable); run as many as there are machines (or cores to spare).
  * SIGINT/SIGTERM let the running analyses finish; a killed worker's jobs are retried by
  * another one once their lock runs out.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { BackendName } from '../engine/index.js';
-import { DentsegError } from '../errors.js';
-import { DEFAULT_MODEL_DIR } from '../infer/load.js';
-import { checkNumber, rangeFlag } from './flags.js';
+import { MODEL_SET_OPTION, checkNumber, modelDirsFlag, rangeFlag } from './flags.js';
+import { servedSetDirs } from './model-set-option.js';
 import { ENHANCE_OPTION, enhanceFromCli, FORCE_OPTION, withEnhance } from './imaging-options.js';
 
 interface WorkerCliOptions {
   queue: string;
   db?: string;
   dataDir: string;
-  model?: string;
+  model?: string[];
   engine?: 'tfjs' | 'onnx' | 'onnx-int8';
   concurrency: string;
   maxPixels: string;
@@ -37,7 +35,7 @@ export function registerWorkerCommands(program: Command): void {
     .requiredOption('--queue <url>', 'redis://HOST:PORT of the shared queue')
     .option('--db <url>', 'postgres://… for the records (default: SQLite in --data-dir)')
     .option('--data-dir <dir>', 'the data dir every node mounts', './dentseg-data')
-    .option('--model <dir>', 'model folder (default: the bundled models/teeth-binary/)')
+    .option(...MODEL_SET_OPTION)
     .addOption(
       new Option('--engine <name>', 'inference engine').choices(['tfjs', 'onnx', 'onnx-int8']),
     )
@@ -67,28 +65,22 @@ export function registerWorkerCommands(program: Command): void {
       const lockDurationMs = rangeFlag('--lock-duration', opts.lockDuration, 100);
       const stalledIntervalMs = rangeFlag('--stalled-interval', opts.stalledInterval, 100);
       const enhance = enhanceFromCli(opts.enhance);
-      const modelDir = opts.model ?? DEFAULT_MODEL_DIR;
-      if (!existsSync(path.join(modelDir, 'model.json'))) {
-        throw new DentsegError('E_MODEL_INVALID', 'not a model folder (no model.json)', {
-          file: modelDir,
-          hint: 'point --model at a folder written by `dentseg train`',
-        });
-      }
+      const dirs = servedSetDirs(modelDirsFlag(opts.model) ?? []);
       const { openStore, hidePassword } = await import('../serve/open-store.js');
       const store = await openStore(opts.db, opts.dataDir);
-      const { loadModel } = await import('../infer/index.js');
-      const loaded = await loadModel(modelDir, {
+      const { loadModelSet } = await import('../infer/model-set.node.js');
+      const set = await loadModelSet(dirs, {
         ...(opts.engine !== undefined ? { engine: opts.engine } : {}),
         ...(globals.backend !== undefined ? { backend: globals.backend } : {}),
         log: true,
       });
-      // --enhance replaces the model's own preprocess.enhance for every job.
-      const model = withEnhance(loaded, enhance);
+      const models = set.models.map((m) => withEnhance(m, enhance));
       const { startWorker } = await import('../serve/worker.js');
       const worker = startWorker({
         queueUrl: opts.queue,
         store,
-        model,
+        // --enhance replaces each model's own preprocess.enhance for every job.
+        model: models,
         concurrency,
         maxPixels,
         threshold,
@@ -100,12 +92,12 @@ export function registerWorkerCommands(program: Command): void {
           console.error(`dentseg worker: ${e.id} ${e.status} in ${Math.round(e.ms)} ms`),
       });
       console.error(
-        `dentseg worker: pid ${process.pid} queue=${hidePassword(opts.queue)} store=${store.kind} data=${path.resolve(opts.dataDir)} model=${model.meta.name}@${model.meta.version} enhance=${model.meta.preprocess.enhance ?? 'none'}${opts.force === true ? ' force' : ''} concurrency=${concurrency}`,
+        `dentseg worker: pid ${process.pid} queue=${hidePassword(opts.queue)} store=${store.kind} data=${path.resolve(opts.dataDir)} models=${models.map((m) => `${m.meta.name}@${m.meta.version}`).join(',')} enhance=${models[0]?.meta.preprocess.enhance ?? 'none'}${opts.force === true ? ' force' : ''} concurrency=${concurrency}`,
       );
       const stop = (): void => {
         void worker.close().then(async () => {
           await store.close();
-          model.dispose();
+          set.dispose();
           process.exit(0);
         });
       };

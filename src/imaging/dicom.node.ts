@@ -97,6 +97,21 @@ function num(value: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * The [row, column] spacing in mm of a DICOM spacing attribute (`"0.1\\0.1"` naturalised to
+ * two numbers or strings), or undefined unless both are positive numbers.
+ */
+export function spacingOf(value: unknown): [number, number] | undefined {
+  const parts = Array.isArray(value)
+    ? (value as unknown[])
+    : typeof value === 'string'
+      ? value.split('\\')
+      : [];
+  if (parts.length !== 2) return undefined;
+  const [row, col] = parts.map((p) => num(p));
+  return row !== undefined && col !== undefined && row > 0 && col > 0 ? [row, col] : undefined;
+}
+
 function text(value: unknown): string | undefined {
   const v = Array.isArray(value) ? (value as unknown[])[0] : value;
   if (typeof v === 'string') return v;
@@ -313,6 +328,8 @@ export async function decodeDicom(
   }
   if (photometric === 'MONOCHROME1') for (let i = 0; i < n; i++) data[i] = max - data[i]!;
 
+  // PixelSpacing is calibrated to the patient; a panoramic often has only the detector's.
+  const spacing = spacingOf(ds.PixelSpacing) ?? spacingOf(ds.ImagerPixelSpacing);
   const patientTags: Record<string, string> = {};
   for (const tag of DICOM_PATIENT_TAGS) {
     const v = text(ds[tag]);
@@ -335,6 +352,7 @@ export async function decodeDicom(
       window,
       patientTags,
       ...(text(ds.SOPClassUID) ? { sopClassUid: text(ds.SOPClassUID) as string } : {}),
+      ...(spacing ? { pixelSpacingMm: spacing } : {}),
     },
   };
 }

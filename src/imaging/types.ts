@@ -33,6 +33,11 @@ export interface DicomInfo {
   readonly patientTags: Readonly<Record<string, string>>;
   /** SOP Class UID of the file (what an export referencing it names), when present. */
   readonly sopClassUid?: string;
+  /**
+   * [row, column] distance between pixel centres in mm: PixelSpacing (0028,0030), else
+   * ImagerPixelSpacing (0018,1164); absent when the file has neither.
+   */
+  readonly pixelSpacingMm?: readonly [number, number];
 }
 
 /** Largest sample value for a bit depth (255 or 65535). */

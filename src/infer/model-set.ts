@@ -17,7 +17,7 @@
 import { DentsegError } from '../errors.js';
 import { labelComponents } from '../imaging/components.js';
 import { defaultMinArea } from '../imaging/findings.js';
-import { checkInput, type InputQuality } from '../imaging/panoramic.js';
+import { inspectInput, type InputQuality } from '../imaging/panoramic.js';
 import type { GreyImage } from '../imaging/types.js';
 import type { ModelMeta, NumberingMode } from '../model/meta.js';
 import {
@@ -253,7 +253,8 @@ export async function runModelSet(
     t = now;
   };
   const findingsOn = opts.findings !== false;
-  const quality = (opts.quality ?? findingsOn) ? checkInput(image) : undefined;
+  const inspection = (opts.quality ?? findingsOn) ? inspectInput(image) : undefined;
+  const quality = inspection?.quality;
   const withheld =
     quality !== undefined && !quality.panoramic && opts.withholdIfNotPanoramic === true;
   lap('quality');
@@ -268,6 +269,10 @@ export async function runModelSet(
       ...(opts.numbering !== undefined ? { numbering: opts.numbering } : {}),
       // Lesion regions are described below, with their tooth.
       findings: findingsOn && role === 'teeth',
+      // One quality estimate per image: the check's, which `auto` enhancement reuses.
+      ...(inspection ? { estimate: inspection.estimate } : {}),
+      // Not a panoramic: findings and teeth are withheld, so the pipeline skips them.
+      ...(withheld ? { withhold: true } : {}),
     });
     const type = lesionTypeOf(m.meta);
     runs.push({

@@ -9,19 +9,13 @@ import sharp from 'sharp';
 import { toGrey8 } from '../imaging/grey8.js';
 import type { GreyImage } from '../imaging/types.js';
 import { DentsegError } from '../errors.js';
-import {
-  decodeInput,
-  encodeMaskPng,
-  renderOverlay,
-  segment,
-  type LoadedModel,
-} from '../infer/index.js';
-import { toothAt } from '../infer/model-set.js';
+import { decodeInput, maskPng, renderOverlay, type LoadedModel } from '../infer/index.js';
+import { modelRole, runModelSet, toothAt, type SetRun } from '../infer/model-set.js';
 import { probabilityImage } from '../infer/pipeline.js';
 import { PICTURE_PNG_LEVEL, PROBABILITY_PNG_LEVEL } from '../infer/png-levels.js';
 import { numberingScheme } from '../numbering/index.js';
 import { assertPixelLimit, checkUpload } from './sniff.js';
-import { numbersTeeth, type AnalysisFileName, type AnalysisRecord } from './types.js';
+import { lesionMaskFile, numbersTeeth, type AnalysisRecord, type LesionFileName } from './types.js';
 
 /** Limits and settings for analysing an upload. */
 export interface AnalyseOptions {
@@ -45,10 +39,9 @@ export interface AnalyseOptions {
 /** A finished analysis, ready for the store (overlay and chart are rendered on first request). */
 export interface AnalysisOutput {
   readonly record: AnalysisRecord;
-  readonly files: Record<
-    Exclude<AnalysisFileName, 'overlay.png' | 'chart.png' | 'mask.corrected.png'>,
-    Buffer
-  >;
+  /** original, mask and probability, plus each lesion model's mask (`caries.png`). */
+  readonly files: Record<'original.png' | 'mask.png' | 'probability.png', Buffer> &
+    Partial<Record<LesionFileName, Buffer>>;
 }
 
 /**
@@ -71,26 +64,39 @@ function grey8Png(data: Uint8Array, width: number, height: number, level: number
 // The one rule that attaches a finding to a tooth lives with the model set.
 export { toothAt };
 
-/** Analyse one uploaded file with `model`. Errors are DentsegErrors naming `filename`. */
+/**
+ * Analyse one uploaded file with a model set (or one model): decode and check it once, run
+ * every model on it (the teeth model's mask stays `mask.png`, each lesion model's is
+ * `<type>.png`). Errors are DentsegErrors naming `filename`.
+ */
 export async function analyseUpload(
-  model: LoadedModel,
+  models: LoadedModel | readonly LoadedModel[],
   buf: Buffer,
   filename: string,
   options: AnalyseOptions,
 ): Promise<AnalysisOutput> {
   const started = performance.now();
+  const list: readonly LoadedModel[] = Array.isArray(models) ? models : [models as LoadedModel];
+  // The teeth model runs first, so that `models` and the findings' ids start with it.
+  const members = [
+    ...list.filter((m) => modelRole(m.meta) === 'teeth'),
+    ...list.filter((m) => modelRole(m.meta) !== 'teeth'),
+  ];
   const name = filename || 'upload';
   const format = await checkUpload(buf, name, options.maxPixels);
 
   const t0 = performance.now();
   let image: GreyImage;
   let dicomTags: Readonly<Record<string, string>> | undefined;
+  let pixelSpacingMm: readonly [number, number] | undefined;
   try {
     // DICOM and the image formats alike; DICOM patient tags are dropped here, never stored,
     // unless the server keeps them for its DICOM exports.
     // DICOM's own size (and an embedded JPEG frame's) is checked before decoding there.
     const decoded = await decodeInput(buf, name, { maxPixels: options.maxPixels });
     image = decoded.image;
+    // Not patient data: it lets the page give areas in mm².
+    pixelSpacingMm = decoded.dicom?.pixelSpacingMm;
     if (options.keepDicomTags === true && decoded.dicom) {
       dicomTags = {
         ...decoded.dicom.patientTags,
@@ -107,47 +113,66 @@ export async function analyseUpload(
   assertPixelLimit(image, options.maxPixels, name);
   const decodeMs = performance.now() - t0;
 
-  const result = await segment(model, image, {
+  const result = await runModelSet(members, image, {
     threshold: options.threshold,
-    name,
     // Not a panoramic X-ray: no findings or teeth drawn from it, unless the server's --force.
     withholdIfNotPanoramic: options.force !== true,
   });
+  // The teeth model's run is the analysis' `model`, mask.png and probability.png, as before
+  // model sets (a set without one: its first model).
+  const main = result.teethRun ?? (result.runs[0] as SetRun);
+  const r = main.result;
   const t1 = performance.now();
-  const k = result.probabilities.length / (result.width * result.height);
-  const [original, mask, probability] = await Promise.all([
+  const lesionFiles = result.lesionRuns.map((run) => ({
+    run,
+    file: lesionMaskFile(run.type as string),
+  }));
+  const [original, mask, probability, ...lesionPngs] = await Promise.all([
     grey8Png(toGrey8(image), image.width, image.height, PICTURE_PNG_LEVEL),
-    encodeMaskPng(result),
+    maskPng(r.mask, r.width, r.height, r.task === 'binary'),
     grey8Png(
-      probabilityImage(result.probabilities, result.mask, k),
-      result.width,
-      result.height,
+      probabilityImage(r.probabilities, r.mask, r.k),
+      r.width,
+      r.height,
       PROBABILITY_PNG_LEVEL,
     ),
+    ...lesionFiles.map(({ run }) => maskPng(run.result.mask, r.width, r.height, true)),
   ]);
   const encodeMs = performance.now() - t1;
 
-  const meta = model.meta;
+  const meta = main.meta;
   const record: AnalysisRecord = {
     id: options.id ?? randomUUID(),
     created: new Date().toISOString(),
     filename,
     user: options.user ?? null,
-    image: { width: result.width, height: result.height, format },
-    model: {
-      name: meta.name,
-      version: meta.version,
-      engine: model.engine.name,
-      task: meta.task,
+    image: {
+      width: r.width,
+      height: r.height,
+      format,
+      ...(pixelSpacingMm ? { pixelSpacingMm: [...pixelSpacingMm] } : {}),
     },
-    classes: [...result.classes],
+    model: { name: meta.name, version: meta.version, engine: main.engine, task: meta.task },
+    models: result.runs.map((run) => ({
+      name: run.meta.name,
+      version: run.meta.version,
+      engine: run.engine,
+      task: run.meta.task,
+      role: run.role,
+      ...(run.type !== undefined ? { type: run.type } : {}),
+      mask: run === main ? 'mask.png' : lesionMaskFile(run.type as string),
+    })),
+    classes: [...r.classes],
     // Multi-class masks are the arg-max: every class shown, i.e. a confidence threshold of 0.
     threshold: meta.task === 'multiclass' ? 0 : options.threshold,
-    findings: result.findings.map((f, i) => ({
-      id: `f${i + 1}`,
+    findings: result.findings.map((f) => ({
+      id: f.id,
       review: 'suggested' as const,
-      type: f.class,
-      tooth: toothAt(f.centroid, result.mask, result.width, result.height, result.classes),
+      type: f.type,
+      tooth: f.tooth,
+      surface: f.surface,
+      score: f.score,
+      model: f.model,
       class: f.class,
       classIndex: f.classIndex,
       areaPx: f.areaPx,
@@ -169,9 +194,7 @@ export async function analyseUpload(
       review: 'suggested' as const,
     })),
     missing: [...(result.missing ?? [])],
-    ...(result.quality
-      ? { quality: { ...result.quality, withheld: result.withheld === true } }
-      : {}),
+    ...(result.quality ? { quality: { ...result.quality, withheld: result.withheld } } : {}),
     elapsedMs: Math.round(performance.now() - started),
     timings: {
       ...Object.fromEntries(Object.entries(result.timings).map(([s, ms]) => [s, Math.round(ms)])),
@@ -182,10 +205,15 @@ export async function analyseUpload(
     corrections: { masks: [] },
     ...(dicomTags ? { dicomTags } : {}),
   };
-  return {
-    record,
-    files: { 'original.png': original, 'mask.png': mask, 'probability.png': probability },
+  const files: AnalysisOutput['files'] = {
+    'original.png': original,
+    'mask.png': mask,
+    'probability.png': probability,
   };
+  lesionFiles.forEach(({ file }, i) => {
+    files[file] = lesionPngs[i] as Buffer;
+  });
+  return { record, files };
 }
 
 /**

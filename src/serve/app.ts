@@ -11,12 +11,12 @@ import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import { DentsegError } from '../errors.js';
-import type { LoadedModel } from '../infer/index.js';
+import { checkModelSet, modelRole, type LoadedModel } from '../infer/index.js';
 import { VERSION } from '../version.js';
 import { analyseUpload, chartFromStored, overlayFromStored } from './analyse.js';
 import { combineUsers, installAuth, loggerOptions, type UserToken } from './auth.js';
 import { notFound, toHttpFailure } from './http-errors.js';
-import { modelCard, type ModelCardJson } from './model-card.js';
+import { setCard, type ModelCardJson } from './model-card.js';
 import { trackRouteMethods } from './methods.js';
 import { InferenceQueue } from './queue.js';
 import { registerReportRoutes } from './report-routes.js';
@@ -30,16 +30,22 @@ import { enqueueUpload, jobView, sharedQueueHealth } from './enqueue.js';
 import type { JobQueue } from './jobs.js';
 import {
   API_PREFIX,
+  isAnalysisFileName,
   linksFor,
   numbersTeeth,
   type AnalysisFileName,
   type AnalysisRecord,
 } from './types.js';
 
-/** Options of {@link buildApp}; everything but `model` and `dataDir` has a default. */
+/** Options of {@link buildApp}; everything but the model(s) and `dataDir` has a default. */
 export interface AppOptions {
-  /** The loaded model (from `loadModel`); the app does not dispose it. */
-  readonly model: LoadedModel;
+  /** One loaded model (from `loadModel`): a set of one. The app does not dispose it. */
+  readonly model?: LoadedModel | undefined;
+  /**
+   * The model set every upload runs (from `loadModelSet`; at most one teeth model, lesion
+   * models after it), instead of `model`. The app does not dispose them.
+   */
+  readonly models?: readonly LoadedModel[] | undefined;
   /** Folder for the SQLite database and analysis images (created if missing). */
   readonly dataDir: string;
   /**
@@ -136,7 +142,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const requestTimeoutMs = positive('requestTimeoutMs', options.requestTimeoutMs ?? 60_000);
   const users = combineUsers(options.token, options.users);
   const queue = new InferenceQueue({ concurrency: 1, limit: options.queueLimit ?? 32 });
-  const { model } = options;
+  const models = options.models ?? (options.model ? [options.model] : []);
+  if (models.length === 0) {
+    throw new DentsegError('E_USAGE', 'buildApp needs a model (model) or a model set (models)');
+  }
+  checkModelSet(models.map((m) => m.meta));
+  // The teeth model answers for the set where one model is named: health, the model card's
+  // own fields, private mode's ONNX download, the analysis' `model` and mask.png.
+  const model = models.find((m) => modelRole(m.meta) === 'teeth') ?? (models[0] as LoadedModel);
   const store: Store = options.store ?? AnalysisStore.open(options.dataDir);
   const ownStore = options.store === undefined;
   const started = Date.now();
@@ -265,7 +278,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
 
   app.get(`${API_PREFIX}/model`, { schema: schemas.modelRoute }, async () => {
-    card ??= await modelCard(model);
+    card ??= await setCard(model, models);
     return card;
   });
 
@@ -325,7 +338,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
     const job = queue.run(async () => {
       if (abandoned) return undefined;
-      const out = await analyseUpload(model, buf, filename, {
+      const out = await analyseUpload(models, buf, filename, {
         maxPixels,
         threshold,
         user: auth.creator(request),
@@ -376,6 +389,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     async (request, reply: FastifyReply) => {
       const { id, file } = request.params;
       const owner = auth.owner(request);
+      // The schema lets only safe names through; this also tells the compiler so.
+      if (!isAnalysisFileName(file)) throw notFound(`${file} of analysis ${id}`);
       if (file === 'chart.png') {
         const record = await store.get(id, owner);
         if (!record) throw notFound(`analysis ${id}`);
@@ -394,7 +409,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           // The model's images never change; a corrected mask may be corrected again.
           .header(
             'Cache-Control',
-            file === 'mask.corrected.png'
+            file.endsWith('.corrected.png')
               ? 'private, no-cache'
               : 'private, max-age=31536000, immutable',
           )

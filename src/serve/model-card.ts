@@ -4,7 +4,20 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { LoadedModel } from '../infer/index.js';
+import { lesionTypeOf, modelRole, type LoadedModel, type ModelRole } from '../infer/index.js';
+
+/** One model of the set, as GET /api/v1/model lists it under `models`. */
+export interface SetModelCardJson {
+  readonly name: string;
+  readonly version: string;
+  readonly task: string;
+  readonly classes: readonly string[];
+  readonly engine: string;
+  readonly role: ModelRole;
+  /** Lesion models: the finding type (e.g. caries). */
+  readonly type?: string;
+  readonly licence: string;
+}
 
 /** What GET /api/v1/model returns. */
 export interface ModelCardJson {
@@ -21,6 +34,8 @@ export interface ModelCardJson {
   readonly licence: string;
   /** MODEL_CARD.md as Markdown; empty when the folder has none. */
   readonly card: string;
+  /** The set every upload runs, the teeth model first (absent from {@link modelCard}). */
+  readonly models?: readonly SetModelCardJson[];
 }
 
 /**
@@ -78,5 +93,34 @@ export async function modelCard(model: LoadedModel): Promise<ModelCardJson> {
       licenceFromCard(card) ??
       'not stated in the model folder (no MODEL_CARD.md licence)',
     card,
+  };
+}
+
+/**
+ * The card of a model set: `main`'s card (the teeth model: its fields as before sets) plus
+ * `models`, every model of the set with its role, the teeth model first.
+ */
+export async function setCard(
+  main: LoadedModel,
+  models: readonly LoadedModel[],
+): Promise<ModelCardJson> {
+  const ordered = [main, ...models.filter((m) => m !== main)];
+  const cards = await Promise.all(ordered.map((m) => modelCard(m)));
+  return {
+    ...(cards[0] as ModelCardJson),
+    models: cards.map((c, i) => {
+      const meta = (ordered[i] as LoadedModel).meta;
+      const type = lesionTypeOf(meta);
+      return {
+        name: c.name,
+        version: c.version,
+        task: c.task,
+        classes: c.classes,
+        engine: c.engine,
+        role: modelRole(meta),
+        ...(type !== undefined ? { type } : {}),
+        licence: c.licence,
+      };
+    }),
   };
 }

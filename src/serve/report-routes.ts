@@ -106,7 +106,8 @@ export function reportDataOf(
     created: record.created,
     id: record.id,
     image: { width: record.image.width, height: record.image.height },
-    models: [{ name: record.model.name, version: record.model.version }],
+    // Every model of a set (stored before sets: the one model).
+    models: (record.models ?? [record.model]).map((m) => ({ name: m.name, version: m.version })),
     findings: record.findings.map((f) => ({
       id: f.id,
       type: f.type,
@@ -192,7 +193,9 @@ export function registerReportRoutes(app: FastifyInstance, deps: ReportRouteDeps
         source: record.dicomTags,
         now: new Date(),
         softwareVersion: VERSION,
-        algorithm: `${record.model.name} ${record.model.version}`,
+        algorithm: (record.models ?? [record.model])
+          .map((m) => `${m.name} ${m.version}`)
+          .join(' + '),
       };
       let bytes: Uint8Array;
       if (file === 'sc.dcm') {

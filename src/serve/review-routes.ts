@@ -24,12 +24,55 @@ import {
 } from './review.js';
 import * as schemas from './schemas.js';
 import type { RecordChange, Store } from './store-api.js';
-import { API_PREFIX, linksFor, type AnalysisRecord, type ToothJson } from './types.js';
+import {
+  API_PREFIX,
+  lesionMaskFile,
+  linksFor,
+  type AnalysisFileName,
+  type AnalysisRecord,
+  type ToothJson,
+} from './types.js';
 import { readUpload, requireMultipart } from './upload.js';
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/** The model whose mask is corrected: binary (0/255) or its classes (class indices). */
+export interface MaskModel {
+  readonly task: 'binary' | 'multiclass';
+  readonly classes: readonly string[];
+}
+
+/** Where a model's mask of an analysis is kept, and its correction. */
+interface MaskFiles extends MaskModel {
+  readonly file: AnalysisFileName;
+  readonly corrected: AnalysisFileName;
+}
+
+/**
+ * The mask files of model `name` in `record`: the teeth model's `mask.png` (its task and
+ * classes), or a lesion model's `<type>.png` (binary); undefined when the analysis has no
+ * such model.
+ */
+export function maskFilesOf(record: AnalysisRecord, name: string): MaskFiles | undefined {
+  if (name === record.model.name) {
+    return {
+      task: record.model.task,
+      classes: record.classes,
+      file: 'mask.png',
+      corrected: 'mask.corrected.png',
+    };
+  }
+  const lesion = record.models?.find((m) => m.name === name && m.role === 'lesion');
+  if (!lesion?.type) return undefined;
+  return {
+    task: 'binary',
+    classes: ['background', lesion.type],
+    file: lesionMaskFile(lesion.type),
+    corrected: lesionMaskFile(lesion.type, true),
+  };
+}
 
 /**
  * A corrected mask as the store keeps it: a one-channel PNG of the X-ray's size, 0/255 for
@@ -38,6 +81,7 @@ const sha256 = (data: Buffer): string => createHash('sha256').update(data).diges
 export async function checkCorrectedMask(
   record: AnalysisRecord,
   png: Buffer,
+  of: MaskModel = { task: record.model.task, classes: record.classes },
 ): Promise<{ png: Buffer; pixels: Uint8Array }> {
   if (png.length < PNG_MAGIC.length || !png.subarray(0, PNG_MAGIC.length).equals(PNG_MAGIC)) {
     throw new DentsegError('E_IMAGE_FORMAT', 'a corrected mask must be a PNG', {
@@ -60,8 +104,8 @@ export async function checkCorrectedMask(
       { hint: 'send a mask of the X-ray’s size (the size of its mask.png)' },
     );
   }
-  const binary = record.model.task === 'binary';
-  const limit = binary ? 256 : record.classes.length;
+  const binary = of.task === 'binary';
+  const limit = binary ? 256 : of.classes.length;
   const pixels = new Uint8Array(raw.data.length);
   for (let i = 0; i < raw.data.length; i++) {
     const v = raw.data[i] as number;
@@ -162,18 +206,20 @@ export function registerReviewRoutes(app: FastifyInstance, store: Store, auth: A
       const owner = auth.owner(request);
       const record = await store.get(id, owner);
       if (!record) throw notFound(`analysis ${id}`);
-      if (model !== record.model.name) {
-        throw notFound(`model ${model} of analysis ${id} (its model is ${record.model.name})`);
+      const target = maskFilesOf(record, model);
+      if (!target) {
+        const names = (record.models ?? [record.model]).map((m) => m.name).join(', ');
+        throw notFound(`model ${model} of analysis ${id} (its models: ${names})`);
       }
       const { buf } = await readUpload(request);
-      const mask = await checkCorrectedMask(record, buf);
+      const mask = await checkCorrectedMask(record, buf, target);
       const previousName = record.corrections.masks.includes(model)
-        ? 'mask.corrected.png'
-        : 'mask.png';
+        ? target.corrected
+        : target.file;
       const previous = await store.readFile(id, previousName, owner);
       if (!previous) throw notFound(`analysis ${id}`);
-      const changedPx = await changedPixels(previous, mask.pixels, record.model.task === 'binary');
-      if (!(await store.addFile(id, 'mask.corrected.png', mask.png))) {
+      const changedPx = await changedPixels(previous, mask.pixels, target.task === 'binary');
+      if (!(await store.addFile(id, target.corrected, mask.png))) {
         throw notFound(`analysis ${id}`);
       }
       const who = actor(request);
@@ -181,7 +227,7 @@ export function registerReviewRoutes(app: FastifyInstance, store: Store, auth: A
         correctMask(
           r,
           { model, file: previousName, sha256: sha256(previous) },
-          { model, file: 'mask.corrected.png', sha256: sha256(mask.png), changedPx },
+          { model, file: target.corrected, sha256: sha256(mask.png), changedPx },
           who,
         ),
       );

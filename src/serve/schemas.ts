@@ -40,7 +40,8 @@ export const findingSchema = {
     tooth: {
       ...toothNumberSchema,
       nullable: true,
-      description: "FDI number of the tooth under the finding's centroid, else null",
+      description:
+        'FDI number of the tooth the finding lies on (a lesion: the tooth it overlaps most), else null',
     },
     note: { type: 'string' },
     original: {
@@ -48,6 +49,25 @@ export const findingSchema = {
       description: "the model's type and tooth, once edited",
       properties: { type: { type: 'string' }, tooth: { ...toothNumberSchema, nullable: true } },
       required: ['type', 'tooth'],
+    },
+    surface: {
+      type: 'string',
+      // null listed too: a nullable enum must name it for the validator (and OpenAPI 3.0).
+      enum: ['mesial', 'distal', 'occlusal', null],
+      nullable: true,
+      description:
+        'lesion findings: where on its tooth (from its position within the tooth), or null when not decidable',
+    },
+    score: {
+      type: 'number',
+      minimum: 0,
+      maximum: 1,
+      description:
+        "lesion findings: the model's confidence, the mean probability inside the region",
+    },
+    model: {
+      type: 'string',
+      description: 'the name of the model (of `models`) that found it; absent before model sets',
     },
     class: { type: 'string' },
     classIndex: { type: 'integer' },
@@ -123,6 +143,12 @@ export const linksSchema = {
       description: "the dentist's corrected mask (PNG); only once one was stored",
     },
     audit: { type: 'string', description: 'the append-only audit of changes' },
+    masks: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description:
+        "each model's mask by model name (the teeth model's is `mask`); absent before model sets",
+    },
   },
   required: ['self', 'original', 'mask', 'overlay', 'probability', 'audit'],
 } as const;
@@ -133,6 +159,14 @@ const imageSchema = {
     width: { type: 'integer' },
     height: { type: 'integer' },
     format: { type: 'string', enum: ['jpeg', 'png', 'tiff', 'bmp', 'dicom'] },
+    pixelSpacingMm: {
+      type: 'array',
+      items: { type: 'number', exclusiveMinimum: 0 },
+      minItems: 2,
+      maxItems: 2,
+      description:
+        "[row, column] distance between pixel centres in mm, from a DICOM's PixelSpacing (else ImagerPixelSpacing); absent when the upload gives none (areas are then in pixels only)",
+    },
   },
   required: ['width', 'height', 'format'],
 } as const;
@@ -146,6 +180,30 @@ const modelRefSchema = {
     task: { type: 'string', enum: ['binary', 'multiclass'] },
   },
   required: ['name', 'version', 'engine', 'task'],
+} as const;
+
+/** One model of the set that analysed an X-ray, and where its mask is kept. */
+export const setModelSchema = {
+  type: 'object',
+  properties: {
+    ...modelRefSchema.properties,
+    role: {
+      type: 'string',
+      enum: ['teeth', 'lesion'],
+      description:
+        'teeth: the binary or numbering teeth model (its mask is mask.png); lesion: its regions are findings',
+    },
+    type: {
+      type: 'string',
+      description: 'what a lesion model finds (e.g. caries); absent for the teeth model',
+    },
+    mask: {
+      type: 'string',
+      description:
+        "the file of the model's mask under the analysis (mask.png for the teeth model, <type>.png for a lesion model, 0/255)",
+    },
+  },
+  required: [...modelRefSchema.required, 'role', 'mask'],
 } as const;
 
 const userSchema = {
@@ -213,7 +271,17 @@ export const analysisSchema = {
     filename: { type: 'string' },
     user: userSchema,
     image: imageSchema,
-    model: modelRefSchema,
+    model: {
+      ...modelRefSchema,
+      description:
+        'the teeth model (the first of `models`): `classes`, `teeth`, `missing` and mask.png are its',
+    },
+    models: {
+      type: 'array',
+      items: setModelSchema,
+      description:
+        'every model that analysed the X-ray, the teeth model first; absent on analyses stored before model sets',
+    },
     classes: { type: 'array', items: { type: 'string' } },
     threshold: { type: 'number' },
     findings: { type: 'array', items: findingSchema },
@@ -327,6 +395,25 @@ export const modelCardSchema = {
     training: { type: 'object', additionalProperties: true },
     licence: { type: 'string' },
     card: { type: 'string', description: 'MODEL_CARD.md (Markdown), empty when absent' },
+    models: {
+      type: 'array',
+      description:
+        'the model set every upload runs, the teeth model first (whose card the fields above are)',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          version: { type: 'string' },
+          task: { type: 'string' },
+          classes: { type: 'array', items: { type: 'string' } },
+          engine: { type: 'string' },
+          role: setModelSchema.properties.role,
+          type: setModelSchema.properties.type,
+          licence: { type: 'string' },
+        },
+        required: ['name', 'version', 'task', 'classes', 'engine', 'role', 'licence'],
+      },
+    },
   },
 } as const;
 
@@ -419,9 +506,25 @@ export const getRoute = {
   },
 } as const;
 
+/** The files every analysis may have (the teeth model's mask is mask.png). */
+export const FIXED_FILES = [
+  'original.png',
+  'mask.png',
+  'overlay.png',
+  'probability.png',
+  'chart.png',
+  'mask.corrected.png',
+] as const;
+
+/**
+ * A lesion model's mask file, `<type>.png`, or its correction: a finding type is
+ * lower-case letters, digits and dashes, so that the name is safe as a path.
+ */
+export const LESION_FILE_PATTERN = '^[a-z][a-z0-9-]{0,31}(\\.corrected)?\\.png$';
+
 export const fileRoute = {
   summary:
-    'An image of the analysis: original X-ray, mask (0/255, or class index), overlay, probability (0–255), or the numbered chart (models that number teeth; 404 otherwise)',
+    "An image of the analysis: original X-ray, mask (the teeth model's: 0/255, or class index), overlay, probability (0–255), the numbered chart (models that number teeth; 404 otherwise), or a lesion model's mask (e.g. caries.png, 0/255)",
   tags: ['analyses'],
   security,
   params: {
@@ -429,14 +532,14 @@ export const fileRoute = {
     properties: {
       id: { type: 'string', format: 'uuid' },
       file: {
-        type: 'string',
-        enum: [
-          'original.png',
-          'mask.png',
-          'overlay.png',
-          'probability.png',
-          'chart.png',
-          'mask.corrected.png',
+        anyOf: [
+          { type: 'string', enum: FIXED_FILES },
+          {
+            type: 'string',
+            pattern: LESION_FILE_PATTERN,
+            description:
+              "a lesion model's mask, `<type>.png` (0/255; see the analysis' `models`), or its correction `<type>.corrected.png`",
+          },
         ],
       },
     },
@@ -538,9 +641,9 @@ export const patchToothRoute = {
 } as const;
 
 export const putMaskRoute = {
-  summary: "Store a corrected mask of the analysis' model (multipart field `file`: PNG)",
+  summary: "Store a corrected mask of one of the analysis' models (multipart field `file`: PNG)",
   description:
-    "The PNG must have the X-ray's size (else 422 E_MASK_MISMATCH) and hold 0/255 for a binary model or class indices for a multi-class one (else 422 E_MASK_VALUES); not a PNG: 415 E_IMAGE_FORMAT. Kept as `mask.corrected.png` beside the model's untouched `mask.png`; a later correction replaces it (the audit keeps each one's SHA-256).",
+    "The PNG must have the X-ray's size (else 422 E_MASK_MISMATCH) and hold 0/255 for a binary model or class indices for a multi-class one (else 422 E_MASK_VALUES); not a PNG: 415 E_IMAGE_FORMAT. The teeth model's is kept as `mask.corrected.png` beside its untouched `mask.png`, a lesion model's (0/255) as `<type>.corrected.png` beside `<type>.png`; a later correction replaces it (the audit keeps each one's SHA-256).",
   tags: ['review'],
   consumes: ['multipart/form-data'],
   security,
@@ -548,7 +651,10 @@ export const putMaskRoute = {
     type: 'object',
     properties: {
       id: { type: 'string', format: 'uuid' },
-      model: { type: 'string', description: "the analysis' model name (`model.name`)" },
+      model: {
+        type: 'string',
+        description: "the name of one of the analysis' models (`model.name`, or one of `models`)",
+      },
     },
     required: ['id', 'model'],
   },

@@ -8,7 +8,7 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DentsegError } from '../errors.js';
 import { PROCESSING_STATUSES, UUID, type JobState, type ProcessingStatus } from './store-api.js';
-import type { AnalysisFileName } from './types.js';
+import { isAnalysisFileName, type AnalysisFileName } from './types.js';
 
 /** A jobs row as both databases return it. */
 export interface JobRow {
@@ -64,7 +64,13 @@ export async function writeTempFolder(
   const tmp = path.join(tmpDir, tempName(id));
   await mkdir(tmp, { recursive: true });
   try {
-    for (const [name, data] of Object.entries(files)) await writeSynced(path.join(tmp, name), data);
+    for (const [name, data] of Object.entries(files)) {
+      if (data === undefined) continue;
+      if (!isAnalysisFileName(name)) {
+        throw new DentsegError('E_USAGE', `not an analysis file name: "${name}"`);
+      }
+      await writeSynced(path.join(tmp, name), data);
+    }
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;

@@ -25,7 +25,12 @@ import {
   type ProcessingStatus,
   type Store,
 } from './store-api.js';
-import type { AnalysisFileName, AnalysisRecord, AuditEntry } from './types.js';
+import {
+  isAnalysisFileName,
+  type AnalysisFileName,
+  type AnalysisRecord,
+  type AuditEntry,
+} from './types.js';
 
 /** What start-up cleaning removed. */
 export interface CleanupReport {
@@ -163,6 +168,10 @@ export class AnalysisStore implements Store {
     mkdirSync(tmp);
     try {
       for (const [name, data] of Object.entries(files)) {
+        if (data === undefined) continue;
+        if (!isAnalysisFileName(name)) {
+          throw new DentsegError('E_USAGE', `not an analysis file name: "${name}"`);
+        }
         const handle = await open(path.join(tmp, name), 'wx');
         try {
           await handle.writeFile(data);

@@ -5,7 +5,8 @@
 import { numberingScheme } from '../numbering/index.js';
 import type { InputQuality } from '../imaging/panoramic.js';
 import type { UploadFormat } from './sniff.js';
-import { fileRoute, reviewStateSchema } from './schemas.js';
+import { DentsegError } from '../errors.js';
+import { FIXED_FILES, LESION_FILE_PATTERN, reviewStateSchema } from './schemas.js';
 import type { AnalysisJson, AnalysisLinks, Assert, ReviewState } from './wire.js';
 
 export type {
@@ -60,9 +61,41 @@ type _SameFormats = Assert<
     : false
 >;
 
-/** The files kept on disk for an analysis: the ones the file route serves. */
-export const ANALYSIS_FILES = fileRoute.params.properties.file.enum;
-export type AnalysisFileName = (typeof ANALYSIS_FILES)[number];
+/** The files every analysis may keep on disk (the file route also serves lesion masks). */
+export const ANALYSIS_FILES = FIXED_FILES;
+
+/** A lesion model's mask (`caries.png`) or its correction (`caries.corrected.png`). */
+export type LesionFileName = `${string}.png`;
+
+/** A file kept on disk for an analysis: the ones the file route serves. */
+export type AnalysisFileName = (typeof ANALYSIS_FILES)[number] | LesionFileName;
+
+const LESION_FILE = new RegExp(LESION_FILE_PATTERN);
+
+/** Whether `name` is one of the fixed files or a well-formed lesion mask name (safe as a path). */
+export function isAnalysisFileName(name: string): name is AnalysisFileName {
+  return (ANALYSIS_FILES as readonly string[]).includes(name) || LESION_FILE.test(name);
+}
+
+/**
+ * The mask file of a lesion model whose findings are of type `type` (`caries` →
+ * `caries.png`; `corrected`: the dentist's correction beside it). E_MODEL_INVALID when the
+ * type cannot name a file or would take the name of one of the analysis' own files.
+ */
+export function lesionMaskFile(type: string, corrected = false): LesionFileName {
+  const name = `${type}${corrected ? '.corrected' : ''}.png` as const;
+  if (
+    !LESION_FILE.test(name) ||
+    (ANALYSIS_FILES as readonly string[]).some((f) => f.startsWith(`${type}.`))
+  ) {
+    throw new DentsegError(
+      'E_MODEL_INVALID',
+      `a lesion model's finding type must be lower-case letters, digits and dashes and not one of original, mask, overlay, probability, chart; received "${type}"`,
+      { hint: "rename the type in the model's dentseg.json" },
+    );
+  }
+  return name;
+}
 
 /** The API's base path. */
 export const API_PREFIX = '/api/v1';
@@ -75,10 +108,14 @@ export function numbersTeeth(record: Pick<AnalysisRecord, 'model' | 'classes'>):
   return record.model.task === 'multiclass' && numberingScheme(record.classes) !== undefined;
 }
 
-/** Links for analysis `id` (with `chart` when `record` numbers teeth). */
+/**
+ * Links for analysis `id` (with `chart` when `record` numbers teeth, `maskCorrected` once its
+ * teeth model's mask was corrected, and `masks`, each model's mask, for a model set's).
+ */
 export function linksFor(
   id: string,
-  record?: Pick<AnalysisRecord, 'model' | 'classes'> & Partial<Pick<AnalysisRecord, 'corrections'>>,
+  record?: Pick<AnalysisRecord, 'model' | 'classes'> &
+    Partial<Pick<AnalysisRecord, 'corrections' | 'models'>>,
 ): AnalysisLinks {
   const self = `${API_PREFIX}/analyses/${id}`;
   return {
@@ -88,9 +125,13 @@ export function linksFor(
     overlay: `${self}/overlay.png`,
     probability: `${self}/probability.png`,
     ...(record && numbersTeeth(record) ? { chart: `${self}/chart.png` } : {}),
-    ...(record?.corrections && record.corrections.masks.length > 0
+    // A lesion model's correction is its own file (`caries.corrected.png`), not this one.
+    ...(record?.corrections?.masks.includes(record.model.name)
       ? { maskCorrected: `${self}/mask.corrected.png` }
       : {}),
     audit: `${self}/audit`,
+    ...(record?.models
+      ? { masks: Object.fromEntries(record.models.map((m) => [m.name, `${self}/${m.mask}`])) }
+      : {}),
   };
 }

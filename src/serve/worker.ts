@@ -29,7 +29,8 @@ export interface WorkerOptions {
   /** redis://host:port of the shared queue. */
   readonly queueUrl: string;
   readonly store: Store;
-  readonly model: LoadedModel;
+  /** The model, or the model set (teeth model and lesion models), loaded once. */
+  readonly model: LoadedModel | readonly LoadedModel[];
   /** Analyses at once in this process (default 1: one inference thread). */
   readonly concurrency?: number;
   /** Largest width × height accepted, pixels (default 40 M). */

@@ -119,3 +119,29 @@ describe('DICOM', () => {
     expect(rest.modality).toBe('PX');
   });
 });
+
+describe('DICOM pixel spacing', () => {
+  const px = { width: 4, height: 3, pixels: ramp8 };
+  it('reads PixelSpacing, else ImagerPixelSpacing, as [row, column] mm', async () => {
+    const both = await decodeDicom(
+      buildDicom({ ...px, extra: { PixelSpacing: [0.1, 0.12], ImagerPixelSpacing: [0.2, 0.2] } }),
+      'f.dcm',
+    );
+    expect(both.dicom.pixelSpacingMm).toEqual([0.1, 0.12]);
+    const imager = await decodeDicom(
+      buildDicom({ ...px, extra: { ImagerPixelSpacing: [0.2, 0.25] } }),
+      'g.dcm',
+    );
+    expect(imager.dicom.pixelSpacingMm).toEqual([0.2, 0.25]);
+  });
+
+  it('has none when the file gives none or a malformed one', async () => {
+    const none = await decodeDicom(buildDicom(px), 'h.dcm');
+    expect(none.dicom.pixelSpacingMm).toBeUndefined();
+    const zero = await decodeDicom(
+      buildDicom({ ...px, extra: { PixelSpacing: [0, 0.1] } }),
+      'i.dcm',
+    );
+    expect(zero.dicom.pixelSpacingMm).toBeUndefined();
+  });
+});

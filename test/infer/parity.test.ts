@@ -8,7 +8,8 @@ import * as ortNode from 'onnxruntime-node';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validatePreprocessConfig } from '../../src/data/index.js';
-import { DEFAULT_MODEL_DIR, loadModel, segment, type LoadedModel } from '../../src/infer/index.js';
+import { loadModel, segment, type LoadedModel } from '../../src/infer/index.js';
+import { loadModelSet, type LoadedModelSet } from '../../src/infer/model-set.node.js';
 import { FDI_NUMBERS } from '../../src/numbering/index.js';
 import { exportOnnx, onnxBytesForFolder } from '../../src/onnx/index.js';
 import { buildApp } from '../../src/serve/index.js';
@@ -34,12 +35,13 @@ async function foreground(png: Buffer | string): Promise<Uint8Array> {
 
 describe.skipIf(!HAS_SHARED_DATA)('predict, serve and private mode agree', () => {
   const files = HAS_SHARED_DATA ? readdirSync(IMAGES).filter((f) => f.endsWith('.png')) : [];
-  let server: LoadedModel;
+  let server: LoadedModelSet;
   let local: LocalModel;
 
   beforeAll(async () => {
-    server = await loadModel();
-    const { bytes } = await onnxBytesForFolder(DEFAULT_MODEL_DIR);
+    // predict and serve run the bundled set; private mode its teeth model (the first).
+    server = await loadModelSet();
+    const { bytes } = await onnxBytesForFolder((server.models[0] as LoadedModel).dir);
     local = await openLocalModel(
       ortNode,
       bytes,
@@ -58,7 +60,22 @@ describe.skipIf(!HAS_SHARED_DATA)('predict, serve and private mode agree', () =>
     const run = runCliSync(['predict', '--input', IMAGES, '--output', out]);
     expect(run.status, run.stderr).toBe(0);
 
-    const app = await buildApp({ model: server, dataDir: path.join(dir, 'data') });
+    const app = await buildApp({ models: server.models, dataDir: path.join(dir, 'data') });
+    // The set's fields (id, review, type, tooth, surface, score, model) are added around the
+    // pipeline's finding; the pipeline's own fields must agree everywhere.
+    const pipelineFields = (f: FindingJson): Record<string, unknown> => {
+      const {
+        id: _id,
+        review: _r,
+        type: _t,
+        tooth: _tooth,
+        surface: _s,
+        score: _score,
+        model: _m,
+        ...rest
+      } = f;
+      return rest;
+    };
     // One sample is edentulous (no findings there); the others have teeth.
     let found = 0;
     try {
@@ -90,14 +107,22 @@ describe.skipIf(!HAS_SHARED_DATA)('predict, serve and private mode agree', () =>
         const mine = await analyseImage(local, image, file);
 
         found += mine.findings.length;
-        // The server adds the review fields (id, review state, type, tooth) to each finding.
-        const served = analysis.findings.map(
-          ({ id: _id, review: _r, type: _t, tooth: _tooth, ...f }) => f,
+        const expected = predicted.findings.map(pipelineFields);
+        expect(analysis.findings.map(pipelineFields), `${file}: serve vs predict`).toEqual(
+          expected,
         );
-        expect(served, `${file}: serve vs predict`).toEqual(predicted.findings);
-        expect(mine.findings, `${file}: private mode vs predict`).toEqual(predicted.findings);
+        // Private mode runs the teeth model alone: its findings are the set's first ones.
+        expect(mine.findings, `${file}: private mode vs predict`).toEqual(
+          expected.slice(0, mine.findings.length),
+        );
+        expect(mine.findings.length).toBe(
+          predicted.findings.filter((f) => f.model === server.models[0]?.meta.name).length,
+        );
+        // Foreground of every mask: predict's X.mask.png is the set's teeth union (0/255),
+        // the server's mask.png and the page's mask the teeth model's class indices.
+        const mineMask = Uint8Array.from(mine.mask, (v) => (v > 0 ? 1 : 0));
         expect(Buffer.from(serveMask).equals(Buffer.from(predictMask)), file).toBe(true);
-        expect(Buffer.from(mine.mask).equals(Buffer.from(predictMask)), file).toBe(true);
+        expect(Buffer.from(mineMask).equals(Buffer.from(predictMask)), file).toBe(true);
       }
       expect(found).toBeGreaterThan(0);
     } finally {

@@ -20,6 +20,7 @@ import { HAS_CHROMIUM, launchChromium, watchCspViolations } from '../helpers/chr
 import { REPO_ROOT, SAMPLES } from '../helpers/paths.js';
 import { tinyModelFolder, type TinyModel } from './tiny.js';
 import { tempDirFor } from './helpers.js';
+import { fixedModel, lesionMeta, lesionProbs } from '../infer/set-fixtures.js';
 
 const XRAY = path.join(SAMPLES, 'images', 'abdi-1.png');
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts');
@@ -144,6 +145,41 @@ describe.skipIf(!existsSync(XRAY) || !HAS_CHROMIUM)('private mode (in-browser ON
     expect(await page.getAttribute('body', 'data-private-mode-findings')).toBe('0');
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  it("with a model set, the page runs the set's teeth model and says what it leaves to the server", async () => {
+    const sData = tempDirFor('dentseg-data-');
+    // The lesion model runs only on uploads (none here): a fixed-output one will do.
+    const sApp = await buildApp({
+      models: [fixedModel(lesionMeta(), lesionProbs(), '/fixed-caries'), model],
+      dataDir: sData,
+      webDir,
+    });
+    try {
+      // The ONNX download is the teeth model, whatever the order the set was given in.
+      const onnx = await sApp.inject({ url: '/api/v1/model/onnx' });
+      expect(JSON.parse(onnxMetadata(onnx.rawPayload)['dentseg.json'] ?? '{}')).toEqual(tiny.meta);
+      const sUrl = await sApp.listen({ port: 0, host: '127.0.0.1' });
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      const posts: string[] = [];
+      page.on('request', (r) => {
+        if (r.method() === 'POST') posts.push(r.url());
+      });
+      await page.goto(sUrl);
+      await page.locator('#private-mode').check();
+      await page.setInputFiles('#file-input', XRAY);
+      await expect
+        .poll(() => page.textContent('#sum-model'), { timeout: 90_000 })
+        .toMatch(/private mode/);
+      expect(await page.textContent('#findings-note')).toMatch(
+        /Private mode runs the teeth model only: caries is looked for on the server/,
+      );
+      expect(posts).toEqual([]);
+      await page.close();
+    } finally {
+      await sApp.close();
+      rmSync(sData, { recursive: true, force: true });
+    }
   });
 
   it("a tiled lesion model slides the server's window in the page: same findings", async () => {

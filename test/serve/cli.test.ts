@@ -1,6 +1,6 @@
 // `dentseg serve` as a user runs it: a clear error when the bundled model is missing, and a
 // server that answers on the port it prints and stops cleanly on SIGTERM.
-import { writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCliSync, spawnServe } from '../helpers/paths.js';
@@ -87,6 +87,53 @@ describe('dentseg serve (CLI)', () => {
         });
         expect(ok.status).toBe(200);
       }
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('runs a model set from repeated --model flags, each listed by /api/v1/model', async () => {
+    const teethDir = tempDir('dentseg-cli-teeth-');
+    await writeTinyModel(teethDir);
+    const lesionDir = tempDir('dentseg-cli-caries-');
+    await writeTinyModel(lesionDir);
+    // A lesion model: its dentseg.json names the finding type.
+    const metaFile = path.join(lesionDir, 'dentseg.json');
+    const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(
+      metaFile,
+      JSON.stringify({
+        ...meta,
+        name: 'tiny-caries',
+        postprocess: { lesion: 'caries', minAreaPx: 5 },
+      }),
+    );
+    // Two teeth models are refused before the server starts.
+    const teeth2 = tempDir('dentseg-cli-teeth2-');
+    cpSync(teethDir, teeth2, { recursive: true });
+    const two = runCliSync(
+      ['serve', '--model', teethDir, '--model', teeth2, '--port', '0', '--data-dir', tempDir()],
+      { timeoutMs: 90_000 },
+    );
+    expect(two.status).not.toBe(0);
+    expect(two.stderr).toMatch(/at most one teeth model/);
+    const { child, url } = await spawnServe(
+      ['--model', lesionDir, '--model', teethDir, '--port', '0', '--data-dir', tempDir()],
+      90_000,
+    );
+    try {
+      const card = (await (await fetch(`${url}/api/v1/model`)).json()) as {
+        name: string;
+        models: { name: string; role: string; type?: string }[];
+      };
+      expect(card.name).toBe('tiny-random');
+      expect(card.models.map((m) => [m.name, m.role, m.type])).toEqual([
+        ['tiny-random', 'teeth', undefined],
+        ['tiny-caries', 'lesion', 'caries'],
+      ]);
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);

@@ -15,6 +15,15 @@ import { writeTinyModel } from '../helpers/tiny-model.js';
 import { solidGreyJpeg } from '../helpers/solid-jpeg.js';
 import { multipart, tempDir } from './helpers.js';
 import { until } from './queue-helpers.js';
+import {
+  H,
+  W,
+  fixedModel,
+  lesionMeta,
+  lesionProbs,
+  numberingMeta,
+  numberingProbs,
+} from '../infer/set-fixtures.js';
 
 const missing = servicesMissing();
 if (missing) console.warn(`queue tests skipped: ${missing}`);
@@ -138,5 +147,34 @@ describe.skipIf(missing !== undefined)('serve --queue (BullMQ on Redis, PostgreS
       else process.env.DENTSEG_THREADS = env;
       sharp.concurrency(before);
     }
+  });
+
+  it("a worker with a model set stores each model's mask and lists the set", async () => {
+    // The first worker stops taking jobs: this one, with a set, runs the next upload.
+    await worker?.close();
+    worker = startWorker({
+      queueUrl: redis.url,
+      store,
+      model: [
+        fixedModel(lesionMeta(), lesionProbs(), '/fixed-caries'),
+        fixedModel(numberingMeta(), numberingProbs(), '/fixed-fdi'),
+      ],
+    });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/analyses',
+      ...multipart(solidGreyJpeg(W, H), 'set.jpg'),
+    });
+    expect(res.statusCode).toBe(202);
+    const done = await until(app, res.headers.location as string, (b) => b.status === 'done');
+    expect((done.models as { name: string; mask: string }[]).map((m) => [m.name, m.mask])).toEqual([
+      ['fixed-fdi', 'mask.png'],
+      ['fixed-caries', 'caries.png'],
+    ]);
+    const caries = await app.inject({ url: `/api/v1/analyses/${done.id as string}/caries.png` });
+    expect(caries.statusCode).toBe(200);
+    const px = await sharp(caries.rawPayload).extractChannel(0).raw().toBuffer();
+    // Four 6×6 lesion squares, 0/255 (stored whatever the input check said of a grey JPEG).
+    expect(px.filter((v) => v === 255).length).toBe(4 * 36);
   });
 });

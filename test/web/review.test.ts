@@ -20,6 +20,16 @@ import { HAS_CHROMIUM, launchChromium, watchCspViolations } from '../helpers/chr
 import { writeTinyModel } from '../helpers/tiny-model.js';
 import { ensureWebBuilt } from '../helpers/web.js';
 import { HAS_SAMPLE, SAMPLE_XRAY, tempDir } from '../serve/helpers.js';
+import { buildDicom } from '../infer/helpers.js';
+import {
+  H,
+  W,
+  fixedModel,
+  lesionMeta,
+  lesionProbs,
+  numberingMeta,
+  numberingProbs,
+} from '../infer/set-fixtures.js';
 
 /** Generous: CI runs this on 2 busy cores. */
 const POLL = { timeout: 30_000, interval: 100 };
@@ -370,5 +380,169 @@ describe.skipIf(!HAS_SAMPLE || !HAS_CHROMIUM)('review loop on the web page', () 
     expect(times).toEqual([...times].sort((a, b) => a - b));
     expect(pageErrors).toEqual([]);
     expect(csp).toEqual([]);
+  });
+});
+
+// The model set on the page, with fixed-output models (fast, and what is found is known): a
+// numbering model (teeth 46 and 36) and a caries model (three lesions on 36, one off the
+// teeth). The findings list reads as a dentist does, the chart marks 36 with a legend, a
+// click or Enter on a finding zooms to it, the page says findings are suggestions, areas are
+// in mm² only for a DICOM with pixel spacing. Screenshots: /tmp/modelset-{1280,390}.png.
+describe.skipIf(!HAS_SAMPLE || !HAS_CHROMIUM)('model set findings on the page', () => {
+  let app: FastifyInstance;
+  let browser: Browser;
+  let page: Page;
+  let analysis: AnalysisJson;
+  const pageErrors: string[] = [];
+  const SIZE = { width: W * 3, height: H * 3 };
+  const upload = async (name: string, mimeType: string, buffer: Buffer): Promise<string> => {
+    const before = await page.getAttribute('body', 'data-analysis');
+    await page.setInputFiles('#file-input', { name, mimeType, buffer });
+    // (in beforeAll too, where expect.poll is not allowed)
+    await page.waitForFunction(
+      (was) =>
+        document.body.dataset.analysis !== undefined && document.body.dataset.analysis !== was,
+      before,
+      { timeout: 90_000 },
+    );
+    return (await page.getAttribute('body', 'data-analysis')) ?? '';
+  };
+  const viewState = async (): Promise<{ scale: number; centre: number[] }> => ({
+    scale: Number(await page.getAttribute('#viewer', 'data-scale')),
+    centre: ((await page.getAttribute('#viewer', 'data-centre')) ?? '').split(',').map(Number),
+  });
+
+  beforeAll(async () => {
+    ensureWebBuilt();
+    app = await buildApp({
+      models: [
+        fixedModel(numberingMeta(), numberingProbs(), '/fixed-fdi'),
+        fixedModel(lesionMeta(), lesionProbs(), '/fixed-caries'),
+      ],
+      dataDir: tempDir(),
+      // The fixed models find the same whatever the picture; keep it for the DICOM too.
+      force: true,
+    });
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(url);
+    const xray = await sharp(readFileSync(SAMPLE_XRAY))
+      .resize({ ...SIZE, fit: 'fill' })
+      .png()
+      .toBuffer();
+    const id = await upload('set.png', 'image/png', xray);
+    analysis = (await app.inject({ url: `/api/v1/analyses/${id}` })).json<AnalysisJson>();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it('lists the lesions first, worded with tooth, surface and confidence', async () => {
+    const titles = await page.locator('[data-testid="finding-title"]').allTextContents();
+    // The confidence is the API's score (the mean probability over the resized region).
+    const lesions = analysis.findings.filter((f) => f.model === 'fixed-caries');
+    expect(lesions).toHaveLength(4);
+    expect(titles.slice(0, 4).sort()).toEqual(
+      lesions
+        .map(
+          (f) =>
+            `Caries — ${f.tooth === null ? 'tooth not identified' : `tooth ${f.tooth} (${f.surface})`}, confidence ${(f.score ?? 0).toFixed(2)}`,
+        )
+        .sort(),
+    );
+    expect(titles.slice(0, 4).filter((t) => t.startsWith('Caries — tooth 36 ('))).toHaveLength(3);
+    // The teeth model's regions follow, as before.
+    expect(titles.slice(4)).toEqual(['f1. tooth 46', 'f2. tooth 36']);
+    // Each line is read whole: wrapped, never cut with an ellipsis.
+    const cut = await page
+      .locator('[data-testid="finding-title"]')
+      .evaluateAll((els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).length);
+    expect(cut).toBe(0);
+    // A PNG has no pixel spacing: areas in px.
+    expect(await page.locator('.finding-row .finding-meta').first().textContent()).toMatch(
+      /^\d[\d,]* px · f\d+$/,
+    );
+    expect(await page.locator('#findings-disclaimer').isVisible()).toBe(true);
+    expect(await page.textContent('#findings-disclaimer')).toMatch(
+      /suggestions for the dentist to confirm/,
+    );
+    expect(await page.textContent('#findings-note')).toBe(
+      '4 suspected lesions on 1 tooth, 2 teeth regions; 6 not yet reviewed.',
+    );
+    expect(await page.textContent('#model-badge')).toBe(
+      'fixed-fdi 0.0.1 + fixed-caries 0.0.1 · fixed',
+    );
+  });
+
+  it('marks tooth 36 on the chart with a caries dot and a legend', async () => {
+    const t36 = page.locator('#chart button[data-fdi="36"]');
+    expect(await t36.getAttribute('data-findings')).toBe('caries');
+    expect(await t36.locator('.tooth-mark[data-type="caries"]').count()).toBe(1);
+    expect(await t36.getAttribute('aria-label')).toMatch(/findings: caries$/);
+    expect(await page.locator('#chart button[data-fdi="46"]').getAttribute('data-findings')).toBe(
+      null,
+    );
+    expect(await page.locator('#chart .tooth-mark').count()).toBe(1);
+    expect(await page.locator('#chart-legend').isVisible()).toBe(true);
+    expect(await page.textContent('#chart-legend')).toBe('Caries: 1 tooth');
+  });
+
+  it('a click on a finding zooms the viewer to it; so does Enter from the keyboard', async () => {
+    const fitted = await viewState();
+    const mesial = analysis.findings.find((f) => f.surface === 'mesial');
+    const distal = analysis.findings.find((f) => f.surface === 'distal');
+    if (!mesial || !distal) throw new Error('no mesial or distal caries');
+    await page.locator(`.finding-row[data-id="${mesial.id}"] .finding`).click();
+    const zoomed = await viewState();
+    expect(zoomed.scale).toBeGreaterThan(fitted.scale * 1.2);
+    const [cx, cy] = zoomed.centre;
+    expect(Math.abs((cx ?? 0) - mesial.centroid[0])).toBeLessThan(3);
+    expect(Math.abs((cy ?? 0) - mesial.centroid[1])).toBeLessThan(3);
+    // Keyboard only: move the selection with ↓ until the distal lesion, Enter zooms to it.
+    await page.click('#zoom-fit');
+    for (let i = 0; i < 6; i++) {
+      if (
+        (await page.evaluate(() => document.activeElement?.closest('li')?.dataset.id)) === distal.id
+      )
+        break;
+      await page.keyboard.press('ArrowDown');
+    }
+    await page.keyboard.press('Enter');
+    const [dx] = (await viewState()).centre;
+    expect(Math.abs((dx ?? 0) - distal.centroid[0])).toBeLessThan(3);
+  });
+
+  it('screenshots at 1280×800 and 390×844; the narrow page does not scroll sideways', async () => {
+    await page.click('#zoom-fit');
+    await page.screenshot({ path: path.join(OUT, 'modelset-1280.png'), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect
+      .poll(() => page.evaluate(() => document.documentElement.scrollWidth), POLL)
+      .toBeLessThanOrEqual(390);
+    expect(await page.locator('#chart button[data-fdi="36"]').isVisible()).toBe(true);
+    await page.screenshot({ path: path.join(OUT, 'modelset-390.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('gives areas in mm² for a DICOM with pixel spacing', async () => {
+    const { data } = await sharp(readFileSync(SAMPLE_XRAY))
+      .resize({ ...SIZE, fit: 'fill' })
+      .greyscale()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const dicom = buildDicom({
+      ...SIZE,
+      pixels: new Uint8Array(data),
+      extra: { ImagerPixelSpacing: [0.1, 0.1] },
+    });
+    await upload('set.dcm', 'application/dicom', dicom);
+    await expect
+      .poll(() => page.locator('.finding-row .finding-meta').first().textContent(), POLL)
+      .toMatch(/^\d+\.\d\d mm² · f\d+$/);
+    expect(pageErrors).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@
  * findings are listed as before (one line per class for multi-class models).
  */
 import type { Finding, ReviewState } from './api.js';
+import { areaText, findingTitle, isLesion, typeColour } from './finding-text.js';
 import { REVIEW_LABELS } from './keys.js';
 import { classColour, groupFindings, type FindingGroup } from './overlay.js';
 
@@ -25,10 +26,12 @@ function fmtPx(n: number): string {
   return n.toLocaleString('en-GB');
 }
 
-function swatchOf(classIndex: number): HTMLElement {
+function swatchOf(classIndex: number, type?: string): HTMLElement {
   const swatch = document.createElement('span');
   swatch.className = 'swatch';
-  swatch.style.background = `rgb(${classColour(classIndex).join(',')})`;
+  // A lesion takes its type's colour (the chart's marks and outlines use it too).
+  swatch.style.background =
+    type === undefined ? `rgb(${classColour(classIndex).join(',')})` : typeColour(type);
   swatch.setAttribute('aria-hidden', 'true');
   return swatch;
 }
@@ -42,11 +45,21 @@ export function reviewBadge(state: ReviewState): HTMLElement {
   return badge;
 }
 
+/** What else the list needs to word findings. */
+export interface FindingsExtra {
+  /** [row, column] mm per pixel, from a DICOM: areas in mm² (else px). */
+  readonly spacingMm?: readonly number[] | undefined;
+  /** Names of the set's lesion models (the analysis' `models` with role `lesion`). */
+  readonly lesionModels?: ReadonlySet<string> | undefined;
+}
+
 export class FindingsPanel {
   readonly #ctx: FindingsContext;
   #findings: readonly Finding[] = [];
   #reviewable = false;
   #selected = -1;
+  #spacing: readonly number[] | undefined;
+  #lesionModels: ReadonlySet<string> = new Set();
 
   constructor(ctx: FindingsContext) {
     this.#ctx = ctx;
@@ -57,10 +70,25 @@ export class FindingsPanel {
     return this.#reviewable;
   }
 
-  /** Show `findings` found at `threshold`; reviewable when every finding has an id. */
-  render(findings: readonly Finding[], threshold: number, byClass: boolean): void {
+  /**
+   * Show `findings` found at `threshold`; reviewable when every finding has an id. Lesions
+   * (found by `lesionModels`, or drawn) come first, worded with their tooth. Areas are in mm²
+   * when `spacingMm` ([row, column] mm per pixel, from a DICOM) is given, else px.
+   */
+  render(
+    findings: readonly Finding[],
+    threshold: number,
+    byClass: boolean,
+    extra: FindingsExtra = {},
+  ): void {
     const keep = this.selected?.id;
+    const lesionModels = extra.lesionModels ?? new Set<string>();
+    const lesion = (f: Finding): boolean => isLesion(f, lesionModels);
+    // What a dentist reads first: the suspected lesions, then the teeth model's regions.
+    findings = [...findings.filter(lesion), ...findings.filter((f) => !lesion(f))];
     this.#findings = findings;
+    this.#spacing = extra.spacingMm;
+    this.#lesionModels = lesionModels;
     this.#reviewable = findings.length > 0 && findings.every((f) => f.id !== undefined);
     const total = findings.reduce((s, f) => s + f.areaPct, 0);
     const at = byClass ? '' : `, at threshold ${threshold.toFixed(2)}`;
@@ -69,7 +97,26 @@ export class FindingsPanel {
       this.#renderReview(findings, keep);
       const open = findings.filter((f) => (f.review ?? 'suggested') === 'suggested').length;
       this.#ctx.count.textContent = `(${findings.length})`;
-      this.#ctx.note.textContent = `${findings.length} region${findings.length === 1 ? '' : 's'}, ${total.toFixed(2)}% of the image${at}; ${open} not yet reviewed.`;
+      const teeth = new Set(
+        findings.filter(lesion).flatMap((f) => (typeof f.tooth === 'number' ? [f.tooth] : [])),
+      );
+      const lesions = findings.filter(lesion).length;
+      const regions = findings.length - lesions;
+      const parts = [
+        ...(lesions > 0
+          ? [
+              `${lesions} suspected lesion${lesions === 1 ? '' : 's'} on ${teeth.size} ${teeth.size === 1 ? 'tooth' : 'teeth'}`,
+            ]
+          : []),
+        ...(regions > 0 && lesions > 0
+          ? [`${regions} teeth region${regions === 1 ? '' : 's'}`]
+          : regions > 0
+            ? [
+                `${regions} region${regions === 1 ? '' : 's'}, ${total.toFixed(2)}% of the image${at}`,
+              ]
+            : []),
+      ];
+      this.#ctx.note.textContent = `${parts.join(', ')}; ${open} not yet reviewed.`;
       return;
     }
     const entries = groupFindings(findings, byClass);
@@ -142,18 +189,25 @@ export class FindingsPanel {
       const title = document.createElement('span');
       title.className = 'finding-title';
       const type = f.type ?? f.class;
-      // A numbering model's finding is a tooth already ("tooth 36"): no need to say it twice.
-      const tooth =
-        f.tooth && !new RegExp(`\\b${f.tooth}$`).test(type) ? ` · tooth ${f.tooth}` : '';
-      title.append(swatchOf(f.classIndex), `${f.id ?? i + 1}. ${type}${tooth}`);
+      const lesion = isLesion(f, this.#lesionModels);
+      // "Caries — tooth 36 (distal), confidence 0.82"; a teeth-model region as before.
+      const text = findingTitle(f, lesion);
+      title.dataset.testid = 'finding-title';
+      title.append(
+        swatchOf(f.classIndex, lesion ? type : undefined),
+        lesion ? text : `${f.id ?? i + 1}. ${text}`,
+      );
       const meta = document.createElement('span');
       meta.className = 'finding-meta';
       const was = f.original ? ` · was ${f.original.type}` : '';
-      meta.textContent = `${f.areaPct.toFixed(2)}% · ${fmtPx(f.areaPx)} px${was}`;
+      const area = areaText(f.areaPx, this.#spacing);
+      meta.textContent = lesion
+        ? `${area} · ${f.id ?? i + 1}${was}`
+        : `${f.areaPct.toFixed(2)}% · ${area}${was}`;
       button.append(title, meta);
       button.setAttribute(
         'aria-label',
-        `Finding ${f.id ?? i + 1}: ${type}${tooth}, ${REVIEW_LABELS[state] ?? state}. A accepts, R rejects.`,
+        `Finding ${f.id ?? i + 1}: ${text}, ${REVIEW_LABELS[state] ?? state}. Press to zoom to it; A accepts, R rejects.`,
       );
       button.addEventListener('focus', () => this.#select(i, false));
       button.addEventListener('click', () => {

@@ -86,21 +86,28 @@ const review = new ReviewControls({
   update: (analysis) => {
     if (shown) shown.analysis = analysis;
   },
-  zoomTo: (box) => {
-    // Centre the region, then zoom so that it fills about half the view (at most 4×).
-    const [x, y, w, h] = box;
-    const canvas = viewer.canvas;
-    panTo(x + w / 2, y + h / 2);
-    const want = Math.min(canvas.clientWidth / w, canvas.clientHeight / h) * 0.5;
-    viewer.zoom(Math.max(1, Math.min(4, want / viewer.scale)));
-    viewer.setHighlight(box);
-  },
+  zoomTo: (box) => zoomToBox(box),
   threshold: thresholdInput,
   stem: () => stem(),
   showError: (m) => showError(m),
   handleError: (err) => handleError(err),
   refreshHistory: () => refreshHistory(),
 });
+
+/**
+ * Centre a region and zoom so that it fills about half the view. A lesion of a few dozen
+ * pixels is shown with some of its tooth around it (at least 160 image pixels across) and
+ * at most 6 screen pixels per image pixel.
+ */
+function zoomToBox(box: [number, number, number, number]): void {
+  const [x, y, w, h] = box;
+  const canvas = viewer.canvas;
+  panTo(x + w / 2, y + h / 2);
+  const span = Math.max(160, w, h);
+  const want = Math.min(6, (Math.min(canvas.clientWidth, canvas.clientHeight) / span) * 0.5);
+  viewer.zoom(Math.max(1, want / viewer.scale));
+  viewer.setHighlight(box);
+}
 
 /** Pan so that image point (x, y) sits at the centre of the view. */
 function panTo(x: number, y: number): void {
@@ -161,7 +168,8 @@ async function openAnalysis(analysis: Analysis): Promise<void> {
   renderSummary(
     shown,
     analysis.filename ?? '',
-    `${analysis.model.name} ${analysis.model.version} (${analysis.model.engine})`,
+    // A set names every model: "teeth-fdi 0.3.0 + caries 1.0.0 (onnx)".
+    `${(analysis.models ?? [analysis.model]).map((m) => `${m.name} ${m.version}`).join(' + ')} (${analysis.model.engine})`,
     analysis.elapsedMs,
   );
   viewer.show(
@@ -220,6 +228,14 @@ function showLocalResult(r: LocalAnalysis): void {
     r.threshold,
   );
   review.renderFindings(r.findings, r.threshold, r.task === 'multiclass');
+  // The browser runs the set's teeth model only: say what was not looked for.
+  const lesions = (card?.models ?? []).flatMap((m) =>
+    m.role === 'lesion' && m.type ? [m.type] : [],
+  );
+  if (lesions.length > 0) {
+    $('findings-note').textContent +=
+      ` Private mode runs the teeth model only: ${lesions.join(', ')} ${lesions.length === 1 ? 'is' : 'are'} looked for on the server (switch private mode off).`;
+  }
   renderQuality($('quality-note'), r.quality);
   $('downloads').hidden = true;
   review.close();
@@ -405,11 +421,18 @@ $('token-form').addEventListener('submit', (e) => {
   void start();
 });
 
+/** The server's model card (with its set), once read. */
+let card: ModelCard | undefined;
+
 async function start(): Promise<void> {
   try {
-    const card = await getJson<ModelCard>('/api/v1/model');
-    $('model-badge').textContent = `${card.name} ${card.version} · ${card.engine}`;
-    $('model-badge').title = `Task: ${card.task}. Licence: ${card.licence}`;
+    card = await getJson<ModelCard>('/api/v1/model');
+    const set = card.models ?? [card];
+    $('model-badge').textContent =
+      `${set.map((m) => `${m.name} ${m.version}`).join(' + ')} · ${card.engine}`;
+    $('model-badge').title = set
+      .map((m) => `${m.name}: ${m.task}. Licence: ${m.licence}`)
+      .join('\n');
     await refreshHistory();
     followHash();
   } catch (err) {

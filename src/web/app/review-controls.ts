@@ -7,7 +7,8 @@
 import { putFile, sendJson, getJson, type Analysis, type Finding } from './api.js';
 import { MaskBrush } from './brush.js';
 import { $, download } from './dom.js';
-import { FindingsPanel } from './findings.js';
+import { findingMarks, isLesion, lesionModelNames, typeColour } from './finding-text.js';
+import { FindingsPanel, type FindingsExtra } from './findings.js';
 import { isTypingTarget, reviewKeyAction } from './keys.js';
 import { labelsOfMask } from './mask-edit.js';
 import { ReviewPanel } from './review.js';
@@ -82,6 +83,7 @@ export class ReviewControls {
     });
     this.#teeth = new TeethChart({
       grid: $('chart'),
+      legend: $('chart-legend'),
       detail: $('tooth-detail'),
       title: $('tooth-title'),
       numberInput: $<HTMLInputElement>('tooth-number'),
@@ -137,10 +139,24 @@ export class ReviewControls {
     document.addEventListener('keydown', (e) => this.#key(e));
   }
 
-  /** Show the findings of the analysis or browser result on screen. */
-  renderFindings(findings: readonly Finding[], threshold: number, byClass: boolean): void {
-    this.findings.render(findings, threshold, byClass);
+  /**
+   * Show the findings of the analysis or browser result on screen, and outline its lesions
+   * on the X-ray in their type's colour (the ones the dentist rejected are left out).
+   */
+  renderFindings(
+    findings: readonly Finding[],
+    threshold: number,
+    byClass: boolean,
+    extra: FindingsExtra = {},
+  ): void {
+    this.findings.render(findings, threshold, byClass, extra);
     $('findings-keys').hidden = !this.findings.reviewable;
+    const lesionModels = extra.lesionModels ?? new Set<string>();
+    this.#host.viewer.setShapes(
+      findings
+        .filter((f) => isLesion(f, lesionModels) && f.review !== 'rejected')
+        .map((f) => ({ polygon: f.polygon, colour: typeColour(f.type ?? f.class) })),
+    );
   }
 
   /** A server analysis was opened: `maskGrey` is the mask the brush starts from. */
@@ -166,14 +182,30 @@ export class ReviewControls {
 
   /** Show the review state of `analysis`: findings, chart, note, reviewed. */
   render(analysis: Analysis): void {
+    const lesionModels = lesionModelNames(analysis.models);
     this.renderFindings(
       analysis.findings,
       analysis.threshold,
       analysis.model.task === 'multiclass',
+      {
+        spacingMm: analysis.image.pixelSpacingMm,
+        lesionModels,
+      },
     );
     const numbered = (analysis.teeth?.length ?? 0) + (analysis.missing?.length ?? 0) > 0;
     $('teeth-section').hidden = !numbered;
-    if (numbered) this.#teeth.render(analysis.teeth ?? [], analysis.missing ?? []);
+    if (numbered) {
+      // What the set looked for is in the legend even when nothing was found.
+      const looked = (analysis.models ?? []).flatMap((m) =>
+        m.role === 'lesion' && m.type ? [m.type] : [],
+      );
+      this.#teeth.render(
+        analysis.teeth ?? [],
+        analysis.missing ?? [],
+        findingMarks(analysis.findings, lesionModels),
+        looked,
+      );
+    }
     $('review-section').hidden = false;
     $('documents').hidden = false;
     this.#panel.render(analysis, this.#host.stem(), true);

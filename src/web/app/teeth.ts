@@ -6,6 +6,7 @@
  * present again.
  */
 import type { Tooth } from './api.js';
+import { typeColour, typeLabel } from './finding-text.js';
 import { REVIEW_LABELS } from './keys.js';
 
 /**
@@ -30,6 +31,8 @@ export function isPermanentFdi(n: number): boolean {
 /** What the chart needs from the page. */
 export interface TeethContext {
   readonly grid: HTMLElement;
+  /** The key to the marks: one entry per finding type (hidden when there is none). */
+  readonly legend: HTMLElement;
   readonly detail: HTMLElement;
   readonly title: HTMLElement;
   readonly numberInput: HTMLInputElement;
@@ -52,6 +55,7 @@ export class TeethChart {
   readonly #ctx: TeethContext;
   #teeth = new Map<number, Tooth>();
   #missing = new Set<number>();
+  #marks = new Map<number, readonly string[]>();
   #selected: number | undefined;
 
   constructor(ctx: TeethContext) {
@@ -89,10 +93,21 @@ export class TeethChart {
     });
   }
 
-  /** Draw the chart for these teeth and missing numbers (keeps the selection). */
-  render(teeth: readonly Tooth[], missing: readonly number[]): void {
+  /**
+   * Draw the chart for these teeth and missing numbers (keeps the selection). `marks`: the
+   * finding types on each tooth, drawn as a dot per type; `types`: the finding types the
+   * legend names even when no tooth has one (what the analysis looked for).
+   */
+  render(
+    teeth: readonly Tooth[],
+    missing: readonly number[],
+    marks: ReadonlyMap<number, readonly string[]> = new Map(),
+    types: readonly string[] = [],
+  ): void {
     this.#teeth = new Map(teeth.map((t) => [t.fdi, t]));
     this.#missing = new Set(missing);
+    this.#marks = new Map(marks);
+    this.#renderLegend(types);
     this.#ctx.grid.replaceChildren();
     for (const [r, row] of CHART_ROWS.entries()) {
       const line = document.createElement('div');
@@ -129,17 +144,54 @@ export class TeethChart {
     b.dataset.state = tooth ? 'present' : 'missing';
     if (tooth) b.dataset.review = tooth.review ?? 'suggested';
     b.textContent = String(fdi);
+    const types = this.#marks.get(fdi) ?? [];
+    if (types.length > 0) {
+      b.dataset.findings = types.join(' ');
+      const dots = document.createElement('span');
+      dots.className = 'tooth-marks';
+      dots.setAttribute('aria-hidden', 'true');
+      for (const type of types) {
+        const dot = document.createElement('span');
+        dot.className = 'tooth-mark';
+        dot.dataset.type = type;
+        dot.style.background = typeColour(type);
+        dots.append(dot);
+      }
+      b.append(dots);
+    }
     const was = tooth?.original ? `, numbered ${tooth.original.fdi} by the model` : '';
+    // The marks in words, not colour alone.
+    const found = types.length > 0 ? `; findings: ${types.join(', ')}` : '';
     b.setAttribute(
       'aria-label',
       tooth
-        ? `Tooth ${fdi}, ${tooth.name}, ${REVIEW_LABELS[state] ?? state}${was}`
-        : `Tooth ${fdi}, missing`,
+        ? `Tooth ${fdi}, ${tooth.name}, ${REVIEW_LABELS[state] ?? state}${was}${found}`
+        : `Tooth ${fdi}, missing${found}`,
     );
     b.title = b.getAttribute('aria-label') ?? '';
     b.setAttribute('aria-pressed', String(this.#selected === fdi));
     b.addEventListener('click', () => this.select(this.#selected === fdi ? undefined : fdi));
     return b;
+  }
+
+  #renderLegend(types: readonly string[]): void {
+    const all = [...new Set([...types, ...[...this.#marks.values()].flat()])].sort();
+    const legend = this.#ctx.legend;
+    legend.hidden = all.length === 0;
+    legend.replaceChildren(
+      ...all.map((type) => {
+        const li = document.createElement('li');
+        li.dataset.type = type;
+        const dot = document.createElement('span');
+        dot.className = 'tooth-mark';
+        dot.style.background = typeColour(type);
+        dot.setAttribute('aria-hidden', 'true');
+        let teeth = 0;
+        for (const t of this.#marks.values()) if (t.includes(type)) teeth++;
+        li.append(dot, `${typeLabel(type)}: ${teeth} ${teeth === 1 ? 'tooth' : 'teeth'}`);
+        return li;
+      }),
+    );
   }
 
   #showDetail(): void {

@@ -22,6 +22,13 @@ export interface ViewerData {
   readonly classes: Uint8Array | undefined;
 }
 
+/** An outline drawn over the X-ray (a lesion), in image pixels. */
+export interface ViewerShape {
+  readonly polygon: readonly (readonly number[])[];
+  /** CSS colour. */
+  readonly colour: string;
+}
+
 /** A tool that takes pointer drags on the image (in image pixels) instead of panning. */
 export interface PointerTool {
   down(x: number, y: number): void;
@@ -49,6 +56,7 @@ export class Viewer {
   #ty = 0;
   #highlight: [number, number, number, number] | undefined;
   #labels: Uint8Array | undefined;
+  #shapes: readonly ViewerShape[] = [];
   #tool: PointerTool | undefined;
   #pending = false;
   #onChange: (areas: Map<number, number>) => void;
@@ -74,6 +82,16 @@ export class Viewer {
   clear(): void {
     this.#data = undefined;
     this.#labels = undefined;
+    this.#shapes = [];
+    this.#draw();
+  }
+
+  /**
+   * Outline these shapes over the segmentation (lesions, in their type's colour): they are
+   * far smaller than the teeth and would vanish in the mask's fill.
+   */
+  setShapes(shapes: readonly ViewerShape[]): void {
+    this.#shapes = shapes;
     this.#draw();
   }
 
@@ -119,6 +137,8 @@ export class Viewer {
       ctx.globalAlpha = Math.min(1, 0.35 + this.#opacity);
       ctx.drawImage(this.#outline, 0, 0);
     }
+    ctx.globalAlpha = 1;
+    this.#drawShapes(ctx, 2 / k);
     return out;
   }
 
@@ -235,6 +255,14 @@ export class Viewer {
     ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
     const d = this.#data;
     if (!d) return;
+    // Where the view is, for automation: the zoom and the image point at the view's centre.
+    this.canvas.dataset.scale = this.#scale.toFixed(4);
+    this.canvas.dataset.centre = [
+      (this.canvas.clientWidth / 2 - this.#tx) / this.#scale,
+      (this.canvas.clientHeight / 2 - this.#ty) / this.#scale,
+    ]
+      .map((v) => Math.round(v))
+      .join(',');
     ctx.setTransform(dpr * this.#scale, 0, 0, dpr * this.#scale, dpr * this.#tx, dpr * this.#ty);
     ctx.imageSmoothingEnabled = this.#scale < 2;
     ctx.drawImage(d.image, 0, 0);
@@ -247,11 +275,27 @@ export class Viewer {
       ctx.drawImage(this.#outline, 0, 0);
     }
     ctx.globalAlpha = 1;
+    this.#drawShapes(ctx, 2 / this.#scale);
     if (this.#highlight) {
       const [x, y, w, h] = this.#highlight;
       ctx.strokeStyle = '#ffd166';
       ctx.lineWidth = 3 / this.#scale;
       ctx.strokeRect(x, y, w, h);
+    }
+  }
+
+  #drawShapes(ctx: CanvasRenderingContext2D, lineWidth: number): void {
+    ctx.lineWidth = lineWidth;
+    ctx.lineJoin = 'round';
+    for (const shape of this.#shapes) {
+      const [first, ...rest] = shape.polygon;
+      if (!first) continue;
+      ctx.beginPath();
+      ctx.moveTo(first[0] ?? 0, first[1] ?? 0);
+      for (const p of rest) ctx.lineTo(p[0] ?? 0, p[1] ?? 0);
+      ctx.closePath();
+      ctx.strokeStyle = shape.colour;
+      ctx.stroke();
     }
   }
 
