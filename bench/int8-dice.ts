@@ -19,7 +19,7 @@ export const FDI_CLASSES = 'classes_fdi.json';
 
 /** One engine's scores (all 0…1, rounded to 4 decimals). */
 export interface EngineScores {
-  /** Pooled Dice (a numbering model: over its tooth classes, as `dentseg evaluate` pools). */
+  /** `pooled.dice` of `dentseg evaluate` (multi-class: the mean of each class's pooled Dice). */
   readonly pooled: number;
   readonly perImageMean: number;
   /** Numbering models: all teeth as one class (`union.dice` of `dentseg evaluate`). */
