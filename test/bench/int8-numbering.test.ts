@@ -37,7 +37,7 @@ beforeAll(async () => {
     copyFileSync(path.join(UFBA, FDI_MASKS, `${s}.png`), path.join(data, FDI_MASKS, `${s}.png`));
   }
   copyFileSync(path.join(UFBA, FDI_CLASSES), path.join(data, FDI_CLASSES));
-  // two images calibrate, one is scored (the numbering of a random model's speckle is slow)
+  // two images calibrate, one is scored
   writeFileSync(
     path.join(data, 'split.csv'),
     `stem,split\n${STEMS[0]},train\n${STEMS[1]},train\n${STEMS[2]},val\n`,
