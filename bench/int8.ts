@@ -3,8 +3,9 @@
  * twin on one model folder, in one run: file sizes, ONNX Runtime for Node forward time at
  * the model's size (fp32 and int8 alternated, A B A B, so that load from other jobs falls
  * on both), ONNX Runtime Web in headless Chromium when it starts here, and the pooled Dice
- * of both on a data set's val part. The CPU's flags (AVX-512, VNNI) are recorded, since the
- * int8 speed-up depends on them.
+ * of both on a data set's val part (a numbering model: on its FDI masks, with the union Dice,
+ * mean tooth Dice, F1 and chart accuracy of both; int8-dice.ts). The CPU's flags (AVX-512,
+ * VNNI) are recorded, since the int8 speed-up depends on them.
  *
  *   npm run bench:int8 -- [--model models/teeth-binary] [--pairs 10] [--web-pairs 3]
  *                         [--data ../shared/data/ufba425] [--no-dice] [--no-web]
@@ -15,11 +16,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { openDataset } from '../src/data/index.node.js';
-import { evaluateModel } from '../src/evaluate/index.js';
-import { DEFAULT_MODEL_DIR, loadModel, onnxMetadata } from '../src/infer/index.js';
+import { DEFAULT_MODEL_DIR, onnxMetadata } from '../src/infer/index.js';
 import { INT8_ONNX_FILE, ONNX_FILE, onnxEngine } from '../src/infer/onnx-engine.node.js';
 import { cpuFlags } from './cpu-flags.js';
+import { int8Dice, type Int8DiceResult } from './int8-dice.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -145,35 +145,10 @@ if (!args['no-web']) {
   }
 }
 
-// --- Dice on the val part
-let dice: Record<string, unknown> | undefined;
+// --- Dice on the val part (a numbering model: on the FDI masks, with its tooth scores)
+let dice: Int8DiceResult | undefined;
 if (!args['no-dice'] && existsSync(path.join(args.data, 'split.csv'))) {
-  const ds = await openDataset({
-    images: path.join(args.data, 'images'),
-    masks: path.join(args.data, 'masks'),
-    split: path.join(args.data, 'split.csv'),
-  });
-  const scores: Record<string, { pooled: number; perImageMean: number }> = {};
-  for (const engine of ['onnx', 'onnx-int8'] as const) {
-    const model = await loadModel(dir, { engine });
-    try {
-      const r = await evaluateModel(model, ds, { subset: 'val' });
-      scores[engine] = {
-        pooled: round(r.report.pooled.dice, 4),
-        perImageMean: round(r.report.perImage.dice, 4),
-      };
-    } finally {
-      model.dispose();
-    }
-  }
-  dice = {
-    data: path.relative(process.cwd(), args.data),
-    subset: 'val',
-    images: ds.val.length,
-    fp32: scores.onnx,
-    int8: scores['onnx-int8'],
-    pooledLoss: round((scores.onnx?.pooled ?? 0) - (scores['onnx-int8']?.pooled ?? 0), 4),
-  };
+  dice = await int8Dice(dir, args.data, 'val');
 }
 
 const gz = (b: Uint8Array): number => gzipSync(b, { level: 9 }).byteLength;

@@ -6,6 +6,7 @@
 import {
   accuracy,
   addConfusion,
+  classHd95,
   confusion,
   dice,
   hd95,
@@ -257,9 +258,7 @@ export class EvaluationAccumulator {
       per.iou.push(iou(cc));
       per.precision.push(precision(cc));
       per.recall.push(recall(cc));
-      const p = Uint8Array.from(pred, (v) => (v === c ? 1 : 0));
-      const t = Uint8Array.from(truth, (v) => (v === c ? 1 : 0));
-      const h = hd95(p, t, width, height);
+      const h = classHd95(pred, truth, c, width, height);
       if (Number.isFinite(h)) per.hd95.push(h);
       else this.#hd95Skipped++;
     }

@@ -215,3 +215,49 @@ export function hd95(
     percentile(directedDistances(bt, dToP), 95),
   );
 }
+
+/**
+ * `hd95` of one class of two multi-class masks (`pred === cls` against `truth === cls`),
+ * computed on the class's bounding box over both masks instead of the whole image. Exact:
+ * every boundary pixel and every seed of the distance transforms lies in the box, and a
+ * class pixel on the box's edge is boundary in the image too (its neighbour outside the
+ * box is not the class). A tooth covers a few hundredths of a panoramic, so this is tens
+ * of times faster than `hd95` on full-size binary copies, once per class and image.
+ */
+export function classHd95(
+  pred: ArrayLike<number>,
+  truth: ArrayLike<number>,
+  cls: number,
+  width: number,
+  height: number,
+): number {
+  if (pred.length !== width * height || truth.length !== width * height) {
+    throw new RangeError(`hd95: masks must have ${width}×${height} pixels`);
+  }
+  let x0 = width;
+  let y0 = height;
+  let x1 = -1;
+  let y1 = -1;
+  for (let y = 0, i = 0; y < height; y++) {
+    for (let x = 0; x < width; x++, i++) {
+      if (pred[i] !== cls && truth[i] !== cls) continue;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      y1 = y;
+    }
+  }
+  if (x1 < 0) return 0;
+  const w = x1 - x0 + 1;
+  const h = y1 - y0 + 1;
+  const p = new Uint8Array(w * h);
+  const t = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = (y + y0) * width + x + x0;
+      p[y * w + x] = pred[i] === cls ? 1 : 0;
+      t[y * w + x] = truth[i] === cls ? 1 : 0;
+    }
+  }
+  return hd95(p, t, w, h);
+}

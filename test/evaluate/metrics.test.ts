@@ -7,6 +7,7 @@ import {
   accuracy,
   addConfusion,
   boundary,
+  classHd95,
   confusion,
   dice,
   distanceTransform,
@@ -114,6 +115,30 @@ describe('distances', () => {
     }
   });
 
+  it('classHd95 on the class box equals hd95 on full binary copies, at the edges too', () => {
+    const w = 20;
+    const h = 16;
+    const of = (m: Uint8Array, c: number): Uint8Array => m.map((v) => (v === c ? 1 : 0));
+    let s = 5;
+    const rnd = (): number => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let k = 0; k < 20; k++) {
+      const pred = new Uint8Array(w * h);
+      const truth = new Uint8Array(w * h);
+      // blobs of classes 1-3, some touching the image edge (the edge is boundary)
+      for (const m of [pred, truth])
+        for (let b = 0; b < 4; b++) {
+          const c = 1 + Math.floor(rnd() * 3);
+          const x0 = Math.floor(rnd() * w) - 2;
+          const y0 = Math.floor(rnd() * h) - 2;
+          const size = 2 + Math.floor(rnd() * 7);
+          for (let y = Math.max(0, y0); y < Math.min(h, y0 + size); y++)
+            for (let x = Math.max(0, x0); x < Math.min(w, x0 + size); x++) m[y * w + x] = c;
+        }
+      for (let c = 1; c <= 4; c++)
+        expect(classHd95(pred, truth, c, w, h)).toBe(hd95(of(pred, c), of(truth, c), w, h));
+    }
+  });
+
   it('hd95 handles empty masks', () => {
     const e = new Uint8Array(16);
     const one = new Uint8Array(16);
@@ -142,6 +167,24 @@ describe.skipIf(!HAS_SHARED_DATA)('on real masks', () => {
       expect(d).toBeGreaterThan(0.5);
       expect(iou(c)).toBeCloseTo(d / (2 - d), 12);
       expect(hd95(pred, truth, info.width, info.height)).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe.skipIf(!HAS_SHARED_DATA)('classHd95 on real FDI masks', () => {
+  it('equals hd95 on full binary copies for every tooth of a shifted mask', async () => {
+    const file = readdirSync(path.join(UFBA, 'masks_fdi')).find((f) => f.endsWith('.png'))!;
+    const { data, info } = await sharp(path.join(UFBA, 'masks_fdi', file))
+      .greyscale()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const truth = new Uint8Array(data);
+    const pred = new Uint8Array(truth.length);
+    pred.set(truth.subarray(info.width * 4 + 3)); // up 4 rows, left 3 columns
+    const of = (m: Uint8Array, c: number): Uint8Array => m.map((v) => (v === c ? 1 : 0));
+    for (let c = 1; c <= 32; c++) {
+      const full = hd95(of(pred, c), of(truth, c), info.width, info.height);
+      expect(classHd95(pred, truth, c, info.width, info.height)).toBe(full);
     }
   });
 });

@@ -18,7 +18,7 @@ import { onnxEngine, onnxMetadata } from '../../src/infer/index.js';
 import { decodeModel, exportOnnx, layersModelToOnnx } from '../../src/onnx/index.js';
 import { DataType, encodeModel, type OnnxModel, type OnnxTensor } from '../../src/onnx/proto.js';
 import { activationQuant, foldBatchNorm, quantiseWeights } from '../../src/onnx/quantize.js';
-import { HAS_SHARED_DATA, runCliSync, UFBA } from '../helpers/paths.js';
+import { HAS_SHARED_DATA, REPO_ROOT, runCliSync, UFBA } from '../helpers/paths.js';
 import { maxAbsDiff } from './helpers.js';
 import { tinyModelFolder, type TinyModel } from './tiny.js';
 
@@ -264,3 +264,35 @@ describe.skipIf(!HAS_SHARED_DATA || !existsSync(BUNDLED_INT8))('bundled model in
     expect(fp32 - int8).toBeLessThanOrEqual(0.01);
   }, 120_000);
 });
+
+const FDI_DIR = path.join(REPO_ROOT, 'models/teeth-fdi');
+
+describe.skipIf(!HAS_SHARED_DATA || !existsSync(path.join(FDI_DIR, INT8_ONNX_FILE)))(
+  'numbering model int8',
+  () => {
+    it('loses at most 0.01 union Dice and mean tooth Dice on 4 ufba425 val images', async () => {
+      const ds = await openDataset({
+        images: path.join(UFBA, 'images'),
+        masks: path.join(UFBA, 'masks_fdi'),
+        split: path.join(UFBA, 'split.csv'),
+        classes: path.join(UFBA, 'classes_fdi.json'),
+        multiclass: true,
+      });
+      const four = { ...ds, val: ds.val.slice(0, 4) };
+      const scores = async (engine: 'onnx' | 'onnx-int8') => {
+        const model = await loadModel(FDI_DIR, { engine });
+        try {
+          const { report } = await evaluateModel(model, four, { subset: 'val' });
+          return { union: report.union!.dice, tooth: report.teeth!.meanToothDice };
+        } finally {
+          model.dispose();
+        }
+      };
+      const fp32 = await scores('onnx');
+      const int8 = await scores('onnx-int8');
+      expect(fp32.union).toBeGreaterThan(0.8);
+      expect(fp32.union - int8.union).toBeLessThanOrEqual(0.01);
+      expect(fp32.tooth - int8.tooth).toBeLessThanOrEqual(0.01);
+    }, 180_000);
+  },
+);
