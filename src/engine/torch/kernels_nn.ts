@@ -7,6 +7,7 @@
 import * as tfc from '@tensorflow/tfjs-core';
 import { backend_util, type TensorInfo } from '@tensorflow/tfjs-core';
 import { CONV2D_GRAD_PAIR, RELU_GRAD } from '../gradients.js';
+import { ADAM_UPDATE } from '../kernel-names.js';
 import type { NativeAttrs } from './native.js';
 import { attrsAs, input, type TorchKernel } from './kernel_util.js';
 
@@ -91,6 +92,27 @@ function resizeGradKernel(
 }
 
 export const NN_KERNELS: readonly TorchKernel[] = [
+  {
+    name: ADAM_UPDATE,
+    run: (inputs, backend, attrs) => {
+      const a =
+        attrsAs<
+          Record<'lr' | 'beta1' | 'beta2' | 'epsilon' | 'correction1' | 'correction2', number>
+        >(attrs);
+      return backend.exec(
+        'adamUpdate',
+        ['x', 'g', 'm', 'v'].map((k) => input(inputs, k, ADAM_UPDATE)),
+        {
+          lr: a.lr,
+          beta1: a.beta1,
+          beta2: a.beta2,
+          epsilon: a.epsilon,
+          correction1: a.correction1,
+          correction2: a.correction2,
+        },
+      );
+    },
+  },
   {
     name: RELU_GRAD,
     run: (inputs, backend) =>
