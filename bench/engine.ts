@@ -89,8 +89,21 @@ interface Measurement {
   size: number;
   batch: number;
   width: number;
-  forward: { msPerBatch: number; secondsPerImage: number; gflops: number; runsMs: number[] };
-  train: { msPerStep: number; secondsPerImage: number; gflops: number; runsMs: number[] };
+  /** `cpuMsRuns`: process CPU time (all threads) of each run. */
+  forward: {
+    msPerBatch: number;
+    secondsPerImage: number;
+    gflops: number;
+    runsMs: number[];
+    cpuMsRuns: number[];
+  };
+  train: {
+    msPerStep: number;
+    secondsPerImage: number;
+    gflops: number;
+    runsMs: number[];
+    cpuMsRuns: number[];
+  };
   ratioTrainToForward: number;
   peakRssMB: number;
   profile?: { kernel: string; ms: number; share: number }[];
@@ -103,6 +116,14 @@ interface PytorchRuns {
   info: PytorchInfo;
   fwdRuns: number[];
   trainRuns: number[];
+  fwdCpu: number[];
+  trainCpu: number[];
+}
+
+/** Process CPU time (all threads) in ms since `since`. */
+function cpuMsSince(since: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1000;
 }
 
 async function measure(
@@ -138,18 +159,32 @@ async function measure(
   await trainStep();
   const fwdRuns: number[] = [];
   const trainRuns: number[] = [];
-  const py = reference
-    ? { info: reference.info, fwdRuns: [] as number[], trainRuns: [] as number[] }
+  const fwdCpu: number[] = [];
+  const trainCpu: number[] = [];
+  const py: PytorchRuns | undefined = reference
+    ? { info: reference.info, fwdRuns: [], trainRuns: [], fwdCpu: [], trainCpu: [] }
     : undefined;
   for (let i = 0; i < steps; i++) {
+    let c0 = process.cpuUsage();
     let t0 = performance.now();
     await forward();
     fwdRuns.push(performance.now() - t0);
-    if (reference && py) py.fwdRuns.push(await reference.run('forward'));
+    fwdCpu.push(cpuMsSince(c0));
+    if (reference && py) {
+      const r = await reference.runTimed('forward');
+      py.fwdRuns.push(r.ms);
+      py.fwdCpu.push(r.cpuMs);
+    }
+    c0 = process.cpuUsage();
     t0 = performance.now();
     await trainStep();
     trainRuns.push(performance.now() - t0);
-    if (reference && py) py.trainRuns.push(await reference.run('train'));
+    trainCpu.push(cpuMsSince(c0));
+    if (reference && py) {
+      const r = await reference.runTimed('train');
+      py.trainRuns.push(r.ms);
+      py.trainCpu.push(r.cpuMs);
+    }
   }
   let profile: Measurement['profile'];
   if (args.profile) {
@@ -182,12 +217,14 @@ async function measure(
       secondsPerImage: round(fwdMs / 1000 / batch, 3),
       gflops: round(gflopFwd / (fwdMs / 1000)),
       runsMs: fwdRuns.map((v) => round(v, 0)),
+      cpuMsRuns: fwdCpu.map((v) => round(v, 0)),
     },
     train: {
       msPerStep: round(trainMs),
       secondsPerImage: round(trainMs / 1000 / batch, 3),
       gflops: round((3 * gflopFwd) / (trainMs / 1000)),
       runsMs: trainRuns.map((v) => round(v, 0)),
+      cpuMsRuns: trainCpu.map((v) => round(v, 0)),
     },
     ratioTrainToForward: round(trainMs / fwdMs, 2),
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
@@ -273,6 +310,8 @@ async function main(): Promise<void> {
     ours.map((t, i) => (theirs[i] ?? NaN) / t);
   const fwdPairs = py ? pairRatios(py.fwdRuns, mine.forward.runsMs) : [];
   const trainPairs = py ? pairRatios(py.trainRuns, mine.train.runsMs) : [];
+  const fwdCpuPairs = py ? pairRatios(py.fwdCpu, mine.forward.cpuMsRuns) : [];
+  const trainCpuPairs = py ? pairRatios(py.trainCpu, mine.train.cpuMsRuns) : [];
   const spread = (xs: number[]): [number, number] => [
     round(Math.min(...xs), 2),
     round(Math.max(...xs), 2),
@@ -313,6 +352,8 @@ async function main(): Promise<void> {
             ),
             forwardRunsMs: py.fwdRuns.map((v) => round(v, 0)),
             trainRunsMs: py.trainRuns.map((v) => round(v, 0)),
+            forwardCpuMsRuns: py.fwdCpu.map((v) => round(v, 0)),
+            trainCpuMsRuns: py.trainCpu.map((v) => round(v, 0)),
             torch: py.info.torch,
             threads: py.info.threads,
             layout: py.info.layout,
@@ -323,6 +364,13 @@ async function main(): Promise<void> {
             train: round(median(trainPairs), 2),
           },
           ratioVsPytorchSpread: { forward: spread(fwdPairs), train: spread(trainPairs) },
+          // The same ratios from process CPU time (all threads), the steadier measure when
+          // other jobs share the cores: it counts the work each side did per pass.
+          ratioVsPytorchCpu: {
+            forward: round(median(fwdCpuPairs), 2),
+            train: round(median(trainCpuPairs), 2),
+          },
+          ratioVsPytorchCpuSpread: { forward: spread(fwdCpuPairs), train: spread(trainCpuPairs) },
         }
       : {}),
     pytorchNote: py
@@ -350,7 +398,9 @@ async function main(): Promise<void> {
     console.error(
       `pytorch: forward ${result.pytorch?.forwardMsPerImage} ms/image, train ${result.pytorch?.trainSecondsPerImage} s/image; ` +
         `dentseg ÷ pytorch speed: forward ${result.ratioVsPytorch?.forward}× (${fwdPairs.map((r) => r.toFixed(2)).join(', ')}), ` +
-        `train ${result.ratioVsPytorch?.train}× (${trainPairs.map((r) => r.toFixed(2)).join(', ')})`,
+        `train ${result.ratioVsPytorch?.train}× (${trainPairs.map((r) => r.toFixed(2)).join(', ')}); ` +
+        `by CPU time: forward ${result.ratioVsPytorchCpu?.forward}× (${fwdCpuPairs.map((r) => r.toFixed(2)).join(', ')}), ` +
+        `train ${result.ratioVsPytorchCpu?.train}× (${trainCpuPairs.map((r) => r.toFixed(2)).join(', ')})`,
     );
   }
   console.error(result.pytorchNote);

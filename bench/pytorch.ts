@@ -115,13 +115,18 @@ export class PytorchReference {
 
   /** Runs one pass in PyTorch; resolves to its wall time in ms (as timed by the script). */
   async run(pass: 'forward' | 'train'): Promise<number> {
+    return (await this.runTimed(pass)).ms;
+  }
+
+  /** Runs one pass; its wall time and the script's process CPU time (all threads), in ms. */
+  async runTimed(pass: 'forward' | 'train'): Promise<{ ms: number; cpuMs: number }> {
     this.#child.stdin.write(`${pass}\n`);
     const line = await this.#lines.next();
     if (line.done) throw new Error(`bench/pytorch_unet.py ended during ${pass}`);
-    const reply = JSON.parse(line.value) as { ms?: number; error?: string };
+    const reply = JSON.parse(line.value) as { ms?: number; cpuMs?: number; error?: string };
     if (reply.ms === undefined)
       throw new Error(`bench/pytorch_unet.py: ${reply.error ?? line.value}`);
-    return reply.ms;
+    return { ms: reply.ms, cpuMs: reply.cpuMs ?? NaN };
   }
 
   close(): void {

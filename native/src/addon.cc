@@ -206,9 +206,12 @@ Napi::Value ConvLayout(const Napi::CallbackInfo& info) {
 /** convPlan(pass, n, cin, cout, h, w) -> 'nchw' | 'nhwc': what a convolution pass would use. */
 Napi::Value ConvPlan(const Napi::CallbackInfo& info) {
   std::string name = info[0].As<Napi::String>().Utf8Value();
-  ConvPass pass = name == "forward" ? ConvPass::Forward : name == "inputGrad" ? ConvPass::InputGrad : ConvPass::WeightGrad;
-  if (name != "forward" && name != "inputGrad" && name != "weightGrad")
-    throw Napi::Error::New(info.Env(), "convPlan: pass must be forward, inputGrad or weightGrad");
+  ConvPass pass = name == "forward"     ? ConvPass::Forward
+                  : name == "inputGrad" ? ConvPass::InputGrad
+                  : name == "bothGrads" ? ConvPass::BothGrads
+                                        : ConvPass::WeightGrad;
+  if (name != "forward" && name != "inputGrad" && name != "weightGrad" && name != "bothGrads")
+    throw Napi::Error::New(info.Env(), "convPlan: pass must be forward, inputGrad, weightGrad or bothGrads");
   int64_t v[5];
   for (int k = 0; k < 5; k++) v[k] = info[k + 1].As<Napi::Number>().Int64Value();
   return Napi::String::New(info.Env(), conv_use_nchw(pass, v[0], v[1], v[2], v[3], v[4]) ? "nchw" : "nhwc");

@@ -22,6 +22,17 @@
 //   64→64 @64² b8                   1.4        1.0          0.79
 //   128→128 @32² b8                 1.2        0.94         0.95
 //
+//   Both gradients in one call (BothGrads; ops_nn.cc's paired Conv2D gradient), AVX-512,
+//   process CPU ms per call, 2 threads, load ~12; separate = today's two calls:
+//                                   NCHW pair  channels-last pair  separate
+//   64→64 @256² b2                  385        185                 181
+//   128→128 @128² b2                186        168                 167
+//   256→256 @64² b2                 134        174                 157
+//   512→512 @32² b2                 140        204                 180
+//   512→512 @16² b2                  46         50                  56
+//   So the pair follows the weight gradient's rule: one NCHW call shares the copies of dy
+//   and x that two separate calls each made.
+//
 // So the forward pass stays channels-last everywhere; oneDNN's AVX2 channels-last filter
 // gradient is 2-3x slower than its blocked NCHW one from 32 channels up, while on AVX-512 only
 // the deep, small layers gain from NCHW. Symmetric padding is passed to ATen (ops_nn.cc), never
@@ -83,6 +94,7 @@ bool conv_use_nchw(ConvPass pass, int64_t n, int64_t cin, int64_t cout, int64_t 
     case ConvPass::InputGrad:
       return avx512() ? (c >= 512 && pixels <= 32 * 32) : (c >= 128 && pixels <= 64 * 64);
     case ConvPass::WeightGrad:
+    case ConvPass::BothGrads:
       return avx512() ? (c >= 256 && pixels <= 64 * 64) : c >= 32;
   }
   return false;

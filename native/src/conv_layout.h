@@ -8,7 +8,8 @@
 
 namespace dentseg {
 
-enum class ConvPass { Forward, InputGrad, WeightGrad };
+/** BothGrads: input and weight gradient in one ATen call (ops_nn.cc's paired gradient). */
+enum class ConvPass { Forward, InputGrad, WeightGrad, BothGrads };
 
 /**
  * True when a 2-D convolution pass of batch n, cin → cout channels, on an h × w input

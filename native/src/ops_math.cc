@@ -1,7 +1,9 @@
 // Element-wise, reduction and shape ops of the tfjs kernel set on ATen. Unary and binary
 // functions are table-driven (one name -> one ATen call); ATen broadcasting follows the
 // same NumPy rules as tfjs. Axes arrive already normalised (non-negative) from TS.
+#include <cmath>
 #include <limits>
+#include <stdexcept>
 #include <unordered_map>
 
 #include <ATen/Parallel.h>
@@ -304,6 +306,36 @@ Tensors op_add_n(const Tensors& in, const Attrs&) {
 
 Tensors op_clone(const Tensors& in, const Attrs&) { return {in[0].clone()}; }
 
+// inputs: x (a variable), g (its gradient), m, v (Adam's moments); attrs: lr, beta1, beta2,
+// epsilon, correction1/2 (1 - beta^t). One pass writes the new x, m and v with tfjs'
+// AdamOptimizer formula; tfjs' own update is 14 full-size kernels per variable (each a
+// read and a fresh write of the 19 M parameters at full width).
+Tensors op_adam_update(const Tensors& in, const Attrs& a) {
+  at::Tensor x = in[0].contiguous(), g = in[1].contiguous(), m = in[2].contiguous(), v = in[3].contiguous();
+  for (const at::Tensor* t : {&x, &g, &m, &v}) {
+    if (t->scalar_type() != at::kFloat || t->numel() != x.numel())
+      throw std::invalid_argument("adamUpdate: x, g, m and v must be float32 of one size");
+  }
+  at::Tensor nx = at::empty_like(x), nm = at::empty_like(m), nv = at::empty_like(v);
+  const float b1 = static_cast<float>(a.f("beta1")), b2 = static_cast<float>(a.f("beta2"));
+  const float lr = static_cast<float>(a.f("lr")), eps = static_cast<float>(a.f("epsilon"));
+  const float c1 = static_cast<float>(a.f("correction1")), c2 = static_cast<float>(a.f("correction2"));
+  const float *px = x.data_ptr<float>(), *pg = g.data_ptr<float>(), *pm = m.data_ptr<float>(),
+              *pv = v.data_ptr<float>();
+  float *qx = nx.data_ptr<float>(), *qm = nm.data_ptr<float>(), *qv = nv.data_ptr<float>();
+  at::parallel_for(0, x.numel(), 1 << 15, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; i++) {
+      float gi = pg[i];
+      float mi = pm[i] * b1 + gi * (1 - b1);
+      float vi = pv[i] * b2 + gi * gi * (1 - b2);
+      qm[i] = mi;
+      qv[i] = vi;
+      qx[i] = (mi / c1) / (std::sqrt(vi / c2) + eps) * -lr + px[i];
+    }
+  });
+  return {nx, nm, nv};
+}
+
 }  // namespace
 
 void register_math_ops() {
@@ -335,6 +367,7 @@ void register_math_ops() {
   register_op("oneHot", op_one_hot);
   register_op("addN", op_add_n);
   register_op("clone", op_clone);
+  register_op("adamUpdate", op_adam_update);
 }
 
 }  // namespace dentseg

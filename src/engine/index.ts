@@ -7,4 +7,5 @@
 export { tf } from './tf.js';
 export { initEngine, engineInfo, BACKEND_NAMES } from './backends.js';
 export { defaultThreads } from './threads.js';
+export { ADAM_UPDATE } from './kernel-names.js';
 export type { BackendName, EngineInfo, EngineOptions } from './backends.js';

@@ -2,7 +2,7 @@
  * bench/pytorch_unet.py must be buildUnet's network, or `bench:engine`'s ratio against
  * PyTorch compares different work: same trainable parameter count and the same analytic
  * FLOP count (bench/flops.ts), at full and reduced width, and it answers the serve
- * protocol the bench drives. Skipped where no Python here imports torch.
+ * protocol the bench drives (wall and CPU time per pass). Skipped where no Python here imports torch.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forwardFlops } from '../../bench/flops.js';
@@ -53,5 +53,9 @@ describe.skipIf(python === undefined)('the PyTorch reference of bench:engine', (
     expect(ref.info.layout).toBe('channels-last');
     expect(await ref.run('forward')).toBeGreaterThan(0);
     expect(await ref.run('train')).toBeGreaterThan(0);
+    // and the process CPU time of the pass, which bench:engine's CPU-time ratio reads
+    const timed = await ref.runTimed('train');
+    expect(timed.ms).toBeGreaterThan(0);
+    expect(timed.cpuMs).toBeGreaterThan(0);
   });
 });

@@ -6,7 +6,8 @@
  */
 import * as tfc from '@tensorflow/tfjs-core';
 import { backend_util, type TensorInfo } from '@tensorflow/tfjs-core';
-import { RELU_GRAD } from '../gradients.js';
+import { CONV2D_GRAD_PAIR, RELU_GRAD } from '../gradients.js';
+import { ADAM_UPDATE } from '../kernel-names.js';
 import type { NativeAttrs } from './native.js';
 import { attrsAs, input, type TorchKernel } from './kernel_util.js';
 
@@ -92,6 +93,27 @@ function resizeGradKernel(
 
 export const NN_KERNELS: readonly TorchKernel[] = [
   {
+    name: ADAM_UPDATE,
+    run: (inputs, backend, attrs) => {
+      const a =
+        attrsAs<
+          Record<'lr' | 'beta1' | 'beta2' | 'epsilon' | 'correction1' | 'correction2', number>
+        >(attrs);
+      return backend.exec(
+        'adamUpdate',
+        ['x', 'g', 'm', 'v'].map((k) => input(inputs, k, ADAM_UPDATE)),
+        {
+          lr: a.lr,
+          beta1: a.beta1,
+          beta2: a.beta2,
+          epsilon: a.epsilon,
+          correction1: a.correction1,
+          correction2: a.correction2,
+        },
+      );
+    },
+  },
+  {
     name: RELU_GRAD,
     run: (inputs, backend) =>
       backend.exec1(
@@ -162,6 +184,27 @@ export const NN_KERNELS: readonly TorchKernel[] = [
         a.dimRoundingMode,
       );
       return backend.exec1('conv2dBackpropInput', [dy, filter], { ...convAttrs(info), inShape });
+    },
+  },
+  {
+    // Conv2D's input gradient with its filter gradient in the same ATen call; the addon
+    // keeps the latter for the Conv2DBackpropFilter call that follows (gradients.ts).
+    name: CONV2D_GRAD_PAIR,
+    run: (inputs, backend, attrs) => {
+      const dy = input(inputs, 'dy', CONV2D_GRAD_PAIR);
+      const filter = input(inputs, 'filter', CONV2D_GRAD_PAIR);
+      const x = input(inputs, 'x', CONV2D_GRAD_PAIR);
+      const a = attrsAs<tfc.Conv2DBackpropInputAttrs>(attrs);
+      nhwcOnly(a.dataFormat, CONV2D_GRAD_PAIR);
+      const info = backend_util.computeConv2DInfo(
+        shape4(x, `${CONV2D_GRAD_PAIR} x`),
+        shape4(filter, `${CONV2D_GRAD_PAIR} filter`),
+        a.strides,
+        1,
+        a.pad,
+        a.dimRoundingMode,
+      );
+      return backend.exec1('conv2dBackpropPair', [dy, filter, x], convAttrs(info));
     },
   },
   {

@@ -47,9 +47,12 @@ export interface TorchNative {
   setConvLayout(mode: ConvLayoutMode): void;
   /** The policy in force and the CPU class `auto` decides by. */
   convLayout(): { mode: ConvLayoutMode; cpu: 'avx512' | 'avx2' };
-  /** The layout one convolution pass would run in (batch n, cin → cout channels, h × w input). */
+  /**
+   * The layout one convolution pass would run in (batch n, cin → cout channels, h × w input);
+   * `bothGrads` is Conv2D's paired input and filter gradient (one ATen call).
+   */
   convPlan(
-    pass: 'forward' | 'inputGrad' | 'weightGrad',
+    pass: 'forward' | 'inputGrad' | 'weightGrad' | 'bothGrads',
     n: number,
     cin: number,
     cout: number,
