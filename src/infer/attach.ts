@@ -214,3 +214,25 @@ export function lesionFindings(
     };
   });
 }
+
+/** Per lesion type: how many regions, and the FDI numbers they sit on (ascending, unique). */
+export type LesionSummary = Record<string, { count: number; teeth: Fdi[] }>;
+
+/**
+ * The per-type lesion summary that `X.json`'s `summary.lesions` and summary.csv's `caries` /
+ * `caries_teeth` columns hold: for each of `types` (the set's lesion types, in order; a
+ * type that ran and found nothing counts 0), its findings among `findings` and the teeth
+ * they are on. Findings of other types (the teeth model's) are not counted.
+ */
+export function lesionSummary(
+  types: readonly string[],
+  findings: readonly { readonly type: string; readonly tooth: Fdi | null }[],
+): LesionSummary {
+  const out: LesionSummary = {};
+  for (const type of types) {
+    const found = findings.filter((f) => f.type === type);
+    const teeth = [...new Set(found.map((f) => f.tooth).filter((t): t is Fdi => t !== null))];
+    out[type] = { count: found.length, teeth: teeth.sort((a, b) => a - b) };
+  }
+  return out;
+}

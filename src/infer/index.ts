@@ -42,6 +42,7 @@ export {
   bundledSetNames,
   checkModelSet,
   lesionFindings,
+  lesionSummary,
   lesionTypeOf,
   modelRole,
   runModelSet,
@@ -50,6 +51,7 @@ export {
   toothOfRegion,
 } from './model-set.js';
 export type {
+  LesionSummary,
   ModelRole,
   ModelSetOptions,
   ModelSetResult,

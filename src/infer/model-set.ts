@@ -26,7 +26,7 @@ import {
   type NumberingScheme,
   type ToothReport,
 } from '../numbering/index.js';
-import { lesionFindings, round3, type SetFinding, type TeethMap } from './attach.js';
+import { lesionFindings, lesionSummary, round3, type SetFinding, type TeethMap } from './attach.js';
 import { runPipeline, type PipelineResult } from './pipeline.js';
 import type { InferenceEngine } from './types.js';
 
@@ -109,9 +109,11 @@ export function checkModelSet(metas: readonly ModelMeta[], names?: readonly stri
 // The attachment rule (tooth, surface) lives in ./attach.ts; it is part of this API.
 export {
   lesionFindings,
+  lesionSummary,
   surfaceOf,
   toothAt,
   toothOfRegion,
+  type LesionSummary,
   type SetFinding,
   type Surface,
   type TeethMap,
@@ -305,7 +307,7 @@ export async function runModelSet(
     }
   }
   const findings: SetFinding[] = [];
-  const lesions: Record<string, { count: number; teeth: Fdi[] }> = {};
+  const lesionFound: SetFinding[] = [];
   if (findingsOn && !withheld) {
     if (teethRun) findings.push(...teethFindings(teethRun, teethMap));
     for (const run of lesionRuns) {
@@ -321,12 +323,14 @@ export async function runModelSet(
         teethMap,
       );
       findings.push(...found);
-      const teethHit = [...new Set(found.map((f) => f.tooth).filter((f): f is Fdi => f !== null))];
-      lesions[type] = { count: found.length, teeth: teethHit.sort((a, b) => a - b) };
+      lesionFound.push(...found);
     }
-  } else {
-    for (const run of lesionRuns) lesions[run.type!] = { count: 0, teeth: [] };
   }
+  // Withheld or not looked for: every lesion type that ran counts 0.
+  const lesions = lesionSummary(
+    lesionRuns.map((r) => r.type!),
+    lesionFound,
+  );
   findings.forEach((f, i) => {
     (f as { id: string }).id = `f${i + 1}`;
   });

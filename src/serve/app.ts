@@ -26,6 +26,7 @@ import * as schemas from './schemas.js';
 import { readUpload, requireMultipart } from './upload.js';
 import { AnalysisStore } from './store.js';
 import type { Store } from './store-api.js';
+import type { HealthJson } from './wire.js';
 import { enqueueUpload, jobView, sharedQueueHealth } from './enqueue.js';
 import type { JobQueue } from './jobs.js';
 import {
@@ -258,14 +259,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.get(
     `${API_PREFIX}/health`,
     { schema: schemas.healthRoute, config: { auth: 'optional' } },
-    async (request) =>
+    async (request): Promise<HealthJson> =>
       // Without a valid token on a server with tokens: alive, and nothing more.
       auth.anonymous(request)
         ? { status: 'ok', version: VERSION }
         : {
             status: 'ok',
             version: VERSION,
+            // `model` stays the teeth model alone (clients read it); `models` is the set.
             model: `${model.meta.name}@${model.meta.version}`,
+            models: [model, ...models.filter((m) => m !== model)].map(
+              (m) => `${m.meta.name}@${m.meta.version}`,
+            ),
             engine: model.engine.name,
             // What computes: onnxruntime-node, or the TensorFlow.js backend of the tfjs engine.
             backend: model.backend ?? 'none',

@@ -9,12 +9,18 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DentsegError, isDentsegError } from '../errors.js';
-import { expandInputs, summaryCsv, uniqueStems, type PredictItem } from '../infer/index.js';
+import {
+  expandInputs,
+  lesionSummary,
+  summaryCsv,
+  uniqueStems,
+  type PredictItem,
+} from '../infer/index.js';
 import { overlayFromStored } from './analyse.js';
 import type { JobQueue } from './jobs.js';
 import type { Store } from './store-api.js';
 import { writeUpload } from './store-files.js';
-import type { AnalysisRecord } from './types.js';
+import { numbersTeeth, type AnalysisRecord } from './types.js';
 
 /** Options of {@link runBatch}. */
 export interface BatchOptions {
@@ -78,18 +84,33 @@ export function batchId(content: Buffer, modelKey: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-function itemOf(input: string, stem: string, record: AnalysisRecord): PredictItem {
-  const areaPx = record.findings.reduce((s, f) => s + f.areaPx, 0);
+/**
+ * A stored analysis as its summary.csv row, with the columns `predict` fills from the same
+ * set: regions, area and classes of the teeth model's own findings, `teeth`/`missing` for a
+ * numbering model, and per lesion type its count and teeth (predict's own rule, shared).
+ * A finding the dentist rejected is not counted; one drawn by the dentist is.
+ */
+export function batchItemOf(input: string, stem: string, record: AnalysisRecord): PredictItem {
+  const kept = record.findings.filter((f) => f.review !== 'rejected');
+  // Findings from before model sets name no model: they are all the one model's.
+  const own = kept.filter((f) => f.model === undefined || f.model === record.model.name);
+  const lesionTypes = (record.models ?? []).flatMap((m) =>
+    m.role === 'lesion' && m.type !== undefined ? [m.type] : [],
+  );
   return {
     input,
     ok: true,
     stem,
     width: record.image.width,
     height: record.image.height,
-    regions: record.findings.length,
-    areaPx,
-    areaPct: Math.round(record.findings.reduce((s, f) => s + f.areaPct, 0) * 1000) / 1000,
-    classesPresent: [...new Set(record.findings.map((f) => f.class))],
+    regions: own.length,
+    areaPx: own.reduce((s, f) => s + f.areaPx, 0),
+    areaPct: Math.round(own.reduce((s, f) => s + f.areaPct, 0) * 1000) / 1000,
+    classesPresent: [...new Set(own.map((f) => f.class))],
+    ...(numbersTeeth(record)
+      ? { teeth: record.teeth.map((t) => t.fdi), missing: record.missing }
+      : {}),
+    ...(lesionTypes.length > 0 ? { lesions: lesionSummary(lesionTypes, kept) } : {}),
     // The input check, as predict lists it in summary.csv (absent on older records).
     ...(record.quality ? { quality: record.quality } : {}),
     elapsedMs: record.elapsedMs,
@@ -180,7 +201,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
         pending.delete(i);
         try {
           await writeOutputs(store, record, path.join(options.outputDir, stems[i] as string));
-          finish(i, itemOf(files[i] as string, stems[i] as string, record));
+          finish(i, batchItemOf(files[i] as string, stems[i] as string, record));
         } catch (err) {
           fail(i, isDentsegError(err) ? err.code : 'E_INTERNAL', (err as Error).message);
         }

@@ -13,7 +13,14 @@ import { fillPolygons } from '../data/rasterise.js';
 import { DentsegError } from '../errors.js';
 import { FDI_NUMBERS, numberingScheme } from '../numbering/index.js';
 import { recordOf, type StoredRow } from './store-api.js';
-import { numbersTeeth, type AnalysisFileName, type AnalysisRecord } from './types.js';
+import { labelComponents, type Components } from '../imaging/components.js';
+import {
+  lesionMaskFile,
+  numbersTeeth,
+  type AnalysisFileName,
+  type AnalysisRecord,
+  type FindingJson,
+} from './types.js';
 
 /** What to export. */
 export interface ExportOptions {
@@ -40,7 +47,7 @@ export interface ExportReport {
   /** Findings and teeth written as COCO annotations; rejected findings listed apart. */
   readonly annotations: number;
   readonly rejected: number;
-  /** Analyses whose masks were the dentist's corrected ones. */
+  /** Analyses with a mask the dentist corrected (teeth or caries), exported as corrected. */
   readonly corrected: number;
   /** Things left out, one line each. */
   readonly warnings: string[];
@@ -137,6 +144,78 @@ function fdiMask(record: AnalysisRecord, pixels: Uint8Array, corrected: boolean)
 
 /** Flat COCO polygon of `[x, y]` points. */
 const flat = (poly: readonly (readonly [number, number])[]): number[] => poly.flat();
+
+/**
+ * A finding's pixels, `width*height` 0/1: its outline filled, and for a finding of the
+ * model's (`regions`: its lesion mask labelled) the whole region that most of the outline
+ * covers. The stored outline is simplified through pixel centres, so alone it would lose
+ * the region's edge pixels (a 6×6 lesion would become 5×5).
+ */
+function findingPixels(
+  f: FindingJson,
+  width: number,
+  height: number,
+  regions: Components | undefined,
+): Uint8Array {
+  const m = new Uint8Array(width * height);
+  if (f.polygon.length >= 3) fillPolygons(m, width, height, [flat(f.polygon)], 1);
+  if (!regions) return m;
+  const votes = new Map<number, number>();
+  for (let i = 0; i < m.length; i++) {
+    const label = m[i] ? (regions.labels[i] as number) : 0;
+    if (label > 0) votes.set(label, (votes.get(label) ?? 0) + 1);
+  }
+  let region = 0;
+  let most = 0;
+  for (const [label, n] of votes) if (n > most) [region, most] = [label, n];
+  if (region > 0) for (let i = 0; i < m.length; i++) if (regions.labels[i] === region) m[i] = 1;
+  return m;
+}
+
+/**
+ * One analysis' lesion mask of `type` for training, 0/255. When the dentist stored a
+ * corrected mask of the set's model of that type (`<type>.corrected.png`), it wins over the
+ * findings: taken as painted, then findings the dentist drew (`added`) are filled in and
+ * those rejected are erased (a verdict on a region stands even where the painting kept
+ * it). Otherwise the `accepted`, `edited` and `added` findings; suggested and rejected
+ * ones are left out.
+ */
+async function lesionMask(
+  dataDir: string,
+  record: AnalysisRecord,
+  type: string,
+): Promise<{ pixels: Uint8Array; corrected: boolean }> {
+  const { width, height } = record.image;
+  const ofType = record.findings.filter((f) => f.type === type);
+  const model = record.models?.find((m) => m.role === 'lesion' && m.type === type);
+  // The model's own regions, for the findings it found (absent before model sets).
+  const own = model
+    ? await readStored(dataDir, record.id, lesionMaskFile(type)).catch(() => undefined)
+    : undefined;
+  const regions = own
+    ? labelComponents(
+        (await maskPixels(own)).map((v) => (v ? 1 : 0)),
+        width,
+        height,
+      )
+    : undefined;
+  const pixelsOf = (f: FindingJson): Uint8Array =>
+    findingPixels(f, width, height, f.model === model?.name ? regions : undefined);
+  const isCorrected = model !== undefined && record.corrections.masks.includes(model.name);
+  const pixels = isCorrected
+    ? (await maskPixels(await readStored(dataDir, record.id, lesionMaskFile(type, true)))).map(
+        (v) => (v ? 255 : 0),
+      )
+    : new Uint8Array(width * height);
+  for (const f of ofType) {
+    const paint = isCorrected ? f.review === 'added' : CONFIRMED.has(f.review);
+    const erase = isCorrected && f.review === 'rejected';
+    if (!paint && !erase) continue;
+    const m = pixelsOf(f);
+    for (let i = 0; i < m.length; i++) if (m[i]) pixels[i] = paint ? 255 : 0;
+  }
+  return { pixels, corrected: isCorrected };
+}
 
 /** Export the stored analyses (see the module comment). */
 export async function exportDataset(options: ExportOptions): Promise<ExportReport> {
@@ -237,13 +316,9 @@ export async function exportDataset(options: ExportOptions): Promise<ExportRepor
       warnings.push(`${id}: its model (${record.model.name}) gives no ${teethMasks} teeth mask`);
     }
 
-    const caries = new Uint8Array(width * height);
-    for (const f of record.findings) {
-      if (f.type === 'caries' && CONFIRMED.has(f.review) && f.polygon.length >= 3) {
-        fillPolygons(caries, width, height, [flat(f.polygon)], 255);
-      }
-    }
-    await writeFile(path.join(out, 'masks_caries', stem), await grey(caries, width, height));
+    const lesion = await lesionMask(dataDir, record, 'caries');
+    if (lesion.corrected && !hasCorrected) corrected += 1;
+    await writeFile(path.join(out, 'masks_caries', stem), await grey(lesion.pixels, width, height));
 
     const imageId = images.length + 1;
     images.push({ id: imageId, file_name: stem, width, height, analysis: id });

@@ -350,34 +350,46 @@ const idParams = {
 
 export const security = [{ bearer: [] as string[] }];
 
+/** GET /api/v1/health's answer. */
+export const healthSchema = {
+  type: 'object',
+  required: ['status', 'version'],
+  properties: {
+    status: { type: 'string', enum: ['ok'] },
+    version: { type: 'string' },
+    model: {
+      type: 'string',
+      description: 'the teeth model (the first of `models`) as `name@version`',
+      example: 'teeth-fdi@0.1.0',
+    },
+    models: {
+      type: 'array',
+      items: { type: 'string' },
+      description:
+        'every model of the set as `name@version`, the teeth model first (one entry for a single model)',
+      example: ['teeth-fdi@0.1.0', 'caries@0.1.0'],
+    },
+    engine: { type: 'string', description: "the teeth model's engine" },
+    backend: { type: 'string' },
+    queue: {
+      type: 'object',
+      properties: {
+        running: { type: 'integer' },
+        waiting: { type: 'integer' },
+        limit: { type: 'integer' },
+      },
+    },
+    analyses: { type: 'integer' },
+    uptimeS: { type: 'number' },
+  },
+} as const;
+
 export const healthRoute = {
-  summary: 'Server status, queue and model in use',
+  summary: 'Server status, queue and the models in use',
   description:
     'Open to all. On a server with tokens, a request without a valid token gets only `status` and `version`; `analyses` counts what the caller may see.',
   tags: ['service'],
-  response: {
-    200: {
-      type: 'object',
-      required: ['status', 'version'],
-      properties: {
-        status: { type: 'string', enum: ['ok'] },
-        version: { type: 'string' },
-        model: { type: 'string' },
-        engine: { type: 'string' },
-        backend: { type: 'string' },
-        queue: {
-          type: 'object',
-          properties: {
-            running: { type: 'integer' },
-            waiting: { type: 'integer' },
-            limit: { type: 'integer' },
-          },
-        },
-        analyses: { type: 'integer' },
-        uptimeS: { type: 'number' },
-      },
-    },
-  },
+  response: { 200: healthSchema },
 } as const;
 
 /** GET /api/v1/model: the model card. */

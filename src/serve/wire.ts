@@ -14,6 +14,7 @@ import type {
   analysisSchema,
   auditEntrySchema,
   findingSchema,
+  healthSchema,
   jobStatusSchema,
   linksSchema,
   modelCardSchema,
@@ -142,6 +143,9 @@ export type JobStatusJson = FromSchema<typeof jobStatusSchema>;
 
 /** GET /api/v1/model: the model card. */
 export type ModelCardJson = FromSchema<typeof modelCardSchema>;
+
+/** GET /api/v1/health: status and version; with access also the models, engine and queue. */
+export type HealthJson = FromSchema<typeof healthSchema>;
 
 // Compile-time checks: the schemas describe every field the pipeline computes, with a type
 // the pipeline's values fit, and the vocabulary the quality check uses.

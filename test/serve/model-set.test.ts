@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/serve/index.js';
-import type { AnalysisJson, ModelCardJson } from '../../src/serve/wire.js';
+import type { AnalysisJson, HealthJson, ModelCardJson } from '../../src/serve/wire.js';
 import { buildDicom } from '../infer/helpers.js';
 import {
   H,
@@ -145,6 +145,16 @@ describe('a model set in the API (inject)', () => {
       ['fixed-fdi', 'teeth', undefined],
       ['fixed-caries', 'lesion', 'caries'],
     ]);
+  });
+
+  it('GET /api/v1/health keeps `model` the teeth model and lists the set in `models`', async () => {
+    const health = (await app.inject({ url: '/api/v1/health' })).json<HealthJson>();
+    expect(health.model).toBe('fixed-fdi@0.0.1');
+    expect(health.models).toEqual(['fixed-fdi@0.0.1', 'fixed-caries@0.0.1']);
+    const doc = (await app.inject({ url: '/api/docs' })).json<{
+      paths: Record<string, { get: { responses: Record<string, unknown> } }>;
+    }>();
+    expect(JSON.stringify(doc.paths['/api/v1/health']?.get.responses['200'])).toContain('"models"');
   });
 
   it('documents models, surface, score and lesion masks in OpenAPI', async () => {
