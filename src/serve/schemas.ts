@@ -380,15 +380,20 @@ export const healthRoute = {
   },
 } as const;
 
+/** What the model card and each model of its set name alike. */
+const cardIdentityProperties = {
+  name: { type: 'string' },
+  version: { type: 'string' },
+  task: { type: 'string' },
+  classes: { type: 'array', items: { type: 'string' } },
+  engine: { type: 'string' },
+} as const;
+
 /** GET /api/v1/model: the model card. */
 export const modelCardSchema = {
   type: 'object',
   properties: {
-    name: { type: 'string' },
-    version: { type: 'string' },
-    task: { type: 'string' },
-    classes: { type: 'array', items: { type: 'string' } },
-    engine: { type: 'string' },
+    ...cardIdentityProperties,
     input: { type: 'object', additionalProperties: true },
     architecture: { type: 'object', additionalProperties: true },
     metrics: { type: 'object', additionalProperties: true },
@@ -402,11 +407,7 @@ export const modelCardSchema = {
       items: {
         type: 'object',
         properties: {
-          name: { type: 'string' },
-          version: { type: 'string' },
-          task: { type: 'string' },
-          classes: { type: 'array', items: { type: 'string' } },
-          engine: { type: 'string' },
+          ...cardIdentityProperties,
           role: setModelSchema.properties.role,
           type: setModelSchema.properties.type,
           licence: { type: 'string' },
