@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { GreyImage } from '../../src/imaging/types.js';
 import { maskPng, probabilityPng, renderOverlay, type LoadedModel } from '../../src/infer/index.js';
+import { renderFindings } from '../../src/infer/findings-image.js';
 import { parseModelMeta } from '../../src/model/meta.js';
 import { analyseUpload } from '../../src/serve/analyse.js';
 
@@ -47,6 +48,12 @@ describe('PNG levels', () => {
     const p = await probabilityPng(probs, 1, 0, W, H);
     expect(zlibLevelClass(p)).toBe(1);
     expect(await sharp(p).metadata()).toMatchObject({ channels: 1 });
+  });
+
+  it("the set's findings picture (the overlay with lesions drawn) is written at the fastest level", async () => {
+    const overlay = await renderOverlay(image, mask, null);
+    const png = await renderFindings(overlay, W, H, []);
+    expect(zlibLevelClass(png)).toBe(0);
   });
 
   it('the server stores one grey channel, the original at the fastest level, same pixels', async () => {
