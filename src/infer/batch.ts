@@ -24,6 +24,7 @@ import {
 import type { PredictBatchOptions, PredictItem } from './predict-types.js';
 import type { LoadedModelSet } from './model-set.node.js';
 import { predictSetOne } from './predict-set.js';
+import { BUNDLED_SET } from './bundled-set.js';
 
 /**
  * File name endings always taken from folders, even when their content is not recognised
@@ -49,7 +50,8 @@ const OUTPUT_SUFFIXES = [
   '.teeth.png',
   '.chart.png',
   '.findings.png',
-  '.caries.png',
+  // Each bundled lesion model's mask, `X.<type>.png`.
+  ...BUNDLED_SET.lesions.map((type) => `.${type}.png`),
 ];
 
 export type { PredictBatchOptions, PredictItem } from './predict-types.js';
@@ -251,8 +253,8 @@ export function qualityText(q: InputQuality): string {
 
 /** `summary.csv`: one row per input, in input order. */
 export function summaryCsv(items: readonly PredictItem[]): string {
-  // `caries` always (the bundled set's lesion), then any other lesion type met, in order.
-  const types = ['caries'];
+  // The bundled set's lesion types always, then any other lesion type met, in order.
+  const types: string[] = [...BUNDLED_SET.lesions];
   for (const it of items)
     for (const t of Object.keys(it.lesions ?? {})) if (!types.includes(t)) types.push(t);
   const head = [

@@ -27,28 +27,12 @@ import {
   type ToothReport,
 } from '../numbering/index.js';
 import { lesionFindings, round3, type SetFinding, type TeethMap } from './attach.js';
+
+// Which bundled folders make the default set lives in ./bundled-set.ts (free of imports, so
+// the CLI's help text can name them without loading this file); it is part of this API.
+export { BUNDLED_SET, BUNDLED_SET_TEXT, bundledSetNames } from './bundled-set.js';
 import { runPipeline, type PipelineResult } from './pipeline.js';
 import type { InferenceEngine } from './types.js';
-
-/**
- * The bundled default set, by folder name under the package's `models/`: the first teeth
- * model present (the numbering model before the binary one), plus every lesion model
- * present. `evaluate` and `export` do not use it: they keep `teeth-binary` as default.
- */
-export const BUNDLED_SET = Object.freeze({
-  teeth: Object.freeze(['teeth-fdi', 'teeth-binary'] as const),
-  lesions: Object.freeze(['caries'] as const),
-});
-
-/**
- * The folder names of the bundled default set, given which folders exist (`has(name)`):
- * e.g. `['teeth-fdi', 'caries']`, or `['teeth-binary']` before the others exist. Empty
- * when none does.
- */
-export function bundledSetNames(has: (name: string) => boolean): string[] {
-  const teeth = BUNDLED_SET.teeth.find((n) => has(n));
-  return [...(teeth !== undefined ? [teeth] : []), ...BUNDLED_SET.lesions.filter((n) => has(n))];
-}
 
 /**
  * What a model does in a set: `teeth` (binary teeth or a numbering model; at most one per
