@@ -293,7 +293,7 @@ export function outAlias(alias: string): readonly [string, string] {
  * (the bundled set without the flag; see src/infer/model-set.ts) for the commands that run
  * one (`predict`, `serve`, `worker`, `batch`).
  */
-export function collectModelDir(value: string, previous: readonly string[] | undefined): string[] {
+function collectModelDir(value: string, previous: readonly string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 

@@ -13,7 +13,7 @@ const TYPE_COLOURS: Readonly<Record<string, string>> = { caries: '#ff2d2d' };
 const CYCLE = ['#ff8c00', '#ff00c8', '#ffe600', '#00ff6a'];
 
 /** The drawing colour of a finding type (CSS hex). */
-export function findingColour(type: string, order: readonly string[]): string {
+function findingColour(type: string, order: readonly string[]): string {
   return TYPE_COLOURS[type] ?? CYCLE[Math.max(0, order.indexOf(type)) % CYCLE.length]!;
 }
 
