@@ -21,7 +21,7 @@ import {
   perClassSummary,
   presentClasses,
 } from './predict-json.js';
-import type { PredictBatchOptions, PredictItem } from './predict-types.js';
+import { segmentOptionsOf, type PredictBatchOptions, type PredictItem } from './predict-types.js';
 import type { LoadedModelSet } from './model-set.node.js';
 import { predictSetOne } from './predict-set.js';
 import { BUNDLED_SET } from './bundled-set.js';
@@ -175,13 +175,7 @@ async function predictOne(
 ): Promise<PredictItem> {
   const t0 = performance.now();
   try {
-    const r = await segment(model, input, {
-      threshold: opts.threshold,
-      tta: opts.tta,
-      ...(opts.minAreaPx !== undefined ? { minAreaPx: opts.minAreaPx } : {}),
-      // Not a panoramic X-ray: no findings or teeth drawn from it, unless --force.
-      withholdIfNotPanoramic: opts.force !== true,
-    });
+    const r = await segment(model, input, segmentOptionsOf(opts));
     const tEncode = performance.now();
     const base = path.join(opts.outputDir, stem);
     const chart = r.teeth && r.missing ? { teeth: r.teeth, missing: r.missing } : undefined;

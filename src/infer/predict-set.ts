@@ -8,7 +8,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { PredictBatchOptions, PredictItem } from './predict-types.js';
+import { segmentOptionsOf, type PredictBatchOptions, type PredictItem } from './predict-types.js';
 import { segmentSet, type LoadedModelSet, type SetSegmentResult } from './model-set.node.js';
 import {
   areaPercent,
@@ -74,13 +74,7 @@ export async function predictSetOne(
   opts: PredictBatchOptions,
 ): Promise<PredictItem> {
   const t0 = performance.now();
-  const r = await segmentSet(set, input, {
-    threshold: opts.threshold,
-    tta: opts.tta,
-    ...(opts.minAreaPx !== undefined ? { minAreaPx: opts.minAreaPx } : {}),
-    // Not a panoramic X-ray: no findings or teeth drawn from it, unless --force.
-    withholdIfNotPanoramic: opts.force !== true,
-  });
+  const r = await segmentSet(set, input, segmentOptionsOf(opts));
   const tEncode = performance.now();
   const base = path.join(opts.outputDir, stem);
   const write = (suffix: string) => (png: Buffer | Uint8Array) =>

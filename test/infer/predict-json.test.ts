@@ -1,5 +1,6 @@
-// The summary pieces both predict writers (one model, a model set) put in X.json and
-// summary.csv, against hand-computed cases: one definition, so the two files agree.
+// The pieces both predict writers (one model, a model set) share: the summaries they put in
+// X.json and summary.csv, and the segmentation options they take from the batch's, against
+// hand-computed cases: one definition, so the two writers agree.
 import { describe, expect, it } from 'vitest';
 import {
   areaPercent,
@@ -9,6 +10,7 @@ import {
   presentClasses,
 } from '../../src/infer/predict-json.js';
 import type { DicomInfo } from '../../src/imaging/types.js';
+import { segmentOptionsOf } from '../../src/infer/predict-types.js';
 
 describe('predict-json', () => {
   it('areaPercent rounds to 3 decimals of a percent', () => {
@@ -61,5 +63,19 @@ describe('predict-json', () => {
       bitsStored: 12,
       window: [2048, 4096],
     });
+  });
+});
+
+describe('segmentOptionsOf', () => {
+  const base = { inputs: [], outputDir: 'out', threshold: 0.4, tta: true, concurrency: 1 };
+  it('withholds a non-panoramic input unless --force, and passes the minimum area only when given', () => {
+    expect(segmentOptionsOf({ ...base, keepDicomTags: false })).toEqual({
+      threshold: 0.4,
+      tta: true,
+      withholdIfNotPanoramic: true,
+    });
+    expect(segmentOptionsOf({ ...base, keepDicomTags: false, force: true, minAreaPx: 12 })).toEqual(
+      { threshold: 0.4, tta: true, minAreaPx: 12, withholdIfNotPanoramic: false },
+    );
   });
 });
