@@ -58,7 +58,11 @@ export function lesionTypeOf(meta: ModelMeta): string | undefined {
  */
 export function checkModelSet(metas: readonly ModelMeta[], names?: readonly string[]): void {
   const label = (i: number): string => names?.[i] ?? metas[i]!.name;
-  if (metas.length === 0) throw new DentsegError('E_USAGE', 'a model set needs at least one model');
+  if (metas.length === 0) {
+    throw new DentsegError('E_USAGE', 'a model set needs at least one model', {
+      hint: 'give --model DIR, or train the bundled teeth model',
+    });
+  }
   const teeth = metas.map((m, i) => (modelRole(m) === 'teeth' ? i : -1)).filter((i) => i >= 0);
   if (teeth.length > 1) {
     throw new DentsegError(
@@ -77,6 +81,9 @@ export function checkModelSet(metas: readonly ModelMeta[], names?: readonly stri
       throw new DentsegError(
         'E_USAGE',
         `lesion model ${label(i)} (${type}) must be binary, but it is ${m.task}`,
+        {
+          hint: 'a lesion model has task "binary" with its one class in dentseg.json; a numbering model takes no postprocess.lesion',
+        },
       );
     }
     const other = types.get(type);
