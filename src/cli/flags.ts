@@ -6,6 +6,7 @@
  * `Expected an integer ≥ 1 for --batch but received "-3"` (E_USAGE, exit 64).
  */
 import { DentsegError, type ErrorCode } from '../errors.js';
+import { BUNDLED_SET_TEXT } from '../infer/bundled-set.js';
 
 /**
  * Where values come from. Command-line values are text (`"-3"`); values read from a JSON
@@ -292,14 +293,14 @@ export function outAlias(alias: string): readonly [string, string] {
  * (the bundled set without the flag; see src/infer/model-set.ts) for the commands that run
  * one (`predict`, `serve`, `worker`, `batch`).
  */
-export function collectModelDir(value: string, previous: readonly string[] | undefined): string[] {
+function collectModelDir(value: string, previous: readonly string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
 /** `[flags, description, collector]` of the repeatable `--model DIR`. */
 export const MODEL_SET_OPTION = [
   '--model <dir>',
-  'model folder; repeat for a set of models (default: the bundled set: models/teeth-fdi, else models/teeth-binary, plus models/caries when present)',
+  `model folder; repeat for a set of models (default: the bundled set: ${BUNDLED_SET_TEXT})`,
   collectModelDir,
 ] as const;
 

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DentsegError } from '../errors.js';
+import { BUNDLED_SET } from '../infer/bundled-set.js';
 import type { LoadModelOptions } from '../infer/load.js';
 import { defaultModelSetDirs, loadModelSet, type LoadedModelSet } from '../infer/model-set.node.js';
 
@@ -21,7 +22,7 @@ export function servedSetDirs(dirs: readonly string[]): string[] {
     } catch (cause) {
       throw new DentsegError(
         'E_MODEL_INVALID',
-        'the bundled default model is missing (models/teeth-fdi or models/teeth-binary)',
+        `the bundled default model is missing (${BUNDLED_SET.teeth.map((n) => `models/${n}`).join(' or ')})`,
         {
           cause,
           hint: 'train it (see the default-model section of the README) or pass --model DIR',

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { BackendName } from '../engine/index.js';
+import { BUNDLED_SET_TEXT } from '../infer/bundled-set.js';
 import { MODEL_SET_OPTION, modelDirsFlag, numberParser } from './flags.js';
 import { ENHANCE_OPTION, enhanceFromCli, FORCE_OPTION, withEnhance } from './imaging-options.js';
 
@@ -40,7 +41,7 @@ export function registerServeCommands(program: Command): void {
   program
     .command('serve')
     .description(
-      'serve the web app and HTTP API (default: the bundled model set, models/teeth-fdi or teeth-binary plus models/caries when present)',
+      `serve the web app and HTTP API (default: the bundled model set: ${BUNDLED_SET_TEXT})`,
     )
     .option('--port <n>', 'TCP port', num('--port', 0, 65535), 8080)
     .option('--host <addr>', 'address to listen on (0.0.0.0 to expose it)', '127.0.0.1')

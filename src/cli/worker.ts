@@ -1,6 +1,7 @@
 /**
  * `dentseg worker`: takes analyses from the shared queue of `dentseg serve --queue`,
- * loading the model set once (the bundled set unless --model, repeatable); run as many as there are machines (or cores to spare).
+ * loading the model set once (the bundled set unless --model, repeatable); run as many as
+ * there are machines (or cores to spare).
  * SIGINT/SIGTERM let the running analyses finish; a killed worker's jobs are retried by
  * another one once their lock runs out.
  */

@@ -3,8 +3,8 @@
  * saved with a model (`dentseg.json`) and replayed at inference so training and serving
  * cannot drift. Pure: runs in Node, workers and the browser.
  *
- * Order: resize (antialiased; stretch or letterbox) → denoise → CLAHE → enhance → [augmentation,
- * training only] → normalise → replicate to 1 or 3 channels.
+ * Order: resize (antialiased; stretch or letterbox) → denoise → CLAHE → enhance →
+ * [augmentation, training only] → normalise → replicate to 1 or 3 channels.
  */
 import { DentsegError } from '../errors.js';
 import { enhanceUnit, formatEnhanceSpec, parseEnhanceSpec } from '../imaging/enhance.js';

@@ -1,7 +1,8 @@
 /**
  * Turns per-image predictions and ground truths into the evaluation report, so every
- * caller scores the same way: pooled metrics (all pixels of the set), per-image means, empty-ground-truth handling and,
- * for multi-class models, per-class figures. Pure: typed arrays in, plain data out.
+ * caller scores the same way: pooled metrics (all pixels of the set), per-image means,
+ * empty-ground-truth handling and, for multi-class models, per-class figures. Pure: typed
+ * arrays in, plain data out.
  */
 import {
   accuracy,

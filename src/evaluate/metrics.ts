@@ -232,7 +232,9 @@ export function classHd95(
   height: number,
 ): number {
   if (pred.length !== width * height || truth.length !== width * height) {
-    throw new RangeError(`hd95: masks must have ${width}×${height} pixels`);
+    throw new RangeError(
+      `classHd95: masks must have ${width}×${height} pixels, got ${pred.length} (pred) and ${truth.length} (truth)`,
+    );
   }
   let x0 = width;
   let y0 = height;

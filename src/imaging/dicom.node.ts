@@ -101,7 +101,7 @@ function num(value: unknown): number | undefined {
  * The [row, column] spacing in mm of a DICOM spacing attribute (`"0.1\\0.1"` naturalised to
  * two numbers or strings), or undefined unless both are positive numbers.
  */
-export function spacingOf(value: unknown): [number, number] | undefined {
+function spacingOf(value: unknown): [number, number] | undefined {
   const parts = Array.isArray(value)
     ? (value as unknown[])
     : typeof value === 'string'

@@ -84,7 +84,8 @@ export function autoSteps(q: QualityEstimate): EnhanceStep[] {
   const steps: EnhanceStep[] = [];
   if (q.noise > AUTO_THRESHOLDS.noise) {
     // A mild unsharp after the denoise gives back the edge contrast the bilateral softened
-    // (ufba425 val, noise σ 0.1: Dice 0.870 denoised, 0.879 with unsharp 0.7; σ 0.05: 0.904 → 0.906).
+    // (ufba425 val, noise σ 0.1: Dice 0.870 denoised, 0.879 with unsharp 0.7; σ 0.05:
+    // 0.904 → 0.906).
     steps.push({ kind: 'denoise', level: 0 }, { kind: 'unsharp', level: 0.7 });
   } else if (q.sharpness < AUTO_THRESHOLDS.sharpness) {
     // The blurrier, the stronger (blur σ 1 px ≈ 0.04 → 0.5; σ 2 px ≈ 0.016 → 1.4).

@@ -55,7 +55,7 @@ export interface TeethMap {
 }
 
 /** The most frequent tooth among class-index counts `hist` (index = class), or null. */
-export function mostOverlapped(hist: ArrayLike<number>, scheme: NumberingScheme): Fdi | null {
+function mostOverlapped(hist: ArrayLike<number>, scheme: NumberingScheme): Fdi | null {
   let best = 0;
   let bestN = 0;
   for (let c = 1; c < hist.length; c++) {

@@ -6,13 +6,14 @@
  */
 import sharp from 'sharp';
 import type { SetFinding } from './model-set.js';
+import { PICTURE_PNG_LEVEL } from './png-levels.js';
 
 /** Colours of the finding types a dentist meets first; others from a fixed cycle. */
 const TYPE_COLOURS: Readonly<Record<string, string>> = { caries: '#ff2d2d' };
 const CYCLE = ['#ff8c00', '#ff00c8', '#ffe600', '#00ff6a'];
 
 /** The drawing colour of a finding type (CSS hex). */
-export function findingColour(type: string, order: readonly string[]): string {
+function findingColour(type: string, order: readonly string[]): string {
   return TYPE_COLOURS[type] ?? CYCLE[Math.max(0, order.indexOf(type)) % CYCLE.length]!;
 }
 
@@ -73,6 +74,6 @@ export async function renderFindings(
   return sharp(basePng)
     .composite([{ input: svg, left: 0, top: 0 }])
     .removeAlpha()
-    .png({ compressionLevel: 3 })
+    .png({ compressionLevel: PICTURE_PNG_LEVEL })
     .toBuffer();
 }

@@ -39,6 +39,7 @@ export { runPipeline, probabilitiesToMask, probabilityImage, flipHorizontal } fr
 export type { PipelineOptions, PipelineResult, PipelineStage } from './pipeline.js';
 export {
   BUNDLED_SET,
+  BUNDLED_SET_TEXT,
   bundledSetNames,
   checkModelSet,
   lesionFindings,

@@ -27,28 +27,12 @@ import {
   type ToothReport,
 } from '../numbering/index.js';
 import { lesionFindings, lesionSummary, round3, type SetFinding, type TeethMap } from './attach.js';
+
+// Which bundled folders make the default set lives in ./bundled-set.ts (free of imports, so
+// the CLI's help text can name them without loading this file); it is part of this API.
+export { BUNDLED_SET, BUNDLED_SET_TEXT, bundledSetNames } from './bundled-set.js';
 import { runPipeline, type PipelineResult } from './pipeline.js';
 import type { InferenceEngine } from './types.js';
-
-/**
- * The bundled default set, by folder name under the package's `models/`: the first teeth
- * model present (the numbering model before the binary one), plus every lesion model
- * present. `evaluate` and `export` do not use it: they keep `teeth-binary` as default.
- */
-export const BUNDLED_SET = Object.freeze({
-  teeth: Object.freeze(['teeth-fdi', 'teeth-binary'] as const),
-  lesions: Object.freeze(['caries'] as const),
-});
-
-/**
- * The folder names of the bundled default set, given which folders exist (`has(name)`):
- * e.g. `['teeth-fdi', 'caries']`, or `['teeth-binary']` before the others exist. Empty
- * when none does.
- */
-export function bundledSetNames(has: (name: string) => boolean): string[] {
-  const teeth = BUNDLED_SET.teeth.find((n) => has(n));
-  return [...(teeth !== undefined ? [teeth] : []), ...BUNDLED_SET.lesions.filter((n) => has(n))];
-}
 
 /**
  * What a model does in a set: `teeth` (binary teeth or a numbering model; at most one per
@@ -74,7 +58,11 @@ export function lesionTypeOf(meta: ModelMeta): string | undefined {
  */
 export function checkModelSet(metas: readonly ModelMeta[], names?: readonly string[]): void {
   const label = (i: number): string => names?.[i] ?? metas[i]!.name;
-  if (metas.length === 0) throw new DentsegError('E_USAGE', 'a model set needs at least one model');
+  if (metas.length === 0) {
+    throw new DentsegError('E_USAGE', 'a model set needs at least one model', {
+      hint: 'give --model DIR, or train the bundled teeth model',
+    });
+  }
   const teeth = metas.map((m, i) => (modelRole(m) === 'teeth' ? i : -1)).filter((i) => i >= 0);
   if (teeth.length > 1) {
     throw new DentsegError(
@@ -93,6 +81,9 @@ export function checkModelSet(metas: readonly ModelMeta[], names?: readonly stri
       throw new DentsegError(
         'E_USAGE',
         `lesion model ${label(i)} (${type}) must be binary, but it is ${m.task}`,
+        {
+          hint: 'a lesion model has task "binary" with its one class in dentseg.json; a numbering model takes no postprocess.lesion',
+        },
       );
     }
     const other = types.get(type);

@@ -22,5 +22,8 @@
 export const MASK_PNG_LEVEL = 3;
 /** Probability pictures (the page re-thresholds them): level 2 is most of level 3's size. */
 export const PROBABILITY_PNG_LEVEL = 2;
-/** Full-size X-ray pictures (the stored original, overlays, charts): the fast level. */
+/**
+ * Full-size X-ray pictures (the stored original, overlays, charts, the set's findings
+ * picture): the fast level.
+ */
 export const PICTURE_PNG_LEVEL = 1;

@@ -8,15 +8,15 @@
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { PredictBatchOptions, PredictItem } from './predict-types.js';
+import { segmentOptionsOf, type PredictBatchOptions, type PredictItem } from './predict-types.js';
 import { segmentSet, type LoadedModelSet, type SetSegmentResult } from './model-set.node.js';
-import type { SetFinding } from './model-set.js';
-
-/** Classes with at least one finding of the teeth model, in class-index order. */
-function presentClasses(findings: readonly SetFinding[]): string[] {
-  const byIndex = new Map(findings.map((f) => [f.classIndex, f.class] as const));
-  return [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([, name]) => name);
-}
+import {
+  areaPercent,
+  dicomSummary,
+  maskArea,
+  perClassSummary,
+  presentClasses,
+} from './predict-json.js';
 
 function setJson(
   input: string,
@@ -28,25 +28,8 @@ function setJson(
   const first = r.teethRun ?? r.runs[0]!;
   const tr = first.result;
   const own = r.findings.filter((f) => f.model === first.meta.name);
-  const perClass: Record<string, { regions: number; areaPx: number; areaPct: number }> = {};
   const n = r.width * r.height;
-  for (const f of own) {
-    const s = (perClass[f.class] ??= { regions: 0, areaPx: 0, areaPct: 0 });
-    s.regions++;
-    s.areaPx += f.areaPx;
-    s.areaPct = Math.round((100_000 * s.areaPx) / n) / 1000;
-  }
-  let foreground = 0;
-  for (const v of tr.mask) if (v) foreground++;
-  const dicom = r.dicom
-    ? {
-        transferSyntax: r.dicom.transferSyntax,
-        modality: r.dicom.modality ?? null,
-        photometric: r.dicom.photometric,
-        bitsStored: r.dicom.bitsStored,
-        window: r.dicom.window,
-      }
-    : undefined;
+  const foreground = maskArea(tr.mask);
   return {
     input,
     // The teeth model's fields, as a single-model run of it writes them.
@@ -68,17 +51,17 @@ function setJson(
     summary: {
       regions: own.length,
       maskAreaPx: foreground,
-      maskAreaPct: Math.round((100_000 * foreground) / n) / 1000,
+      maskAreaPct: areaPercent(foreground, n),
       minAreaPx: first.minAreaPx,
       classesPresent: presentClasses(own),
-      perClass,
+      perClass: perClassSummary(own, n),
       // Per lesion type: how many regions, on which teeth.
       lesions: r.lesions,
     },
     // The teeth model's regions, then every lesion, each with id, type, tooth, surface, score.
     findings: r.findings,
     ...(r.teeth && r.missing ? { teeth: r.teeth, missing: r.missing } : {}),
-    ...(dicom ? { dicom } : {}),
+    ...(r.dicom ? { dicom: dicomSummary(r.dicom) } : {}),
     ...(r.dicom && keepDicomTags ? { dicomTags: r.dicom.patientTags } : {}),
   };
 }
@@ -91,13 +74,7 @@ export async function predictSetOne(
   opts: PredictBatchOptions,
 ): Promise<PredictItem> {
   const t0 = performance.now();
-  const r = await segmentSet(set, input, {
-    threshold: opts.threshold,
-    tta: opts.tta,
-    ...(opts.minAreaPx !== undefined ? { minAreaPx: opts.minAreaPx } : {}),
-    // Not a panoramic X-ray: no findings or teeth drawn from it, unless --force.
-    withholdIfNotPanoramic: opts.force !== true,
-  });
+  const r = await segmentSet(set, input, segmentOptionsOf(opts));
   const tEncode = performance.now();
   const base = path.join(opts.outputDir, stem);
   const write = (suffix: string) => (png: Buffer | Uint8Array) =>
@@ -144,8 +121,7 @@ export async function predictSetOne(
   );
   const first = r.teethRun ?? r.runs[0]!;
   const own = r.findings.filter((f) => f.model === first.meta.name);
-  let areaPx = 0;
-  for (const v of first.result.mask) if (v) areaPx++;
+  const areaPx = maskArea(first.result.mask);
   return {
     input,
     ok: true,
@@ -154,7 +130,7 @@ export async function predictSetOne(
     height: r.height,
     regions: own.length,
     areaPx,
-    areaPct: Math.round((100_000 * areaPx) / (r.width * r.height)) / 1000,
+    areaPct: areaPercent(areaPx, r.width * r.height),
     classesPresent: presentClasses(own),
     ...(r.teeth && r.missing ? { teeth: r.teeth.map((t) => t.fdi), missing: r.missing } : {}),
     lesions: r.lesions,

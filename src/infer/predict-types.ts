@@ -1,7 +1,7 @@
 /**
- * The shapes of `predictBatch`'s options and per-input outcome, apart from ./batch.ts so
- * that the single-model and the model-set writers (./predict-set.ts) share them without
- * importing each other.
+ * The shapes of `predictBatch`'s options and per-input outcome, and how those options
+ * become the segmentation's, apart from ./batch.ts so that the single-model and the
+ * model-set writers (./predict-set.ts) share them without importing each other.
  */
 import type { InputQuality } from '../imaging/panoramic.js';
 import type { Paper } from '../report/index.js';
@@ -57,4 +57,23 @@ export interface PredictItem {
   readonly elapsedMs?: number;
   /** Per-stage ms: segment's stages plus `encode` (writing the three outputs). */
   readonly timings?: Readonly<Record<string, number>>;
+}
+
+/**
+ * The options `segment` and `segmentSet` take from a batch's: threshold, TTA, the minimum
+ * area when given, and `--force` as not withholding the findings of an input the check
+ * says is not a panoramic X-ray.
+ */
+export function segmentOptionsOf(opts: PredictBatchOptions): {
+  readonly threshold: number;
+  readonly tta: boolean;
+  readonly minAreaPx?: number;
+  readonly withholdIfNotPanoramic: boolean;
+} {
+  return {
+    threshold: opts.threshold,
+    tta: opts.tta,
+    ...(opts.minAreaPx !== undefined ? { minAreaPx: opts.minAreaPx } : {}),
+    withholdIfNotPanoramic: opts.force !== true,
+  };
 }

@@ -55,7 +55,7 @@ interface MaskFiles extends MaskModel {
  * classes), or a lesion model's `<type>.png` (binary); undefined when the analysis has no
  * such model.
  */
-export function maskFilesOf(record: AnalysisRecord, name: string): MaskFiles | undefined {
+function maskFilesOf(record: AnalysisRecord, name: string): MaskFiles | undefined {
   if (name === record.model.name) {
     return {
       task: record.model.task,

@@ -392,15 +392,20 @@ export const healthRoute = {
   response: { 200: healthSchema },
 } as const;
 
+/** What the model card and each model of its set name alike. */
+const cardIdentityProperties = {
+  name: { type: 'string' },
+  version: { type: 'string' },
+  task: { type: 'string' },
+  classes: { type: 'array', items: { type: 'string' } },
+  engine: { type: 'string' },
+} as const;
+
 /** GET /api/v1/model: the model card. */
 export const modelCardSchema = {
   type: 'object',
   properties: {
-    name: { type: 'string' },
-    version: { type: 'string' },
-    task: { type: 'string' },
-    classes: { type: 'array', items: { type: 'string' } },
-    engine: { type: 'string' },
+    ...cardIdentityProperties,
     input: { type: 'object', additionalProperties: true },
     architecture: { type: 'object', additionalProperties: true },
     metrics: { type: 'object', additionalProperties: true },
@@ -414,11 +419,7 @@ export const modelCardSchema = {
       items: {
         type: 'object',
         properties: {
-          name: { type: 'string' },
-          version: { type: 'string' },
-          task: { type: 'string' },
-          classes: { type: 'array', items: { type: 'string' } },
-          engine: { type: 'string' },
+          ...cardIdentityProperties,
           role: setModelSchema.properties.role,
           type: setModelSchema.properties.type,
           licence: { type: 'string' },

@@ -72,6 +72,9 @@ export type AnalysisFileName = (typeof ANALYSIS_FILES)[number] | LesionFileName;
 
 const LESION_FILE = new RegExp(LESION_FILE_PATTERN);
 
+/** The names of the analysis' own files, which no finding type may take (`mask`…). */
+const RESERVED_TYPES: readonly string[] = [...new Set(ANALYSIS_FILES.map((f) => f.split('.')[0]!))];
+
 /** Whether `name` is one of the fixed files or a well-formed lesion mask name (safe as a path). */
 export function isAnalysisFileName(name: string): name is AnalysisFileName {
   return (ANALYSIS_FILES as readonly string[]).includes(name) || LESION_FILE.test(name);
@@ -90,7 +93,7 @@ export function lesionMaskFile(type: string, corrected = false): LesionFileName 
   ) {
     throw new DentsegError(
       'E_MODEL_INVALID',
-      `a lesion model's finding type must be lower-case letters, digits and dashes and not one of original, mask, overlay, probability, chart; received "${type}"`,
+      `Expected a lesion model's finding type (postprocess.lesion) of 1 to 32 lower-case letters, digits and dashes, starting with a letter, and none of ${RESERVED_TYPES.join(', ')}, but received ${JSON.stringify(type)}`,
       { hint: "rename the type in the model's dentseg.json" },
     );
   }

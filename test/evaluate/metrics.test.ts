@@ -139,6 +139,12 @@ describe('distances', () => {
     }
   });
 
+  it('classHd95 refuses masks of the wrong size under its own name, with both lengths', () => {
+    expect(() => classHd95(new Uint8Array(12), new Uint8Array(16), 1, 4, 4)).toThrow(
+      /^classHd95: masks must have 4×4 pixels, got 12 \(pred\) and 16 \(truth\)$/,
+    );
+  });
+
   it('hd95 handles empty masks', () => {
     const e = new Uint8Array(16);
     const one = new Uint8Array(16);

@@ -15,6 +15,7 @@ import {
   toothOfRegion,
   type TeethMap,
 } from '../../src/infer/index.js';
+import { isDentsegError } from '../../src/errors.js';
 import { numberingScheme } from '../../src/numbering/index.js';
 import {
   H,
@@ -64,6 +65,16 @@ describe('which models make a set', () => {
       /two lesion models find caries/,
     );
     expect(() => checkModelSet([])).toThrow(/at least one/);
+    // Each refusal says what to change, not only what is wrong.
+    for (const metas of [[multi], [lesionMeta(), lesionMeta('caries', 'other')], []]) {
+      let hint: string | undefined;
+      try {
+        checkModelSet(metas);
+      } catch (err) {
+        hint = isDentsegError(err) ? err.hint : undefined;
+      }
+      expect(hint, JSON.stringify(metas.map((m) => m.name))).toMatch(/\w/);
+    }
     expect(() =>
       checkModelSet([numberingMeta(), lesionMeta(), lesionMeta('calculus', 'c')]),
     ).not.toThrow();

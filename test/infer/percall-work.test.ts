@@ -6,9 +6,9 @@ import * as findings from '../../src/imaging/findings.js';
 import * as quality from '../../src/imaging/quality.js';
 import type { GreyImage } from '../../src/imaging/types.js';
 import { segment, type LoadedModel } from '../../src/infer/index.js';
-import { parseModelMeta } from '../../src/model/meta.js';
 import { FDI_NUMBERS } from '../../src/numbering/index.js';
 import * as teeth from '../../src/numbering/teeth.js';
+import { fixedMeta } from '../helpers/fixed-model.js';
 
 vi.mock('../../src/imaging/findings.js', async (importOriginal) => {
   const m = await importOriginal<typeof import('../../src/imaging/findings.js')>();
@@ -34,31 +34,15 @@ function fixedModel(opts: {
   enhance?: string;
 }): LoadedModel {
   const k = opts.classes.length > 1 ? opts.classes.length : 1;
-  const meta = parseModelMeta(
-    {
-      format: 1,
-      name: 'fixed',
-      version: '0.0.1',
-      task: k === 1 ? 'binary' : 'multiclass',
-      classes: opts.classes,
-      input: { size: [opts.size, opts.size], channels: 1 },
-      preprocess: {
-        size: [opts.size, opts.size],
-        channels: 1,
-        aspect: 'stretch',
-        normalise: 'unit',
-        ...(opts.enhance !== undefined ? { enhance: opts.enhance } : {}),
-      },
-      architecture: {
-        encoder: 'vgg16',
-        width: 1,
-        decoderFilters: [],
-        batchNorm: false,
-        dropout: 0,
-      },
+  const meta = fixedMeta({
+    task: k === 1 ? 'binary' : 'multiclass',
+    classes: opts.classes,
+    size: [opts.size, opts.size],
+    preprocess: {
+      aspect: 'stretch',
+      ...(opts.enhance !== undefined ? { enhance: opts.enhance } : {}),
     },
-    'fixed/dentseg.json',
-  );
+  });
   return {
     meta,
     dir: 'fixed',

@@ -4,9 +4,10 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { GreyImage } from '../../src/imaging/types.js';
-import { maskPng, probabilityPng, renderOverlay, type LoadedModel } from '../../src/infer/index.js';
-import { parseModelMeta } from '../../src/model/meta.js';
+import { maskPng, probabilityPng, renderOverlay } from '../../src/infer/index.js';
+import { renderFindings } from '../../src/infer/findings-image.js';
 import { analyseUpload } from '../../src/serve/analyse.js';
+import { constantModel } from '../helpers/fixed-model.js';
 
 /**
  * FLEVEL of the zlib stream (RFC 1950): 0 fastest (level 0–1), 1 fast (2–5), 2 default (6),
@@ -49,36 +50,14 @@ describe('PNG levels', () => {
     expect(await sharp(p).metadata()).toMatchObject({ channels: 1 });
   });
 
+  it("the set's findings picture (the overlay with lesions drawn) is written at the fastest level", async () => {
+    const overlay = await renderOverlay(image, mask, null);
+    const png = await renderFindings(overlay, W, H, []);
+    expect(zlibLevelClass(png)).toBe(0);
+  });
+
   it('the server stores one grey channel, the original at the fastest level, same pixels', async () => {
-    const meta = parseModelMeta(
-      {
-        format: 1,
-        name: 'fixed',
-        version: '0.0.1',
-        task: 'binary',
-        classes: ['tooth'],
-        input: { size: [64, 64], channels: 1 },
-        preprocess: { size: [64, 64], channels: 1, aspect: 'stretch', normalise: 'unit' },
-        architecture: {
-          encoder: 'vgg16',
-          width: 1,
-          decoderFilters: [],
-          batchNorm: false,
-          dropout: 0,
-        },
-      },
-      'fixed/dentseg.json',
-    );
-    const model: LoadedModel = {
-      meta,
-      dir: 'fixed',
-      dispose: () => {},
-      engine: {
-        name: 'tfjs',
-        dispose: () => {},
-        run: async (_x, n, h, w) => new Float32Array(n * h * w).fill(0.7),
-      },
-    };
+    const model = constantModel(0.7);
     const upload = await sharp(Buffer.from(image.data), {
       raw: { width: W, height: H, channels: 1 },
     })

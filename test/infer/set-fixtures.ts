@@ -4,8 +4,9 @@
  * whose mask is crafted squares — so that which tooth and surface a lesion gets is known
  * by construction, without training anything.
  */
-import { parseModelMeta, type ModelMeta } from '../../src/model/index.js';
+import type { ModelMeta } from '../../src/model/index.js';
 import type { InferenceEngine, LoadedModel } from '../../src/infer/index.js';
+import { fixedMeta } from '../helpers/fixed-model.js';
 
 export const W = 200;
 export const H = 120;
@@ -29,26 +30,7 @@ function meta(
   classes: string[],
   postprocess?: Record<string, unknown>,
 ): ModelMeta {
-  return parseModelMeta(
-    {
-      format: 1,
-      name,
-      version: '0.0.1',
-      task,
-      classes,
-      input: { size: [H, W], channels: 1 },
-      preprocess: { size: [H, W], channels: 1, normalise: 'unit' },
-      architecture: {
-        encoder: 'vgg16',
-        width: 1,
-        decoderFilters: [],
-        batchNorm: false,
-        dropout: 0,
-      },
-      ...(postprocess ? { postprocess } : {}),
-    },
-    `${name}/dentseg.json`,
-  );
+  return fixedMeta({ name, task, classes, size: [H, W], ...(postprocess ? { postprocess } : {}) });
 }
 
 /** An engine that always answers `probs` and counts its calls. */

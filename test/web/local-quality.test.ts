@@ -5,43 +5,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/data/index.node.js';
 import type { GreyImage } from '../../src/imaging/types.js';
-import { segment, type LoadedModel } from '../../src/infer/index.js';
-import { parseModelMeta } from '../../src/model/meta.js';
+import { segment } from '../../src/infer/index.js';
 import { analyseImage } from '../../src/web/app/local-analysis.js';
+import { constantModel } from '../helpers/fixed-model.js';
 import { HAS_SHARED_DATA, SAMPLES } from '../helpers/paths.js';
-
-/** A binary model that answers 0.9 everywhere: every pixel is foreground. */
-function fixedModel(): LoadedModel {
-  const meta = parseModelMeta(
-    {
-      format: 1,
-      name: 'fixed',
-      version: '0.0.1',
-      task: 'binary',
-      classes: ['tooth'],
-      input: { size: [64, 64], channels: 1 },
-      preprocess: { size: [64, 64], channels: 1, aspect: 'stretch', normalise: 'unit' },
-      architecture: {
-        encoder: 'vgg16',
-        width: 1,
-        decoderFilters: [],
-        batchNorm: false,
-        dropout: 0,
-      },
-    },
-    'fixed/dentseg.json',
-  );
-  return {
-    meta,
-    dir: 'fixed',
-    dispose: () => {},
-    engine: {
-      name: 'tfjs',
-      dispose: () => {},
-      run: async (_x, n, h, w) => new Float32Array(n * h * w).fill(0.9),
-    },
-  };
-}
 
 const blank: GreyImage = {
   width: 300,
@@ -52,7 +19,7 @@ const blank: GreyImage = {
 
 describe("private mode's input check", () => {
   it('a blank image: the server quality, findings withheld', async () => {
-    const model = fixedModel();
+    const model = constantModel(0.9);
     const local = await analyseImage(model, blank, 'blank.png');
     const server = await segment(model, blank, { withholdIfNotPanoramic: true });
     expect(local.quality).toEqual({ ...server.quality, withheld: true });
@@ -66,7 +33,7 @@ describe("private mode's input check", () => {
   it.skipIf(!HAS_SHARED_DATA)(
     'a real panoramic: passes, findings kept as on the server',
     async () => {
-      const model = fixedModel();
+      const model = constantModel(0.9);
       const image = await decodeImage(path.join(SAMPLES, 'images', 'abdi-5.png'));
       const local = await analyseImage(model, image, 'abdi-5.png');
       const server = await segment(model, image, { withholdIfNotPanoramic: true });
