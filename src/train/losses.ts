@@ -1,9 +1,9 @@
 /**
  * Losses and on-device batch statistics for training: the seed's BCE + Dice (smooth = 1)
  * for binary masks, categorical cross-entropy + soft Dice for K classes, with optional
- * per-class weights; and, for small imbalanced targets such as lesions, Tversky,
- * focal Tversky and focal variants of both. Pure tfjs; callers run them inside
- * `tf.tidy`/`variableGrads`.
+ * per-class weights; and, for small imbalanced targets such as lesions, Tversky and
+ * focal Tversky overlap terms and a focal cross-entropy (`LossSpec`). Pure tfjs; callers
+ * run them inside `tf.tidy`/`variableGrads`.
  */
 import type { Tensor, Tensor1D } from '@tensorflow/tfjs-core';
 import { tf } from '../engine/index.js';
