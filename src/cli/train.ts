@@ -8,6 +8,7 @@ import { Command, Option } from 'commander';
 // Only light modules at the top: every command's file is loaded for any `dentseg` call, so
 // TensorFlow.js and the training code are imported when `train` actually runs.
 import { NORMALISE_MODES } from '../data/preprocess.js';
+import { LOSS_DEFAULTS, LOSS_NAMES } from '../train/loss-spec.js';
 import type { BackendName } from '../engine/index.js';
 import { DentsegError, isDentsegError } from '../errors.js';
 import { formatDuration, progressReporter } from '../train/progress.js';
@@ -129,6 +130,28 @@ export function registerTrainCommands(program: Command): void {
     .option(
       '--class-weights <list>',
       'cross-entropy weights: background,foreground (binary) or one per class',
+    )
+    .addOption(
+      new Option(
+        '--loss <name>',
+        "cross-entropy + overlap loss: dice (the seed's), tversky or focal-tversky (misses " +
+          'weigh more: small lesions), focal (focal cross-entropy + Dice)',
+      )
+        .choices([...LOSS_NAMES])
+        .default('dice'),
+    )
+    .option(
+      '--tversky-alpha <x>',
+      `tversky, focal-tversky: weight of false positives in [0, 1] (default ${LOSS_DEFAULTS.alpha})`,
+    )
+    .option(
+      '--tversky-beta <x>',
+      `tversky, focal-tversky: weight of false negatives in [0, 1] (default ${LOSS_DEFAULTS.beta})`,
+    )
+    .option(
+      '--focal-gamma <x>',
+      `focal: exponent in [0, 5] (default ${LOSS_DEFAULTS.focalGamma}); focal-tversky: ` +
+        `exponent in (0, 5] (default ${LOSS_DEFAULTS.focalTverskyGamma})`,
     )
     .option(
       '--augment <file>',

@@ -30,6 +30,7 @@ import {
   type EpochLogs,
 } from './callbacks.js';
 import { readKerasH5 } from './keras-h5.js';
+import { DEFAULT_LOSS, type LossSpec } from './losses.js';
 import { loadModelFolder } from '../model/folder.node.js';
 import { loadCheckpoint, RunFolder } from './run-folder.js';
 import { Trainer, type BatchSource, type StepProgress } from './trainer.js';
@@ -55,6 +56,8 @@ export interface TrainConfig {
   readonly encoderBatchNorm?: boolean | undefined;
   readonly dropout: number;
   readonly classWeights?: readonly number[] | undefined;
+  /** The loss and its parameters (absent, as in a config.json from before `--loss`: dice). */
+  readonly loss?: LossSpec | undefined;
   /** Augmentation (null = none). */
   readonly augment: AugmentConfig | null;
   /** Early stopping patience in epochs on validation Dice (0 = off). */
@@ -253,6 +256,7 @@ export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Pro
       epochs: cfg.epochs,
       batch: cfg.batch,
       lr: cfg.lr,
+      loss: cfg.loss ?? DEFAULT_LOSS,
       trainSamples: train.length,
       valSamples: val.length,
       backend: engineInfo()?.backend ?? null,
@@ -284,6 +288,7 @@ export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Pro
     learningRate: cfg.lr,
     classes,
     classWeights: cfg.classWeights,
+    loss: cfg.loss,
     input: [cfg.size, cfg.size, cfg.channels] as [number, number, number],
   };
   let trainer: Trainer;
