@@ -9,6 +9,7 @@ import { loadAugmentConfig } from '../augment/file.node.js';
 import type { DatasetOptions } from '../data/dataset.js';
 import { NORMALISE_MODES, type NormaliseMode } from '../data/preprocess.js';
 import { DentsegError, isDentsegError } from '../errors.js';
+import { TILE_WIDTH_MAX, TILE_WIDTH_MIN } from '../data/tiling.js';
 import { LOSS_DEFAULTS, LOSS_NAMES, type LossSpec } from '../train/loss-spec.js';
 import { SEED_AUGMENT } from '../train/seed-augment.js';
 import type { TrainConfig } from '../train/session.js';
@@ -46,6 +47,7 @@ const RULES = {
   tilesPerImage: INT1,
   minAreaPx: INT1,
   lesionTileShare: { min: 0, max: 1 },
+  tileWidth: { integer: true, min: TILE_WIDTH_MIN, max: TILE_WIDTH_MAX },
   seed: { integer: true },
 } as const satisfies Record<string, NumberRule>;
 
@@ -138,7 +140,7 @@ export async function trainConfigFromCli(
   if (o.initPartial === true && typeof o.init !== 'string')
     throw invalidValue('--init', 'a model folder (--init-partial needs --init)', o.init);
   const tile = o.tile === undefined ? undefined : checkSize('--tile', o.tile, SIZE)[0];
-  for (const flag of ['tileOverlap', 'lesionTileShare', 'tilesPerImage'] as const) {
+  for (const flag of ['tileOverlap', 'lesionTileShare', 'tilesPerImage', 'tileWidth'] as const) {
     if (o[flag] !== undefined && tile === undefined)
       throw invalidValue(
         CLI_SOURCE.name(flag),
@@ -224,6 +226,7 @@ export async function trainConfigFromCli(
     workers: opt('workers'),
     float16: o.float16 === true ? true : undefined,
     tile,
+    tileWidth: tile === undefined ? undefined : opt('tileWidth'),
     tileOverlap,
     lesionTileShare: opt('lesionTileShare'),
     tilesPerImage: opt('tilesPerImage'),
@@ -370,6 +373,7 @@ export function trainConfigFromFile(value: unknown, file: string): TrainConfig {
     initPartial: f.optBool('initPartial'),
     float16: f.optBool('float16'),
     tile,
+    tileWidth: tile === undefined ? undefined : f.optNum('tileWidth', RULES.tileWidth),
     tileOverlap:
       tile === undefined
         ? undefined

@@ -188,6 +188,11 @@ export function registerTrainCommands(program: Command): void {
       'train on square tiles of PX (multiple of 32) at native resolution instead of whole ' +
         'images resized to --size; predict/evaluate/serve then slide the same window',
     )
+    .option(
+      '--tile-width <px>',
+      'with --tile: resize every image (and mask) to this width, keeping the aspect, before ' +
+        'tiles are cut; predict/evaluate/serve resize inputs the same way (default: native)',
+    )
     .option('--tile-overlap <px>', 'with --tile: overlap of inference tiles (default tile / 4)')
     .option(
       '--lesion-tile-share <p>',

@@ -16,7 +16,6 @@
  */
 import { DentsegError } from '../errors.js';
 import { labelComponents } from '../imaging/components.js';
-import { defaultMinArea } from '../imaging/findings.js';
 import { inspectInput, type InputQuality } from '../imaging/panoramic.js';
 import type { GreyImage } from '../imaging/types.js';
 import type { ModelMeta, NumberingMode } from '../model/meta.js';
@@ -31,7 +30,7 @@ import { lesionFindings, lesionSummary, round3, type SetFinding, type TeethMap }
 // Which bundled folders make the default set lives in ./bundled-set.ts (free of imports, so
 // the CLI's help text can name them without loading this file); it is part of this API.
 export { BUNDLED_SET, BUNDLED_SET_TEXT, bundledSetNames } from './bundled-set.js';
-import { runPipeline, type PipelineResult } from './pipeline.js';
+import { findingsMinAreaPx, runPipeline, type PipelineResult } from './pipeline.js';
 import type { InferenceEngine } from './types.js';
 
 /**
@@ -274,10 +273,7 @@ export async function runModelSet(
       role,
       ...(type !== undefined ? { type } : {}),
       result,
-      minAreaPx:
-        opts.minAreaPx ??
-        m.meta.postprocess?.minAreaPx ??
-        defaultMinArea(image.width, image.height),
+      minAreaPx: findingsMinAreaPx(m.meta, image.width, image.height, opts.minAreaPx),
     });
     lap(m.meta.name);
   }

@@ -85,6 +85,12 @@ export interface TrainConfig {
    * model folder records the tiling, so inference slides the same window.
    */
   readonly tile?: number | undefined;
+  /**
+   * With `tile`: resize every image (bilinear, antialiased) and mask (nearest neighbour) to
+   * this width, keeping the aspect, before tiles are cut; recorded as `tiling.width` so
+   * inference resizes the same way. Absent: native resolution.
+   */
+  readonly tileWidth?: number | undefined;
   /** Overlap of inference tiles in px (default tile / 4). */
   readonly tileOverlap?: number | undefined;
   /** Share 0…1 of training tiles centred on a random lesion (foreground) pixel (default 0.7). */
@@ -185,6 +191,7 @@ export function preprocessFor(cfg: TrainConfig): PreprocessConfig {
             tile: [cfg.tile, cfg.tile],
             ...(cfg.tileOverlap !== undefined ? { overlap: cfg.tileOverlap } : {}),
             ...(cfg.lesionTileShare !== undefined ? { lesionShare: cfg.lesionTileShare } : {}),
+            ...(cfg.tileWidth !== undefined ? { width: cfg.tileWidth } : {}),
           },
         }
       : {}),
@@ -342,7 +349,11 @@ export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Pro
       `${cfg.size}² × ${cfg.channels}ch, width ${cfg.width}, ${model.countParams().toLocaleString('en-US')} parameters; ` +
       `batch ${cfg.batch}, ${Math.ceil((train.length * tiles) / cfg.batch)} steps/epoch` +
       (preprocess.tiling
-        ? `; ${cfg.size}² tiles at native resolution, ${tiles} per image, ` +
+        ? `; ${cfg.size}² tiles at ${
+            preprocess.tiling.width !== undefined
+              ? `${preprocess.tiling.width} px image width`
+              : 'native resolution'
+          }, ${tiles} per image, ` +
           `${Math.round(preprocess.tiling.lesionShare * 100)}% centred on a lesion`
         : ''),
   );
