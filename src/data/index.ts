@@ -38,7 +38,7 @@ export {
   type TileOrigin,
   type TileRunner,
 } from './tiling.js';
-export { flipClassMapFor, classesFromJson, fdiNumber } from './classes.js';
+export { flipClassMapFor, classesFromJson, fdiNumber, DEFAULT_BINARY_CLASS } from './classes.js';
 export {
   parseCoco,
   readCoco,

@@ -8,6 +8,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { AugmentConfig } from '../augment/config.js';
 import {
   createLoader,
+  DEFAULT_BINARY_CLASS,
   openDataset,
   validatePreprocessConfig,
   type DatasetOptions,
@@ -207,6 +208,18 @@ function postprocessFor(cfg: TrainConfig): ModelMeta['postprocess'] {
   };
 }
 
+/**
+ * The foreground's name of a binary model: the data set's own, except that a lesion model on
+ * masks that name nothing (the default 'tooth') is called after its lesion type — a caries
+ * model's findings must not read "tooth".
+ */
+function binaryClassName(fromData: string | undefined, lesion: string | undefined): string {
+  if (lesion !== undefined && (fromData === undefined || fromData === DEFAULT_BINARY_CLASS)) {
+    return lesion;
+  }
+  return fromData ?? 'foreground';
+}
+
 /** Run (or resume) training as `cfg` says; returns when done, stopped early or interrupted. */
 export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
   const log = hooks.log ?? (() => {});
@@ -251,7 +264,7 @@ export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Pro
     name: cfg.name,
     version: cfg.version,
     task: ds.task,
-    classes: ds.task === 'binary' ? [ds.classes[1] ?? 'foreground'] : ds.classes,
+    classes: ds.task === 'binary' ? [binaryClassName(ds.classes[1], cfg.lesion)] : ds.classes,
     input: { size: [cfg.size, cfg.size], channels: cfg.channels },
     preprocess,
     architecture: architectureOf(unet),

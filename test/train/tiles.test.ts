@@ -315,7 +315,10 @@ describe('lesion-aware training tiles', () => {
       preprocess: { tiling?: unknown; size: number[] };
       postprocess?: unknown;
       input: { size: number[] };
+      classes: string[];
     };
+    // Masks that name no class: the lesion model is called after its lesion, not 'tooth'.
+    expect(meta.classes).toEqual(['caries']);
     expect(meta.preprocess.tiling).toMatchObject({ tile: [32, 32], overlap: 8, lesionShare: 0.7 });
     expect(meta.input.size).toEqual([32, 32]);
     expect(meta.postprocess).toEqual({ minAreaPx: 20, lesion: 'caries' });
