@@ -17,7 +17,6 @@
  */
 import { DentsegError } from '../errors.js';
 import { labelComponents } from '../imaging/components.js';
-import { defaultMinArea } from '../imaging/findings.js';
 import type { InputQuality } from '../imaging/panoramic.js';
 import type { GreyImage } from '../imaging/types.js';
 import type { ModelMeta } from '../model/meta.js';
@@ -236,10 +235,7 @@ export async function runModelSet(
       role: modelRole(m.meta),
       ...(type !== undefined ? { type } : {}),
       result: checked.results[i]!,
-      minAreaPx:
-        opts.minAreaPx ??
-        m.meta.postprocess?.minAreaPx ??
-        defaultMinArea(image.width, image.height),
+      minAreaPx: checked.results[i]!.minAreaPx,
     };
   });
   const t = performance.now();
