@@ -9,6 +9,7 @@ import path from 'node:path';
 import { sniffFormat } from '../data/index.js';
 import { DentsegError, isDentsegError } from '../errors.js';
 import type { ToothReport } from '../numbering/index.js';
+import { defaultMinArea } from '../imaging/findings.js';
 import type { InputQuality } from '../imaging/panoramic.js';
 import { encodeMaskPng } from './overlay.js';
 import { segment } from './segment.js';
@@ -131,6 +132,7 @@ function outputJson(
   input: string,
   model: LoadedModel,
   r: SegmentResult,
+  minAreaPx: number,
   keepDicomTags: boolean,
   timings: Record<string, number>,
   elapsedMs: number,
@@ -153,7 +155,7 @@ function outputJson(
       regions: r.findings.length,
       maskAreaPx: foreground,
       maskAreaPct: areaPercent(foreground, r.width * r.height),
-      minAreaPx: r.minAreaPx,
+      minAreaPx,
       /** Classes with at least one region (multi-class: e.g. which FDI teeth are present). */
       classesPresent: presentClasses(r.findings),
       perClass: perClassSummary(r.findings, r.width * r.height),
@@ -191,6 +193,8 @@ async function predictOne(
           .then((pdf) => writeFile(`${base}.report.pdf`, pdf)),
       );
     }
+    const minAreaPx =
+      opts.minAreaPx ?? model.meta.postprocess?.minAreaPx ?? defaultMinArea(r.width, r.height);
     await Promise.all([
       writeFile(`${base}.mask.png`, maskBuf),
       writeFile(`${base}.overlay.png`, overlayBuf),
@@ -199,7 +203,16 @@ async function predictOne(
     const encode = Math.round((performance.now() - tEncode) * 10) / 10;
     const timings = { ...r.timings, encode };
     const elapsedMs = Math.round((performance.now() - t0) * 10) / 10;
-    const json = outputJson(input, model, r, opts.keepDicomTags, timings, elapsedMs, chart);
+    const json = outputJson(
+      input,
+      model,
+      r,
+      minAreaPx,
+      opts.keepDicomTags,
+      timings,
+      elapsedMs,
+      chart,
+    );
     await writeFile(`${base}.json`, JSON.stringify(json, null, 2) + '\n');
     const areaPx = maskArea(r.mask);
     return {

@@ -17,6 +17,7 @@
  */
 import { DentsegError } from '../errors.js';
 import { labelComponents } from '../imaging/components.js';
+import { defaultMinArea } from '../imaging/findings.js';
 import type { InputQuality } from '../imaging/panoramic.js';
 import type { GreyImage } from '../imaging/types.js';
 import type { ModelMeta } from '../model/meta.js';
@@ -235,7 +236,10 @@ export async function runModelSet(
       role: modelRole(m.meta),
       ...(type !== undefined ? { type } : {}),
       result: checked.results[i]!,
-      minAreaPx: checked.results[i]!.minAreaPx,
+      minAreaPx:
+        opts.minAreaPx ??
+        m.meta.postprocess?.minAreaPx ??
+        defaultMinArea(image.width, image.height),
     };
   });
   const t = performance.now();

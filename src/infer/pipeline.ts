@@ -10,7 +10,7 @@
 import { restoreMaskToOriginal, restoreToOriginal, preprocessImage } from '../data/preprocess.js';
 import { slidingWindow } from '../data/tiling.js';
 import { DentsegError } from '../errors.js';
-import { defaultMinArea, findingsFor } from '../imaging/findings.js';
+import { findingsFor } from '../imaging/findings.js';
 import type { QualityEstimate } from '../imaging/quality.js';
 import type { GreyImage } from '../imaging/types.js';
 import type { ModelMeta, NumberingMode } from '../model/meta.js';
@@ -143,9 +143,7 @@ export async function runPipeline(
     throw new DentsegError('E_USAGE', `threshold must be in 0…1; received ${threshold}`);
   }
   const tta = opts.tta ?? false;
-  // The caller's value, else the model's own (lesions are far below the default).
-  const minAreaPx =
-    opts.minAreaPx ?? meta.postprocess?.minAreaPx ?? defaultMinArea(image.width, image.height);
+  const minAreaPx = opts.minAreaPx ?? meta.postprocess?.minAreaPx;
   let t = performance.now();
   const timings = {} as Record<PipelineStage, number>;
   const lap = (stage: PipelineStage): void => {
@@ -222,7 +220,10 @@ export async function runPipeline(
   // Withheld results are never looked at, so they are not worked out either.
   const look = opts.findings !== false && opts.withhold !== true;
   const findings = look
-    ? findingsFor(mask, image.width, image.height, meta.task, meta.classes, { minAreaPx })
+    ? findingsFor(mask, image.width, image.height, meta.task, meta.classes, {
+        // The caller's value, else the model's own (lesions are far below the default).
+        ...(minAreaPx !== undefined ? { minAreaPx } : {}),
+      })
     : [];
   // Numbering models: the teeth at the X-ray's size (outline polygons as findings have);
   // withheld, the lists stay present and empty, since nothing was looked for.
@@ -248,7 +249,6 @@ export async function runPipeline(
     ...(numbering ? { numbering } : {}),
     ...(numberingCfg ? { numberingConfig: numberingCfg } : {}),
     findings,
-    minAreaPx,
     ...(chart ? { teeth: chart.teeth, missing: chart.missing } : {}),
     threshold,
     tta,

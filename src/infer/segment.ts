@@ -43,7 +43,6 @@ export async function segment(
     },
     ...(r.numbering ? { numbering: r.numbering } : {}),
     findings: r.findings,
-    minAreaPx: r.minAreaPx,
     ...(quality ? { quality, withheld } : {}),
     threshold: r.threshold,
     tta: r.tta,

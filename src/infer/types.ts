@@ -134,11 +134,6 @@ export interface Segmentation {
   /** Connected regions per class, specks dropped (see `defaultMinArea`). */
   readonly findings: Finding[];
   /**
-   * Smallest region kept in `findings`, px: the caller's `minAreaPx`, else the model's
-   * `postprocess.minAreaPx`, else `defaultMinArea` of the image (the one rule, applied once).
-   */
-  readonly minAreaPx: number;
-  /**
    * Numbering models (unless findings are off): each present tooth at the original size,
    * ascending by FDI number; a tooth is present when its number kept at least the model's
    * `postprocess.minToothPx` pixels at the network's size after post-processing.
