@@ -9,6 +9,8 @@ import { loadAugmentConfig } from '../augment/file.node.js';
 import type { DatasetOptions } from '../data/dataset.js';
 import { NORMALISE_MODES, type NormaliseMode } from '../data/preprocess.js';
 import { DentsegError, isDentsegError } from '../errors.js';
+import { TILE_WIDTH_MAX, TILE_WIDTH_MIN } from '../data/tiling.js';
+import { LOSS_DEFAULTS, LOSS_NAMES, type LossSpec } from '../train/loss-spec.js';
 import { SEED_AUGMENT } from '../train/seed-augment.js';
 import type { TrainConfig } from '../train/session.js';
 import { VERSION } from '../version.js';
@@ -45,6 +47,7 @@ const RULES = {
   tilesPerImage: INT1,
   minAreaPx: INT1,
   lesionTileShare: { min: 0, max: 1 },
+  tileWidth: { integer: true, min: TILE_WIDTH_MIN, max: TILE_WIDTH_MAX },
   seed: { integer: true },
 } as const satisfies Record<string, NumberRule>;
 
@@ -52,6 +55,74 @@ const SIZE = { multipleOf: 32, square: true } as const;
 const DECODER_FILTERS: NumberRule = { integer: true, min: 1 };
 const CLASS_WEIGHTS: NumberRule = { min: 0 };
 const LESION = /^[a-z][a-z0-9_-]*$/i;
+
+/**
+ * Loss parameters: Tversky weights in [0, 1]; a focal exponent up to 5, the largest Lin et
+ * al. tried (beyond it all but the worst pixels fall silent); focal Tversky's above 0,
+ * since (1 − TI)^0 is a constant that trains nothing.
+ */
+const LOSS_RULES = {
+  alpha: { min: 0, max: 1 },
+  beta: { min: 0, max: 1 },
+  focalGamma: { min: 0, max: 5 },
+  focalTverskyGamma: { above: 0, max: 5 },
+} as const satisfies Record<string, NumberRule>;
+
+/** A loss's name and parameters as received (flags or config.json), unchecked. */
+interface RawLoss {
+  readonly name: unknown;
+  readonly alpha: unknown;
+  readonly beta: unknown;
+  readonly gamma: unknown;
+}
+
+/**
+ * The one check of a loss, from flags or config.json: the name, each parameter in range,
+ * α + β > 0 (else the Tversky index ignores every error), and no parameter the loss does
+ * not use (a `--tversky-alpha` without `--loss tversky` would otherwise train, silently,
+ * with the default loss). `names` are what the user calls each value (flags or keys).
+ */
+function checkLoss(
+  v: RawLoss,
+  names: { readonly [K in keyof RawLoss]: string },
+  source: ValueSource,
+): LossSpec {
+  const name = v.name === undefined ? 'dice' : checkChoice(names.name, v.name, LOSS_NAMES, source);
+  const tversky = name === 'tversky' || name === 'focal-tversky';
+  const uses = {
+    alpha: tversky,
+    beta: tversky,
+    gamma: name === 'focal' || name === 'focal-tversky',
+  };
+  for (const key of ['alpha', 'beta', 'gamma'] as const) {
+    if (v[key] !== undefined && !uses[key])
+      throw invalidValue(
+        names[key],
+        `${names.name} ${key === 'gamma' ? 'focal or focal-tversky' : 'tversky or focal-tversky'} beside it ` +
+          `(${names[key]} is not a parameter of ${name})`,
+        v[key],
+        source,
+      );
+  }
+  const param = (key: 'alpha' | 'beta', fallback: number): number =>
+    v[key] === undefined ? fallback : checkNumber(names[key], v[key], LOSS_RULES[key], source);
+  const gamma = (rule: NumberRule, fallback: number): number =>
+    v.gamma === undefined ? fallback : checkNumber(names.gamma, v.gamma, rule, source);
+  if (name === 'dice') return { name };
+  if (name === 'focal')
+    return { name, gamma: gamma(LOSS_RULES.focalGamma, LOSS_DEFAULTS.focalGamma) };
+  const alpha = param('alpha', LOSS_DEFAULTS.alpha);
+  const beta = param('beta', LOSS_DEFAULTS.beta);
+  if (alpha + beta <= 0)
+    throw invalidValue(names.beta, `a number in (0, 1] when ${names.alpha} is 0`, v.beta, source);
+  if (name === 'tversky') return { name, alpha, beta };
+  return {
+    name,
+    alpha,
+    beta,
+    gamma: gamma(LOSS_RULES.focalTverskyGamma, LOSS_DEFAULTS.focalTverskyGamma),
+  };
+}
 
 /** Flags → a validated `TrainConfig` (relative paths resolved against the cwd). */
 export async function trainConfigFromCli(
@@ -69,7 +140,7 @@ export async function trainConfigFromCli(
   if (o.initPartial === true && typeof o.init !== 'string')
     throw invalidValue('--init', 'a model folder (--init-partial needs --init)', o.init);
   const tile = o.tile === undefined ? undefined : checkSize('--tile', o.tile, SIZE)[0];
-  for (const flag of ['tileOverlap', 'lesionTileShare', 'tilesPerImage'] as const) {
+  for (const flag of ['tileOverlap', 'lesionTileShare', 'tilesPerImage', 'tileWidth'] as const) {
     if (o[flag] !== undefined && tile === undefined)
       throw invalidValue(
         CLI_SOURCE.name(flag),
@@ -131,6 +202,16 @@ export async function trainConfigFromCli(
       o.classWeights === undefined
         ? undefined
         : checkNumberList('--class-weights', o.classWeights, CLASS_WEIGHTS),
+    loss: checkLoss(
+      { name: o.loss, alpha: o.tverskyAlpha, beta: o.tverskyBeta, gamma: o.focalGamma },
+      {
+        name: '--loss',
+        alpha: '--tversky-alpha',
+        beta: '--tversky-beta',
+        gamma: '--focal-gamma',
+      },
+      CLI_SOURCE,
+    ),
     augment,
     patience: num('patience'),
     lrPatience: num('lrPatience'),
@@ -145,6 +226,7 @@ export async function trainConfigFromCli(
     workers: opt('workers'),
     float16: o.float16 === true ? true : undefined,
     tile,
+    tileWidth: tile === undefined ? undefined : opt('tileWidth'),
     tileOverlap,
     lesionTileShare: opt('lesionTileShare'),
     tilesPerImage: opt('tilesPerImage'),
@@ -231,6 +313,19 @@ function augmentFromFile(v: unknown, source: ValueSource): AugmentConfig | null 
   return Object.freeze(v as AugmentConfig);
 }
 
+/** config.json's `loss` ({ name, alpha?, beta?, gamma? }); absent (older runs) = dice. */
+function lossFromFile(v: unknown, source: ValueSource): LossSpec | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isObject(v)) throw invalidValue('loss', 'an object such as { "name": "dice" }', v, source);
+  if (v.name === undefined)
+    throw invalidValue('loss.name', `one of ${LOSS_NAMES.join(', ')}`, v.name, source);
+  return checkLoss(
+    { name: v.name, alpha: v.alpha, beta: v.beta, gamma: v.gamma },
+    { name: 'loss.name', alpha: 'loss.alpha', beta: 'loss.beta', gamma: 'loss.gamma' },
+    source,
+  );
+}
+
 /**
  * A run's saved `config.json` (parsed, `value`) as a `TrainConfig`; `file` is named in
  * every refusal (E_CHECKPOINT_INVALID) together with the field.
@@ -264,6 +359,7 @@ export function trainConfigFromFile(value: unknown, file: string): TrainConfig {
     encoderBatchNorm: f.optBool('encoderBatchNorm'),
     dropout: f.num('dropout', RULES.dropout),
     classWeights: f.list('classWeights', CLASS_WEIGHTS),
+    loss: lossFromFile(value.loss, source),
     augment: augmentFromFile(value.augment, source),
     patience: f.num('patience', RULES.patience),
     lrPatience: f.num('lrPatience', RULES.lrPatience),
@@ -277,6 +373,7 @@ export function trainConfigFromFile(value: unknown, file: string): TrainConfig {
     initPartial: f.optBool('initPartial'),
     float16: f.optBool('float16'),
     tile,
+    tileWidth: tile === undefined ? undefined : f.optNum('tileWidth', RULES.tileWidth),
     tileOverlap:
       tile === undefined
         ? undefined

@@ -8,6 +8,7 @@ import { Command, Option } from 'commander';
 // Only light modules at the top: every command's file is loaded for any `dentseg` call, so
 // TensorFlow.js and the training code are imported when `train` actually runs.
 import { NORMALISE_MODES } from '../data/preprocess.js';
+import { LOSS_DEFAULTS, LOSS_NAMES } from '../train/loss-spec.js';
 import type { BackendName } from '../engine/index.js';
 import { DentsegError, isDentsegError } from '../errors.js';
 import { formatDuration, progressReporter } from '../train/progress.js';
@@ -130,6 +131,28 @@ export function registerTrainCommands(program: Command): void {
       '--class-weights <list>',
       'cross-entropy weights: background,foreground (binary) or one per class',
     )
+    .addOption(
+      new Option(
+        '--loss <name>',
+        "cross-entropy + overlap loss: dice (the seed's), tversky or focal-tversky (misses " +
+          'weigh more: small lesions), focal (focal cross-entropy + Dice)',
+      )
+        .choices([...LOSS_NAMES])
+        .default('dice'),
+    )
+    .option(
+      '--tversky-alpha <x>',
+      `tversky, focal-tversky: weight of false positives in [0, 1] (default ${LOSS_DEFAULTS.alpha})`,
+    )
+    .option(
+      '--tversky-beta <x>',
+      `tversky, focal-tversky: weight of false negatives in [0, 1] (default ${LOSS_DEFAULTS.beta})`,
+    )
+    .option(
+      '--focal-gamma <x>',
+      `focal: exponent in [0, 5] (default ${LOSS_DEFAULTS.focalGamma}); focal-tversky: ` +
+        `exponent in (0, 5] (default ${LOSS_DEFAULTS.focalTverskyGamma})`,
+    )
     .option(
       '--augment <file>',
       "augmentation: a YAML/JSON file, or `seed` for the seed project's pipeline; default: the built-in panoramic set",
@@ -164,6 +187,11 @@ export function registerTrainCommands(program: Command): void {
       '--tile <px>',
       'train on square tiles of PX (multiple of 32) at native resolution instead of whole ' +
         'images resized to --size; predict/evaluate/serve then slide the same window',
+    )
+    .option(
+      '--tile-width <px>',
+      'with --tile: resize every image (and mask) to this width, keeping the aspect, before ' +
+        'tiles are cut; predict/evaluate/serve resize inputs the same way (default: native)',
     )
     .option('--tile-overlap <px>', 'with --tile: overlap of inference tiles (default tile / 4)')
     .option(

@@ -39,9 +39,10 @@ export interface PreprocessConfig {
     | { readonly method: 'median'; readonly radius: number }
     | { readonly method: 'gaussian'; readonly sigma: number };
   /**
-   * Optional: the image stays at its native resolution (no resize; denoise, CLAHE and the
-   * normalisation apply to the whole image) and the network sees it tile by tile
-   * (`size` = `tiling.tile`); see src/data/tiling.ts.
+   * Optional: the image stays at its native resolution (no resize), or is resized to
+   * `tiling.width` keeping its aspect; denoise, CLAHE and the normalisation apply to that
+   * whole image, and the network sees it tile by tile (`size` = `tiling.tile`); see
+   * src/data/tiling.ts.
    */
   readonly tiling?: TilingConfig;
   /**
@@ -185,15 +186,29 @@ export function validatePreprocessConfig(value: unknown): PreprocessConfig {
 }
 
 /**
+ * The size `[height, width]` a tiled model cuts its tiles from: the image's own, or, with
+ * `tiling.width`, that width and the height that keeps the aspect ratio (at least 1 px).
+ */
+function tiledSize(
+  srcWidth: number,
+  srcHeight: number,
+  tiling: TilingConfig,
+): readonly [number, number] {
+  if (tiling.width === undefined) return [srcHeight, srcWidth];
+  return [Math.max(1, Math.round((srcHeight * tiling.width) / srcWidth)), tiling.width];
+}
+
+/**
  * Where an image of `srcWidth × srcHeight` lands in the network input for `cfg`; with
- * `cfg.tiling`, the whole image at its own size (the tiles are cut later).
+ * `cfg.tiling`, the whole image at its own size, or resized to `tiling.width` (the tiles are
+ * cut later).
  */
 export function computeGeometry(
   srcWidth: number,
   srcHeight: number,
   cfg: PreprocessConfig,
 ): PreprocessGeometry {
-  const [height, width] = cfg.tiling ? [srcHeight, srcWidth] : cfg.size;
+  const [height, width] = cfg.tiling ? tiledSize(srcWidth, srcHeight, cfg.tiling) : cfg.size;
   if (cfg.aspect === 'stretch' || cfg.tiling) {
     return {
       srcWidth,

@@ -1,7 +1,7 @@
 /**
- * Tiling: models of small lesions see the X-ray at its native resolution, one tile at a
- * time, instead of the whole picture squeezed to the network size (which would erase a
- * 46-pixel caries). The same serialisable `TilingConfig` (in `dentseg.json`, under
+ * Tiling: models of small lesions see the X-ray at its native resolution (or at the width
+ * they were trained at, `width`), one tile at a time, instead of the whole picture squeezed
+ * to the network size (which would erase a 46-pixel caries). The same serialisable `TilingConfig` (in `dentseg.json`, under
  * `preprocess.tiling`) drives training-tile sampling and sliding-window inference with
  * overlap blending. Pure: typed arrays in and out, so Node and the browser replay it alike.
  */
@@ -36,7 +36,19 @@ export interface TilingConfig {
    * random foreground (lesion) pixel; the rest are placed uniformly at random (default 0.7).
    */
   readonly lesionShare: number;
+  /**
+   * Optional: the width in pixels (integer, {@link TILE_WIDTH_MIN}…{@link TILE_WIDTH_MAX})
+   * every image is resized to, keeping its aspect ratio, before tiles are cut, in training
+   * and at inference alike. A panoramic spans the jaw from side to side, so its width stands
+   * for its scale: a model trained on 1472-wide X-rays then sees a 3100-wide one at the
+   * scale it learnt instead of twice as large. Absent: the image's own resolution.
+   */
+  readonly width?: number;
 }
+
+/** Smallest and largest `TilingConfig.width`, pixels. */
+export const TILE_WIDTH_MIN = 32;
+export const TILE_WIDTH_MAX = 16384;
 
 /** One tile: its top-left corner in the image (pixels, may be 0 when the image is smaller). */
 export interface TileOrigin {
@@ -61,9 +73,9 @@ const isInt = (v: unknown, lo: number, hi: number): v is number =>
  */
 export function validateTilingConfig(value: unknown): TilingConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    bad('(root)', 'an object {tile, overlap?, margin?, blend?, lesionShare?}', value);
+    bad('(root)', 'an object {tile, overlap?, margin?, blend?, lesionShare?, width?}', value);
   const v = value as Record<string, unknown>;
-  const known = ['tile', 'overlap', 'margin', 'blend', 'lesionShare'];
+  const known = ['tile', 'overlap', 'margin', 'blend', 'lesionShare', 'width'];
   for (const k of Object.keys(v)) if (!known.includes(k)) bad(k, `one of ${known.join(', ')}`, k);
   const tile = v.tile;
   if (
@@ -85,12 +97,16 @@ export function validateTilingConfig(value: unknown): TilingConfig {
   const lesionShare = v.lesionShare ?? 0.7;
   if (typeof lesionShare !== 'number' || !(lesionShare >= 0 && lesionShare <= 1))
     bad('lesionShare', 'a number in [0, 1]', lesionShare);
+  const width = v.width ?? undefined;
+  if (width !== undefined && !isInt(width, TILE_WIDTH_MIN, TILE_WIDTH_MAX))
+    bad('width', `an integer ${TILE_WIDTH_MIN}…${TILE_WIDTH_MAX} (pixels)`, width);
   return Object.freeze({
     tile: Object.freeze([th, tw]) as readonly [number, number],
     overlap,
     margin,
     blend: blend as TileBlend,
     lesionShare,
+    ...(width !== undefined ? { width } : {}),
   });
 }
 
@@ -181,7 +197,7 @@ export type TileRunner = (
 
 /**
  * Sliding-window inference: cut pre-processed NHWC `data` (`height*width*channels`, the
- * image at native resolution) into the tiles of `cfg`, run them `batchSize` at a time
+ * image at native resolution, or resized to `cfg.width` by the pre-processing) into the tiles of `cfg`, run them `batchSize` at a time
  * (default 4), and blend the outputs with the separable weights of `axisWeights`,
  * normalised by their sum. Returns `height*width*k` values (k from the network).
  */

@@ -9,9 +9,9 @@ import path from 'node:path';
 import { sniffFormat } from '../data/index.js';
 import { DentsegError, isDentsegError } from '../errors.js';
 import type { ToothReport } from '../numbering/index.js';
-import { defaultMinArea } from '../imaging/findings.js';
 import type { InputQuality } from '../imaging/panoramic.js';
 import { encodeMaskPng } from './overlay.js';
+import { findingsMinAreaPx } from './pipeline.js';
 import { segment } from './segment.js';
 import type { LoadedModel, SegmentResult } from './types.js';
 import {
@@ -193,8 +193,7 @@ async function predictOne(
           .then((pdf) => writeFile(`${base}.report.pdf`, pdf)),
       );
     }
-    const minAreaPx =
-      opts.minAreaPx ?? model.meta.postprocess?.minAreaPx ?? defaultMinArea(r.width, r.height);
+    const minAreaPx = findingsMinAreaPx(model.meta, r.width, r.height, opts.minAreaPx);
     await Promise.all([
       writeFile(`${base}.mask.png`, maskBuf),
       writeFile(`${base}.overlay.png`, overlayBuf),

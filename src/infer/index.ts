@@ -36,7 +36,13 @@ export type { EngineFactory } from './engines.js';
 export { loadModel, DEFAULT_MODEL_DIR, PACKAGE_ROOT } from './load.js';
 export type { LoadModelOptions } from './load.js';
 export { segment } from './segment.js';
-export { runPipeline, probabilitiesToMask, probabilityImage, flipHorizontal } from './pipeline.js';
+export {
+  findingsMinAreaPx,
+  runPipeline,
+  probabilitiesToMask,
+  probabilityImage,
+  flipHorizontal,
+} from './pipeline.js';
 export type { PipelineOptions, PipelineResult, PipelineStage } from './pipeline.js';
 export {
   BUNDLED_SET,

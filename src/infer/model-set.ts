@@ -17,7 +17,6 @@
  */
 import { DentsegError } from '../errors.js';
 import { labelComponents } from '../imaging/components.js';
-import { defaultMinArea } from '../imaging/findings.js';
 import type { InputQuality } from '../imaging/panoramic.js';
 import type { GreyImage } from '../imaging/types.js';
 import type { ModelMeta } from '../model/meta.js';
@@ -33,7 +32,7 @@ import { lesionFindings, lesionSummary, round3, type SetFinding, type TeethMap }
 // the CLI's help text can name them without loading this file); it is part of this API.
 export { BUNDLED_SET, BUNDLED_SET_TEXT, bundledSetNames } from './bundled-set.js';
 import { checkAndRun } from './check-and-run.js';
-import type { PipelineResult } from './pipeline.js';
+import { findingsMinAreaPx, type PipelineResult } from './pipeline.js';
 import type { InferOptions, SetMember } from './types.js';
 
 export type { SetMember } from './types.js';
@@ -236,10 +235,7 @@ export async function runModelSet(
       role: modelRole(m.meta),
       ...(type !== undefined ? { type } : {}),
       result: checked.results[i]!,
-      minAreaPx:
-        opts.minAreaPx ??
-        m.meta.postprocess?.minAreaPx ??
-        defaultMinArea(image.width, image.height),
+      minAreaPx: findingsMinAreaPx(m.meta, image.width, image.height, opts.minAreaPx),
     };
   });
   const t = performance.now();

@@ -7,10 +7,15 @@
  * private mode the page's own pixels, so both give the same masks and findings by
  * construction. No Node, no DOM, no tfjs backend here.
  */
-import { restoreMaskToOriginal, restoreToOriginal, preprocessImage } from '../data/preprocess.js';
+import {
+  computeGeometry,
+  restoreMaskToOriginal,
+  restoreToOriginal,
+  preprocessImage,
+} from '../data/preprocess.js';
 import { slidingWindow } from '../data/tiling.js';
 import { DentsegError } from '../errors.js';
-import { findingsFor } from '../imaging/findings.js';
+import { defaultMinArea, findingsFor } from '../imaging/findings.js';
 import type { QualityEstimate } from '../imaging/quality.js';
 import type { GreyImage } from '../imaging/types.js';
 import type { ModelMeta, NumberingMode } from '../model/meta.js';
@@ -87,6 +92,28 @@ export function probabilityImage(
   return out;
 }
 
+/**
+ * The smallest region kept in a model's findings on a `width × height` image, in that
+ * image's pixels: `override` (the caller's `--min-area`, image pixels) when given, else the
+ * model's `postprocess.minAreaPx`, else `defaultMinArea`. The model's value counts pixels
+ * at the scale the model works at: for a tiled model with `tiling.width` that is the image
+ * resized to that width, so the value is scaled by the area ratio (a 20 px rule of a
+ * 1472-wide caries model becomes ~89 px on a 3100-wide X-ray); otherwise the image's own.
+ */
+export function findingsMinAreaPx(
+  meta: ModelMeta,
+  width: number,
+  height: number,
+  override?: number,
+): number {
+  if (override !== undefined) return override;
+  const own = meta.postprocess?.minAreaPx;
+  if (own === undefined) return defaultMinArea(width, height);
+  if (meta.preprocess.tiling?.width === undefined) return own;
+  const g = computeGeometry(width, height, meta.preprocess);
+  return Math.max(1, Math.round((own * width * height) / (g.width * g.height)));
+}
+
 /** Options of {@link runPipeline}. */
 export interface PipelineOptions {
   /** Binary models: probability at or above which a pixel is foreground (0…1, default 0.5). */
@@ -95,7 +122,10 @@ export interface PipelineOptions {
   readonly tta?: boolean;
   /** Compute findings and teeth (default true). */
   readonly findings?: boolean;
-  /** Smallest region kept in findings, pixels (default: the model's, else `defaultMinArea`). */
+  /**
+   * Smallest region kept in findings, in the image's pixels (default: the model's, scaled
+   * to the image as {@link findingsMinAreaPx} says, else `defaultMinArea`).
+   */
   readonly minAreaPx?: number;
   /** Numbering models: the anatomical steps, overriding the model's `postprocess.numbering`. */
   readonly numbering?: NumberingMode;
@@ -129,8 +159,9 @@ export interface PipelineResult extends Segmentation {
 /**
  * Segment a decoded grey image with `engine`, replaying the pre-processing of `meta` — the
  * model's dentseg.json as `parseModelMeta` validated it. Tiled models (`preprocess.tiling`)
- * run by sliding window at the image's own resolution; numbering models are arg-maxed and
- * numbered at the network's size, and only the class map is resized to the image.
+ * run by sliding window at the image's own resolution, or at `tiling.width` (resized there
+ * first, probabilities resized back before thresholding); numbering models are arg-maxed
+ * and numbered at the network's size, and only the class map is resized to the image.
  */
 export async function runPipeline(
   engine: InferenceEngine,
@@ -143,7 +174,6 @@ export async function runPipeline(
     throw new DentsegError('E_USAGE', `threshold must be in 0…1; received ${threshold}`);
   }
   const tta = opts.tta ?? false;
-  const minAreaPx = opts.minAreaPx ?? meta.postprocess?.minAreaPx;
   let t = performance.now();
   const timings = {} as Record<PipelineStage, number>;
   const lap = (stage: PipelineStage): void => {
@@ -160,7 +190,8 @@ export async function runPipeline(
 
   // run
   const tiling = meta.preprocess.tiling;
-  // A tiled model sees the native-resolution image tile by tile, blended back together.
+  // A tiled model sees the image (native, or resized to `tiling.width`) tile by tile,
+  // blended back together; `h × w` is that image's size.
   const forward = (x: Float32Array, n: number): Promise<Float32Array> =>
     tiling
       ? slidingWindow(x, h, w, c, tiling, (b, m, th, tw) => engine.run(b, m, th, tw, c))
@@ -222,7 +253,7 @@ export async function runPipeline(
   const findings = look
     ? findingsFor(mask, image.width, image.height, meta.task, meta.classes, {
         // The caller's value, else the model's own (lesions are far below the default).
-        ...(minAreaPx !== undefined ? { minAreaPx } : {}),
+        minAreaPx: findingsMinAreaPx(meta, image.width, image.height, opts.minAreaPx),
       })
     : [];
   // Numbering models: the teeth at the X-ray's size (outline polygons as findings have);

@@ -65,7 +65,8 @@ export interface ModelMeta {
   /**
    * Post-processing of the network's output. Numbering models: `numbering` (anatomical
    * steps) and `minToothPx` (presence rule). Findings: `minAreaPx`, regions smaller than this
-   * many pixels (at the input's resolution) are specks, replacing predict's
+   * many pixels (at the input's resolution; for a tiled model with `tiling.width`, at that
+   * width's: see `findingsMinAreaPx`) are specks, replacing predict's
    * 0.01 %-of-the-image rule; `lesion`: the finding type (e.g. `"caries"`) of a lesion model,
    * whose `dentseg evaluate` report adds lesion-level detection metrics.
    */

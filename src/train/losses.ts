@@ -1,11 +1,22 @@
 /**
  * Losses and on-device batch statistics for training: the seed's BCE + Dice (smooth = 1)
  * for binary masks, categorical cross-entropy + soft Dice for K classes, with optional
- * per-class weights. Pure tfjs; callers run them inside `tf.tidy`/`variableGrads`.
+ * per-class weights; and, for small imbalanced targets such as lesions, Tversky and
+ * focal Tversky overlap terms and a focal cross-entropy (`LossSpec`). Pure tfjs; callers
+ * run them inside `tf.tidy`/`variableGrads`.
  */
 import type { Tensor, Tensor1D } from '@tensorflow/tfjs-core';
 import { tf } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
+import { DEFAULT_LOSS, type LossSpec } from './loss-spec.js';
+
+export {
+  DEFAULT_LOSS,
+  LOSS_DEFAULTS,
+  LOSS_NAMES,
+  type LossName,
+  type LossSpec,
+} from './loss-spec.js';
 
 /** Probability clip for the logarithms (as Keras' epsilon). */
 export const EPSILON = 1e-7;
@@ -21,6 +32,8 @@ export interface LossOptions {
    * multi-class K values. Default: all 1.
    */
   readonly classWeights?: readonly number[] | undefined;
+  /** The loss (default `DEFAULT_LOSS`). */
+  readonly loss?: LossSpec | undefined;
 }
 
 /** Validate class weights against the class count (E_USAGE naming `--class-weights`). */
@@ -70,12 +83,57 @@ export function softDice(yTrue: Tensor, yPred: Tensor, smooth = DICE_SMOOTH): Te
 }
 
 /**
- * Binary loss: mean BCE + (1 − Dice). yTrue, yPred: [b,h,w,1], yPred probabilities.
- * With weights [w0, w1], each pixel's BCE is scaled by w1 (foreground) or w0.
+ * Tversky index over the whole tensor (`axis` undefined: a scalar) or along `axis` (per
+ * class on [N, K] with axis 0), in the form (2·TP + s) / (2·TP + 2α·FP + 2β·FN + s) with
+ * TP = Σ y·p, FP = Σ p − TP, FN = Σ y − TP: doubled so that α = β = ½ is the seed's soft
+ * Dice, smoothing term included; α weights false positives, β false negatives.
  */
-export function bceDiceLoss(
+export function tverskyIndex(
   yTrue: Tensor,
   yPred: Tensor,
+  alpha: number,
+  beta: number,
+  axis?: number,
+  smooth = DICE_SMOOTH,
+): Tensor {
+  return tf.tidy(() => {
+    const tp = tf.sum(tf.mul(yTrue, yPred), axis);
+    const fp = tf.sub(tf.sum(yPred, axis), tp);
+    const fn = tf.sub(tf.sum(yTrue, axis), tp);
+    const twiceTp = tf.mul(2, tp);
+    return tf.div(
+      tf.add(twiceTp, smooth),
+      tf.add(tf.add(tf.add(twiceTp, tf.mul(2 * alpha, fp)), tf.mul(2 * beta, fn)), smooth),
+    );
+  });
+}
+
+/**
+ * The overlap term from an overlap index (a scalar, or one value per class, averaged):
+ * 1 − index, or for focal Tversky (1 − index)^γ, its base clipped at EPSILON so that the
+ * gradient of a γ < 1 power stays finite at a perfect prediction.
+ */
+function overlapTerm(index: Tensor, loss: LossSpec): Tensor {
+  if (loss.name === 'focal-tversky')
+    return tf.mean(tf.pow(tf.clipByValue(tf.sub(1, index), EPSILON, 1), loss.gamma));
+  // A scalar (binary) is used as it is: the seed's graph, op for op.
+  return tf.sub(1, index.rank === 0 ? index : tf.mean(index));
+}
+
+/** The focal exponent of a loss's cross-entropy term, or undefined for plain cross-entropy. */
+function focalGamma(loss: LossSpec): number | undefined {
+  return loss.name === 'focal' ? loss.gamma : undefined;
+}
+
+/**
+ * Binary loss: mean (BCE or focal BCE) + the overlap term of `loss` (default: the seed's
+ * mean BCE + (1 − Dice)). yTrue, yPred: [b,h,w,1], yPred probabilities, yTrue 0/1. With
+ * weights [w0, w1], each pixel's cross-entropy is scaled by w1 (foreground) or w0.
+ */
+export function binaryLoss(
+  yTrue: Tensor,
+  yPred: Tensor,
+  loss: LossSpec = DEFAULT_LOSS,
   classWeights?: readonly number[],
 ): Tensor {
   return tf.tidy(() => {
@@ -84,23 +142,45 @@ export function bceDiceLoss(
     let bce = tf.neg(
       tf.add(tf.mul(yTrue, tf.log(p)), tf.mul(tf.sub(one, yTrue), tf.log(tf.sub(one, p)))),
     );
+    const gamma = focalGamma(loss);
+    // Focal: × (1 − p_true)^γ, and 1 − p_true = |y − p| for a 0/1 target; the clip keeps
+    // it ≥ EPSILON, so the power's gradient stays finite for any γ ≥ 0.
+    if (gamma !== undefined) bce = tf.mul(bce, tf.pow(tf.abs(tf.sub(yTrue, p)), gamma));
     if (classWeights) {
       const [w0 = 1, w1 = 1] = classWeights;
       bce = tf.mul(bce, tf.add(tf.mul(yTrue, w1 - w0), w0));
     }
-    return tf.add(tf.mean(bce), tf.sub(one, softDice(yTrue, yPred)));
+    const index =
+      loss.name === 'tversky' || loss.name === 'focal-tversky'
+        ? tverskyIndex(yTrue, yPred, loss.alpha, loss.beta)
+        : softDice(yTrue, yPred);
+    return tf.add(tf.mean(bce), overlapTerm(index, loss));
   });
 }
 
 /**
- * Multi-class loss: mean categorical cross-entropy (optionally class-weighted per pixel
- * by its true class) + (1 − mean over classes of the per-class soft Dice). [b,h,w,K];
- * yTrue one-hot as `targetTensor` makes it (a row of zeros, from an out-of-range mask
- * value, adds nothing to the cross-entropy).
+ * Binary loss: mean BCE + (1 − Dice). yTrue, yPred: [b,h,w,1], yPred probabilities.
+ * With weights [w0, w1], each pixel's BCE is scaled by w1 (foreground) or w0.
  */
-export function cceDiceLoss(
+export function bceDiceLoss(
   yTrue: Tensor,
   yPred: Tensor,
+  classWeights?: readonly number[],
+): Tensor {
+  return binaryLoss(yTrue, yPred, DEFAULT_LOSS, classWeights);
+}
+
+/**
+ * Multi-class loss: mean categorical cross-entropy (optionally class-weighted per pixel
+ * by its true class; focal: × (1 − p_true)^γ) + the overlap term of `loss` over the mean
+ * of per-class indices (default: 1 − mean soft Dice). [b,h,w,K]; yTrue one-hot as
+ * `targetTensor` makes it (a row of zeros, from an out-of-range mask value, adds nothing
+ * to the cross-entropy).
+ */
+export function categoricalLoss(
+  yTrue: Tensor,
+  yPred: Tensor,
+  loss: LossSpec = DEFAULT_LOSS,
   classWeights?: readonly number[],
 ): Tensor {
   return tf.tidy(() => {
@@ -114,23 +194,45 @@ export function cceDiceLoss(
     const rowWeight = classWeights
       ? tf.sum(tf.mul(yTrue, tf.tensor1d([...classWeights])), -1)
       : tf.sum(yTrue, -1);
-    const ce = tf.mul(tf.neg(tf.log(pTrue)), rowWeight);
+    let ce = tf.mul(tf.neg(tf.log(pTrue)), rowWeight);
+    const gamma = focalGamma(loss);
+    if (gamma !== undefined) ce = tf.mul(ce, tf.pow(tf.sub(1, pTrue), gamma));
     const t = tf.reshape(yTrue, [-1, k]);
     const q = tf.reshape(yPred, [-1, k]);
-    const inter = tf.sum(tf.reshape(yp, [-1, k]), 0);
-    const perClass = tf.div(
-      tf.add(tf.mul(2, inter), DICE_SMOOTH),
-      tf.add(tf.add(tf.sum(t, 0), tf.sum(q, 0)), DICE_SMOOTH),
-    );
-    return tf.add(tf.mean(ce), tf.sub(1, tf.mean(perClass)));
+    let perClass: Tensor;
+    if (loss.name === 'tversky' || loss.name === 'focal-tversky') {
+      perClass = tverskyIndex(t, q, loss.alpha, loss.beta, 0);
+    } else {
+      const inter = tf.sum(tf.reshape(yp, [-1, k]), 0);
+      perClass = tf.div(
+        tf.add(tf.mul(2, inter), DICE_SMOOTH),
+        tf.add(tf.add(tf.sum(t, 0), tf.sum(q, 0)), DICE_SMOOTH),
+      );
+    }
+    return tf.add(tf.mean(ce), overlapTerm(perClass, loss));
   });
 }
 
-/** The loss for a task (binary when `classes` is 1). */
+/**
+ * Multi-class loss: mean categorical cross-entropy (optionally class-weighted per pixel
+ * by its true class) + (1 − mean over classes of the per-class soft Dice). [b,h,w,K].
+ */
+export function cceDiceLoss(
+  yTrue: Tensor,
+  yPred: Tensor,
+  classWeights?: readonly number[],
+): Tensor {
+  return categoricalLoss(yTrue, yPred, DEFAULT_LOSS, classWeights);
+}
+
+/** The loss for a task (binary when `classes` is 1), `opts.loss` or the seed's. */
 export function segmentationLoss(opts: LossOptions): (yTrue: Tensor, yPred: Tensor) => Tensor {
   checkClassWeights(opts.classes, opts.classWeights);
   const w = opts.classWeights;
-  return opts.classes === 1 ? (t, p) => bceDiceLoss(t, p, w) : (t, p) => cceDiceLoss(t, p, w);
+  const loss = opts.loss ?? DEFAULT_LOSS;
+  return opts.classes === 1
+    ? (t, p) => binaryLoss(t, p, loss, w)
+    : (t, p) => categoricalLoss(t, p, loss, w);
 }
 
 /**

@@ -30,6 +30,7 @@ import {
   type EpochLogs,
 } from './callbacks.js';
 import { readKerasH5 } from './keras-h5.js';
+import { DEFAULT_LOSS, type LossSpec } from './losses.js';
 import { loadModelFolder } from '../model/folder.node.js';
 import { loadCheckpoint, RunFolder } from './run-folder.js';
 import { Trainer, type BatchSource, type StepProgress } from './trainer.js';
@@ -55,6 +56,8 @@ export interface TrainConfig {
   readonly encoderBatchNorm?: boolean | undefined;
   readonly dropout: number;
   readonly classWeights?: readonly number[] | undefined;
+  /** The loss and its parameters (absent, as in a config.json from before `--loss`: dice). */
+  readonly loss?: LossSpec | undefined;
   /** Augmentation (null = none). */
   readonly augment: AugmentConfig | null;
   /** Early stopping patience in epochs on validation Dice (0 = off). */
@@ -82,6 +85,12 @@ export interface TrainConfig {
    * model folder records the tiling, so inference slides the same window.
    */
   readonly tile?: number | undefined;
+  /**
+   * With `tile`: resize every image (bilinear, antialiased) and mask (nearest neighbour) to
+   * this width, keeping the aspect, before tiles are cut; recorded as `tiling.width` so
+   * inference resizes the same way. Absent: native resolution.
+   */
+  readonly tileWidth?: number | undefined;
   /** Overlap of inference tiles in px (default tile / 4). */
   readonly tileOverlap?: number | undefined;
   /** Share 0…1 of training tiles centred on a random lesion (foreground) pixel (default 0.7). */
@@ -182,6 +191,7 @@ export function preprocessFor(cfg: TrainConfig): PreprocessConfig {
             tile: [cfg.tile, cfg.tile],
             ...(cfg.tileOverlap !== undefined ? { overlap: cfg.tileOverlap } : {}),
             ...(cfg.lesionTileShare !== undefined ? { lesionShare: cfg.lesionTileShare } : {}),
+            ...(cfg.tileWidth !== undefined ? { width: cfg.tileWidth } : {}),
           },
         }
       : {}),
@@ -253,6 +263,7 @@ export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Pro
       epochs: cfg.epochs,
       batch: cfg.batch,
       lr: cfg.lr,
+      loss: cfg.loss ?? DEFAULT_LOSS,
       trainSamples: train.length,
       valSamples: val.length,
       backend: engineInfo()?.backend ?? null,
@@ -284,6 +295,7 @@ export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Pro
     learningRate: cfg.lr,
     classes,
     classWeights: cfg.classWeights,
+    loss: cfg.loss,
     input: [cfg.size, cfg.size, cfg.channels] as [number, number, number],
   };
   let trainer: Trainer;
@@ -337,7 +349,11 @@ export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Pro
       `${cfg.size}² × ${cfg.channels}ch, width ${cfg.width}, ${model.countParams().toLocaleString('en-US')} parameters; ` +
       `batch ${cfg.batch}, ${Math.ceil((train.length * tiles) / cfg.batch)} steps/epoch` +
       (preprocess.tiling
-        ? `; ${cfg.size}² tiles at native resolution, ${tiles} per image, ` +
+        ? `; ${cfg.size}² tiles at ${
+            preprocess.tiling.width !== undefined
+              ? `${preprocess.tiling.width} px image width`
+              : 'native resolution'
+          }, ${tiles} per image, ` +
           `${Math.round(preprocess.tiling.lesionShare * 100)}% centred on a lesion`
         : ''),
   );

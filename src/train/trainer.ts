@@ -8,7 +8,7 @@ import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { tf } from '../engine/index.js';
 import { CallbackList, type EpochLogs, type TrainerControl } from './callbacks.js';
-import { batchCounts, segmentationLoss, targetTensor } from './losses.js';
+import { batchCounts, segmentationLoss, targetTensor, type LossSpec } from './losses.js';
 import {
   Adam,
   exportOptimizerState,
@@ -38,6 +38,8 @@ export interface TrainerOptions {
   /** 1 = binary, K ≥ 2 = multi-class. */
   readonly classes: number;
   readonly classWeights?: readonly number[] | undefined;
+  /** The loss (default: the seed's cross-entropy + Dice). */
+  readonly loss?: LossSpec | undefined;
   /** Input [h, w, c] of the network. */
   readonly input: readonly [number, number, number];
 }
@@ -158,7 +160,11 @@ export class Trainer implements TrainerControl {
   ) {
     this.optimizer = new Adam(opts.learningRate);
     this.variables = model.trainableWeights.map((w) => w.read() as Variable);
-    this.loss = segmentationLoss({ classes: opts.classes, classWeights: opts.classWeights });
+    this.loss = segmentationLoss({
+      classes: opts.classes,
+      classWeights: opts.classWeights,
+      loss: opts.loss,
+    });
     this.k = opts.classes === 1 ? 1 : opts.classes;
   }
 

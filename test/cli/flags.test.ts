@@ -202,6 +202,100 @@ describe("a resumed run's config.json", () => {
     expect(trainConfigFromFile(saved, 'config.json')).toEqual(saved);
   });
 
+  it('--loss and its parameters: defaults filled, ranges checked, E_USAGE naming the flag', async () => {
+    const loss = async (over: Record<string, unknown>): Promise<unknown> =>
+      (await trainConfigFromCli({ ...flags, ...over }, [])).loss;
+    // no --loss (as a caller without commander's default) and --loss dice: the seed's loss
+    expect(await loss({})).toEqual({ name: 'dice' });
+    expect(await loss({ loss: 'dice' })).toEqual({ name: 'dice' });
+    expect(await loss({ loss: 'tversky' })).toEqual({ name: 'tversky', alpha: 0.3, beta: 0.7 });
+    expect(await loss({ loss: 'tversky', tverskyAlpha: '0', tverskyBeta: '1' })).toEqual({
+      name: 'tversky',
+      alpha: 0,
+      beta: 1,
+    });
+    expect(await loss({ loss: 'focal-tversky' })).toEqual({
+      name: 'focal-tversky',
+      alpha: 0.3,
+      beta: 0.7,
+      gamma: 0.75,
+    });
+    expect(await loss({ loss: 'focal' })).toEqual({ name: 'focal', gamma: 2 });
+    expect(await loss({ loss: 'focal', focalGamma: '0' })).toEqual({ name: 'focal', gamma: 0 });
+    const refused = async (over: Record<string, unknown>, message: string): Promise<void> => {
+      await expect(trainConfigFromCli({ ...flags, ...over }, [])).rejects.toMatchObject({
+        code: 'E_USAGE',
+        message,
+      });
+    };
+    await refused(
+      { loss: 'tverski' },
+      'Expected one of dice, tversky, focal-tversky, focal for --loss but received "tverski"',
+    );
+    await refused(
+      { loss: 'tversky', tverskyAlpha: '1.5' },
+      'Expected a number in [0, 1] for --tversky-alpha but received "1.5"',
+    );
+    await refused(
+      { loss: 'focal-tversky', tverskyBeta: 'x' },
+      'Expected a number in [0, 1] for --tversky-beta but received "x"',
+    );
+    await refused(
+      { loss: 'tversky', tverskyAlpha: '0', tverskyBeta: '0' },
+      'Expected a number in (0, 1] when --tversky-alpha is 0 for --tversky-beta but received "0"',
+    );
+    await refused(
+      { loss: 'focal', focalGamma: '-1' },
+      'Expected a number in [0, 5] for --focal-gamma but received "-1"',
+    );
+    await refused(
+      { loss: 'focal-tversky', focalGamma: '0' },
+      'Expected a number in (0, 5] for --focal-gamma but received "0"',
+    );
+    // a parameter of another loss is refused, not silently ignored
+    await refused(
+      { tverskyAlpha: '0.2' },
+      'Expected --loss tversky or focal-tversky beside it (--tversky-alpha is not a parameter of dice) ' +
+        'for --tversky-alpha but received "0.2"',
+    );
+    await refused(
+      { loss: 'tversky', focalGamma: '1' },
+      'Expected --loss focal or focal-tversky beside it (--focal-gamma is not a parameter of tversky) ' +
+        'for --focal-gamma but received "1"',
+    );
+  });
+
+  it('config.json keeps the loss for --resume; one from before --loss means dice', async () => {
+    for (const over of [
+      { loss: 'focal-tversky', tverskyAlpha: '0.4', tverskyBeta: '0.6', focalGamma: '1.5' },
+      { loss: 'focal', focalGamma: '1' },
+      { loss: 'dice' },
+    ]) {
+      const cfg = await trainConfigFromCli({ ...flags, ...over }, ['train']);
+      const saved: unknown = JSON.parse(JSON.stringify(cfg));
+      expect(trainConfigFromFile(saved, 'config.json')).toEqual(saved);
+      expect(trainConfigFromFile(saved, 'config.json').loss).toEqual(cfg.loss);
+    }
+    const old = JSON.parse(JSON.stringify(await trainConfigFromCli(flags, ['train']))) as Record<
+      string,
+      unknown
+    >;
+    delete old.loss;
+    expect(trainConfigFromFile(old, 'config.json').loss).toBeUndefined();
+    const file = path.join(tmp, 'run', 'config.json');
+    const e = (loss: unknown): { code: string; message: string; file?: string } =>
+      thrown(() => trainConfigFromFile({ ...old, loss }, file));
+    const alpha = e({ name: 'tversky', alpha: 2, beta: 0.5 });
+    expect(alpha).toMatchObject({ code: 'E_CHECKPOINT_INVALID', file });
+    expect(alpha.message).toContain(
+      'Expected a number in [0, 1] for loss.alpha but received 2 of type number',
+    );
+    expect(e({ name: 'focal', gamma: '2' }).message).toContain('for loss.gamma');
+    expect(e({ name: 'focal', alpha: 0.3, gamma: 2 }).message).toContain('for loss.alpha');
+    expect(e({ alpha: 0.3 }).message).toContain('for loss.name but received nothing');
+    expect(e('dice').message).toContain('for loss but received "dice" of type string');
+  });
+
   it('an edited or damaged field is refused naming the file and the field', async () => {
     const saved = JSON.parse(JSON.stringify(await trainConfigFromCli(flags, ['train']))) as Record<
       string,

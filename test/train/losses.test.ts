@@ -4,10 +4,14 @@ import { initEngine, tf } from '../../src/engine/index.js';
 import {
   batchCounts,
   bceDiceLoss,
+  binaryLoss,
+  categoricalLoss,
   cceDiceLoss,
   segmentationLoss,
   softDice,
   targetTensor,
+  tverskyIndex,
+  type LossSpec,
 } from '../../src/train/losses.js';
 
 beforeAll(async () => {
@@ -122,6 +126,166 @@ describe('categorical CE + soft Dice', () => {
 
   it('rejects class weights of the wrong length', () => {
     expect(() => segmentationLoss({ classes: 3, classWeights: [1, 2] })).toThrow(/class-weights/);
+  });
+});
+
+describe('loss variants for small targets', () => {
+  // y = [1, 0, 1, 0], p = [0.9, 0.2, 0.6, 0.1]: TP 1.5, FP 0.3, FN 0.5, Σy 2, Σp 1.8.
+  const y = (): tf.Tensor => tf.tensor4d([1, 0, 1, 0], [1, 2, 2, 1]);
+  const p = (): tf.Tensor => tf.tensor4d([0.9, 0.2, 0.6, 0.1], [1, 2, 2, 1]);
+  const logs = [Math.log(0.9), Math.log(0.8), Math.log(0.6), Math.log(0.9)];
+  const bce = -(logs[0]! + logs[1]! + logs[2]! + logs[3]!) / 4;
+  const dice = (2 * 1.5 + 1) / (2 + 1.8 + 1);
+  const ti = (a: number, b: number): number =>
+    (2 * 1.5 + 1) / (2 * 1.5 + 2 * a * 0.3 + 2 * b * 0.5 + 1);
+
+  it('Tversky with α = β = ½ is the seed Dice, binary and per class', () => {
+    expect(val(tverskyIndex(y(), p(), 0.5, 0.5))).toBeCloseTo(val(softDice(y(), p())), 6);
+    const half: LossSpec = { name: 'tversky', alpha: 0.5, beta: 0.5 };
+    expect(val(binaryLoss(y(), p(), half))).toBeCloseTo(val(bceDiceLoss(y(), p())), 6);
+    const y3 = targetTensor(Uint8Array.from([0, 1, 2, 2, 1, 0]), 1, 2, 3, 3);
+    const p3 = tf.softmax(tf.randomNormal([1, 2, 3, 3], 0, 2, 'float32', 7));
+    expect(val(categoricalLoss(y3, p3, half, [1, 2, 3]))).toBeCloseTo(
+      val(cceDiceLoss(y3, p3, [1, 2, 3])),
+      6,
+    );
+  });
+
+  it('Tversky and focal Tversky match a hand computation', () => {
+    expect(val(tverskyIndex(y(), p(), 0.3, 0.7))).toBeCloseTo(ti(0.3, 0.7), 6);
+    const tversky: LossSpec = { name: 'tversky', alpha: 0.3, beta: 0.7 };
+    expect(val(binaryLoss(y(), p(), tversky))).toBeCloseTo(bce + 1 - ti(0.3, 0.7), 5);
+    // β > α: a missed foreground pixel costs more than a false one
+    expect(ti(0.3, 0.7)).toBeLessThan(ti(0.7, 0.3));
+    const ft: LossSpec = { name: 'focal-tversky', alpha: 0.2, beta: 0.8, gamma: 0.75 };
+    expect(val(binaryLoss(y(), p(), ft))).toBeCloseTo(bce + (1 - ti(0.2, 0.8)) ** 0.75, 5);
+    // γ = 1 is plain Tversky
+    const ft1: LossSpec = { name: 'focal-tversky', alpha: 0.3, beta: 0.7, gamma: 1 };
+    expect(val(binaryLoss(y(), p(), ft1))).toBeCloseTo(val(binaryLoss(y(), p(), tversky)), 6);
+  });
+
+  it('focal with γ = 0 is BCE; γ = 2 scales each pixel by (1 − p_true)²', () => {
+    const focal0: LossSpec = { name: 'focal', gamma: 0 };
+    expect(val(binaryLoss(y(), p(), focal0))).toBeCloseTo(val(bceDiceLoss(y(), p())), 6);
+    expect(val(binaryLoss(y(), p(), focal0, [0.5, 3]))).toBeCloseTo(
+      val(bceDiceLoss(y(), p(), [0.5, 3])),
+      6,
+    );
+    const miss = [0.1, 0.2, 0.4, 0.1];
+    const w = [3, 0.5, 3, 0.5];
+    const fl = -logs.reduce((s, l, i) => s + w[i]! * miss[i]! ** 2 * l, 0) / 4;
+    expect(val(binaryLoss(y(), p(), { name: 'focal', gamma: 2 }, [0.5, 3]))).toBeCloseTo(
+      fl + 1 - dice,
+      5,
+    );
+    // multi-class: γ = 0 is the categorical cross-entropy, γ = 2 is below it
+    const y2 = targetTensor(Uint8Array.from([0, 1]), 1, 1, 2, 2);
+    const p2 = tf.tensor4d([0.8, 0.2, 0.3, 0.7], [1, 1, 2, 2]);
+    expect(val(categoricalLoss(y2, p2, focal0))).toBeCloseTo(val(cceDiceLoss(y2, p2)), 6);
+    const ce2 = -(0.2 ** 2 * Math.log(0.8) + 0.3 ** 2 * Math.log(0.7)) / 2;
+    const d = ((2 * 0.8 + 1) / (1 + 1.1 + 1) + (2 * 0.7 + 1) / (1 + 0.9 + 1)) / 2;
+    expect(val(categoricalLoss(y2, p2, { name: 'focal', gamma: 2 }))).toBeCloseTo(ce2 + 1 - d, 5);
+  });
+
+  it('multi-class Tversky averages the per-class indices', () => {
+    const y2 = targetTensor(Uint8Array.from([0, 1]), 1, 1, 2, 2);
+    const p2 = tf.tensor4d([0.8, 0.2, 0.3, 0.7], [1, 1, 2, 2]);
+    const ce = -(Math.log(0.8) + Math.log(0.7)) / 2;
+    // class 0: TP 0.8, FP 0.3, FN 0.2; class 1: TP 0.7, FP 0.2, FN 0.3
+    const t = (tp: number, fp: number, fn: number): number =>
+      (2 * tp + 1) / (2 * tp + 2 * 0.3 * fp + 2 * 0.7 * fn + 1);
+    const mean = (t(0.8, 0.3, 0.2) + t(0.7, 0.2, 0.3)) / 2;
+    const tv: LossSpec = { name: 'tversky', alpha: 0.3, beta: 0.7 };
+    expect(val(categoricalLoss(y2, p2, tv))).toBeCloseTo(ce + 1 - mean, 5);
+    const ft: LossSpec = { name: 'focal-tversky', alpha: 0.3, beta: 0.7, gamma: 0.75 };
+    const ftTerm = ((1 - t(0.8, 0.3, 0.2)) ** 0.75 + (1 - t(0.7, 0.2, 0.3)) ** 0.75) / 2;
+    expect(val(categoricalLoss(y2, p2, ft))).toBeCloseTo(ce + ftTerm, 5);
+  });
+
+  it('the default is the seed graph: same value and gradient, bit for bit', () => {
+    // The code before --loss existed, copied: BCE + (1 − Dice), CE + (1 − mean Dice).
+    const seedBinary = (t: tf.Tensor, q: tf.Tensor, w?: number[]): tf.Tensor =>
+      tf.tidy(() => {
+        const c = tf.clipByValue(q, 1e-7, 1 - 1e-7);
+        const one = tf.scalar(1);
+        let b = tf.neg(
+          tf.add(tf.mul(t, tf.log(c)), tf.mul(tf.sub(one, t), tf.log(tf.sub(one, c)))),
+        );
+        if (w) b = tf.mul(b, tf.add(tf.mul(t, w[1]! - w[0]!), w[0]!));
+        const inter = tf.sum(tf.mul(t, q));
+        const dc = tf.div(tf.add(tf.mul(2, inter), 1), tf.add(tf.add(tf.sum(t), tf.sum(q)), 1));
+        return tf.add(tf.mean(b), tf.sub(one, dc));
+      });
+    const masks = Uint8Array.from({ length: 2 * 8 * 8 }, (_, i) => (i % 7 === 0 ? 1 : 0));
+    const t = targetTensor(masks, 2, 8, 8, 1);
+    const logits = tf.randomNormal([2, 8, 8, 1], 0, 10, 'float32', 9);
+    for (const w of [undefined, [0.5, 4]]) {
+      const ours = segmentationLoss({ classes: 1, classWeights: w });
+      const a = tf.valueAndGrad((l: tf.Tensor) => ours(t, tf.sigmoid(l)))(logits);
+      const b = tf.valueAndGrad((l: tf.Tensor) => seedBinary(t, tf.sigmoid(l), w))(logits);
+      expect(val(a.value)).toBe(val(b.value));
+      expect(Array.from(a.grad.dataSync())).toEqual(Array.from(b.grad.dataSync()));
+    }
+  });
+
+  const specs: LossSpec[] = [
+    { name: 'dice' },
+    { name: 'tversky', alpha: 0.3, beta: 0.7 },
+    { name: 'tversky', alpha: 0, beta: 1 },
+    { name: 'focal-tversky', alpha: 0.3, beta: 0.7, gamma: 0.75 },
+    { name: 'focal-tversky', alpha: 0.5, beta: 0.5, gamma: 3 },
+    { name: 'focal', gamma: 2 },
+    { name: 'focal', gamma: 0 },
+  ];
+
+  it('every loss has finite values and gradients, also saturated, perfect and empty', () => {
+    for (const loss of specs) {
+      for (const classWeights of [undefined, [0.5, 3]]) {
+        const fn = segmentationLoss({ classes: 1, classWeights, loss });
+        for (const probs of [
+          [0, 1, 1, 0],
+          [1, 0, 1, 0],
+          [0, 0, 0, 0],
+          [0.5, 0.5, 0.5, 0.5],
+        ]) {
+          for (const truth of [
+            [1, 0, 1, 0],
+            [0, 0, 0, 0],
+          ]) {
+            const yt = tf.tensor4d(truth, [1, 2, 2, 1]);
+            const logits = tf.variable(
+              tf.tensor4d(
+                probs.map((q) => (q - 0.5) * 200),
+                [1, 2, 2, 1],
+              ),
+            );
+            const { value, grads } = tf.variableGrads(
+              () => fn(yt, tf.sigmoid(logits)) as tf.Scalar,
+              [logits],
+            );
+            const where = `${JSON.stringify(loss)} p ${probs.join()} y ${truth.join()}`;
+            expect(Number.isFinite(val(value)), where).toBe(true);
+            const g = Object.values(grads)[0]!.dataSync();
+            expect(Array.from(g).every(Number.isFinite), where).toBe(true);
+            logits.dispose();
+          }
+        }
+      }
+      const y3 = targetTensor(Uint8Array.from([0, 1, 2, 2]), 1, 2, 2, 3);
+      const fn3 = segmentationLoss({ classes: 3, classWeights: [0.2, 1, 2], loss });
+      for (const logits of [
+        tf.variable(tf.randomNormal([1, 2, 2, 3], 0, 30, 'float32', 5)),
+        tf.variable(tf.mul(y3, 200)),
+      ]) {
+        const { value, grads } = tf.variableGrads(
+          () => fn3(y3, tf.softmax(logits)) as tf.Scalar,
+          [logits],
+        );
+        expect(Number.isFinite(val(value))).toBe(true);
+        expect(Array.from(Object.values(grads)[0]!.dataSync()).every(Number.isFinite)).toBe(true);
+        logits.dispose();
+      }
+    }
   });
 });
 

@@ -2,13 +2,15 @@
  * Tile training on a tiny crafted data set (480×360 X-rays with 5×5 "lesions"): the loader
  * cuts tiles of the asked size at native resolution, the asked share of them holds a
  * lesion, the flags become a tiling in the run's dentseg.json, and the trained folder
- * segments a whole image by sliding window.
+ * segments a whole image by sliding window; with `--tile-width` the tiles come from the
+ * image resized to that width, and the width is recorded with the model.
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trainConfigFromCli } from '../../src/cli/train.js';
+import { trainConfigFromFile } from '../../src/cli/train-config.js';
 import {
   createLoader,
   extractTile,
@@ -225,6 +227,55 @@ describe('lesion-aware training tiles', () => {
     await refused({ tile: '64', tileOverlap: '64' }, '--tile-overlap');
     await refused({ tile: '64', lesionTileShare: '1.5' }, '--lesion-tile-share');
     await refused({ lesion: 'two words' }, '--lesion');
+    await refused({ tileWidth: '240' }, '--tile-width needs --tile');
+    await refused({ tile: '64', tileWidth: '16' }, '--tile-width');
+    await refused({ tile: '64', tileWidth: '240.5' }, '--tile-width');
+    // without --tile-width the tiling has no width (the tests above: toEqual); with it, the
+    // width goes into the tiling and into config.json, which --resume reads back
+    const wide = await trainConfigFromCli({ ...base, tile: '64', tileWidth: '240' }, []);
+    expect(wide.tileWidth).toBe(240);
+    expect(preprocessFor(wide).tiling?.width).toBe(240);
+    const saved: unknown = JSON.parse(JSON.stringify({ ...wide, preprocess: preprocessFor(wide) }));
+    expect(trainConfigFromFile(saved, 'config.json').tileWidth).toBe(240);
+    expect(() =>
+      trainConfigFromFile({ ...(saved as object), tileWidth: 8 }, 'config.json'),
+    ).toThrow(expect.objectContaining({ code: 'E_CHECKPOINT_INVALID' }));
+  });
+
+  it('--tile-width: tiles are cut from the image and mask resized to that width', async () => {
+    // Lesion-centred tiles hold a whole 5×5 lesion (25 px) at native resolution; at half the
+    // width the nearest-neighbour mask keeps 2–3 px per side of it (4–9 px).
+    const counts = async (width?: number): Promise<number[]> => {
+      const preprocess = validatePreprocessConfig({
+        channels: 1,
+        normalise: 'zscore',
+        tiling: { tile: [32, 32], lesionShare: 1, ...(width !== undefined ? { width } : {}) },
+      });
+      const out: number[] = [];
+      for (const [i, ref] of refs.entries()) {
+        if (i % 2 === 0) continue; // one lesion per odd image
+        const s = await prepareSample(ref, i, preprocess, undefined, 7, 0);
+        expect(s.image).toHaveLength(32 * 32);
+        out.push(s.mask.reduce((a, v) => a + v, 0));
+      }
+      return out;
+    };
+    expect(await counts()).toEqual([25, 25, 25]);
+    for (const n of await counts(W / 2)) expect(n >= 4 && n <= 9).toBe(true);
+    // the image's own width changes nothing, bit for bit
+    const same = validatePreprocessConfig({
+      channels: 1,
+      normalise: 'zscore',
+      tiling: { tile: [32, 32], width: W },
+    });
+    const plain = validatePreprocessConfig({
+      channels: 1,
+      normalise: 'zscore',
+      tiling: { tile: [32, 32] },
+    });
+    expect(await prepareSample(refs[1]!, 1, same, undefined, 7, 0)).toEqual(
+      await prepareSample(refs[1]!, 1, plain, undefined, 7, 0),
+    );
   });
 
   it('a tiled run writes the tiling, and its model segments a whole X-ray by sliding window', async () => {
@@ -273,6 +324,68 @@ describe('lesion-aware training tiles', () => {
       const r = await segment(model, path.join(dir, 'images', 'x0.png'));
       expect([r.width, r.height]).toEqual([W, H]);
       expect(r.probabilities).toHaveLength(W * H);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('a run with --tile-width records tiling.width, and its model answers at the input size', async () => {
+    await initEngine({ backend: 'wasm' });
+    const out = path.join(dir, 'tiny-run-wide');
+    await runTraining({
+      dataset: {
+        images: path.join(dir, 'images'),
+        masks: path.join(dir, 'masks'),
+        valFraction: 0.34,
+      },
+      out,
+      epochs: 1,
+      batch: 4,
+      lr: 1e-3,
+      seed: 1,
+      size: 32,
+      tile: 32,
+      tileWidth: W / 2,
+      tilesPerImage: 1,
+      width: 1 / 16,
+      channels: 1,
+      normalise: 'zscore',
+      batchNorm: true,
+      dropout: 0,
+      augment: null,
+      patience: 0,
+      lrPatience: 0,
+      lrFactor: 0.5,
+      minLr: 1e-6,
+      workers: 0,
+      name: 'tiny-wide',
+      version: '0',
+    });
+    const meta = JSON.parse(readFileSync(path.join(out, 'best', 'dentseg.json'), 'utf8')) as {
+      preprocess: { tiling?: unknown };
+    };
+    expect(meta.preprocess.tiling).toMatchObject({ tile: [32, 32], width: W / 2 });
+    const config = JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8')) as unknown;
+    expect(trainConfigFromFile(config, 'config.json').tileWidth).toBe(W / 2);
+    const model = await loadModel(path.join(out, 'best'), { engine: 'tfjs' });
+    try {
+      const tiles: number[] = [];
+      const spy = {
+        ...model,
+        engine: {
+          name: model.engine.name,
+          run: (x: Float32Array, n: number, th: number, tw: number, c: number) => {
+            tiles.push(n);
+            return model.engine.run(x, n, th, tw, c);
+          },
+          dispose: () => model.engine.dispose(),
+        },
+      };
+      const r = await segment(spy, path.join(dir, 'images', 'x0.png'), { findings: false });
+      expect([r.width, r.height]).toEqual([W, H]);
+      expect(r.probabilities).toHaveLength(W * H);
+      // 240×180 in 32² tiles with overlap 8: 10 × 8 tiles, not the 20 × 15 of 480×360
+      expect(tiles.reduce((a, b) => a + b, 0)).toBe(80);
     } finally {
       model.dispose();
     }
