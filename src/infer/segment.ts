@@ -1,8 +1,8 @@
 /**
- * `segment`: Node's inference entry — decode the input (path, Buffer or grey image), check it
- * and run the platform-free pipeline (./check-and-run.ts, the same code the browser's
- * private mode and a model set run) and add the pictures (overlay, chart), which need sharp.
- * The engine disposes every tensor it made.
+ * `segment`: Node's inference entry — decode the input (path, Buffer or grey image), check
+ * it and run the model's platform-free pipeline through ./check-and-run.ts (the code the
+ * browser's private mode and a model set run too), then add the pictures (overlay, chart),
+ * which need sharp. The engine disposes every tensor it made.
  */
 import type { GreyImage } from '../imaging/types.js';
 import { decodeInput } from '../imaging/input.node.js';
