@@ -73,6 +73,7 @@ export default tseslint.config(
       'src/data/preprocess.ts',
       'src/data/resample.ts',
       'src/infer/pipeline.ts',
+      'src/infer/check-and-run.ts',
       'src/infer/model-set.ts',
       'src/infer/attach.ts',
       'src/infer/engines.ts',

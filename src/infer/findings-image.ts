@@ -1,21 +1,14 @@
 /**
  * `X.findings.png`: the set's lesions drawn over the numbered chart (or the overlay without
  * a numbering model) — each lesion outlined, ringed so that a 40-pixel caries stays
- * visible on a 3000-pixel X-ray, and labelled with its tooth and surface. An SVG
- * composited by sharp, as the overlay's legend.
+ * visible on a 3000-pixel X-ray, and labelled with its tooth and surface, in its type's
+ * colour (the page's too: imaging/palette.ts). An SVG composited by sharp, as the overlay's
+ * legend.
  */
 import sharp from 'sharp';
+import { findingTypeColour } from '../imaging/palette.js';
 import type { SetFinding } from './model-set.js';
 import { PICTURE_PNG_LEVEL } from './png-levels.js';
-
-/** Colours of the finding types a dentist meets first; others from a fixed cycle. */
-const TYPE_COLOURS: Readonly<Record<string, string>> = { caries: '#ff2d2d' };
-const CYCLE = ['#ff8c00', '#ff00c8', '#ffe600', '#00ff6a'];
-
-/** The drawing colour of a finding type (CSS hex). */
-function findingColour(type: string, order: readonly string[]): string {
-  return TYPE_COLOURS[type] ?? CYCLE[Math.max(0, order.indexOf(type)) % CYCLE.length]!;
-}
 
 const SURFACE_LETTER = { mesial: 'M', distal: 'D', occlusal: 'O' } as const;
 
@@ -35,7 +28,7 @@ export async function renderFindings(
   const ring = Math.max(8, Math.round(Math.min(width, height) / 60));
   const font = Math.max(10, Math.round(Math.min(width / 70, height / 30)));
   const shapes = findings.map((f) => {
-    const colour = findingColour(f.type, types);
+    const colour = findingTypeColour(f.type);
     const [cx, cy] = f.centroid;
     const [, , bw, bh] = f.bbox;
     const r = Math.max(ring, Math.hypot(bw, bh) / 2 + stroke * 2);
@@ -62,7 +55,7 @@ export async function renderFindings(
         const n = findings.filter((f) => f.type === t).length;
         const swatch =
           types.length > 0
-            ? `<rect x="${pad}" y="${y + (row - font) / 2}" width="${font}" height="${font}" fill="${findingColour(t, types)}"/>`
+            ? `<rect x="${pad}" y="${y + (row - font) / 2}" width="${font}" height="${font}" fill="${findingTypeColour(t)}"/>`
             : '';
         const text = types.length > 0 ? `${t}: ${n}` : t;
         return `${swatch}<text x="${pad + font * 1.4}" y="${y + row / 2}" dominant-baseline="central" font-family="DejaVu Sans, sans-serif" font-size="${font}" fill="#fff">${escapeXml(text)}</text>`;

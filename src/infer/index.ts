@@ -6,6 +6,7 @@
 export type {
   EngineName,
   InferenceEngine,
+  InferOptions,
   LoadedModel,
   OverlayOptions,
   SegmentOptions,

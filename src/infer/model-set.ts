@@ -9,16 +9,17 @@
  * API (kept stable for the server and the page):
  * - {@link BUNDLED_SET}, {@link bundledSetNames}: which bundled folders make the default set;
  * - {@link modelRole}, {@link lesionTypeOf}, {@link checkModelSet}: what each model is for;
- * - {@link runModelSet}: input check once, then each model's `runPipeline` on the same image;
+ * - {@link runModelSet}: input check once, then each model's `runPipeline` on the same image
+ *   (./check-and-run.ts, which `segment` runs too), then the combination;
  * - {@link lesionFindings}, {@link toothOfRegion}, {@link toothAt}, {@link surfaceOf}: the
  *   attachment rule, usable on stored masks too;
  * - {@link SetFinding}, {@link ModelSetResult}, {@link SetModelInfo}: the result's shape.
  */
 import { DentsegError } from '../errors.js';
 import { labelComponents } from '../imaging/components.js';
-import { inspectInput, type InputQuality } from '../imaging/panoramic.js';
+import type { InputQuality } from '../imaging/panoramic.js';
 import type { GreyImage } from '../imaging/types.js';
-import type { ModelMeta, NumberingMode } from '../model/meta.js';
+import type { ModelMeta } from '../model/meta.js';
 import {
   numberingScheme,
   type Fdi,
@@ -30,8 +31,11 @@ import { lesionFindings, lesionSummary, round3, type SetFinding, type TeethMap }
 // Which bundled folders make the default set lives in ./bundled-set.ts (free of imports, so
 // the CLI's help text can name them without loading this file); it is part of this API.
 export { BUNDLED_SET, BUNDLED_SET_TEXT, bundledSetNames } from './bundled-set.js';
-import { findingsMinAreaPx, runPipeline, type PipelineResult } from './pipeline.js';
-import type { InferenceEngine } from './types.js';
+import { checkAndRun } from './check-and-run.js';
+import { findingsMinAreaPx, type PipelineResult } from './pipeline.js';
+import type { InferOptions, SetMember } from './types.js';
+
+export type { SetMember } from './types.js';
 
 /**
  * What a model does in a set: `teeth` (binary teeth or a numbering model; at most one per
@@ -120,28 +124,8 @@ export interface SetModelInfo {
   readonly type?: string;
 }
 
-/** One model of a set ready to run: its validated dentseg.json and an engine. */
-export interface SetMember {
-  readonly meta: ModelMeta;
-  readonly engine: InferenceEngine;
-}
-
-/** Options of {@link runModelSet}. */
-export interface ModelSetOptions {
-  /** Binary models (teeth and lesions): foreground at or above this probability (default 0.5). */
-  readonly threshold?: number;
-  readonly tta?: boolean;
-  /** Compute findings and teeth (default true). */
-  readonly findings?: boolean;
-  /** Smallest region of every model's findings, px (default: each model's own rule). */
-  readonly minAreaPx?: number;
-  /** The numbering model's anatomical steps (default: its own). */
-  readonly numbering?: NumberingMode;
-  /** Run the input check (default: whenever findings are computed). */
-  readonly quality?: boolean;
-  /** Empty findings, teeth and missing when the check says it is not a panoramic. */
-  readonly withholdIfNotPanoramic?: boolean;
-}
+/** Options of {@link runModelSet}: those of every analysis (threshold, TTA, input check, …). */
+export type ModelSetOptions = InferOptions;
 
 /** One model's run within a set. */
 export interface SetRun {
@@ -237,46 +221,24 @@ export async function runModelSet(
   opts: ModelSetOptions = {},
 ): Promise<ModelSetResult> {
   checkModelSet(members.map((m) => m.meta));
-  const timings: Record<string, number> = {};
-  let t = performance.now();
-  const lap = (key: string): void => {
-    const now = performance.now();
-    timings[key] = Math.round((now - t) * 10) / 10;
-    t = now;
-  };
   const findingsOn = opts.findings !== false;
-  const inspection = (opts.quality ?? findingsOn) ? inspectInput(image) : undefined;
-  const quality = inspection?.quality;
-  const withheld =
-    quality !== undefined && !quality.panoramic && opts.withholdIfNotPanoramic === true;
-  lap('quality');
-
-  const runs: SetRun[] = [];
-  for (const m of members) {
-    const role = modelRole(m.meta);
-    const result = await runPipeline(m.engine, m.meta, image, {
-      ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
-      ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
-      ...(opts.minAreaPx !== undefined ? { minAreaPx: opts.minAreaPx } : {}),
-      ...(opts.numbering !== undefined ? { numbering: opts.numbering } : {}),
-      // Lesion regions are described below, with their tooth.
-      findings: findingsOn && role === 'teeth',
-      // One quality estimate per image: the check's, which `auto` enhancement reuses.
-      ...(inspection ? { estimate: inspection.estimate } : {}),
-      // Not a panoramic: findings and teeth are withheld, so the pipeline skips them.
-      ...(withheld ? { withhold: true } : {}),
-    });
+  // Lesion regions are described below, with their tooth; the teeth model's by its pipeline.
+  const checked = await checkAndRun(members, image, opts, (meta) => modelRole(meta) === 'teeth');
+  const { quality, withheld } = checked;
+  const timings: Record<string, number> = { quality: checked.qualityMs };
+  const runs: SetRun[] = members.map((m, i) => {
     const type = lesionTypeOf(m.meta);
-    runs.push({
+    timings[m.meta.name] = checked.modelMs[i]!;
+    return {
       meta: m.meta,
       engine: m.engine.name,
-      role,
+      role: modelRole(m.meta),
       ...(type !== undefined ? { type } : {}),
-      result,
+      result: checked.results[i]!,
       minAreaPx: findingsMinAreaPx(m.meta, image.width, image.height, opts.minAreaPx),
-    });
-    lap(m.meta.name);
-  }
+    };
+  });
+  const t = performance.now();
 
   const teethRun = runs.find((r) => r.role === 'teeth');
   const lesionRuns = runs.filter((r) => r.role === 'lesion');
@@ -321,7 +283,7 @@ export async function runModelSet(
   findings.forEach((f, i) => {
     (f as { id: string }).id = `f${i + 1}`;
   });
-  lap('combine');
+  timings.combine = Math.round((performance.now() - t) * 10) / 10;
   const tr = teethRun?.result;
   return {
     image,

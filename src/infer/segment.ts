@@ -1,14 +1,13 @@
 /**
- * `segment`: Node's inference entry — decode the input (path, Buffer or grey image), run the
- * platform-free pipeline (./pipeline.ts: prepare → run → post-process, the same code the
- * browser's private mode runs) and add the pictures (overlay, chart), which need sharp.
- * The engine disposes every tensor it made.
+ * `segment`: Node's inference entry — decode the input (path, Buffer or grey image), check
+ * it and run the model's platform-free pipeline through ./check-and-run.ts (the code the
+ * browser's private mode and a model set run too), then add the pictures (overlay, chart),
+ * which need sharp. The engine disposes every tensor it made.
  */
 import type { GreyImage } from '../imaging/types.js';
 import { decodeInput } from '../imaging/input.node.js';
-import { inspectInput } from '../imaging/panoramic.js';
+import { checkAndRun } from './check-and-run.js';
 import { renderOverlay } from './overlay.js';
-import { runPipeline } from './pipeline.js';
 import type { LoadedModel, SegmentOptions, SegmentResult, SegmentStage } from './types.js';
 
 export { flipHorizontal, probabilitiesToMask } from './pipeline.js';
@@ -23,27 +22,11 @@ export async function segment(
   opts: SegmentOptions = {},
 ): Promise<SegmentResult> {
   const t0 = performance.now();
-  const { meta, engine } = model;
+  const { meta } = model;
   const { image, dicom } = await decodeInput(input, opts.name);
   const decode = Math.round((performance.now() - t0) * 10) / 10;
-  // Judged on the input as given (before enhancement), since that is what the user sent.
-  const q0 = performance.now();
-  const inspection = (opts.quality ?? opts.findings !== false) ? inspectInput(image) : undefined;
-  const quality = inspection?.quality;
-  const withheld =
-    quality !== undefined && !quality.panoramic && opts.withholdIfNotPanoramic === true;
-  const qualityMs = Math.round((performance.now() - q0) * 10) / 10;
-  const r = await runPipeline(engine, meta, image, {
-    ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
-    ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
-    ...(opts.findings !== undefined ? { findings: opts.findings } : {}),
-    ...(opts.minAreaPx !== undefined ? { minAreaPx: opts.minAreaPx } : {}),
-    ...(opts.numbering !== undefined ? { numbering: opts.numbering } : {}),
-    // One quality estimate per image: the check's, which `auto` enhancement reuses.
-    ...(inspection ? { estimate: inspection.estimate } : {}),
-    // Not a panoramic: findings and teeth are withheld, so the pipeline skips them.
-    ...(withheld ? { withhold: true } : {}),
-  });
+  const { results, quality, withheld, qualityMs } = await checkAndRun([model], image, opts);
+  const r = results[0]!;
   const timings: Record<SegmentStage, number> = { decode, quality: qualityMs, ...r.timings };
   const legend = meta.task === 'multiclass' ? meta.classes : null;
   const { mask, teeth, missing } = r;

@@ -36,11 +36,17 @@ export interface InferenceEngine {
   readonly threads?: number;
 }
 
-/** A model folder loaded for inference. */
-export interface LoadedModel {
-  /** The folder's `dentseg.json`. */
+/**
+ * One model ready to run: its validated dentseg.json and an engine. A `LoadedModel` is one,
+ * and so is the page's downloaded model.
+ */
+export interface SetMember {
   readonly meta: ModelMeta;
   readonly engine: InferenceEngine;
+}
+
+/** A model folder loaded for inference. */
+export interface LoadedModel extends SetMember {
   /** The folder it came from (absolute). */
   readonly dir: string;
   /**
@@ -54,18 +60,20 @@ export interface LoadedModel {
   dispose(): void;
 }
 
-/** Options of `segment`. */
-export interface SegmentOptions {
+/**
+ * What one analysis of an X-ray asks for, whether one model runs (`segment`, the page's
+ * private mode) or a set (`runModelSet`): defined once so that both read the same options
+ * the same way (./check-and-run.ts).
+ */
+export interface InferOptions {
   /** Binary models: probability at or above which a pixel is foreground (0…1, default 0.5). Multi-class models use the arg-max and ignore it. */
   readonly threshold?: number;
   /** Test-time augmentation: average the prediction with that of the horizontally flipped image (two forward passes in one batch). */
   readonly tta?: boolean;
-  /** Compute findings (default true; `evaluate` turns them off). */
+  /** Compute findings and teeth (default true; `evaluate` turns them off). */
   readonly findings?: boolean;
-  /** Minimum region area in pixels for findings (default: see `defaultMinArea`). */
+  /** Minimum region area in pixels for findings (default: each model's `postprocess.minAreaPx`, else `defaultMinArea`). */
   readonly minAreaPx?: number;
-  /** A name for error messages when `input` is a Buffer (e.g. the upload's file name). */
-  readonly name?: string;
   /**
    * Numbering models (FDI classes): the anatomical steps to run, overriding the model's
    * `postprocess.numbering` (see `NUMBERING_MODES`; ignored by other models).
@@ -82,6 +90,12 @@ export interface SegmentOptions {
    * turn it on unless `--force`.
    */
   readonly withholdIfNotPanoramic?: boolean;
+}
+
+/** Options of `segment`. */
+export interface SegmentOptions extends InferOptions {
+  /** A name for error messages when `input` is a Buffer (e.g. the upload's file name). */
+  readonly name?: string;
 }
 
 /** Overlay rendering options. */

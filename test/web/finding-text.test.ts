@@ -1,5 +1,6 @@
 // How the page words findings, in Node: the sentence a dentist reads for a lesion, areas in
-// mm² only with a DICOM's pixel spacing, colours per type, and the chart's marks per tooth.
+// mm² only with a DICOM's pixel spacing, and the chart's marks per tooth (colours per type:
+// test/infer/palette.test.ts).
 import { describe, expect, it } from 'vitest';
 import {
   areaText,
@@ -7,7 +8,6 @@ import {
   findingTitle,
   isLesion,
   lesionModelNames,
-  typeColour,
   type FindingText,
 } from '../../src/web/app/finding-text.js';
 
@@ -66,12 +66,6 @@ describe('finding text', () => {
     expect(areaText(1234, [0.1, 0.1])).toBe('12.34 mm²');
     expect(areaText(100, [0.1, 0.2])).toBe('2.00 mm²');
     expect(areaText(50, [0, 0.1])).toBe('50 px');
-  });
-
-  it('colours a type the same way every time; caries has its own', () => {
-    expect(typeColour('caries')).toBe('#e8364f');
-    expect(typeColour('impacted')).toBe(typeColour('impacted'));
-    expect(typeColour('impacted')).toMatch(/^#[0-9a-f]{6}$/);
   });
 
   it('marks teeth with their lesion types, leaving out rejected and tooth-less ones', () => {

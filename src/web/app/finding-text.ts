@@ -1,8 +1,9 @@
 /**
  * How the page words and colours findings, without the DOM (unit-tested in Node): the
  * sentence a dentist reads ("Caries — tooth 36 (distal), confidence 0.82"), areas in mm²
- * only when the X-ray says how large a pixel is, a colour per finding type, and which teeth
- * carry findings for the chart's marks.
+ * only when the X-ray says how large a pixel is, and which teeth carry findings for the
+ * chart's marks. A finding type's colour is `findingTypeColour` (imaging/palette.ts), the
+ * one `X.findings.png` uses.
  */
 
 /** The fields of a finding these helpers read (server findings and browser ones alike). */
@@ -71,19 +72,6 @@ export function areaText(areaPx: number, spacingMm?: readonly number[] | undefin
     return `${(areaPx * row * col).toFixed(2)} mm²`;
   }
   return `${areaPx.toLocaleString('en-GB')} px`;
-}
-
-/** Colours of the finding types dentseg knows; others take one from `EXTRA_COLOURS`. */
-const TYPE_COLOURS: Readonly<Record<string, string>> = { caries: '#e8364f' };
-const EXTRA_COLOURS = ['#f08c00', '#7048e8', '#1098ad', '#d6336c', '#5c940d'] as const;
-
-/** The CSS colour of a finding type (stable: the same type, the same colour). */
-export function typeColour(type: string): string {
-  const known = TYPE_COLOURS[type];
-  if (known) return known;
-  let h = 0;
-  for (const ch of type) h = (h * 31 + (ch.codePointAt(0) ?? 0)) >>> 0;
-  return EXTRA_COLOURS[h % EXTRA_COLOURS.length] as string;
 }
 
 /**

@@ -5,7 +5,8 @@
  * findings are listed as before (one line per class for multi-class models).
  */
 import type { Finding, ReviewState } from './api.js';
-import { areaText, findingTitle, isLesion, typeColour } from './finding-text.js';
+import { findingTypeColour } from '../../imaging/palette.js';
+import { areaText, findingTitle, isLesion } from './finding-text.js';
 import { REVIEW_LABELS } from './keys.js';
 import { classColour, groupFindings, type FindingGroup } from './overlay.js';
 
@@ -31,7 +32,7 @@ function swatchOf(classIndex: number, type?: string): HTMLElement {
   swatch.className = 'swatch';
   // A lesion takes its type's colour (the chart's marks and outlines use it too).
   swatch.style.background =
-    type === undefined ? `rgb(${classColour(classIndex).join(',')})` : typeColour(type);
+    type === undefined ? `rgb(${classColour(classIndex).join(',')})` : findingTypeColour(type);
   swatch.setAttribute('aria-hidden', 'true');
   return swatch;
 }

@@ -1,30 +1,26 @@
 /**
  * Private mode's inference, without the DOM: the model's dentseg.json validated as the
  * server validates it, an ONNX Runtime session as the engine, and the same platform-free
- * pipeline (src/infer/pipeline.ts) and input check Node's `segment` runs — so the page and
- * the server find the same masks, findings and warnings by construction. The page gives it
+ * input check and pipeline Node's `segment` runs (src/infer/check-and-run.ts) — so the page
+ * and the server find the same masks, findings and warnings by construction. The page gives it
  * onnxruntime-web; tests in Node give it onnxruntime-node (both implement onnxruntime-common).
  */
 import type { InferenceSession } from 'onnxruntime-common';
 import { toGrey8 } from '../../imaging/grey8.js';
 import { pixelsToGrey } from '../../imaging/luma.js';
-import { inspectInput } from '../../imaging/panoramic.js';
 import type { GreyImage } from '../../imaging/types.js';
 import { onnxModelMeta } from '../../infer/onnx-metadata.js';
 import { ortSessionEngine, type OrtModule } from '../../infer/ort-engine.js';
-import { probabilityImage, runPipeline } from '../../infer/pipeline.js';
-import type { InferenceEngine } from '../../infer/types.js';
-import type { ModelMeta } from '../../model/meta.js';
+import { checkAndRun } from '../../infer/check-and-run.js';
+import { probabilityImage } from '../../infer/pipeline.js';
+import type { SetMember } from '../../infer/types.js';
 import type { LocalAnalysis } from './hooks.js';
 
 /** Where the page downloads the model, also the name it gets in error messages. */
 export const MODEL_URL = '/api/v1/model/onnx';
 
 /** A downloaded model ready to run: its validated metadata and its engine. */
-export interface LocalModel {
-  readonly meta: ModelMeta;
-  readonly engine: InferenceEngine;
-}
+export type LocalModel = SetMember;
 
 /**
  * Open ONNX bytes (as `GET /api/v1/model/onnx` serves them) with an ONNX Runtime module:
@@ -60,12 +56,12 @@ export async function analyseImage(
   started = performance.now(),
 ): Promise<LocalAnalysis> {
   const { meta } = model;
-  const { quality, estimate } = inspectInput(image);
-  const withheld = !quality.panoramic;
-  const r = await runPipeline(model.engine, meta, image, {
-    estimate,
-    ...(withheld ? { withhold: true } : {}),
+  // The check runs (`quality: true`), so `quality` is always there.
+  const { results, quality, withheld } = await checkAndRun([model], image, {
+    quality: true,
+    withholdIfNotPanoramic: true,
   });
+  const r = results[0]!;
   return {
     filename,
     grey: toGrey8(image),
@@ -80,6 +76,6 @@ export async function analyseImage(
     ...(r.teeth && r.missing ? { teeth: r.teeth, missing: r.missing } : {}),
     threshold: r.threshold,
     elapsedMs: Math.round(performance.now() - started),
-    quality: { ...quality, withheld },
+    quality: { ...quality!, withheld },
   };
 }

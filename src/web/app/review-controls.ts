@@ -7,7 +7,8 @@
 import { putFile, sendJson, getJson, type Analysis, type Finding } from './api.js';
 import { MaskBrush } from './brush.js';
 import { $, download } from './dom.js';
-import { findingMarks, isLesion, lesionModelNames, typeColour } from './finding-text.js';
+import { findingTypeColour } from '../../imaging/palette.js';
+import { findingMarks, isLesion, lesionModelNames } from './finding-text.js';
 import { FindingsPanel, type FindingsExtra } from './findings.js';
 import { isTypingTarget, reviewKeyAction } from './keys.js';
 import { labelsOfMask } from './mask-edit.js';
@@ -155,7 +156,7 @@ export class ReviewControls {
     this.#host.viewer.setShapes(
       findings
         .filter((f) => isLesion(f, lesionModels) && f.review !== 'rejected')
-        .map((f) => ({ polygon: f.polygon, colour: typeColour(f.type ?? f.class) })),
+        .map((f) => ({ polygon: f.polygon, colour: findingTypeColour(f.type ?? f.class) })),
     );
   }
 

@@ -6,7 +6,8 @@
  * present again.
  */
 import type { Tooth } from './api.js';
-import { typeColour, typeLabel } from './finding-text.js';
+import { findingTypeColour } from '../../imaging/palette.js';
+import { typeLabel } from './finding-text.js';
 import { REVIEW_LABELS } from './keys.js';
 
 /**
@@ -154,7 +155,7 @@ export class TeethChart {
         const dot = document.createElement('span');
         dot.className = 'tooth-mark';
         dot.dataset.type = type;
-        dot.style.background = typeColour(type);
+        dot.style.background = findingTypeColour(type);
         dots.append(dot);
       }
       b.append(dots);
@@ -184,7 +185,7 @@ export class TeethChart {
         li.dataset.type = type;
         const dot = document.createElement('span');
         dot.className = 'tooth-mark';
-        dot.style.background = typeColour(type);
+        dot.style.background = findingTypeColour(type);
         dot.setAttribute('aria-hidden', 'true');
         let teeth = 0;
         for (const t of this.#marks.values()) if (t.includes(type)) teeth++;

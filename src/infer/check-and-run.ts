@@ -1,0 +1,73 @@
+/**
+ * The orchestration every analysis shares, written once: check the input, run each model's
+ * pipeline (./pipeline.ts) on the same image, and withhold what a non-panoramic input must
+ * not give. One model (`segment`, the page's private mode) is a list of one; a set
+ * (`runModelSet`) adds its combination on top. Platform-free, like the pipeline, so that the
+ * browser and Node read the options and apply the withholding rule the same way.
+ */
+import { inspectInput, type InputQuality } from '../imaging/panoramic.js';
+import type { GreyImage } from '../imaging/types.js';
+import type { ModelMeta } from '../model/meta.js';
+import { runPipeline, type PipelineResult } from './pipeline.js';
+import type { InferOptions, SetMember } from './types.js';
+
+/** What {@link checkAndRun} returns. */
+export interface CheckedRuns {
+  /** The input check, unless it was turned off (`quality: false`, or findings off). */
+  readonly quality?: InputQuality;
+  /**
+   * Findings, teeth and missing numbers withheld (computed as empty lists): the check says
+   * the input is not a panoramic X-ray and `withholdIfNotPanoramic` asked for it.
+   */
+  readonly withheld: boolean;
+  /** Each model's pipeline result, in the order given. */
+  readonly results: readonly PipelineResult[];
+  /** ms of the input check. */
+  readonly qualityMs: number;
+  /** ms of each model's whole pipeline, in the order given. */
+  readonly modelMs: readonly number[];
+}
+
+const ms = (since: number): number => Math.round((performance.now() - since) * 10) / 10;
+
+/**
+ * Check `image` once (before any model), then run each model's pipeline on it, one after
+ * the other (an engine computes with all threads already). The check's quality estimate is
+ * handed to every pipeline, so `auto` enhancement does not measure the image again.
+ * `describes(meta)` says whether a model's pipeline describes its own findings (default
+ * all do; a set describes its lesion models' regions itself, with their tooth).
+ */
+export async function checkAndRun(
+  members: readonly SetMember[],
+  image: GreyImage,
+  opts: InferOptions = {},
+  describes: (meta: ModelMeta) => boolean = () => true,
+): Promise<CheckedRuns> {
+  const findingsOn = opts.findings !== false;
+  const q0 = performance.now();
+  // Judged on the input as given (before enhancement), since that is what the user sent.
+  const inspection = (opts.quality ?? findingsOn) ? inspectInput(image) : undefined;
+  const quality = inspection?.quality;
+  const withheld =
+    quality !== undefined && !quality.panoramic && opts.withholdIfNotPanoramic === true;
+  const qualityMs = ms(q0);
+  const results: PipelineResult[] = [];
+  const modelMs: number[] = [];
+  for (const { meta, engine } of members) {
+    const t0 = performance.now();
+    results.push(
+      await runPipeline(engine, meta, image, {
+        ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
+        ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
+        ...(opts.minAreaPx !== undefined ? { minAreaPx: opts.minAreaPx } : {}),
+        ...(opts.numbering !== undefined ? { numbering: opts.numbering } : {}),
+        findings: findingsOn && describes(meta),
+        ...(inspection ? { estimate: inspection.estimate } : {}),
+        // Not a panoramic: findings and teeth are withheld, so the pipeline skips them.
+        ...(withheld ? { withhold: true } : {}),
+      }),
+    );
+    modelMs.push(ms(t0));
+  }
+  return { ...(quality ? { quality } : {}), withheld, results, qualityMs, modelMs };
+}
