@@ -43,6 +43,8 @@ export {
   flipHorizontal,
 } from './pipeline.js';
 export type { PipelineOptions, PipelineResult, PipelineStage } from './pipeline.js';
+export { applyToothGate, gateLesionMask, NO_TEETH_MODEL } from './lesion-gate.js';
+export type { GatedLesions, TeethMask, ToothGateReport } from './lesion-gate.js';
 export {
   BUNDLED_SET,
   BUNDLED_SET_TEXT,
