@@ -101,6 +101,7 @@ export {
 export {
   BUNDLED_MODELS_DIR,
   defaultModelSetDirs,
+  defaultTeethModelDir,
   loadModelSet,
   segmentSet,
 } from './model-set.node.js';
