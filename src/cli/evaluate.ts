@@ -18,7 +18,16 @@ import {
   type ScoredImage,
   type Subset,
 } from '../evaluate/index.js';
-import { loadModel, toGrey8, type EngineName } from '../infer/index.js';
+import {
+  BUNDLED_SET,
+  defaultTeethModelDir,
+  loadModel,
+  modelRole,
+  toGrey8,
+  type EngineName,
+  type LoadedModel,
+} from '../infer/index.js';
+import { DentsegError } from '../errors.js';
 import { NUMBERING_MODES, numberingConfig, type NumberingMode } from '../numbering/index.js';
 import { addDatasetOptions, datasetOptionsFromCli } from './dataset-options.js';
 import { checkNumber } from './flags.js';
@@ -42,6 +51,7 @@ interface EvaluateCliOptions extends ImagingCliOptions {
   numbering?: NumberingMode;
   lesions?: boolean;
   lesionMinArea?: string;
+  teethModel?: string;
 }
 
 /**
@@ -69,6 +79,39 @@ async function writeOut(file: string, text: string): Promise<void> {
 
 function fmt(v: number | null | undefined): string {
   return v === null || v === undefined || Number.isNaN(v) ? '—' : v.toFixed(4);
+}
+
+/**
+ * The teeth model that gates `model` (`--teeth-model`): none when the model asks for no
+ * tooth gate (a warning if one was given anyway) or for `none`; else the folder given or the
+ * bundled set's teeth model, which must be a teeth model (E_USAGE otherwise).
+ */
+async function loadTeethModel(
+  dir: string | undefined,
+  model: LoadedModel,
+  backend: BackendName | undefined,
+  enhance: Parameters<typeof withEnhance>[1],
+): Promise<LoadedModel | undefined> {
+  if (dir === 'none') return undefined;
+  if (model.meta.postprocess?.toothGate === undefined) {
+    if (dir !== undefined)
+      console.error(
+        'dentseg: warning: the model asks for no tooth gate (postprocess.toothGate); --teeth-model is not used',
+      );
+    return undefined;
+  }
+  const folder = dir ?? defaultTeethModelDir();
+  const teeth = withEnhance(
+    await loadModel(folder, { ...(backend !== undefined ? { backend } : {}), log: true }),
+    enhance,
+  );
+  if (modelRole(teeth.meta) !== 'teeth') {
+    teeth.dispose();
+    throw new DentsegError('E_USAGE', `--teeth-model ${folder} is a lesion model`, {
+      hint: 'give a binary teeth or numbering model folder, or none to score ungated',
+    });
+  }
+  return teeth;
 }
 
 /** Register `dentseg evaluate` on the program. */
@@ -113,6 +156,12 @@ export function registerEvaluateCommands(program: Command): void {
       '--lesion-min-area <px>',
       `lesion metrics: ignore regions under this many pixels at the mask's resolution, in the truth and the prediction (implies --lesions)`,
       String(DEFAULT_LESION_MIN_AREA),
+    )
+    .option(
+      '--teeth-model <dir>',
+      'a lesion model asking for a tooth gate (dentseg.json postprocess.toothGate): the teeth ' +
+        `model whose teeth gate it, as in predict (default: the bundled set's, ${BUNDLED_SET.teeth.map((n) => `models/${n}`).join(', else ')}); ` +
+        '"none" scores it ungated',
     );
   addImagingOptions(cmd);
   addDatasetOptions(cmd).action(async (opts: EvaluateCliOptions, command: Command) => {
@@ -139,7 +188,9 @@ export function registerEvaluateCommands(program: Command): void {
       }),
       imaging.enhance,
     );
+    let teethModel: LoadedModel | undefined;
     try {
+      teethModel = await loadTeethModel(opts.teethModel, model, globals.backend, imaging.enhance);
       if (opts.errorMaps) await mkdir(opts.errorMaps, { recursive: true });
       const t0 = performance.now();
       const tty = process.stderr.isTTY === true;
@@ -150,6 +201,7 @@ export function registerEvaluateCommands(program: Command): void {
       const result = await evaluateModel(model, dataset, {
         threshold,
         ...(lesions ? { lesions: { minAreaPx: lesionMinArea } } : {}),
+        ...(teethModel ? { teethModel } : {}),
         subset: opts.subset,
         tta: opts.tta === true,
         ...(opts.numbering ? { numbering: opts.numbering } : {}),
@@ -176,6 +228,8 @@ export function registerEvaluateCommands(program: Command): void {
         tta: opts.tta === true,
         subset: opts.subset,
         ...(result.lesions ? { lesions: result.lesions } : {}),
+        // Always said: the gate applied, or null (none asked for, or --teeth-model none).
+        toothGate: result.toothGate ?? null,
         ...(result.scoredAs ? { scoredAs: result.scoredAs } : {}),
         ...(imaging.report ? { degrade: imaging.report } : {}),
         enhance: model.meta.preprocess.enhance ?? 'none',
@@ -215,6 +269,11 @@ export function registerEvaluateCommands(program: Command): void {
             `precision ${fmt(l.precision)}, ${fmt(l.fpPerImage)} false positives per image`,
         );
       }
+      const g = result.toothGate;
+      if (g)
+        say(
+          `tooth gate: ${g.teethModel}, margin ${g.marginPx} px: ${g.droppedRegions} regions off the teeth dropped`,
+        );
       for (const f of result.failed) console.error(`dentseg: failed ${f.code}: ${f.message}`);
       say(
         `report: ${'file' in json ? json.file : 'stdout'}${opts.perImage ? `, per image: ${opts.perImage}` : ''}` +
@@ -222,6 +281,7 @@ export function registerEvaluateCommands(program: Command): void {
       );
       process.exitCode = result.failed.length > 0 ? 2 : 0;
     } finally {
+      teethModel?.dispose();
       model.dispose();
     }
   });

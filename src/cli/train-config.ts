@@ -10,6 +10,7 @@ import type { DatasetOptions } from '../data/dataset.js';
 import { NORMALISE_MODES, type NormaliseMode } from '../data/preprocess.js';
 import { DentsegError, isDentsegError } from '../errors.js';
 import { TILE_WIDTH_MAX, TILE_WIDTH_MIN } from '../data/tiling.js';
+import { MAX_TOOTH_GATE_MARGIN } from '../model/meta.js';
 import { LOSS_DEFAULTS, LOSS_NAMES, type LossSpec } from '../train/loss-spec.js';
 import { SEED_AUGMENT } from '../train/seed-augment.js';
 import type { TrainConfig } from '../train/session.js';
@@ -46,6 +47,7 @@ const RULES = {
   workers: INT0,
   tilesPerImage: INT1,
   minAreaPx: INT1,
+  toothGateMargin: { integer: true, min: 0, max: MAX_TOOTH_GATE_MARGIN },
   lesionTileShare: { min: 0, max: 1 },
   tileWidth: { integer: true, min: TILE_WIDTH_MIN, max: TILE_WIDTH_MAX },
   seed: { integer: true },
@@ -156,6 +158,13 @@ export async function trainConfigFromCli(
       : checkNumber('--tile-overlap', o.tileOverlap, { integer: true, min: 0, below: tile });
   if (typeof o.lesion === 'string' && !LESION.test(o.lesion))
     throw invalidValue('--lesion', 'a finding type name such as caries', o.lesion);
+  // Only a lesion model's regions are gated by the teeth (a teeth model's are the teeth).
+  if (o.toothGateMargin !== undefined && typeof o.lesion !== 'string')
+    throw invalidValue(
+      '--tooth-gate-margin',
+      '--lesion TYPE beside it (--tooth-gate-margin needs --lesion)',
+      o.toothGateMargin,
+    );
   const channels = checkNumber('--channels', o.channels, { expected: '1 or 3' });
   if (channels !== 1 && channels !== 3) throw invalidValue('--channels', '1 or 3', o.channels);
   const normalise = checkChoice('--normalise', o.normalise, NORMALISE_MODES);
@@ -232,6 +241,7 @@ export async function trainConfigFromCli(
     tilesPerImage: opt('tilesPerImage'),
     lesion: typeof o.lesion === 'string' ? o.lesion : undefined,
     minAreaPx: opt('minAreaPx', 'minArea'),
+    toothGateMargin: opt('toothGateMargin'),
     name: String(o.name ?? path.basename(o.out)),
     version: String(o.modelVersion ?? VERSION),
     command: ['dentseg', ...argv].join(' '),
@@ -382,6 +392,7 @@ export function trainConfigFromFile(value: unknown, file: string): TrainConfig {
     tilesPerImage: f.optNum('tilesPerImage', RULES.tilesPerImage),
     lesion: f.optStr('lesion'),
     minAreaPx: f.optNum('minAreaPx', RULES.minAreaPx),
+    toothGateMargin: f.optNum('toothGateMargin', RULES.toothGateMargin),
     name: f.str('name'),
     version: f.str('version'),
     command: f.optStr('command'),

@@ -210,6 +210,11 @@ export function registerTrainCommands(program: Command): void {
       '--min-area <px>',
       "findings' smallest region in px, saved with the model (postprocess.minAreaPx)",
     )
+    .option(
+      '--tooth-gate-margin <px>',
+      'with --lesion: keep only lesion regions touching a tooth grown by PX (0…256), when a ' +
+        'teeth model runs beside it (postprocess.toothGate)',
+    )
     .option('--name <id>', 'model name in dentseg.json (default: the run folder name)')
     .option('--model-version <v>', 'model version in dentseg.json')
     .action(async (_opts: Record<string, unknown>, c: Command) => {

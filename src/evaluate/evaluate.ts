@@ -11,6 +11,8 @@ import {
   type SampleRef,
 } from '../data/index.node.js';
 import { DentsegError, isDentsegError } from '../errors.js';
+import { applyToothGate } from '../infer/lesion-gate.js';
+import { findingsMinAreaPx } from '../infer/pipeline.js';
 import { segment } from '../infer/segment.js';
 import { minToothPxAt, numberingConfig, type NumberingMode } from '../numbering/index.js';
 import type { LoadedModel } from '../infer/types.js';
@@ -35,6 +37,12 @@ export interface EvaluateOptions {
   readonly numbering?: NumberingMode;
   /** Also count lesions (src/evaluate/lesions.ts) with this minimum region area in px. */
   readonly lesions?: { readonly minAreaPx: number };
+  /**
+   * A lesion model asking for a tooth gate (`postprocess.toothGate`): the teeth model whose
+   * mask gates it, as in a model set (src/infer/lesion-gate.ts), before any metric. Ignored
+   * for a model that asks for none; absent: scored ungated.
+   */
+  readonly teethModel?: LoadedModel;
   /** Called after each image (or failure). */
   readonly onImage?: (done: number, total: number, row: ImageRow | undefined) => void;
   /**
@@ -69,6 +77,8 @@ export interface EvaluationResult {
    */
   /** Lesion-level detection metrics, when `lesions` was asked for. */
   readonly lesions?: LesionReport;
+  /** The tooth gate applied to every prediction before scoring (absent: none). */
+  readonly toothGate?: EvaluatedToothGate;
   /**
    * Set when a numbering model was scored on binary tooth masks: its teeth, all numbers
    * together, against the masks' foreground.
@@ -79,6 +89,15 @@ export interface EvaluationResult {
     readonly code: string;
     readonly message: string;
   }[];
+}
+
+/** The `toothGate` block of an evaluation report: which teeth, what margin, what it dropped. */
+export interface EvaluatedToothGate {
+  /** The teeth model, `name@version`. */
+  readonly teethModel: string;
+  readonly marginPx: number;
+  /** Regions dropped over all scored images. */
+  readonly droppedRegions: number;
 }
 
 /** The samples of `dataset` in `subset`. */
@@ -159,6 +178,8 @@ export async function evaluateModel(
     code: p.code,
     message: `${labelOf(p.file)}: ${p.message}`,
   }));
+  const gate = opts.teethModel ? meta.postprocess?.toothGate : undefined;
+  let droppedRegions = 0;
   let done = 0;
   for (const ref of samples) {
     let row: ImageRow | undefined;
@@ -183,7 +204,26 @@ export async function evaluateModel(
         r.width === image.width && r.height === image.height
           ? r.mask
           : resizeMaskNearest(r.mask, r.width, r.height, image.width, image.height);
-      const pred = asUnion ? atSize.map((c) => (c > 0 ? 1 : 0)) : atSize;
+      let pred = asUnion ? atSize.map((c) => (c > 0 ? 1 : 0)) : atSize;
+      if (gate && opts.teethModel) {
+        // The set's gate on the set's teeth prediction (its own threshold, as predict runs it),
+        // judging the regions the model's findings rule would report at this image.
+        const t = await segment(opts.teethModel, image, {
+          tta: opts.tta ?? false,
+          findings: false,
+          name: label,
+        });
+        const g = applyToothGate(
+          meta,
+          pred,
+          image.width,
+          image.height,
+          findingsMinAreaPx(meta, image.width, image.height),
+          { mask: t.mask, width: t.width, height: t.height },
+        );
+        pred = g.mask;
+        if (g.report?.applied) droppedRegions += g.report.dropped;
+      }
       // The presence rule of the post-processing, carried to the mask's resolution.
       const minPx = numbering && !asUnion ? minToothPxAt(numbering, image.width, image.height) : 1;
       row = acc.add(label, pred, mask, image.width, image.height, minPx);
@@ -208,6 +248,15 @@ export async function evaluateModel(
     ...(asUnion ? { scoredAs: 'teeth union' as const } : {}),
     rows: acc.rows,
     ...(lesionAcc ? { lesions: lesionAcc.report() } : {}),
+    ...(gate && opts.teethModel
+      ? {
+          toothGate: {
+            teethModel: `${opts.teethModel.meta.name}@${opts.teethModel.meta.version}`,
+            marginPx: gate.marginPx,
+            droppedRegions,
+          },
+        }
+      : {}),
     failed,
   };
 }

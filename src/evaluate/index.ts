@@ -12,7 +12,13 @@ export type {
   ImageRow,
 } from './aggregate.js';
 export { evaluateModel, leftOutOf, perImageCsv, samplesOf, SUBSETS } from './evaluate.js';
-export type { EvaluateOptions, EvaluationResult, ScoredImage, Subset } from './evaluate.js';
+export type {
+  EvaluateOptions,
+  EvaluatedToothGate,
+  EvaluationResult,
+  ScoredImage,
+  Subset,
+} from './evaluate.js';
 export { TeethAccumulator } from './teeth.js';
 export type { ImageTeeth, TeethMetrics, UnionMetrics } from './teeth.js';
 export { errorMapRgb, ERROR_MAP_COLOURS, type ErrorMapCounts } from './error-map.js';

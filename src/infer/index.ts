@@ -44,6 +44,8 @@ export {
   flipHorizontal,
 } from './pipeline.js';
 export type { PipelineOptions, PipelineResult, PipelineStage } from './pipeline.js';
+export { applyToothGate, gateLesionMask, NO_TEETH_MODEL } from './lesion-gate.js';
+export type { GatedLesions, TeethMask, ToothGateReport } from './lesion-gate.js';
 export {
   BUNDLED_SET,
   BUNDLED_SET_TEXT,
@@ -100,6 +102,7 @@ export {
 export {
   BUNDLED_MODELS_DIR,
   defaultModelSetDirs,
+  defaultTeethModelDir,
   loadModelSet,
   segmentSet,
 } from './model-set.node.js';

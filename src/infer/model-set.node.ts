@@ -9,6 +9,7 @@ import path from 'node:path';
 import { decodeInput } from '../imaging/input.node.js';
 import type { DicomInfo } from '../imaging/types.js';
 import { DentsegError } from '../errors.js';
+import { bundledTeethName } from './bundled-set.js';
 import { loadModel, PACKAGE_ROOT, type LoadModelOptions } from './load.js';
 import {
   bundledSetNames,
@@ -36,6 +37,21 @@ export function defaultModelSetDirs(root: string = BUNDLED_MODELS_DIR): string[]
     });
   }
   return names.map((n) => path.join(root, n));
+}
+
+/**
+ * The folder of the bundled set's teeth model (absolute): `models/teeth-fdi` when present,
+ * else `models/teeth-binary` — the one `predict` runs. E_MODEL_INVALID when neither is.
+ */
+export function defaultTeethModelDir(root: string = BUNDLED_MODELS_DIR): string {
+  const name = bundledTeethName((n) => existsSync(path.join(root, n, 'dentseg.json')));
+  if (name === undefined) {
+    throw new DentsegError('E_MODEL_INVALID', 'the bundled teeth model is missing', {
+      file: root,
+      hint: 'pass --teeth-model DIR with a teeth model folder, or --teeth-model none to score ungated',
+    });
+  }
+  return path.join(root, name);
 }
 
 /** Loaded models of a set, in the set's order. */

@@ -32,6 +32,7 @@ import { lesionFindings, lesionSummary, round3, type SetFinding, type TeethMap }
 // the CLI's help text can name them without loading this file); it is part of this API.
 export { BUNDLED_SET, BUNDLED_SET_TEXT, bundledSetNames } from './bundled-set.js';
 import { checkAndRun } from './check-and-run.js';
+import { applyToothGate, type ToothGateReport } from './lesion-gate.js';
 import { findingsMinAreaPx, type PipelineResult } from './pipeline.js';
 import type { InferOptions, SetMember } from './types.js';
 
@@ -122,6 +123,8 @@ export interface SetModelInfo {
   readonly role: ModelRole;
   /** Lesion models: the finding type. */
   readonly type?: string;
+  /** Lesion models asking for a tooth gate (`postprocess.toothGate`): what it did. */
+  readonly toothGate?: ToothGateReport;
 }
 
 /** Options of {@link runModelSet}: those of every analysis (threshold, TTA, input check, …). */
@@ -138,6 +141,8 @@ export interface SetRun {
   readonly result: PipelineResult;
   /** Smallest region kept for this model's findings, px. */
   readonly minAreaPx: number;
+  /** Lesion models asking for a tooth gate: what it did (`result.mask` is the gated mask). */
+  readonly toothGate?: ToothGateReport;
 }
 
 /** What {@link runModelSet} returns: every model's result apart, and their combination. */
@@ -241,8 +246,17 @@ export async function runModelSet(
   const t = performance.now();
 
   const teethRun = runs.find((r) => r.role === 'teeth');
-  const lesionRuns = runs.filter((r) => r.role === 'lesion');
   const { width, height } = image;
+  // The tooth gate (./lesion-gate.ts) before any lesion region becomes a finding: what it
+  // drops leaves the run's mask too, so that X.<type>.png, findings and counts agree.
+  const teethMask = teethRun ? { mask: teethRun.result.mask, width, height } : undefined;
+  runs.forEach((run, i) => {
+    if (run.role !== 'lesion') return;
+    const g = applyToothGate(run.meta, run.result.mask, width, height, run.minAreaPx, teethMask);
+    if (g.report)
+      runs[i] = { ...run, result: { ...run.result, mask: g.mask }, toothGate: g.report };
+  });
+  const lesionRuns = runs.filter((r) => r.role === 'lesion');
   let teethUnion: Uint8Array | undefined;
   let teethMap: TeethMap | undefined;
   const scheme = teethRun ? numberingScheme(teethRun.result.classes) : undefined;
@@ -306,6 +320,7 @@ export async function runModelSet(
       engine: r.engine,
       role: r.role,
       ...(r.type !== undefined ? { type: r.type } : {}),
+      ...(r.toothGate ? { toothGate: r.toothGate } : {}),
     })),
     ...(quality ? { quality } : {}),
     withheld,

@@ -44,6 +44,8 @@ function setJson(
       version: m.version,
       task: m.task,
       engine: m.engine,
+      // A lesion model's tooth gate: applied (margin, regions dropped) or why not.
+      ...(m.toothGate ? { toothGate: m.toothGate } : {}),
     })),
     ...(r.quality ? { quality: { ...r.quality, withheld: r.withheld } } : {}),
     elapsedMs,

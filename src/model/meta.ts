@@ -35,7 +35,19 @@ export interface ModelPostprocess {
   readonly minAreaPx?: number;
   /** Lesion type this model finds (a non-empty name such as `"caries"`). */
   readonly lesion?: string;
+  /**
+   * Lesion models: keep only regions that touch a tooth grown by `marginPx` pixels (integer
+   * 0…{@link MAX_TOOTH_GATE_MARGIN}, at the lesion mask's resolution), when the set has a
+   * teeth model (src/infer/lesion-gate.ts).
+   */
+  readonly toothGate?: { readonly marginPx: number };
 }
+
+/**
+ * Largest `postprocess.toothGate.marginPx`: wider margins would reach across most of a
+ * panoramic's jaws and gate nothing.
+ */
+export const MAX_TOOTH_GATE_MARGIN = 256;
 
 /** The same block, under the name the numbering code uses. */
 export type PostprocessMeta = ModelPostprocess;
@@ -144,9 +156,12 @@ export function parseModelMeta(value: unknown, file: string): ModelMeta {
   const post = value.postprocess;
   if (post !== undefined) {
     if (!isRecord(post))
-      return bad('postprocess', 'an object {numbering?, minToothPx?, minAreaPx?, lesion?}');
+      return bad(
+        'postprocess',
+        'an object {numbering?, minToothPx?, minAreaPx?, lesion?, toothGate?}',
+      );
     for (const k of Object.keys(post))
-      if (!['numbering', 'minToothPx', 'minAreaPx', 'lesion'].includes(k))
+      if (!['numbering', 'minToothPx', 'minAreaPx', 'lesion', 'toothGate'].includes(k))
         bad(`postprocess.${k}`, 'absent (unknown key)');
     if (
       post.numbering !== undefined &&
@@ -163,6 +178,19 @@ export function parseModelMeta(value: unknown, file: string): ModelMeta {
       bad('postprocess.minAreaPx', 'an integer ≥ 1 (pixels)');
     if (post.lesion !== undefined && !(typeof post.lesion === 'string' && post.lesion !== ''))
       bad('postprocess.lesion', 'a non-empty string (the finding type, e.g. "caries")');
+    const gate = post.toothGate;
+    if (gate !== undefined) {
+      if (!isRecord(gate) || Object.keys(gate).some((k) => k !== 'marginPx'))
+        bad('postprocess.toothGate', 'an object {marginPx}');
+      const margin = (gate as Record<string, unknown>).marginPx;
+      if (!(
+        typeof margin === 'number' &&
+        Number.isInteger(margin) &&
+        margin >= 0 &&
+        margin <= MAX_TOOTH_GATE_MARGIN
+      ))
+        bad('postprocess.toothGate.marginPx', `an integer 0…${MAX_TOOTH_GATE_MARGIN} (pixels)`);
+    }
   }
   if (preprocess.tiling && (size as number[]).some((n, i) => n !== preprocess.tiling!.tile[i]))
     bad('input.size', `the tile size [${preprocess.tiling.tile.join(', ')}] of preprocess.tiling`);

@@ -161,6 +161,7 @@ export async function analyseUpload(
       role: run.role,
       ...(run.type !== undefined ? { type: run.type } : {}),
       mask: run === main ? 'mask.png' : lesionMaskFile(run.type as string),
+      ...(run.toothGate ? { toothGate: run.toothGate } : {}),
     })),
     classes: [...r.classes],
     // Multi-class masks are the arg-max: every class shown, i.e. a confidence threshold of 0.

@@ -202,6 +202,27 @@ export const setModelSchema = {
       description:
         "the file of the model's mask under the analysis (mask.png for the teeth model, <type>.png for a lesion model, 0/255)",
     },
+    toothGate: {
+      type: 'object',
+      properties: {
+        applied: { type: 'boolean' },
+        marginPx: {
+          type: 'integer',
+          description: 'applied: how far from a tooth a region may lie, px',
+        },
+        dropped: {
+          type: 'integer',
+          description: 'applied: regions dropped (gone from findings and mask)',
+        },
+        reason: {
+          type: 'string',
+          description: 'not applied: why (e.g. no teeth model in the set)',
+        },
+      },
+      required: ['applied'],
+      description:
+        'lesion models whose dentseg.json asks for postprocess.toothGate: regions off the teeth dropped, or why not',
+    },
   },
   required: [...modelRefSchema.required, 'role', 'mask'],
 } as const;

@@ -102,6 +102,11 @@ export interface TrainConfig {
   readonly lesion?: string | undefined;
   /** Findings' minimum region area in px, written to `postprocess.minAreaPx`. */
   readonly minAreaPx?: number | undefined;
+  /**
+   * A lesion model: keep only regions touching the teeth grown by this many px, written to
+   * `postprocess.toothGate.marginPx` (src/infer/lesion-gate.ts). Absent: no gate.
+   */
+  readonly toothGateMargin?: number | undefined;
   /** Model id and version written to dentseg.json. */
   readonly name: string;
   readonly version: string;
@@ -199,12 +204,14 @@ export function preprocessFor(cfg: TrainConfig): PreprocessConfig {
   });
 }
 
-/** The `postprocess` block a config implies (absent when it sets neither key). */
-function postprocessFor(cfg: TrainConfig): ModelMeta['postprocess'] {
-  if (cfg.lesion === undefined && cfg.minAreaPx === undefined) return undefined;
+/** The `postprocess` block a config implies (absent when it sets none of its keys). */
+export function postprocessFor(cfg: TrainConfig): ModelMeta['postprocess'] {
+  if (cfg.lesion === undefined && cfg.minAreaPx === undefined && cfg.toothGateMargin === undefined)
+    return undefined;
   return {
     ...(cfg.minAreaPx !== undefined ? { minAreaPx: cfg.minAreaPx } : {}),
     ...(cfg.lesion !== undefined ? { lesion: cfg.lesion } : {}),
+    ...(cfg.toothGateMargin !== undefined ? { toothGate: { marginPx: cfg.toothGateMargin } } : {}),
   };
 }
 

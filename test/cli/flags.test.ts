@@ -18,6 +18,7 @@ import {
 import { bareJsonToStdout, jsonTarget } from '../../src/cli/json-output.js';
 import { trainConfigFromCli, trainConfigFromFile } from '../../src/cli/train-config.js';
 import { DEFAULT_BINARY_CLASS } from '../../src/data/classes.js';
+import { postprocessFor } from '../../src/train/session.js';
 import { openDataset } from '../../src/data/index.node.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'dentseg-flags-'));
@@ -194,6 +195,28 @@ describe("a resumed run's config.json", () => {
     });
     const square = await trainConfigFromCli({ ...flags, size: '64,64' }, []);
     expect(square.size).toBe(64);
+  });
+
+  it('--tooth-gate-margin: with --lesion, 0…256, written to postprocess.toothGate and read back', async () => {
+    const cfg = await trainConfigFromCli({ ...flags, lesion: 'caries', toothGateMargin: '24' }, []);
+    expect(postprocessFor(cfg)).toEqual({ lesion: 'caries', toothGate: { marginPx: 24 } });
+    const saved: unknown = JSON.parse(JSON.stringify(cfg));
+    expect(trainConfigFromFile(saved, 'config.json').toothGateMargin).toBe(24);
+    // no flag, no key: the dentseg.json of before
+    expect(postprocessFor(await trainConfigFromCli({ ...flags, lesion: 'caries' }, []))).toEqual({
+      lesion: 'caries',
+    });
+    await expect(trainConfigFromCli({ ...flags, toothGateMargin: '8' }, [])).rejects.toMatchObject({
+      code: 'E_USAGE',
+      message: expect.stringContaining('--tooth-gate-margin needs --lesion') as unknown,
+    });
+    for (const bad of ['-1', '257', '2.5'])
+      await expect(
+        trainConfigFromCli({ ...flags, lesion: 'caries', toothGateMargin: bad }, []),
+      ).rejects.toMatchObject({
+        code: 'E_USAGE',
+        message: expect.stringContaining('--tooth-gate-margin') as unknown,
+      });
   });
 
   it('reads back what train saved, unchanged', async () => {

@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/serve/index.js';
 import type { AnalysisJson, HealthJson, ModelCardJson } from '../../src/serve/wire.js';
+import { fixedMeta } from '../helpers/fixed-model.js';
 import { buildDicom } from '../infer/helpers.js';
 import {
   H,
@@ -227,5 +228,50 @@ describe('a model set in the API (inject)', () => {
     const res = await post(dicom, 'pano.dcm', 'application/dicom');
     expect(res.statusCode, res.body.slice(0, 300)).toBe(201);
     expect(res.json<AnalysisJson>().image.pixelSpacingMm).toEqual([0.1, 0.1]);
+  });
+});
+
+describe('a tooth-gated lesion model in the API (inject)', () => {
+  it('the stored caries.png, the findings and the models entry agree on the dropped region', async () => {
+    // The fixture's lesion off the teeth lies ~34 px from the nearest tooth: margin 24 drops it.
+    const gated = fixedMeta({
+      name: 'gated-caries',
+      task: 'binary',
+      classes: ['caries'],
+      size: [H, W],
+      postprocess: { lesion: 'caries', minAreaPx: 5, toothGate: { marginPx: 24 } },
+    });
+    const app = await buildApp({
+      models: [
+        fixedModel(numberingMeta(), numberingProbs(), '/fixed-fdi'),
+        fixedModel(gated, lesionProbs(), '/gated-caries'),
+      ],
+      dataDir: tempDir(),
+      webDir: false,
+      force: true,
+    });
+    try {
+      const png = await sharp(Buffer.alloc(W * H, 90), {
+        raw: { width: W, height: H, channels: 1 },
+      })
+        .png()
+        .toBuffer();
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/v1/analyses',
+        ...multipart(png, 'set.png', 'file', 'image/png'),
+      });
+      expect(res.statusCode, res.body.slice(0, 300)).toBe(201);
+      const a = res.json<AnalysisJson>();
+      expect(a.models?.[1]?.toothGate).toEqual({ applied: true, marginPx: 24, dropped: 1 });
+      expect(a.findings.filter((f) => f.type === 'caries').map((f) => f.tooth)).toEqual([
+        36, 36, 36,
+      ]);
+      const caries = await app.inject({ url: a.links.masks?.['gated-caries'] ?? '' });
+      const c = await grey(caries.rawPayload);
+      expect(c.data.filter((v) => v === 255).length).toBe(3 * 36);
+    } finally {
+      await app.close();
+    }
   });
 });
