@@ -2,16 +2,20 @@
  * `npm run bench:serve`: latency of POST /api/v1/analyses with a full-size sample X-ray over
  * loopback, at 1 and 8 concurrent clients (p50/p95 ms, requests per minute), then RSS and
  * the tf tensor count after 200 requests in all (they must not grow). Uses the bundled model
- * when present, else a random-init width-0.25 U-Net at 256² (the JSON says which).
+ * when present, else a random-init width-0.25 U-Net at 256² (the JSON says which). `--set` serves
+ * the bundled model set instead, as `npm start` does (teeth model + caries: the end-to-end
+ * time a dentist waits for one upload), and writes serve-set-BACKEND.json.
  *
  *   npm run bench:serve [-- --model DIR --requests 200 --backend wasm]
+ *   npm run bench:serve -- --set --requests 20
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { initEngine, tf, type BackendName } from '../src/engine/index.js';
-import { loadModel } from '../src/infer/index.js';
+import { loadModel, type LoadedModel } from '../src/infer/index.js';
+import { loadModelSet } from '../src/infer/model-set.node.js';
 import { buildApp } from '../src/serve/index.js';
 import { REPO_ROOT, SAMPLES } from '../test/helpers/paths.js';
 import { modelUnderTest } from './model-under-test.js';
@@ -22,6 +26,7 @@ const { values: args } = parseArgs({
     requests: { type: 'string', default: '200' },
     backend: { type: 'string' },
     sample: { type: 'string', default: path.join(SAMPLES, 'images', 'abdi-1.png') },
+    set: { type: 'boolean', default: false },
   },
 });
 const total = Number(args.requests);
@@ -33,10 +38,17 @@ const info = await initEngine({
 });
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'dentseg-bench-serve-'));
 
-const { dir, description } = await modelUnderTest(args.model, tmp);
-const model = await loadModel(dir);
+// The bundled set (as `npm start` serves it), or one model.
+const set = args.set ? await loadModelSet() : undefined;
+const { dir, description } = set
+  ? {
+      dir: '',
+      description: `bundled set: ${set.models.map((m) => `${m.meta.name}@${m.meta.version}`).join(' + ')}`,
+    }
+  : await modelUnderTest(args.model, tmp);
+const models: readonly LoadedModel[] = set ? set.models : [await loadModel(dir)];
 const app = await buildApp({
-  model,
+  models,
   dataDir: path.join(tmp, 'data'),
   webDir: false,
   queueLimit: 64,
@@ -119,7 +131,7 @@ const afterSingle = memory();
 const eight = await phase(8, total - n1);
 const afterAll = memory();
 await app.close();
-model.dispose();
+for (const m of models) m.dispose();
 
 const result = {
   bench: 'serve',
@@ -128,7 +140,7 @@ const result = {
   node: process.version,
   backend: info.backend,
   threads: info.threads,
-  engine: model.engine.name,
+  engine: models.map((m) => m.engine.name).join(' + '),
   model: description,
   sample: `${sampleName} (${xray.length} bytes)`,
   note: 'loopback, client and server in one process; inference queue concurrency 1; the machine is shared with other jobs, so timings are perturbed',
@@ -142,7 +154,7 @@ const result = {
 const outDir = path.join(REPO_ROOT, 'bench/results');
 mkdirSync(outDir, { recursive: true });
 writeFileSync(
-  path.join(outDir, `serve-${info.backend}.json`),
+  path.join(outDir, `serve-${set ? 'set-' : ''}${info.backend}.json`),
   `${JSON.stringify(result, null, 2)}\n`,
 );
 console.log(JSON.stringify(result, null, 2));
