@@ -18,17 +18,13 @@ import type { LoadedModel } from '../../src/infer/index.js';
 import { parseModelMeta } from '../../src/model/index.js';
 import { runCliSync } from '../helpers/paths.js';
 import { tempDir, writeTinyModel } from '../infer/helpers.js';
+import { rectMask } from '../helpers/rect-mask.js';
 
 const W = 40;
 const H = 30;
 
-/** A W×H mask with the given rectangles [x, y, w, h] set to 1. */
-function mask(...rects: [number, number, number, number][]): Uint8Array {
-  const m = new Uint8Array(W * H);
-  for (const [x0, y0, w, h] of rects)
-    for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) m[y * W + x] = 1;
-  return m;
-}
+/** A W×H map with the given rectangles [x, y, w, h] set to 1. */
+const mask = (...rs: [number, number, number, number][]): Uint8Array => rectMask(W, H, rs);
 
 // truth: A (5×5 = 25 px, hit), B (5×5, missed), speck (2×2 = 4 px)
 const TRUTH = mask([2, 2, 5, 5], [20, 2, 5, 5], [35, 25, 2, 2]);

@@ -15,17 +15,13 @@ import type { ModelMeta } from '../../src/model/index.js';
 import { fixedMeta } from '../helpers/fixed-model.js';
 import { runCliSync } from '../helpers/paths.js';
 import { tempDir, writeTinyModel } from '../infer/helpers.js';
+import { rectMask } from '../helpers/rect-mask.js';
 
 const W = 40;
 const H = 30;
 
 /** A W×H map with the given rectangles [x, y, w, h] set to 1. */
-function rects(...rs: [number, number, number, number][]): Uint8Array {
-  const m = new Uint8Array(W * H);
-  for (const [x0, y0, w, h] of rs)
-    for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) m[y * W + x] = 1;
-  return m;
-}
+const rects = (...rs: [number, number, number, number][]): Uint8Array => rectMask(W, H, rs);
 
 const TEETH = rects([0, 0, 15, 15]);
 const TRUTH = rects([2, 2, 5, 5]);

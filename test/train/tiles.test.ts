@@ -23,11 +23,44 @@ import {
 } from '../../src/data/index.node.js';
 import { initEngine } from '../../src/engine/index.js';
 import { loadModel, segment } from '../../src/infer/index.js';
-import { preprocessFor, runTraining } from '../../src/train/session.js';
+import { preprocessFor, runTraining, type TrainConfig } from '../../src/train/session.js';
 import { tempDir } from '../infer/helpers.js';
 
 const W = 480;
 const H = 360;
+
+/** One epoch of a tiny tiled model (32² tiles, width 1/16) on the fixture in `dir`. */
+function tinyTiledRun(dir: string, out: string, extra: Partial<TrainConfig>): TrainConfig {
+  return {
+    dataset: {
+      images: path.join(dir, 'images'),
+      masks: path.join(dir, 'masks'),
+      valFraction: 0.34,
+    },
+    out,
+    epochs: 1,
+    batch: 4,
+    lr: 1e-3,
+    seed: 1,
+    size: 32,
+    tile: 32,
+    tilesPerImage: 2,
+    width: 1 / 16,
+    channels: 1,
+    normalise: 'zscore',
+    batchNorm: true,
+    dropout: 0,
+    augment: null,
+    patience: 0,
+    lrPatience: 0,
+    lrFactor: 0.5,
+    minLr: 1e-6,
+    workers: 0,
+    name: 'tiny',
+    version: '0',
+    ...extra,
+  };
+}
 const N = 6;
 const dir = tempDir('dentseg-tiles-');
 let refs: SampleRef[] = [];
@@ -281,36 +314,9 @@ describe('lesion-aware training tiles', () => {
   it('a tiled run writes the tiling, and its model segments a whole X-ray by sliding window', async () => {
     await initEngine({ backend: 'wasm' });
     const out = path.join(dir, 'tiny-run');
-    await runTraining({
-      dataset: {
-        images: path.join(dir, 'images'),
-        masks: path.join(dir, 'masks'),
-        valFraction: 0.34,
-      },
-      out,
-      epochs: 1,
-      batch: 4,
-      lr: 1e-3,
-      seed: 1,
-      size: 32,
-      tile: 32,
-      tilesPerImage: 2,
-      lesion: 'caries',
-      minAreaPx: 20,
-      width: 1 / 16,
-      channels: 1,
-      normalise: 'zscore',
-      batchNorm: true,
-      dropout: 0,
-      augment: null,
-      patience: 0,
-      lrPatience: 0,
-      lrFactor: 0.5,
-      minLr: 1e-6,
-      workers: 0,
-      name: 'tiny-caries',
-      version: '0',
-    });
+    await runTraining(
+      tinyTiledRun(dir, out, { lesion: 'caries', minAreaPx: 20, name: 'tiny-caries' }),
+    );
     const meta = JSON.parse(readFileSync(path.join(out, 'best', 'dentseg.json'), 'utf8')) as {
       preprocess: { tiling?: unknown; size: number[] };
       postprocess?: unknown;
@@ -335,35 +341,9 @@ describe('lesion-aware training tiles', () => {
   it('a run with --tile-width records tiling.width, and its model answers at the input size', async () => {
     await initEngine({ backend: 'wasm' });
     const out = path.join(dir, 'tiny-run-wide');
-    await runTraining({
-      dataset: {
-        images: path.join(dir, 'images'),
-        masks: path.join(dir, 'masks'),
-        valFraction: 0.34,
-      },
-      out,
-      epochs: 1,
-      batch: 4,
-      lr: 1e-3,
-      seed: 1,
-      size: 32,
-      tile: 32,
-      tileWidth: W / 2,
-      tilesPerImage: 1,
-      width: 1 / 16,
-      channels: 1,
-      normalise: 'zscore',
-      batchNorm: true,
-      dropout: 0,
-      augment: null,
-      patience: 0,
-      lrPatience: 0,
-      lrFactor: 0.5,
-      minLr: 1e-6,
-      workers: 0,
-      name: 'tiny-wide',
-      version: '0',
-    });
+    await runTraining(
+      tinyTiledRun(dir, out, { tileWidth: W / 2, tilesPerImage: 1, name: 'tiny-wide' }),
+    );
     const meta = JSON.parse(readFileSync(path.join(out, 'best', 'dentseg.json'), 'utf8')) as {
       preprocess: { tiling?: unknown };
     };
