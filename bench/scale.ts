@@ -5,7 +5,12 @@
  * p95, from BullMQ's own timestamps), and the latency of the 202 answer under 20 concurrent
  * uploads. Then, on paper, what 10 such machines would do per hour.
  *
- *   npm run bench:scale [-- --jobs 60 --model DIR]
+ *   npm run bench:scale [-- --jobs 60 --model DIR --pin]
+ *
+ * `--pin` runs worker k on core k only (`taskset -c k`), as one machine per worker would:
+ * unpinned, a lone worker also borrows the second core (its PNG encodes and the libuv pool
+ * overlap the forward pass), so on 2 cores the 2-worker ratio is capped near 1.6 however well
+ * the queue scales. Pinned, each phase gives every worker exactly one core.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -25,6 +30,7 @@ const { values: args } = parseArgs({
   options: {
     model: { type: 'string' },
     jobs: { type: 'string', default: '60' },
+    pin: { type: 'boolean', default: false },
   },
 });
 const jobsPerPhase = Number(args.jobs);
@@ -68,11 +74,14 @@ function startWorkers(n: number): Promise<ChildProcess[]> {
   return Promise.all(
     Array.from(
       { length: n },
-      () =>
+      (_, k) =>
         new Promise<ChildProcess>((resolve, reject) => {
+          const pin = args.pin ? ['taskset', '-c', String(k % os.cpus().length)] : [];
+          const [command, ...prefix] = [...pin, process.execPath];
           const proc = spawn(
-            process.execPath,
+            command as string,
             [
+              ...prefix,
               '--import',
               'tsx',
               path.join(REPO_ROOT, 'src/cli/main.ts'),
@@ -340,6 +349,7 @@ const result = {
   model: description,
   samples: samples.map((s) => s.name),
   note: 'API, Redis, PostgreSQL and the workers share this machine; workers run DENTSEG_THREADS=1',
+  pinnedWorkers: args.pin ? 'worker k on core k (taskset), one core each' : false,
   accept202Under20Concurrent: accept,
   queueOverheadIdleWorker: overhead,
   phases: [one, two],
@@ -351,5 +361,8 @@ const result = {
 };
 const outDir = path.join(REPO_ROOT, 'bench', 'results');
 mkdirSync(outDir, { recursive: true });
-writeFileSync(path.join(outDir, 'scale.json'), JSON.stringify(result, null, 2) + '\n');
+writeFileSync(
+  path.join(outDir, args.pin ? 'scale-pinned.json' : 'scale.json'),
+  JSON.stringify(result, null, 2) + '\n',
+);
 console.log(JSON.stringify(result, null, 2));
