@@ -7,15 +7,18 @@ import { clahe } from './filters.js';
 import { DentsegError } from '../errors.js';
 import { fromUnit, toUnit, type GreyImage } from './image.js';
 import { gaussian, reflect } from './kernels.js';
+import { deblurMotion } from './motion.js';
 import { estimateQualityUnit, type QualityEstimate } from './quality.js';
 
 /** The explicit steps. */
-export const ENHANCE_STEPS = ['denoise', 'unsharp', 'clahe'] as const;
+export const ENHANCE_STEPS = ['denoise', 'unsharp', 'clahe', 'deblur'] as const;
 export type EnhanceStepKind = (typeof ENHANCE_STEPS)[number];
 
 /**
  * One step. `denoise`: bilateral, `level` = range σ as a share of the full range (0 = from
- * the estimated noise); `unsharp`: `level` = amount (σ 2 px); `clahe`: `level` = clip limit.
+ * the estimated noise); `unsharp`: `level` = amount (σ 2 px); `clahe`: `level` = clip limit;
+ * `deblur`: a Wiener filter against horizontal motion blur, `level` = streak length in px
+ * of the image it runs on (the network's input; 0 = estimated).
  */
 export interface EnhanceStep {
   readonly kind: EnhanceStepKind;
@@ -33,12 +36,18 @@ export const AUTO_THRESHOLDS = Object.freeze({
   sharpness: 0.06,
   /** CLAHE below this grey-level standard deviation (clean: 0.14…0.22). */
   contrast: 0.05,
+  /**
+   * Undo motion blur from this streak length, px (clean: 1; shorter streaks cost the
+   * numbering model under 0.005 Dice, bench:robustness motion:5).
+   */
+  motionPx: 3,
 });
 
 const RANGES: Record<EnhanceStepKind, readonly [number, number, number, string]> = {
   denoise: [0, 1, 0, 'range σ as a share of the full range, 0…1 (0 = estimated)'],
   unsharp: [0, 10, 1, 'amount 0…10'],
   clahe: [0.1, 100, 2, 'clip limit 0.1…100'],
+  deblur: [0, 64, 0, 'streak length in px 0…64 (0 = estimated)'],
 };
 
 /**
@@ -79,14 +88,30 @@ export function formatEnhanceSpec(mode: EnhanceMode): string {
   return typeof mode === 'string' ? mode : mode.map((s) => `${s.kind}:${s.level}`).join(',');
 }
 
-/** What `auto` would apply to an image with these estimates (possibly nothing). */
-export function autoSteps(q: QualityEstimate): EnhanceStep[] {
+/**
+ * The smallest side of the network image at which `auto` follows a denoise with a mild
+ * unsharp. ufba425 val, noise σ 0.1: at 512² (teeth-binary) the unsharp gives back edge
+ * contrast the bilateral softened (Dice 0.870 → 0.879); at 256² (teeth-fdi) its 2 px σ spans
+ * the gaps between teeth and costs 0.0105 (0.8925 denoised, 0.8820 with it; σ 1 px: 0.8860).
+ */
+export const UNSHARP_AFTER_DENOISE_MIN_SIDE = 512;
+
+/**
+ * What `auto` would apply to an image with these estimates (possibly nothing); `side`: the
+ * smaller side of the image it runs on (the network's input), default 512.
+ */
+export function autoSteps(q: QualityEstimate, side = 512): EnhanceStep[] {
   const steps: EnhanceStep[] = [];
-  if (q.noise > AUTO_THRESHOLDS.noise) {
-    // A mild unsharp after the denoise gives back the edge contrast the bilateral softened
-    // (ufba425 val, noise σ 0.1: Dice 0.870 denoised, 0.879 with unsharp 0.7; σ 0.05:
-    // 0.904 → 0.906).
-    steps.push({ kind: 'denoise', level: 0 }, { kind: 'unsharp', level: 0.7 });
+  if (q.motionPx >= AUTO_THRESHOLDS.motionPx) {
+    // A streak also lowers the sharpness measure: undo it instead of sharpening, after a
+    // denoise when the image is noisy too (the inverse filter would lift the noise).
+    if (q.noise > AUTO_THRESHOLDS.noise) steps.push({ kind: 'denoise', level: 0 });
+    steps.push({ kind: 'deblur', level: q.motionPx });
+  } else if (q.noise > AUTO_THRESHOLDS.noise) {
+    // From 512² up a mild unsharp gives back the edge contrast the bilateral softened
+    // (see UNSHARP_AFTER_DENOISE_MIN_SIDE; teeth-binary, noise σ 0.05: 0.904 → 0.906).
+    steps.push({ kind: 'denoise', level: 0 });
+    if (side >= UNSHARP_AFTER_DENOISE_MIN_SIDE) steps.push({ kind: 'unsharp', level: 0.7 });
   } else if (q.sharpness < AUTO_THRESHOLDS.sharpness) {
     // The blurrier, the stronger (blur σ 1 px ≈ 0.04 → 0.5; σ 2 px ≈ 0.016 → 1.4).
     const amount = Math.min(2, Math.max(0.5, (AUTO_THRESHOLDS.sharpness / q.sharpness - 1) * 0.5));
@@ -165,7 +190,7 @@ export function enhanceUnit(
   if (mode === 'none') return { values: input, applied: 'none' };
   const quality =
     mode === 'auto' ? (estimate ?? estimateQualityUnit(input, width, height)) : undefined;
-  const steps = mode === 'auto' ? autoSteps(quality!) : mode;
+  const steps = mode === 'auto' ? autoSteps(quality!, Math.min(width, height)) : mode;
   const q = quality ? { quality } : {};
   if (steps.length === 0) return { values: input, applied: 'none', ...q };
   let v: Float64Array = Float64Array.from(input);
@@ -180,6 +205,11 @@ export function enhanceUnit(
       const g = gaussian(v, width, height, 2);
       for (let i = 0; i < v.length; i++) v[i] = v[i]! + step.level * (v[i]! - g[i]!);
       resolved.push(step);
+    } else if (step.kind === 'deblur') {
+      const length =
+        step.level > 0 ? step.level : (quality ?? estimateQualityUnit(v, width, height)).motionPx;
+      if (length > 1) v = deblurMotion(v, width, height, length);
+      resolved.push({ kind: 'deblur', level: length });
     } else {
       for (let i = 0; i < v.length; i++) v[i] = Math.min(1, Math.max(0, v[i]!));
       v = Float64Array.from(clahe(Float32Array.from(v), width, height, step.level, [8, 8]));

@@ -35,11 +35,14 @@ export {
   imageQualityEstimate,
   QUALITY_MAX_SIDE,
   QUALITY_SIDE,
+  MOTION_MIN_GAIN,
   type QualityEstimate,
 } from './quality.js';
+export { estimateMotionBlur, deblurMotion, boxTaps, type MotionEstimate } from './motion.js';
 export {
   ENHANCE_STEPS,
   AUTO_THRESHOLDS,
+  UNSHARP_AFTER_DENOISE_MIN_SIDE,
   parseEnhanceSpec,
   formatEnhanceSpec,
   autoSteps,

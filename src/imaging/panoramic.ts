@@ -100,8 +100,11 @@ export function inspectInput(
   if (!blank) {
     if (q.contrast < AUTO_THRESHOLDS.contrast) issues.push('low contrast');
     if (q.noise > AUTO_THRESHOLDS.noise) issues.push('noisy');
+    // A streak is told apart from its spectrum, noise or not; it also lowers sharpness.
+    if (q.motionPx >= AUTO_THRESHOLDS.motionPx) issues.push('blurred by motion');
     // Noise raises the sharpness measure, so blur is judged on the images that are not noisy.
-    else if (q.sharpness < AUTO_THRESHOLDS.sharpness) issues.push('blurred');
+    else if (q.noise <= AUTO_THRESHOLDS.noise && q.sharpness < AUTO_THRESHOLDS.sharpness)
+      issues.push('blurred');
   }
   return Object.freeze({
     quality: Object.freeze({ panoramic, score, issues: Object.freeze(issues) }),

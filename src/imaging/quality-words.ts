@@ -12,6 +12,7 @@ export const QUALITY_ISSUES = [
   'low contrast',
   'noisy',
   'blurred',
+  'blurred by motion',
 ] as const;
 export type QualityIssue = (typeof QUALITY_ISSUES)[number];
 
@@ -34,7 +35,9 @@ export function describeQuality(
   q: InputQuality,
   withheld: boolean = !q.panoramic,
 ): string | undefined {
-  const problems = q.issues.filter((i) => i === 'low contrast' || i === 'noisy' || i === 'blurred');
+  const problems = q.issues.filter(
+    (i) => i === 'low contrast' || i === 'noisy' || i === 'blurred' || i === 'blurred by motion',
+  );
   const also =
     (withheld
       ? ' No teeth or findings are reported.'

@@ -7,6 +7,7 @@
 import { toUnit, type GreyImage } from './image.js';
 import { maxValue } from './types.js';
 import { downsampleArea, gaussian, meanStd, resizeBilinear } from './kernels.js';
+import { estimateMotionBlur } from './motion.js';
 
 /** What `estimateQuality` measures. */
 export interface QualityEstimate {
@@ -26,7 +27,21 @@ export interface QualityEstimate {
   /** 1st and 99th percentile of the grey levels, 0…1. */
   readonly p1: number;
   readonly p99: number;
+  /**
+   * Length in px (at the scale measured) of a horizontal motion-blur streak, 1 when there is
+   * none: `estimateMotionBlur`'s length when it fits clearly better than none (gain ≥
+   * {@link MOTION_MIN_GAIN}).
+   */
+  readonly motionPx: number;
 }
+
+/**
+ * How much better a streak length must fit than none to count. Clean X-rays fit none (or
+ * 1.5–2 px) with a gain of at most 0.051 (ufba425's 382, samples/, dc1000, each at 256² and
+ * 512²); the robustness grid's motion 10 and 20 px gain at least 0.17 (ufba425 val at 512²,
+ * 8-bit), at 256² at least 0.9.
+ */
+export const MOTION_MIN_GAIN = 0.15;
 
 /** Largest side analysed: bigger images are judged on their central crop (speed). */
 export const QUALITY_MAX_SIDE = 1024;
@@ -134,12 +149,14 @@ export function estimateQualityUnit(
   const k99 = rank(copy.length, 0.99);
   const p99 = selectKth(copy, k99);
   const p1 = selectKth(copy.subarray(0, k99 + 1), rank(copy.length, 0.01));
+  const motion = estimateMotionBlur(v, width, height);
   return {
     noise,
     sharpness: all > 0 ? fine / all : 0,
     contrast: meanStd(v).std,
     p1,
     p99,
+    motionPx: motion.gain >= MOTION_MIN_GAIN ? motion.lengthPx : 1,
   };
 }
 

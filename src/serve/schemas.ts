@@ -275,7 +275,15 @@ export const qualitySchema = {
       items: {
         type: 'string',
         // QUALITY_ISSUES of src/imaging/panoramic.ts (a test keeps the two equal).
-        enum: ['blank', 'not a panoramic X-ray', 'inverted?', 'low contrast', 'noisy', 'blurred'],
+        enum: [
+          'blank',
+          'not a panoramic X-ray',
+          'inverted?',
+          'low contrast',
+          'noisy',
+          'blurred',
+          'blurred by motion',
+        ],
       },
       description: 'what is wrong, in words a dentist reads; empty for a good panoramic',
     },

@@ -5,6 +5,7 @@ import { validatePreprocessConfig, prepareGrey, DEFAULT_PREPROCESS } from '../..
 import type { GreyImage } from '../../src/imaging/types.js';
 import {
   AUTO_THRESHOLDS,
+  UNSHARP_AFTER_DENOISE_MIN_SIDE,
   autoSteps,
   degradeImage,
   enhanceImage,
@@ -53,9 +54,19 @@ describe('enhancement', () => {
     const img = ideal();
     const noisy = await degradeImage(img, parseDegradeSpec('noise:0.1'), { seed: [1] });
     const r = enhanceImage(noisy, 'auto');
-    expect(r.applied).toMatch(/^denoise:[\d.]+,unsharp:0.7$/);
+    // Under 512 px no unsharp follows (UNSHARP_AFTER_DENOISE_MIN_SIDE).
+    expect(r.applied).toMatch(/^denoise:[\d.]+$/);
     expect(estimateQuality(noisy).noise).toBeGreaterThan(0.09);
     expect(rmse(r.image, img)).toBeLessThan(rmse(noisy, img) * 0.6);
+  });
+
+  it('auto follows a denoise with a mild unsharp from 512 px up', () => {
+    const q = { ...estimateQuality(ideal()), noise: 0.05 };
+    expect(autoSteps(q, 256).map((s) => s.kind)).toEqual(['denoise']);
+    expect(autoSteps(q, UNSHARP_AFTER_DENOISE_MIN_SIDE)).toEqual([
+      { kind: 'denoise', level: 0 },
+      { kind: 'unsharp', level: 0.7 },
+    ]);
   });
 
   it('auto sharpens a blurred image: closer to the clean one', async () => {

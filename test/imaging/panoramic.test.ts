@@ -104,10 +104,14 @@ describe.skipIf(!HAS_SHARED_DATA)('panoramic check', () => {
     expect(checkInput(cases[0]!).issues).toContain('noisy');
   });
 
-  it('names blur, noise and low contrast on a real panoramic', async () => {
+  it('names blur, motion, noise and low contrast on a real panoramic', async () => {
     const damaged = async (spec: string): Promise<GreyImage> =>
       degradeImage(pano, parseDegradeSpec(spec), { seed: [1] });
+    expect(checkInput(pano).issues).toEqual([]);
     expect(checkInput(await damaged('blur:3')).issues).toContain('blurred');
+    expect(checkInput(await damaged('blur:3')).issues).not.toContain('blurred by motion');
+    // A streak is named for what it is, not as plain blur.
+    expect(checkInput(await damaged('motion:20')).issues).toEqual(['blurred by motion']);
     expect(checkInput(await damaged('noise:0.05')).issues).toContain('noisy');
     expect(checkInput(await damaged('contrast:0.2')).issues).toContain('low contrast');
   });
