@@ -70,7 +70,8 @@ describe('motion blur', () => {
     const vertical = new Float64Array(W * H);
     for (let y = 0; y < H; y++)
       for (let x = 0; x < W; x++)
-        for (let k = 0; k < 8; k++) vertical[y * W + x] += v[Math.min(H - 1, y + k) * W + x]! / 8;
+        for (let k = 0; k < 8; k++)
+          vertical[y * W + x] = vertical[y * W + x]! + v[Math.min(H - 1, y + k) * W + x]! / 8;
     expect(estimateMotionBlur(vertical, W, H).lengthPx).toBeLessThanOrEqual(1.5);
   });
 
