@@ -39,16 +39,22 @@ function random(seed: number): () => number {
   };
 }
 
+/** A random 3-class mask of random size and density, and the generator to draw on from. */
+function randomMask(seed: number): { rnd: () => number; w: number; h: number; mask: Uint8Array } {
+  const rnd = random(seed);
+  const w = 5 + Math.floor(rnd() * 40);
+  const h = 5 + Math.floor(rnd() * 30);
+  const density = rnd();
+  const mask = Uint8Array.from({ length: w * h }, () =>
+    rnd() < density ? 1 + Math.floor(rnd() * 3) : 0,
+  );
+  return { rnd, w, h, mask };
+}
+
 describe('labelComponents', () => {
   it('matches a flood fill on random masks (identical labels, raster order)', () => {
     for (let seed = 1; seed <= 30; seed++) {
-      const rnd = random(seed);
-      const w = 5 + Math.floor(rnd() * 40);
-      const h = 5 + Math.floor(rnd() * 30);
-      const density = rnd();
-      const mask = Uint8Array.from({ length: w * h }, () =>
-        rnd() < density ? 1 + Math.floor(rnd() * 3) : 0,
-      );
+      const { w, h, mask } = randomMask(seed);
       const c = labelComponents(mask, w, h);
       const ref = floodFill(mask, w, h);
       expect(Array.from(c.labels)).toEqual(Array.from(ref));
@@ -66,13 +72,7 @@ describe('labelComponents', () => {
 describe('dropComponents', () => {
   it('equals labelling the mask with the dropped components cleared (random masks and drops)', () => {
     for (let seed = 1; seed <= 30; seed++) {
-      const rnd = random(seed);
-      const w = 5 + Math.floor(rnd() * 40);
-      const h = 5 + Math.floor(rnd() * 30);
-      const density = rnd();
-      const mask = Uint8Array.from({ length: w * h }, () =>
-        rnd() < density ? 1 + Math.floor(rnd() * 3) : 0,
-      );
+      const { rnd, w, h, mask } = randomMask(seed);
       const c = labelComponents(mask, w, h);
       const drop = Uint8Array.from({ length: c.count }, () => (rnd() < 0.4 ? 1 : 0));
       const cleared = mask.map((v, p) => (drop[c.labels[p]! - 1] ? 0 : v));
