@@ -129,3 +129,45 @@ export function labelComponents(mask: Uint8Array, width: number, height: number)
   }
   return { labels, count, cls, area, sumX, sumY, minX, minY, maxX, maxY, start };
 }
+
+/**
+ * The labelling of the `width`-wide mask left when the components with `drop[i] !== 0`
+ * (0…count-1) are cleared from it — what {@link labelComponents} of that mask returns,
+ * without labelling it again: clearing whole components merges and splits none, so the rest
+ * keep their pixels, statistics and raster order and are only renumbered. Takes over
+ * `c.labels` (rewritten in place; `c` must not be used after). Work grows with the boxes of
+ * the components from the first dropped one on (those before it keep their ids), not with
+ * the image; none when nothing drops.
+ */
+export function dropComponents(c: Components, width: number, drop: Uint8Array): Components {
+  let first = -1;
+  for (let i = 0; i < c.count && first < 0; i++) if (drop[i]) first = i;
+  if (first < 0) return c;
+  const { labels } = c;
+  const keep: number[] = [];
+  for (let i = 0; i < first; i++) keep.push(i);
+  // In id order, each component's pixels within its box: cleared, or given their new label.
+  // A label once rewritten is at most its own old one, below every label still to come, so
+  // the pixels holding label i + 1 in box i are always component i's.
+  for (let i = first; i < c.count; i++) {
+    const to = drop[i] ? 0 : keep.push(i);
+    for (let y = c.minY[i]!; y <= c.maxY[i]!; y++)
+      for (let p = y * width + c.minX[i]!; p <= y * width + c.maxX[i]!; p++)
+        if (labels[p] === i + 1) labels[p] = to;
+  }
+  const int = (a: Int32Array): Int32Array => Int32Array.from(keep, (i) => a[i]!);
+  const float = (a: Float64Array): Float64Array => Float64Array.from(keep, (i) => a[i]!);
+  return {
+    labels,
+    count: keep.length,
+    cls: int(c.cls),
+    area: float(c.area),
+    sumX: float(c.sumX),
+    sumY: float(c.sumY),
+    minX: int(c.minX),
+    minY: int(c.minY),
+    maxX: int(c.maxX),
+    maxY: int(c.maxY),
+    start: int(c.start),
+  };
+}

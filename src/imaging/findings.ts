@@ -2,7 +2,7 @@
  * Findings: the mask turned into a list of connected regions a dentist can read (area,
  * box, centre, outline). Pure functions over typed arrays, no I/O and no tensors.
  */
-import { labelComponents } from './components.js';
+import { labelComponents, type Components } from './components.js';
 
 /** One connected region of one class in the mask (8-connectivity). */
 export interface Finding {
@@ -62,9 +62,24 @@ export function findRegions(
   if (mask.length !== n) {
     throw new RangeError(`mask has ${mask.length} values, expected ${width}×${height} = ${n}`);
   }
+  return describeRegions(labelComponents(mask, width, height), width, height, className, options);
+}
+
+/**
+ * {@link findRegions} over a labelling the caller holds already (`labelComponents` of the
+ * mask, or `dropComponents` of one), so that a mask is labelled once: the same regions, in
+ * the same order, with the same fields.
+ */
+export function describeRegions(
+  c: Components,
+  width: number,
+  height: number,
+  className: (classIndex: number) => string,
+  options: FindingsOptions = {},
+): Finding[] {
+  const n = width * height;
   const minArea = options.minAreaPx ?? defaultMinArea(width, height);
   const epsilon = options.simplifyPx ?? 1.5;
-  const c = labelComponents(mask, width, height);
   const findings: Finding[] = [];
   for (let i = 0; i < c.count; i++) {
     const area = c.area[i]!;

@@ -4,9 +4,8 @@
  * lesion's surface follows from where it lies within that tooth. Platform-free: typed arrays
  * in, plain data out. Re-exported by ./model-set.ts, whose API it is part of.
  */
-import { DentsegError } from '../errors.js';
-import { labelComponents } from '../imaging/components.js';
-import { findRegions, type Finding } from '../imaging/findings.js';
+import { labelComponents, type Components } from '../imaging/components.js';
+import { describeRegions, type Finding } from '../imaging/findings.js';
 import {
   isRight,
   isUpper,
@@ -163,7 +162,9 @@ export const round3 = (x: number): number => Math.round(x * 1000) / 1000;
  * The findings of one lesion model: each 8-connected region of its binary `mask` (0/1) of
  * at least `minAreaPx`, with today's fields, `type`, the tooth it overlaps most and its
  * surface (when `teeth` is given), and `score` (mean of `probabilities`, one per pixel,
- * over it). Ids are left to the caller (`''` here).
+ * over it). Ids are left to the caller (`''` here). `labelled`: the mask's labelling when the
+ * caller holds it already (the tooth gate's, `GatedLesions.components`); else the mask
+ * is labelled here — once, for the regions and their scores alike.
  */
 export function lesionFindings(
   mask: Uint8Array,
@@ -174,21 +175,20 @@ export function lesionFindings(
   model: string,
   minAreaPx: number,
   teeth?: TeethMap,
+  labelled?: Components,
 ): SetFinding[] {
-  const regions = findRegions(mask, width, height, () => type, { minAreaPx });
+  const n = width * height;
+  if (mask.length !== n || (labelled !== undefined && labelled.labels.length !== n)) {
+    throw new RangeError(`lesion mask or labels do not hold ${width}×${height} = ${n} values`);
+  }
+  const comp = labelled ?? labelComponents(mask, width, height);
+  const regions = describeRegions(comp, width, height, () => type, { minAreaPx });
   if (regions.length === 0) return [];
-  // The same labelling findRegions made (raster order, same areas): per kept region the
-  // probability sum and how many of its pixels lie on each class of the teeth map.
-  const comp = labelComponents(mask, width, height);
+  // Per described region (the components of at least minAreaPx, in order) the probability
+  // sum and how many of its pixels lie on each class of the teeth map.
   const slot = new Int32Array(comp.count).fill(-1);
   let kept = 0;
   for (let i = 0; i < comp.count; i++) if (comp.area[i]! >= minAreaPx) slot[i] = kept++;
-  if (kept !== regions.length) {
-    throw new DentsegError(
-      'E_INTERNAL',
-      `lesion regions: ${kept} labelled, ${regions.length} described`,
-    );
-  }
   const probSum = new Float64Array(kept);
   const hist = teeth ? new Uint32Array(kept * 256) : undefined;
   const labels = comp.labels;

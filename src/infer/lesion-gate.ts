@@ -6,7 +6,7 @@
  * `marginPx`. One rule for the model set (predict, serve, the page) and `dentseg evaluate`.
  * Platform-free: typed arrays in, plain data out.
  */
-import { labelComponents } from '../imaging/components.js';
+import { dropComponents, labelComponents, type Components } from '../imaging/components.js';
 import type { ModelMeta } from '../model/meta.js';
 
 /** Where the teeth are: non-zero = tooth (a binary mask or a class map), at its own size. */
@@ -23,6 +23,11 @@ export interface GatedLesions {
   /** Regions of at least `minAreaPx` kept and dropped. */
   readonly kept: number;
   readonly dropped: number;
+  /**
+   * The labelling of `mask` (as `labelComponents` of it returns): the gate labels the lesion
+   * mask anyway, so the findings take these regions instead of labelling the mask again.
+   */
+  readonly components: Components;
 }
 
 /**
@@ -69,6 +74,7 @@ export function gateLesionMask(
   let out: Uint8Array | undefined;
   let kept = 0;
   let dropped = 0;
+  const drop = new Uint8Array(comp.count);
   for (let c = 0; c < comp.count; c++) {
     if (comp.area[c]! < minAreaPx) continue;
     const x0 = Math.max(0, comp.minX[c]! - m);
@@ -119,18 +125,19 @@ export function gateLesionMask(
       continue;
     }
     dropped++;
+    drop[c] = 1;
     out ??= mask.slice();
     for (let y = comp.minY[c]!; y <= comp.maxY[c]!; y++)
       for (let x = comp.minX[c]!; x <= comp.maxX[c]!; x++)
         if (comp.labels[y * width + x] === label) out[y * width + x] = 0;
   }
-  return { mask: out ?? mask, kept, dropped };
+  return { mask: out ?? mask, kept, dropped, components: dropComponents(comp, width, drop) };
 }
 
 /**
  * A lesion model's tooth gate on its mask, the one call the model set and `evaluate` make:
  * undefined `report` when `meta` asks for no gate (mask unchanged); not applied without
- * `teeth`; else the gated mask and what was dropped. `minAreaPx` is the model's findings
+ * `teeth`; else the gated mask, its labelling and what was dropped. `minAreaPx` is the model's findings
  * rule at this image (`findingsMinAreaPx`), so that the gate judges exactly the findings.
  */
 export function applyToothGate(
@@ -140,13 +147,19 @@ export function applyToothGate(
   height: number,
   minAreaPx: number,
   teeth: TeethMask | undefined,
-): { readonly mask: Uint8Array; readonly report?: ToothGateReport } {
+): {
+  readonly mask: Uint8Array;
+  readonly report?: ToothGateReport;
+  /** The gated mask's labelling, when the gate ran ({@link GatedLesions.components}). */
+  readonly components?: Components;
+} {
   const gate = meta.postprocess?.toothGate;
   if (gate === undefined) return { mask };
   if (teeth === undefined) return { mask, report: { applied: false, reason: NO_TEETH_MODEL } };
   const g = gateLesionMask(mask, width, height, teeth, gate.marginPx, minAreaPx);
   return {
     mask: g.mask,
+    components: g.components,
     report: { applied: true, marginPx: gate.marginPx, dropped: g.dropped },
   };
 }

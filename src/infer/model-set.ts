@@ -16,7 +16,7 @@
  * - {@link SetFinding}, {@link ModelSetResult}, {@link SetModelInfo}: the result's shape.
  */
 import { DentsegError } from '../errors.js';
-import { labelComponents } from '../imaging/components.js';
+import { labelComponents, type Components } from '../imaging/components.js';
 import type { InputQuality } from '../imaging/panoramic.js';
 import type { GreyImage } from '../imaging/types.js';
 import type { ModelMeta } from '../model/meta.js';
@@ -248,13 +248,17 @@ export async function runModelSet(
   const teethRun = runs.find((r) => r.role === 'teeth');
   const { width, height } = image;
   // The tooth gate (./lesion-gate.ts) before any lesion region becomes a finding: what it
-  // drops leaves the run's mask too, so that X.<type>.png, findings and counts agree.
+  // drops leaves the run's mask too, so that X.<type>.png, findings and counts agree. Its
+  // labelling of the gated mask goes on to the findings, which so do not label it again.
   const teethMask = teethRun ? { mask: teethRun.result.mask, width, height } : undefined;
+  const gateLabels = new Map<SetRun, Components>();
   runs.forEach((run, i) => {
     if (run.role !== 'lesion') return;
     const g = applyToothGate(run.meta, run.result.mask, width, height, run.minAreaPx, teethMask);
-    if (g.report)
-      runs[i] = { ...run, result: { ...run.result, mask: g.mask }, toothGate: g.report };
+    if (!g.report) return;
+    const gated = { ...run, result: { ...run.result, mask: g.mask }, toothGate: g.report };
+    runs[i] = gated;
+    if (g.components) gateLabels.set(gated, g.components);
   });
   const lesionRuns = runs.filter((r) => r.role === 'lesion');
   let teethUnion: Uint8Array | undefined;
@@ -284,6 +288,7 @@ export async function runModelSet(
         run.meta.name,
         run.minAreaPx,
         teethMap,
+        gateLabels.get(run),
       );
       findings.push(...found);
       lesionFound.push(...found);

@@ -71,22 +71,58 @@ export function targetTensor(
   });
 }
 
+/** A Tversky index's weights: α on false positives, β on false negatives, each 0…1. */
+type TverskyWeights = { readonly alpha: number; readonly beta: number };
+
+/**
+ * What an overlap index is made of: TP = Σ y·p, Σ y and Σ p, each a scalar (over the whole
+ * tensor) or one value per class (summed along an axis).
+ */
+interface OverlapSums {
+  readonly tp: Tensor;
+  readonly sumTrue: Tensor;
+  readonly sumPred: Tensor;
+}
+
+/** The sums of `yTrue`, `yPred` and their product `yp` (if the caller has it) along `axis`. */
+function overlapSums(yTrue: Tensor, yPred: Tensor, axis?: number, yp?: Tensor): OverlapSums {
+  return {
+    tp: tf.sum(yp ?? tf.mul(yTrue, yPred), axis),
+    sumTrue: tf.sum(yTrue, axis),
+    sumPred: tf.sum(yPred, axis),
+  };
+}
+
+/**
+ * The one overlap index of the losses, from its sums: with `tversky` (α, β) the Tversky
+ * index (2·TP + s) / (2·TP + 2α·FP + 2β·FN + s), FP = Σ p − TP, FN = Σ y − TP — doubled so
+ * that α = β = ½ is the soft Dice, smoothing term included; α weights false positives, β
+ * false negatives. Without, the seed's soft Dice (2·TP + s) / (Σ y + Σ p + s), in the
+ * seed's own operations so that its graph stays the same.
+ */
+function overlapIndex(
+  s: OverlapSums,
+  tversky: TverskyWeights | undefined,
+  smooth = DICE_SMOOTH,
+): Tensor {
+  const twiceTp = tf.mul(2, s.tp);
+  const denominator = tversky
+    ? tf.add(
+        tf.add(twiceTp, tf.mul(2 * tversky.alpha, tf.sub(s.sumPred, s.tp))),
+        tf.mul(2 * tversky.beta, tf.sub(s.sumTrue, s.tp)),
+      )
+    : tf.add(s.sumTrue, s.sumPred);
+  return tf.div(tf.add(twiceTp, smooth), tf.add(denominator, smooth));
+}
+
 /** The seed's Dice over the whole batch: (2·Σ y·p + 1) / (Σ y + Σ p + 1). Scalar. */
 export function softDice(yTrue: Tensor, yPred: Tensor, smooth = DICE_SMOOTH): Tensor {
-  return tf.tidy(() => {
-    const inter = tf.sum(tf.mul(yTrue, yPred));
-    return tf.div(
-      tf.add(tf.mul(2, inter), smooth),
-      tf.add(tf.add(tf.sum(yTrue), tf.sum(yPred)), smooth),
-    );
-  });
+  return tf.tidy(() => overlapIndex(overlapSums(yTrue, yPred), undefined, smooth));
 }
 
 /**
  * Tversky index over the whole tensor (`axis` undefined: a scalar) or along `axis` (per
- * class on [N, K] with axis 0), in the form (2·TP + s) / (2·TP + 2α·FP + 2β·FN + s) with
- * TP = Σ y·p, FP = Σ p − TP, FN = Σ y − TP: doubled so that α = β = ½ is the seed's soft
- * Dice, smoothing term included; α weights false positives, β false negatives.
+ * class on [N, K] with axis 0); the formula is {@link overlapIndex}'s.
  */
 export function tverskyIndex(
   yTrue: Tensor,
@@ -96,16 +132,12 @@ export function tverskyIndex(
   axis?: number,
   smooth = DICE_SMOOTH,
 ): Tensor {
-  return tf.tidy(() => {
-    const tp = tf.sum(tf.mul(yTrue, yPred), axis);
-    const fp = tf.sub(tf.sum(yPred, axis), tp);
-    const fn = tf.sub(tf.sum(yTrue, axis), tp);
-    const twiceTp = tf.mul(2, tp);
-    return tf.div(
-      tf.add(twiceTp, smooth),
-      tf.add(tf.add(tf.add(twiceTp, tf.mul(2 * alpha, fp)), tf.mul(2 * beta, fn)), smooth),
-    );
-  });
+  return tf.tidy(() => overlapIndex(overlapSums(yTrue, yPred, axis), { alpha, beta }, smooth));
+}
+
+/** The Tversky parameters of a loss that uses the Tversky index, else undefined (Dice). */
+function tverskyOf(loss: LossSpec): TverskyWeights | undefined {
+  return loss.name === 'tversky' || loss.name === 'focal-tversky' ? loss : undefined;
 }
 
 /**
@@ -150,10 +182,7 @@ export function binaryLoss(
       const [w0 = 1, w1 = 1] = classWeights;
       bce = tf.mul(bce, tf.add(tf.mul(yTrue, w1 - w0), w0));
     }
-    const index =
-      loss.name === 'tversky' || loss.name === 'focal-tversky'
-        ? tverskyIndex(yTrue, yPred, loss.alpha, loss.beta)
-        : softDice(yTrue, yPred);
+    const index = overlapIndex(overlapSums(yTrue, yPred), tverskyOf(loss));
     return tf.add(tf.mean(bce), overlapTerm(index, loss));
   });
 }
@@ -187,8 +216,9 @@ export function categoricalLoss(
     const k = yPred.shape[yPred.shape.length - 1] ?? 1;
     // With one-hot rows, −Σ_k y_k·log(clip(p_k)) = −log(clip(Σ_k y_k·p_k)) · Σ_k y_k: the
     // clip and log (and their gradients) then run on one channel instead of K, and y·p is
-    // shared with the Dice intersection. Same values; for 33 classes at 256², batch 8, the
-    // loss and its gradient took 0.34–0.62 s instead of 1.02 s (two loaded shared cores).
+    // shared with the overlap index's TP (Dice or Tversky). Same values; for 33 classes at
+    // 256², batch 8, the loss and its gradient took 0.34–0.62 s instead of 1.02 s (two
+    // loaded shared cores).
     const yp = tf.mul(yTrue, yPred);
     const pTrue = tf.clipByValue(tf.sum(yp, -1), EPSILON, 1 - EPSILON);
     const rowWeight = classWeights
@@ -197,19 +227,9 @@ export function categoricalLoss(
     let ce = tf.mul(tf.neg(tf.log(pTrue)), rowWeight);
     const gamma = focalGamma(loss);
     if (gamma !== undefined) ce = tf.mul(ce, tf.pow(tf.sub(1, pTrue), gamma));
-    const t = tf.reshape(yTrue, [-1, k]);
-    const q = tf.reshape(yPred, [-1, k]);
-    let perClass: Tensor;
-    if (loss.name === 'tversky' || loss.name === 'focal-tversky') {
-      perClass = tverskyIndex(t, q, loss.alpha, loss.beta, 0);
-    } else {
-      const inter = tf.sum(tf.reshape(yp, [-1, k]), 0);
-      perClass = tf.div(
-        tf.add(tf.mul(2, inter), DICE_SMOOTH),
-        tf.add(tf.add(tf.sum(t, 0), tf.sum(q, 0)), DICE_SMOOTH),
-      );
-    }
-    return tf.add(tf.mean(ce), overlapTerm(perClass, loss));
+    const flat = (x: Tensor): Tensor => tf.reshape(x, [-1, k]);
+    const sums = overlapSums(flat(yTrue), flat(yPred), 0, flat(yp));
+    return tf.add(tf.mean(ce), overlapTerm(overlapIndex(sums, tverskyOf(loss)), loss));
   });
 }
 

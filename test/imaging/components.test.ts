@@ -1,7 +1,8 @@
 // Run-based labelling against a plain 8-connected flood fill on random multi-class masks:
-// the same partition of pixels, components in raster order, statistics that add up.
+// the same partition of pixels, components in raster order, statistics that add up; dropping
+// components from a labelling is labelling the cleared mask.
 import { describe, expect, it } from 'vitest';
-import { labelComponents } from '../../src/imaging/components.js';
+import { dropComponents, labelComponents } from '../../src/imaging/components.js';
 
 function floodFill(mask: Uint8Array, w: number, h: number): Int32Array {
   const labels = new Int32Array(w * h);
@@ -38,16 +39,22 @@ function random(seed: number): () => number {
   };
 }
 
+/** A random 3-class mask of random size and density, and the generator to draw on from. */
+function randomMask(seed: number): { rnd: () => number; w: number; h: number; mask: Uint8Array } {
+  const rnd = random(seed);
+  const w = 5 + Math.floor(rnd() * 40);
+  const h = 5 + Math.floor(rnd() * 30);
+  const density = rnd();
+  const mask = Uint8Array.from({ length: w * h }, () =>
+    rnd() < density ? 1 + Math.floor(rnd() * 3) : 0,
+  );
+  return { rnd, w, h, mask };
+}
+
 describe('labelComponents', () => {
   it('matches a flood fill on random masks (identical labels, raster order)', () => {
     for (let seed = 1; seed <= 30; seed++) {
-      const rnd = random(seed);
-      const w = 5 + Math.floor(rnd() * 40);
-      const h = 5 + Math.floor(rnd() * 30);
-      const density = rnd();
-      const mask = Uint8Array.from({ length: w * h }, () =>
-        rnd() < density ? 1 + Math.floor(rnd() * 3) : 0,
-      );
+      const { w, h, mask } = randomMask(seed);
       const c = labelComponents(mask, w, h);
       const ref = floodFill(mask, w, h);
       expect(Array.from(c.labels)).toEqual(Array.from(ref));
@@ -59,5 +66,23 @@ describe('labelComponents', () => {
       }
       expect(total).toBe(mask.filter((v) => v !== 0).length);
     }
+  });
+});
+
+describe('dropComponents', () => {
+  it('equals labelling the mask with the dropped components cleared (random masks and drops)', () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const { rnd, w, h, mask } = randomMask(seed);
+      const c = labelComponents(mask, w, h);
+      const drop = Uint8Array.from({ length: c.count }, () => (rnd() < 0.4 ? 1 : 0));
+      const cleared = mask.map((v, p) => (drop[c.labels[p]! - 1] ? 0 : v));
+      expect(dropComponents(c, w, drop)).toEqual(labelComponents(cleared, w, h));
+    }
+  });
+
+  it('nothing dropped: the labelling itself', () => {
+    const mask = Uint8Array.from([1, 0, 2, 2, 0, 1]);
+    const c = labelComponents(mask, 3, 2);
+    expect(dropComponents(c, 3, new Uint8Array(c.count))).toBe(c);
   });
 });

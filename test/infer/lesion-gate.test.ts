@@ -1,14 +1,17 @@
 /**
  * The tooth gate on hand-built masks: a lesion on a tooth is kept, one far away dropped,
  * one within the margin kept, one just outside dropped (Euclidean, not a square), teeth at
- * another resolution give the same answer; in a set, dropped regions leave the findings
- * and the lesion mask, and a set without a teeth model gates nothing and says so.
+ * another resolution give the same answer; the labelling the gate hands on is that of the
+ * gated mask and gives the same findings; in a set, dropped regions leave the findings and
+ * the lesion mask, and a set without a teeth model gates nothing and says so.
  */
 import { describe, expect, it } from 'vitest';
 import { isDentsegError } from '../../src/errors.js';
+import { labelComponents } from '../../src/imaging/components.js';
 import {
   applyToothGate,
   gateLesionMask,
+  lesionFindings,
   runModelSet,
   type TeethMask,
 } from '../../src/infer/index.js';
@@ -84,6 +87,20 @@ describe('gateLesionMask', () => {
     const mask = lesions([FAR], 2); // 4 px
     const g = gateLesionMask(mask, IW, IH, teeth(), 0, 5);
     expect([g.kept, g.dropped, count(g.mask)]).toEqual([0, 0, 4]);
+  });
+
+  it("hands on the gated mask's labelling: what labelling it again gives, the same findings", () => {
+    const mask = lesions([ON, FAR, WITHIN, OUTSIDE, DIAGONAL]);
+    mask[0] = 1; // a speck before every region in raster order, left alone and renumbered
+    const g = gateLesionMask(mask, IW, IH, teeth(), 8, 5);
+    expect(g.dropped).toBe(3);
+    expect(g.components).toEqual(labelComponents(g.mask, IW, IH));
+    const probs = Float32Array.from(g.mask, (v, i) => (v ? 0.5 + (i % 7) / 20 : 0.1));
+    const again = lesionFindings(g.mask, probs, IW, IH, 'caries', 'm', 5);
+    expect(
+      lesionFindings(g.mask, probs, IW, IH, 'caries', 'm', 5, undefined, g.components),
+    ).toEqual(again);
+    expect(again).toHaveLength(2);
   });
 
   it('teeth at half the resolution: coordinates mapped, the same answer', () => {

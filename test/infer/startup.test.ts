@@ -2,12 +2,11 @@
 // 2 cores). Every command's file is read for any call, so a heavy import at the top of one
 // of them slows all of them: TensorFlow.js alone costs ~0.4 s, fastify, h5wasm and the
 // training code more. These tests trace the modules the ESM loader resolves.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HAS_SHARED_DATA, REPO_ROOT, SAMPLES, runCliSync } from '../helpers/paths.js';
+import { HAS_SHARED_DATA, REPO_ROOT, SAMPLES, runCliSync, spawnServe } from '../helpers/paths.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dentseg-startup-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,30 +43,12 @@ async function tracedServe(
   args: readonly string[],
 ): Promise<{ health: Record<string, unknown>; stderr: string; loaded: string[] }> {
   const trace = path.join(dir, 'serve.txt');
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'serve', ...args],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...traceEnv(trace) },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  let stderr = '';
+  const started = await spawnServe(args, 90_000, traceEnv(trace));
+  const { child, url } = started;
+  let { stderr } = started;
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no address printed:\n${stderr}`)), 90_000);
-      child.stderr.on('data', () => {
-        const m = /dentseg serve: (http:\/\/\S+)/.exec(stderr);
-        if (m?.[1]) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      });
-      void exited.then((code) => reject(new Error(`exited ${code}:\n${stderr}`)));
-    });
     const health = (await (await fetch(`${url}/api/v1/health`)).json()) as Record<string, unknown>;
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -2,7 +2,7 @@
 // killed with SIGKILL mid-analysis (BullMQ finds the job stalled and another worker runs
 // it; it is stored once), Redis restarted while jobs wait (append-only file: none lost),
 // and PostgreSQL stopped (the API answers 503 with Retry-After, then recovers).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -16,7 +16,7 @@ import { startWorker } from '../../src/serve/worker.js';
 import { requeueUnfinished } from '../../src/serve/sweep.js';
 import { loadModel, type LoadedModel } from '../../src/infer/index.js';
 import { initEngine } from '../../src/engine/index.js';
-import { REPO_ROOT } from '../helpers/paths.js';
+import { spawnWorker, type SpawnedWorker } from '../helpers/paths.js';
 import { PostgresService, RedisService, servicesMissing } from '../helpers/services.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';
 import { multipart, tempDir } from './helpers.js';
@@ -34,13 +34,6 @@ async function noisyPng(width: number, height: number): Promise<Buffer> {
     .toBuffer();
 }
 
-/** A `dentseg worker` process (from the sources) and what it printed. */
-interface Spawned {
-  readonly proc: ChildProcess;
-  readonly log: () => string;
-  readonly ready: Promise<void>;
-}
-
 describe.skipIf(missing !== undefined)('queue reliability (real Redis and PostgreSQL)', () => {
   let redis: RedisService;
   let postgres: PostgresService;
@@ -52,43 +45,14 @@ describe.skipIf(missing !== undefined)('queue reliability (real Redis and Postgr
   let app: FastifyInstance;
   const spawned: ChildProcess[] = [];
 
-  function worker(): Spawned {
-    let out = '';
-    const proc = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(REPO_ROOT, 'src/cli/main.ts'),
-        'worker',
-        '--queue',
-        redis.url,
-        '--db',
-        postgres.url,
-        '--data-dir',
-        dataDir,
-        '--model',
-        modelDir,
-        // Short locks: a dead worker's job is back on the queue within seconds.
-        '--lock-duration',
-        '1500',
-        '--stalled-interval',
-        '700',
-      ],
-      { cwd: REPO_ROOT, env: { ...process.env, DENTSEG_THREADS: '1' }, stdio: 'pipe' },
-    );
-    spawned.push(proc);
-    const ready = new Promise<void>((resolve, reject) => {
-      const onData = (d: Buffer): void => {
-        out += d.toString();
-        if (out.includes('dentseg worker: pid')) resolve();
-      };
-      proc.stderr?.on('data', onData);
-      proc.stdout?.on('data', onData);
-      proc.once('exit', (code) => reject(new Error(`worker exited (${code}): ${out}`)));
-    });
-    ready.catch(() => undefined);
-    return { proc, log: () => out, ready };
+  function worker(): SpawnedWorker {
+    const w = spawnWorker([
+      ...['--queue', redis.url, '--db', postgres.url, '--data-dir', dataDir, '--model', modelDir],
+      // Short locks: a dead worker's job is back on the queue within seconds.
+      ...['--lock-duration', '1500', '--stalled-interval', '700'],
+    ]);
+    spawned.push(w.proc);
+    return w;
   }
 
   async function upload(png: Buffer, name: string): Promise<string> {

@@ -2,8 +2,7 @@
 // definitions: `--enhance` is validated before anything opens, and on a real queue a worker
 // started with `--force` keeps the findings of a non-panoramic upload that one without
 // withholds. The model it analyses with carries the `--enhance` it was given.
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +12,7 @@ import { loadModel, type LoadedModel } from '../../src/infer/index.js';
 import { buildApp } from '../../src/serve/index.js';
 import { RedisJobQueue } from '../../src/serve/jobs.js';
 import { PgStore } from '../../src/serve/store-pg.js';
-import { REPO_ROOT, runCliSync } from '../helpers/paths.js';
+import { runCliSync, spawnWorker, type SpawnedWorker } from '../helpers/paths.js';
 import { PostgresService, RedisService, servicesMissing } from '../helpers/services.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';
 import { multipart, tempDir } from './helpers.js';
@@ -53,31 +52,15 @@ describe.skipIf(missing !== undefined)('dentseg worker flags on a real queue', (
   let app: FastifyInstance;
   const spawned: ChildProcess[] = [];
 
-  /** A `dentseg worker` from the sources, resolved with its log once it is ready. */
-  function worker(extra: readonly string[]): Promise<{ proc: ChildProcess; log: () => string }> {
-    let out = '';
-    const proc = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(REPO_ROOT, 'src/cli/main.ts'),
-        'worker',
-        ...['--queue', redis.url, '--db', postgres.url, '--data-dir', dataDir],
-        ...['--model', modelDir, '--threshold', '0', ...extra],
-      ],
-      { cwd: REPO_ROOT, env: { ...process.env, DENTSEG_THREADS: '1' }, stdio: 'pipe' },
-    );
-    spawned.push(proc);
-    return new Promise((resolve, reject) => {
-      const onData = (d: Buffer): void => {
-        out += d.toString();
-        if (out.includes('dentseg worker: pid')) resolve({ proc, log: () => out });
-      };
-      proc.stderr?.on('data', onData);
-      proc.stdout?.on('data', onData);
-      proc.once('exit', (code) => reject(new Error(`worker exited (${code}): ${out}`)));
-    });
+  /** A `dentseg worker` from the sources on this queue, once it is ready. */
+  async function worker(extra: readonly string[]): Promise<SpawnedWorker> {
+    const w = spawnWorker([
+      ...['--queue', redis.url, '--db', postgres.url, '--data-dir', dataDir],
+      ...['--model', modelDir, '--threshold', '0', ...extra],
+    ]);
+    spawned.push(w.proc);
+    await w.ready;
+    return w;
   }
 
   async function stop(proc: ChildProcess): Promise<void> {
