@@ -233,10 +233,10 @@ export function splitDecoderConvs(
     const [cout, cin, kh, kw] = w.dims as [number, number, number, number];
     if (counts.some((c) => c === undefined) || counts.reduce((a, b) => a! + b!, 0) !== cin)
       continue;
-    // The sub-pixel kernel is 4·⌈…⌉² / k² times larger (4× for 3×3): worth it where the
-    // weights it adds are fewer than the full-size elements it saves per forward. Deep, wide
-    // and small stages (the first decoder stage) keep their Resize and Concat, so the int8
-    // file stays small for the browser download.
+    // The sub-pixel kernel has 4·(2⌈p/2⌉+1)² taps per channel pair where the Conv had k²
+    // (36 against 9 for 3×3): worth it where the weights it adds are fewer than the
+    // full-size elements it saves per forward. A deep, wide and small stage (the first
+    // decoder stage) keeps its Resize and Concat, so the int8 file stays small to download.
     const subpixel = (t: string): boolean => {
       if (upsampled !== 'subpixel' || !isUp(t)) return false;
       const { h, w: width } = shapes.get(producer.get(t)!.input[0] ?? '') ?? {};

@@ -117,6 +117,18 @@ describe('sub-pixel split of upsample → concat → conv', () => {
     expect(maxAbsDiff(await run(model, x, dims), await run(plain, x, dims))).toBeLessThan(1e-5);
   });
 
+  it("upsampled 'resize' splits the concat only, with the same outputs", async () => {
+    const stage = { k: 3, cSmall: 4, cSkip: 3, cout: 5, size: 16 };
+    const plain = stageModel(stage);
+    const { model } = splitDecoderConvs(plain, 'resize');
+    const ops = model.graph.node.map((n) => n.op_type);
+    expect(ops).toContain('Resize');
+    expect(ops).not.toContain('Concat');
+    const x = noise(16 * 16 * 2, 4);
+    const dims = [1, 16, 16, 2];
+    expect(maxAbsDiff(await run(model, x, dims), await run(plain, x, dims))).toBeLessThan(1e-5);
+  });
+
   it('leaves a stage alone where the larger kernel would outweigh the tensor it saves', () => {
     // 64 outputs · (36 − 9) extra taps = 1728 weights > 4 · 4 · 4 = 64 upsampled pixels
     const plain = stageModel({ k: 3, cSmall: 4, cSkip: 3, cout: 64, size: 8 });
