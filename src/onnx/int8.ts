@@ -1,5 +1,6 @@
 /**
- * Model folder → `model.int8.onnx`: the float ONNX graph with batch norm folded, calibrated
+ * Model folder → `model.int8.onnx`: the float ONNX graph with batch norm folded and the
+ * decoder's upsampling folded into sub-pixel convolutions (subpixel.ts), calibrated
  * on real X-rays (the model's own pre-processing) and quantised to int8 in the QDQ format
  * (quantize.ts). The calibration (folder, images, method, date, version) is recorded in the
  * file's `metadata_props` and in `dentseg.json` under `artifacts`, so a quantised file can
@@ -33,6 +34,7 @@ import {
   withTensorOutputs,
   type Range,
 } from './quantize.js';
+import { splitDecoderConvs } from './subpixel.js';
 
 /** How activation ranges are taken from the calibration images. */
 export type CalibrationMethod = 'minmax' | 'percentile';
@@ -64,6 +66,8 @@ export interface Int8Record {
   readonly weights: string;
   readonly activations: string;
   readonly floatConvs: readonly string[];
+  /** Convolutions split by subpixel.ts (upsampling and concatenation folded in). */
+  readonly subpixelConvs: readonly string[];
   readonly calibration: {
     readonly folder: string;
     readonly split?: string;
@@ -211,7 +215,9 @@ export async function exportInt8(
     );
   if (onnxFolderStatus(dir) !== 'ok') await exportOnnx(dir);
   const floatBytes = await readFile(path.join(dir, ONNX_FILE));
-  const folded = foldBatchNorm(decodeModel(floatBytes));
+  // Split the decoder's upsample → concat → conv: ORT's uint8 Resize and QLinearConcat
+  // barely use a second thread (bench/README.md, int8 section).
+  const { model: folded, report } = splitDecoderConvs(foldBatchNorm(decodeModel(floatBytes)));
   const plan = planQuantisation(folded, floatTail);
   const measured = plan.tensors.filter((t) => !plan.tied.has(t));
 
@@ -251,6 +257,7 @@ export async function exportInt8(
     weights: 'int8, per output channel (axis 0), symmetric',
     activations: 'uint8, per tensor, asymmetric',
     floatConvs: plan.floatConvs,
+    subpixelConvs: report.convs,
     calibration: {
       folder: opts.calibration,
       ...(opts.split !== undefined ? { split: opts.split } : {}),

@@ -3,8 +3,9 @@
  * every quantised activation passes through a QuantizeLinear → DequantizeLinear pair and
  * every quantised convolution reads its weights (int8, per output channel, symmetric) and
  * bias (int32) through DequantizeLinear. ONNX Runtime recognises the pattern
- * DQ → Conv(→Relu) → Q and runs it as one integer kernel (QLinearConv), and drops the pairs
- * around MaxPool and nearest Resize when input and output share a scale. Platform-free: it
+ * DQ → Conv(→Relu) → Q and runs it as one integer kernel (QLinearConv), DQ → Add(→Relu) → Q
+ * as QLinearAdd, and drops the pairs around MaxPool, nearest Resize and layout ops when input
+ * and output share a scale. Platform-free: it
  * works on decoded model objects; the calibration that supplies the ranges runs elsewhere.
  */
 import { DataType, type OnnxModel, type OnnxNode, type OnnxTensor } from './proto.js';
@@ -31,9 +32,14 @@ export interface QuantisationPlan {
 }
 
 /** Operators whose activation inputs and outputs are quantised. */
-const QUANTISED_OPS = new Set(['Conv', 'MaxPool', 'Resize', 'Concat']);
+const QUANTISED_OPS = new Set(['Conv', 'MaxPool', 'Resize', 'Concat', 'Add', 'DepthToSpace']);
 /** Operators whose output values are a subset of their input's: the output shares its scale. */
-const PASS_THROUGH = new Set(['MaxPool', 'Resize']);
+const PASS_THROUGH = new Set(['MaxPool', 'Resize', 'DepthToSpace', 'Transpose', 'Reshape']);
+/**
+ * Layout ops, quantised only where their input already is (the sub-pixel interleave of
+ * subpixel.ts), so the graph's float input and output Transposes stay float.
+ */
+const LAYOUT_OPS = new Set(['Transpose', 'Reshape']);
 
 function floats(t: OnnxTensor): Float32Array {
   if (t.data_type !== DataType.FLOAT || !t.raw_data)
@@ -144,10 +150,11 @@ export function foldBatchNorm(model: OnnxModel): OnnxModel {
 }
 
 /**
- * Decide what becomes int8 in a (BN-folded) graph: every Conv but the last `floatTail`,
- * every MaxPool, Resize and Concat; their activation inputs and outputs get Q/DQ pairs. A
- * Conv followed only by Relu is quantised after the Relu (ORT then folds the Relu into the
- * uint8 range, zero point 0).
+ * Decide what becomes int8 in a (BN-folded, maybe sub-pixel split) graph: every Conv but
+ * the last `floatTail`, every MaxPool, Resize, Concat, Add and DepthToSpace, and the
+ * Transposes and Reshapes of quantised tensors; their activation inputs and outputs get
+ * Q/DQ pairs. A Conv or Add followed only by Relu is quantised after the Relu (ORT then
+ * folds the Relu into the uint8 range, zero point 0).
  */
 export function planQuantisation(model: OnnxModel, floatTail: number): QuantisationPlan {
   const g = new GraphIndex(model);
@@ -162,12 +169,15 @@ export function planQuantisation(model: OnnxModel, floatTail: number): Quantisat
   };
   const tied = new Map<string, string>();
   for (const n of model.graph.node) {
-    if (!QUANTISED_OPS.has(n.op_type) || floatConvs.has(n)) continue;
-    const activations = n.op_type === 'Resize' ? n.input.slice(0, 1) : n.input;
+    const layout = LAYOUT_OPS.has(n.op_type) && seen.has(n.input[0] ?? '');
+    if (!(QUANTISED_OPS.has(n.op_type) || layout) || floatConvs.has(n)) continue;
+    // Resize's scales and Reshape's shape are inputs too, but not activations.
+    const activations = n.op_type === 'Resize' || layout ? n.input.slice(0, 1) : n.input;
     for (const t of activations) add(t);
     let out = n.output[0] ?? '';
     const next = g.only(out);
-    if (n.op_type === 'Conv' && next?.op_type === 'Relu') out = next.output[0] ?? '';
+    if ((n.op_type === 'Conv' || n.op_type === 'Add') && next?.op_type === 'Relu')
+      out = next.output[0] ?? '';
     add(out);
     if (PASS_THROUGH.has(n.op_type)) tied.set(out, n.input[0] ?? '');
   }
