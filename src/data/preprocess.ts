@@ -277,14 +277,15 @@ function sharedEstimate(
 }
 
 /**
- * Steps before augmentation: resize to the network size (antialiased), denoise, CLAHE.
- * Returns one grey channel, `height * width` values in 0…1, and the geometry.
+ * Steps before augmentation: resize to the network size (antialiased), denoise, CLAHE,
+ * enhancement. Returns one grey channel, `height * width` values in 0…1, the geometry and,
+ * when the model asks for enhancement, what was applied (`enhanced`: `none`, `deblur:5`, …).
  */
 export function prepareGrey(
   img: GreyImage,
   cfg: PreprocessConfig,
   estimate?: QualityEstimate,
-): { grey: Float32Array; geometry: PreprocessGeometry } {
+): { grey: Float32Array; geometry: PreprocessGeometry; enhanced?: string } {
   const geometry = computeGeometry(img.width, img.height, cfg);
   const { contentWidth: cw, contentHeight: ch } = geometry;
   let grey = resizeLinear(img.data, img.width, img.height, cw, ch, 1, 1 / maxValue(img.bitDepth));
@@ -294,7 +295,9 @@ export function prepareGrey(
   if (cfg.enhance !== undefined && cfg.enhance !== 'none') {
     const mode = parseEnhanceSpec(cfg.enhance, 'preprocess.enhance');
     const shared = mode === 'auto' ? sharedEstimate(img, cfg, cw, ch, estimate) : undefined;
-    grey = Float32Array.from(enhanceUnit(Float64Array.from(grey), cw, ch, mode, shared).values);
+    const r = enhanceUnit(Float64Array.from(grey), cw, ch, mode, shared);
+    grey = Float32Array.from(r.values);
+    return { grey: place(grey, geometry, 1) as Float32Array, geometry, enhanced: r.applied };
   }
   return { grey: place(grey, geometry, 1) as Float32Array, geometry };
 }
@@ -381,15 +384,19 @@ export function normaliseGrey(
 /**
  * Full pre-processing for inference: `data` is NHWC without the batch axis
  * (`size[0]*size[1]*channels` float32), `geometry` maps results back with
- * `restoreToOriginal`.
+ * `restoreToOriginal`, `enhanced` as in {@link prepareGrey}.
  */
 export function preprocessImage(
   img: GreyImage,
   cfg: PreprocessConfig = DEFAULT_PREPROCESS,
   estimate?: QualityEstimate,
-): { data: Float32Array; geometry: PreprocessGeometry } {
-  const { grey, geometry } = prepareGrey(img, cfg, estimate);
-  return { data: normaliseGrey(grey, cfg), geometry };
+): { data: Float32Array; geometry: PreprocessGeometry; enhanced?: string } {
+  const { grey, geometry, enhanced } = prepareGrey(img, cfg, estimate);
+  return {
+    data: normaliseGrey(grey, cfg),
+    geometry,
+    ...(enhanced !== undefined ? { enhanced } : {}),
+  };
 }
 
 /**

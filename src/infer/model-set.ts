@@ -125,6 +125,8 @@ export interface SetModelInfo {
   readonly type?: string;
   /** Lesion models asking for a tooth gate (`postprocess.toothGate`): what it did. */
   readonly toothGate?: ToothGateReport;
+  /** Models that enhance their input: the steps applied (`none`, `deblur:5`, …). */
+  readonly enhanced?: string;
 }
 
 /** Options of {@link runModelSet}: those of every analysis (threshold, TTA, input check, …). */
@@ -326,6 +328,7 @@ export async function runModelSet(
       role: r.role,
       ...(r.type !== undefined ? { type: r.type } : {}),
       ...(r.toothGate ? { toothGate: r.toothGate } : {}),
+      ...(r.result.enhanced !== undefined ? { enhanced: r.result.enhanced } : {}),
     })),
     ...(quality ? { quality } : {}),
     withheld,

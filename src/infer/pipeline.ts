@@ -153,6 +153,11 @@ export interface PipelineResult extends Segmentation {
   readonly k: number;
   /** Numbering models: how they were numbered (scheme, mode, presence threshold). */
   readonly numberingConfig?: NumberingConfig;
+  /**
+   * Models with `preprocess.enhance` (or an `--enhance` override): the steps applied to this
+   * image at network size (`none` when `auto` found nothing to do; `deblur:5`, …).
+   */
+  readonly enhanced?: string;
   readonly timings: Readonly<Record<PipelineStage, number>>;
 }
 
@@ -183,7 +188,7 @@ export async function runPipeline(
   };
 
   // prepare
-  const { data, geometry } = preprocessImage(image, meta.preprocess, opts.estimate);
+  const { data, geometry, enhanced } = preprocessImage(image, meta.preprocess, opts.estimate);
   const [h, w] = [geometry.height, geometry.width];
   const c = meta.preprocess.channels;
   lap('preprocess');
@@ -279,6 +284,7 @@ export async function runPipeline(
     k,
     ...(numbering ? { numbering } : {}),
     ...(numberingCfg ? { numberingConfig: numberingCfg } : {}),
+    ...(enhanced !== undefined ? { enhanced } : {}),
     findings,
     ...(chart ? { teeth: chart.teeth, missing: chart.missing } : {}),
     threshold,

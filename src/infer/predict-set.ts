@@ -46,6 +46,8 @@ function setJson(
       engine: m.engine,
       // A lesion model's tooth gate: applied (margin, regions dropped) or why not.
       ...(m.toothGate ? { toothGate: m.toothGate } : {}),
+      // A model that enhances its input: what it did to this X-ray (`none`, `deblur:5`, …).
+      ...(m.enhanced !== undefined ? { enhanced: m.enhanced } : {}),
     })),
     ...(r.quality ? { quality: { ...r.quality, withheld: r.withheld } } : {}),
     elapsedMs,

@@ -162,6 +162,7 @@ export async function analyseUpload(
       ...(run.type !== undefined ? { type: run.type } : {}),
       mask: run === main ? 'mask.png' : lesionMaskFile(run.type as string),
       ...(run.toothGate ? { toothGate: run.toothGate } : {}),
+      ...(run.result.enhanced !== undefined ? { enhanced: run.result.enhanced } : {}),
     })),
     classes: [...r.classes],
     // Multi-class masks are the arg-max: every class shown, i.e. a confidence threshold of 0.

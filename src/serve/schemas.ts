@@ -223,6 +223,11 @@ export const setModelSchema = {
       description:
         'lesion models whose dentseg.json asks for postprocess.toothGate: regions off the teeth dropped, or why not',
     },
+    enhanced: {
+      type: 'string',
+      description:
+        'models that enhance their input (preprocess.enhance or --enhance): the steps applied to this X-ray (none, deblur:5, denoise:0.098, …)',
+    },
   },
   required: [...modelRefSchema.required, 'role', 'mask'],
 } as const;
