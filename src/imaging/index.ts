@@ -67,6 +67,7 @@ export {
   type QualityIssue,
   type PanoramicClassifier,
 } from './panoramic.js';
+export { describeEnhancement } from './quality-words.js';
 export {
   NEGATIVE_KINDS,
   NEGATIVE_KINDS_FROM_PANORAMIC,

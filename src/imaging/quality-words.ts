@@ -61,3 +61,31 @@ export function describeQuality(
     return `The X-ray is ${problems.join(', ')}: the results may be less accurate.`;
   return undefined;
 }
+
+/** How each enhancement step reads for a dentist (`deblur:5` → "motion blur undone …"). */
+const STEP_WORDS: Readonly<Record<string, (level: string) => string>> = {
+  deblur: (px) => `motion blur undone (a ${px} px streak)`,
+  denoise: () => 'noise smoothed',
+  unsharp: () => 'sharpened',
+  clahe: () => 'contrast evened out',
+};
+
+/**
+ * One plain sentence about what enhancement ran before the analysis, from the `enhanced`
+ * texts of an analysis's models (`deblur:5`, `denoise:0.098,unsharp:0.7`, `none`); undefined
+ * when nothing ran. Unknown steps are named as they are.
+ */
+export function describeEnhancement(enhanced: readonly string[]): string | undefined {
+  const words: string[] = [];
+  for (const text of enhanced) {
+    if (text === 'none' || text === '') continue;
+    for (const step of text.split(',')) {
+      const [kind = '', level = ''] = step.split(':');
+      const word = STEP_WORDS[kind]?.(level) ?? step;
+      if (!words.includes(word)) words.push(word);
+    }
+  }
+  return words.length > 0
+    ? `The X-ray was enhanced before it was read: ${words.join(', ')}.`
+    : undefined;
+}

@@ -6,6 +6,7 @@ import {
   autoSteps,
   boxTaps,
   deblurMotion,
+  describeEnhancement,
   degradeImage,
   enhanceImage,
   estimateMotionBlur,
@@ -98,5 +99,16 @@ describe('motion blur', () => {
     const q = { ...estimateQuality(img), motionPx: 6, noise: AUTO_THRESHOLDS.noise * 2 };
     expect(autoSteps(q).map((s) => s.kind)).toEqual(['denoise', 'deblur']);
     expect(autoSteps({ ...q, motionPx: AUTO_THRESHOLDS.motionPx - 0.5 })[0]?.kind).toBe('denoise');
+  });
+
+  it('says in words what enhancement ran, and nothing when none did', () => {
+    expect(describeEnhancement(['none', 'none'])).toBeUndefined();
+    expect(describeEnhancement([])).toBeUndefined();
+    expect(describeEnhancement(['deblur:5'])).toBe(
+      'The X-ray was enhanced before it was read: motion blur undone (a 5 px streak).',
+    );
+    expect(describeEnhancement(['denoise:0.098,unsharp:0.7', 'denoise:0.05', 'none'])).toBe(
+      'The X-ray was enhanced before it was read: noise smoothed, sharpened.',
+    );
   });
 });

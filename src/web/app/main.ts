@@ -184,7 +184,11 @@ async function openAnalysis(analysis: Analysis): Promise<void> {
     analysis.threshold,
   );
   review.open(analysis, maskGrey);
-  renderQuality($('quality-note'), analysis.quality);
+  renderQuality(
+    $('quality-note'),
+    analysis.quality,
+    (analysis.models ?? []).flatMap((m) => (m.enhanced !== undefined ? [m.enhanced] : [])),
+  );
   $('downloads').hidden = false;
   document.body.dataset.analysis = analysis.id;
   showStatus(undefined);
