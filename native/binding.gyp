@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "dentseg_torch",
-      "sources": ["src/addon.cc", "src/allocator.cc", "src/conv_layout.cc", "src/ops_nn.cc", "src/ops_math.cc"],
+      "sources": ["src/addon.cc", "src/allocator.cc", "src/conv_layout.cc", "src/layout_copy.cc", "src/ops_nn.cc", "src/ops_math.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!(node -p \"process.env.DENTSEG_TORCH_INCLUDE || '/usr/include'\")",

@@ -11,6 +11,7 @@
 
 #include "common.h"
 #include "conv_layout.h"
+#include "layout_copy.h"
 
 namespace dentseg {
 namespace {
@@ -64,7 +65,7 @@ at::Tensor normalise(const at::Tensor& t) {
     case at::kDouble: case at::kHalf: case at::kBFloat16: r = t.to(at::kFloat); break;
     default: r = t.to(at::kInt); break;
   }
-  return r.contiguous();
+  return contiguous_fast(r);
 }
 
 Napi::Value Write(const Napi::CallbackInfo& info) {

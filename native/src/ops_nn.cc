@@ -6,6 +6,7 @@
 
 #include "common.h"
 #include "conv_layout.h"
+#include "layout_copy.h"
 
 namespace dentseg {
 namespace {
@@ -26,13 +27,13 @@ at::Tensor pad_nchw(const at::Tensor& x, const Pad4& p, double value) {
 
 /** tfjs filter [kh, kw, in, out] -> ATen weight [out, in, kh, kw] in the layout's memory. */
 at::Tensor weight_oihw(const at::Tensor& w, bool nchw) {
-  return w.permute({3, 2, 0, 1}).contiguous(nchw ? at::MemoryFormat::Contiguous : at::MemoryFormat::ChannelsLast);
+  return contiguous_fast(w.permute({3, 2, 0, 1}), nchw ? at::MemoryFormat::Contiguous : at::MemoryFormat::ChannelsLast);
 }
 
 /** NHWC tensor as NCHW: a channels-last view, or a contiguous copy for the NCHW path. */
 at::Tensor nchw_in(const at::Tensor& x, bool nchw) {
   at::Tensor v = to_nchw(x);
-  return nchw ? v.contiguous() : v;
+  return nchw ? contiguous_fast(v) : v;
 }
 
 /** Applies a fused activation in place: y must be a fresh tensor the op owns. */

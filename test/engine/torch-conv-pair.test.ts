@@ -5,9 +5,10 @@
  * match the cpu backend (which keeps tfjs' two kernels) and tfjs' own fused-conv gradient;
  * a filter-gradient call on other data never gets a kept gradient.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { initEngine, tf } from '../../src/engine/index.js';
 import { CONV2D_GRAD_PAIR, CONV2D_GRADIENT } from '../../src/engine/gradients.js';
+import type { TorchBackend } from '../../src/engine/torch/backend.js';
 import { loadTorchNative } from '../../src/engine/torch/native.js';
 import {
   compareBackends,
@@ -152,5 +153,39 @@ describe.skipIf(!TORCH_BUILT)('Conv2D gradient on torch', () => {
     const torch = await run('torch');
     const cpu = await run('cpu');
     expect(relError(torch, cpu)).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('pairs the fused convolution’s gradients too, right even when a filter is shared', async () => {
+    setupTorch();
+    // Σ(fused(x1, w) · v1) + Σ(fused(x2, w) · v2): w goes through two inputs, so the input
+    // the backend recorded for w is x2's while x1's gradient is asked for as well.
+    const run = async (backend: string): Promise<{ kernels: string[]; out: Float32Array }> => {
+      await tf.setBackend(backend);
+      const x1 = seeded([2, 6, 5, 3], 7);
+      const x2 = seeded([2, 6, 5, 3], 8);
+      const w = seeded([3, 3, 3, 4], 9);
+      const v = seeded([2, 6, 5, 4], 10);
+      const conv = (x: T, f: T): T =>
+        tf.fused.conv2d({ x: as4(x), filter: as4(f), strides: 1, pad: 'same' });
+      const f = (a: T, b: T, c: T): T =>
+        tf.add(tf.sum(tf.mul(conv(a, c), v)), tf.sum(tf.mul(conv(b, c), tf.neg(v))));
+      const prof = await tf.profile(() => tf.grads(f)([x1, x2, w]));
+      const grads = tf.grads(f)([x1, x2, w]);
+      const out = new Float32Array(grads.flatMap((g) => [...g.dataSync()]));
+      tf.dispose([x1, x2, w, v, ...grads]);
+      return { kernels: prof.kernels.map((k) => k.name), out };
+    };
+    await tf.setBackend('torch');
+    const ops = vi.spyOn(tf.backend() as TorchBackend, 'exec1');
+    const torch = await run('torch');
+    const called = ops.mock.calls.map((c) => c[0]);
+    ops.mockRestore();
+    expect(torch.kernels).toContain('FusedConv2D');
+    // x2's gradients paired and handed out; x1's input gradient paired with x2 (the
+    // recorded input), so its filter gradient is computed afresh: never a wrong one.
+    expect(called).toContain('conv2dBackpropPair');
+    expect(called).toContain('conv2dBackpropFilter');
+    const cpu = await run('cpu');
+    expect(relError(torch.out, cpu.out)).toBeLessThanOrEqual(1e-4);
   });
 });

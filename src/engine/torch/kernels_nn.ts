@@ -20,12 +20,28 @@ function shape4(t: TensorInfo | number[], what: string): Shape4 {
   return s as Shape4;
 }
 
+/**
+ * The input each filter last went through a FusedConv2D with, keyed by the filter's data.
+ * tfjs builds FusedConv2D's gradient inside the fused op (a customGrad closure that
+ * registerGradient cannot replace): it asks for the input gradient (dy, filter) and then
+ * the filter gradient (x, dy) as two kernels. Knowing x at the first call lets it run as
+ * the paired ATen call, whose filter gradient the addon keeps for the second (the decoder's
+ * convolutions are fused ones: 13 % of a training step went to their lone gradients). The
+ * input gradient does not depend on x's values, so a stale or shared entry costs at most a
+ * filter gradient computed for nothing: the addon hands it out only for the same x and dy.
+ */
+const fusedConvInputs = new WeakMap<object, TensorInfo>();
+
 function nhwcOnly(dataFormat: string | undefined, kernel: string): void {
   if (dataFormat !== undefined && dataFormat !== 'NHWC' && dataFormat !== 'channelsLast') {
     throw new Error(
       `${kernel}: dataFormat ${dataFormat} is not supported by the torch backend (NHWC only)`,
     );
   }
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 /** The addon's conv/pool attributes from a tfjs Conv2DInfo. */
@@ -158,6 +174,7 @@ export const NN_KERNELS: readonly TorchKernel[] = [
       const extra = [inputs.bias, inputs.preluActivationWeights].filter(
         (t): t is TensorInfo => t != null,
       );
+      fusedConvInputs.set(filter.dataId, x);
       return backend.exec1('fusedConv2d', [x, filter, ...extra], {
         ...convAttrs(info),
         hasBias: inputs.bias != null,
@@ -183,6 +200,10 @@ export const NN_KERNELS: readonly TorchKernel[] = [
         a.pad,
         a.dimRoundingMode,
       );
+      const x = fusedConvInputs.get(filter.dataId);
+      if (x !== undefined && backend.refCount(x.dataId) > 0 && sameShape(x.shape, inShape)) {
+        return backend.exec1('conv2dBackpropPair', [dy, filter, x], convAttrs(info));
+      }
       return backend.exec1('conv2dBackpropInput', [dy, filter], { ...convAttrs(info), inShape });
     },
   },
