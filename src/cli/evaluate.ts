@@ -134,6 +134,10 @@ export function registerEvaluateCommands(program: Command): void {
         .default('all'),
     )
     .option('--tta', 'average with the horizontally flipped prediction')
+    .option(
+      '--no-tta',
+      "no test-time augmentation, even where the model's dentseg.json asks for it",
+    )
     .option('--engine <name>', 'inference engine (default: the best the model folder supports)')
     .addOption(
       new Option(
@@ -203,7 +207,7 @@ export function registerEvaluateCommands(program: Command): void {
         ...(lesions ? { lesions: { minAreaPx: lesionMinArea } } : {}),
         ...(teethModel ? { teethModel } : {}),
         subset: opts.subset,
-        tta: opts.tta === true,
+        ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
         ...(opts.numbering ? { numbering: opts.numbering } : {}),
         ...(imaging.transform ? { transformImage: imaging.transform } : {}),
         ...(opts.errorMaps ? { onScored: errorMapWriter(opts.errorMaps) } : {}),
@@ -225,7 +229,7 @@ export function registerEvaluateCommands(program: Command): void {
         model: { name: model.meta.name, version: model.meta.version, engine: model.engine.name },
         task: model.meta.task,
         threshold,
-        tta: opts.tta === true,
+        ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
         subset: opts.subset,
         ...(result.lesions ? { lesions: result.lesions } : {}),
         // Always said: the gate applied, or null (none asked for, or --teeth-model none).

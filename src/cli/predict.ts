@@ -74,6 +74,7 @@ export function registerPredictCommands(program: Command): void {
       0.5,
     )
     .option('--tta', 'test-time augmentation: average with the horizontally flipped image')
+    .option('--no-tta', "no test-time augmentation, even where a model's dentseg.json asks for it")
     .option(
       '--concurrency <n>',
       'images in flight at once (decode/encode overlap the forward pass)',
@@ -133,7 +134,7 @@ export function registerPredictCommands(program: Command): void {
           inputs: opts.input,
           outputDir: out,
           threshold: opts.threshold,
-          tta: opts.tta === true,
+          ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
           concurrency: opts.concurrency,
           keepDicomTags: opts.keepDicomTags === true,
           ...(opts.report === true ? { report: paper } : {}),

@@ -193,7 +193,7 @@ export async function evaluateModel(
         : sample.image;
       const r = await segment(model, image, {
         threshold: opts.threshold ?? 0.5,
-        tta: opts.tta ?? false,
+        ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
         findings: false,
         name: label,
         ...(opts.numbering ? { numbering: opts.numbering } : {}),
@@ -209,7 +209,7 @@ export async function evaluateModel(
         // The set's gate on the set's teeth prediction (its own threshold, as predict runs it),
         // judging the regions the model's findings rule would report at this image.
         const t = await segment(opts.teethModel, image, {
-          tta: opts.tta ?? false,
+          ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
           findings: false,
           name: label,
         });

@@ -13,6 +13,7 @@ import {
   restoreToOriginal,
   preprocessImage,
 } from '../data/preprocess.js';
+import { flipClassMapFor } from '../data/classes.js';
 import { slidingWindow } from '../data/tiling.js';
 import { DentsegError } from '../errors.js';
 import { defaultMinArea, findingsFor } from '../imaging/findings.js';
@@ -24,13 +25,18 @@ import { numberTeeth, type NumberingResult } from '../numbering/postprocess.js';
 import { describeTeeth } from '../numbering/teeth.js';
 import type { InferenceEngine, Segmentation } from './types.js';
 
-/** Mirror NHWC data (`h*w*c` per image, `batch` images) left–right. */
+/**
+ * Mirror NHWC data (`h*w*c` per image, `batch` images) left–right. With `channelMap`,
+ * channel k lands in channel `channelMap[k]`: a mirrored X-ray's tooth 11 is the patient's
+ * 21, so a numbering model's output on the flipped image is relabelled on the way back.
+ */
 export function flipHorizontal(
   data: Float32Array,
   batch: number,
   h: number,
   w: number,
   c: number,
+  channelMap?: readonly number[],
 ): Float32Array {
   const out = new Float32Array(data.length);
   for (let b = 0; b < batch; b++) {
@@ -39,7 +45,8 @@ export function flipHorizontal(
       for (let x = 0; x < w; x++) {
         const src = (row + x) * c;
         const dst = (row + w - 1 - x) * c;
-        for (let k = 0; k < c; k++) out[dst + k] = data[src + k]!;
+        if (channelMap) for (let k = 0; k < c; k++) out[dst + channelMap[k]!] = data[src + k]!;
+        else for (let k = 0; k < c; k++) out[dst + k] = data[src + k]!;
       }
     }
   }
@@ -178,7 +185,7 @@ export async function runPipeline(
   if (!(threshold >= 0 && threshold <= 1)) {
     throw new DentsegError('E_USAGE', `threshold must be in 0…1; received ${threshold}`);
   }
-  const tta = opts.tta ?? false;
+  const tta = opts.tta ?? meta.postprocess?.tta ?? false;
   let t = performance.now();
   const timings = {} as Record<PipelineStage, number>;
   const lap = (stage: PipelineStage): void => {
@@ -201,12 +208,15 @@ export async function runPipeline(
     tiling
       ? slidingWindow(x, h, w, c, tiling, (b, m, th, tw) => engine.run(b, m, th, tw, c))
       : engine.run(x, n, h, w, c);
+  // The flip's class swap (FDI right ↔ left), when the output has one channel per class.
+  const outputClassMap = (k: number): number[] | undefined =>
+    k === meta.classes.length ? flipClassMapFor(meta.classes) : undefined;
   let probs: Float32Array;
   if (tta && tiling) {
     const plain = await forward(data, 1);
     const flipped = await forward(flipHorizontal(data, 1, h, w, c), 1);
     const k = plain.length / (h * w);
-    const back = flipHorizontal(flipped, 1, h, w, k);
+    const back = flipHorizontal(flipped, 1, h, w, k, outputClassMap(k));
     probs = new Float32Array(plain.length);
     for (let i = 0; i < probs.length; i++) probs[i] = (plain[i]! + back[i]!) / 2;
   } else if (tta) {
@@ -216,7 +226,7 @@ export async function runPipeline(
     const out = await engine.run(both, 2, h, w, c);
     const k = out.length / (2 * h * w);
     const plain = out.subarray(0, h * w * k);
-    const flipped = flipHorizontal(out.subarray(h * w * k), 1, h, w, k);
+    const flipped = flipHorizontal(out.subarray(h * w * k), 1, h, w, k, outputClassMap(k));
     probs = new Float32Array(h * w * k);
     for (let i = 0; i < probs.length; i++) probs[i] = (plain[i]! + flipped[i]!) / 2;
   } else {

@@ -14,7 +14,8 @@ export interface PredictBatchOptions {
   readonly outputDir: string;
   /** Binary threshold 0…1. */
   readonly threshold: number;
-  readonly tta: boolean;
+  /** Average with the mirrored X-ray's prediction; undefined: each model's `postprocess.tta`. */
+  readonly tta?: boolean;
   /** Inputs in flight at once (≥ 1). */
   readonly concurrency: number;
   /** Write DICOM patient tags into `X.json` (off by default: privacy). */
@@ -66,13 +67,13 @@ export interface PredictItem {
  */
 export function segmentOptionsOf(opts: PredictBatchOptions): {
   readonly threshold: number;
-  readonly tta: boolean;
+  readonly tta?: boolean;
   readonly minAreaPx?: number;
   readonly withholdIfNotPanoramic: boolean;
 } {
   return {
     threshold: opts.threshold,
-    tta: opts.tta,
+    ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
     ...(opts.minAreaPx !== undefined ? { minAreaPx: opts.minAreaPx } : {}),
     withholdIfNotPanoramic: opts.force !== true,
   };

@@ -41,6 +41,12 @@ export interface ModelPostprocess {
    * teeth model (src/infer/lesion-gate.ts).
    */
   readonly toothGate?: { readonly marginPx: number };
+  /**
+   * Average the network's output with its output on the horizontally mirrored X-ray (FDI
+   * classes swapped right ↔ left on the way back) unless the caller says otherwise
+   * (`--tta` / `--no-tta`): two forward passes for a steadier map.
+   */
+  readonly tta?: boolean;
 }
 
 /**
@@ -158,10 +164,10 @@ export function parseModelMeta(value: unknown, file: string): ModelMeta {
     if (!isRecord(post))
       return bad(
         'postprocess',
-        'an object {numbering?, minToothPx?, minAreaPx?, lesion?, toothGate?}',
+        'an object {numbering?, minToothPx?, minAreaPx?, lesion?, toothGate?, tta?}',
       );
     for (const k of Object.keys(post))
-      if (!['numbering', 'minToothPx', 'minAreaPx', 'lesion', 'toothGate'].includes(k))
+      if (!['numbering', 'minToothPx', 'minAreaPx', 'lesion', 'toothGate', 'tta'].includes(k))
         bad(`postprocess.${k}`, 'absent (unknown key)');
     if (
       post.numbering !== undefined &&
@@ -178,6 +184,8 @@ export function parseModelMeta(value: unknown, file: string): ModelMeta {
       bad('postprocess.minAreaPx', 'an integer ≥ 1 (pixels)');
     if (post.lesion !== undefined && !(typeof post.lesion === 'string' && post.lesion !== ''))
       bad('postprocess.lesion', 'a non-empty string (the finding type, e.g. "caries")');
+    if (post.tta !== undefined && typeof post.tta !== 'boolean')
+      bad('postprocess.tta', 'true or false');
     const gate = post.toothGate;
     if (gate !== undefined) {
       if (!isRecord(gate) || Object.keys(gate).some((k) => k !== 'marginPx'))
