@@ -99,6 +99,13 @@ export function probabilityImage(
   return out;
 }
 
+/** Per pixel, the probability of the class `classMap` holds there (`k` channels in). */
+function winnerOf(probabilities: Float32Array, k: number, classMap: Uint8Array): Float32Array {
+  const out = new Float32Array(classMap.length);
+  for (let i = 0; i < out.length; i++) out[i] = probabilities[i * k + classMap[i]!]!;
+  return out;
+}
+
 /**
  * The smallest region kept in a model's findings on a `width × height` image, in that
  * image's pixels: `override` (the caller's `--min-area`, image pixels) when given, else the
@@ -165,6 +172,13 @@ export interface PipelineResult extends Segmentation {
    * image at network size (`none` when `auto` found nothing to do; `deblur:5`, …).
    */
   readonly enhanced?: string;
+  /**
+   * `width*height`: the probability of the class `mask` holds at each pixel (binary: the
+   * probability itself), what the server stores as probability.png and the page
+   * re-thresholds. Numbering models take it at the network's size and restore that one
+   * channel, never their K probability channels (0.5 GB and a second at 3100×1300 × 33).
+   */
+  readonly confidence: Float32Array;
   readonly timings: Readonly<Record<PipelineStage, number>>;
 }
 
@@ -281,6 +295,10 @@ export async function runPipeline(
       : undefined;
   lap('findings');
   let restored = probabilities;
+  const restoredProbabilities = (): Float32Array =>
+    (restored ??= restoreToOriginal(probs, k, geometry));
+  let confidence: Float32Array | undefined;
+  const netMask = numbering?.mask;
   return {
     image,
     width: image.width,
@@ -289,7 +307,14 @@ export async function runPipeline(
     task: meta.task,
     mask,
     get probabilities(): Float32Array {
-      return (restored ??= restoreToOriginal(probs, k, geometry));
+      return restoredProbabilities();
+    },
+    get confidence(): Float32Array {
+      if (confidence) return confidence;
+      if (netMask)
+        return (confidence = restoreToOriginal(winnerOf(probs, k, netMask), 1, geometry));
+      return (confidence =
+        k === 1 ? restoredProbabilities() : winnerOf(restoredProbabilities(), k, mask));
     },
     k,
     ...(numbering ? { numbering } : {}),

@@ -131,7 +131,7 @@ export async function analyseUpload(
     grey8Png(toGrey8(image), image.width, image.height, PICTURE_PNG_LEVEL),
     maskPng(r.mask, r.width, r.height, r.task === 'binary'),
     grey8Png(
-      probabilityImage(r.probabilities, r.mask, r.k),
+      probabilityImage(r.confidence, r.mask, 1),
       r.width,
       r.height,
       PROBABILITY_PNG_LEVEL,

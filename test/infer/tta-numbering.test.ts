@@ -73,5 +73,17 @@ describe('test-time augmentation of a numbering model', () => {
     }
     const off = await runPipeline(byPosition, meta(true), image, { tta: false });
     expect(off.tta).toBe(false);
+    // The winner's probability (probability.png) is taken at the network's size: away from
+    // class borders (image rows 16 and 48, column 32) the same values as picking it from all
+    // channels restored to the X-ray's size; at a border the two interpolate differently.
+    const all = off.probabilities;
+    expect(off.confidence).toHaveLength(64 * 64);
+    const near = (v: number, edge: number): boolean => Math.abs(v - edge) <= 2;
+    for (let y = 0; y < 64; y++)
+      for (let x = 0; x < 64; x++) {
+        if (near(y, 16) || near(y, 48) || near(x, 32)) continue;
+        const i = y * 64 + x;
+        expect(off.confidence[i]).toBeCloseTo(all[i * 3 + off.mask[i]!]!, 5);
+      }
   });
 });
