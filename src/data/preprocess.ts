@@ -292,14 +292,19 @@ export function prepareGrey(
   if (cfg.denoise?.method === 'median') grey = medianFilter(grey, cw, ch, cfg.denoise.radius);
   else if (cfg.denoise?.method === 'gaussian') grey = gaussianBlur(grey, cw, ch, cfg.denoise.sigma);
   if (cfg.clahe) grey = clahe(grey, cw, ch, cfg.clahe.clipLimit, cfg.clahe.tiles);
+  let enhanced: string | undefined;
   if (cfg.enhance !== undefined && cfg.enhance !== 'none') {
     const mode = parseEnhanceSpec(cfg.enhance, 'preprocess.enhance');
     const shared = mode === 'auto' ? sharedEstimate(img, cfg, cw, ch, estimate) : undefined;
     const r = enhanceUnit(Float64Array.from(grey), cw, ch, mode, shared);
     grey = Float32Array.from(r.values);
-    return { grey: place(grey, geometry, 1) as Float32Array, geometry, enhanced: r.applied };
+    enhanced = r.applied;
   }
-  return { grey: place(grey, geometry, 1) as Float32Array, geometry };
+  return {
+    grey: place(grey, geometry, 1) as Float32Array,
+    geometry,
+    ...(enhanced !== undefined ? { enhanced } : {}),
+  };
 }
 
 /** Mean and standard deviation of grey values, as `zscore` normalisation uses them. */

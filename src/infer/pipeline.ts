@@ -81,21 +81,13 @@ export function probabilitiesToMask(
 }
 
 /**
- * Per-pixel probability of the mask's class as 0–255: for binary the foreground
- * probability, for multi-class the probability of the class `mask` holds (the winner).
- * What the server stores as probability.png and the page re-thresholds.
+ * A result's `confidence` (the probability of each pixel's class) as 0–255: what the server
+ * stores as probability.png and the page re-thresholds.
  */
-export function probabilityImage(
-  probabilities: Float32Array,
-  mask: Uint8Array,
-  k: number,
-): Uint8Array {
-  const n = mask.length;
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const p = k === 1 ? probabilities[i]! : probabilities[i * k + mask[i]!]!;
-    out[i] = Math.max(0, Math.min(255, Math.round(p * 255)));
-  }
+export function probabilityImage(confidence: Float32Array): Uint8Array {
+  const out = new Uint8Array(confidence.length);
+  for (let i = 0; i < out.length; i++)
+    out[i] = Math.max(0, Math.min(255, Math.round(confidence[i]! * 255)));
   return out;
 }
 
@@ -222,27 +214,27 @@ export async function runPipeline(
     tiling
       ? slidingWindow(x, h, w, c, tiling, (b, m, th, tw) => engine.run(b, m, th, tw, c))
       : engine.run(x, n, h, w, c);
-  // The flip's class swap (FDI right ↔ left), when the output has one channel per class.
-  const outputClassMap = (k: number): number[] | undefined =>
-    k === meta.classes.length ? flipClassMapFor(meta.classes) : undefined;
+  // The mirrored X-ray's output flipped back, its classes swapped right ↔ left when it has
+  // one channel per class (FDI), and averaged with the plain output.
+  const averageWithMirror = (plain: Float32Array, mirrored: Float32Array): Float32Array => {
+    const k = plain.length / (h * w);
+    const map = k === meta.classes.length ? flipClassMapFor(meta.classes) : undefined;
+    const back = flipHorizontal(mirrored, 1, h, w, k, map);
+    const out = new Float32Array(plain.length);
+    for (let i = 0; i < out.length; i++) out[i] = (plain[i]! + back[i]!) / 2;
+    return out;
+  };
   let probs: Float32Array;
   if (tta && tiling) {
     const plain = await forward(data, 1);
-    const flipped = await forward(flipHorizontal(data, 1, h, w, c), 1);
-    const k = plain.length / (h * w);
-    const back = flipHorizontal(flipped, 1, h, w, k, outputClassMap(k));
-    probs = new Float32Array(plain.length);
-    for (let i = 0; i < probs.length; i++) probs[i] = (plain[i]! + back[i]!) / 2;
+    probs = averageWithMirror(plain, await forward(flipHorizontal(data, 1, h, w, c), 1));
   } else if (tta) {
+    // Both in one batch of two.
     const both = new Float32Array(data.length * 2);
     both.set(data);
     both.set(flipHorizontal(data, 1, h, w, c), data.length);
     const out = await engine.run(both, 2, h, w, c);
-    const k = out.length / (2 * h * w);
-    const plain = out.subarray(0, h * w * k);
-    const flipped = flipHorizontal(out.subarray(h * w * k), 1, h, w, k, outputClassMap(k));
-    probs = new Float32Array(h * w * k);
-    for (let i = 0; i < probs.length; i++) probs[i] = (plain[i]! + flipped[i]!) / 2;
+    probs = averageWithMirror(out.subarray(0, out.length / 2), out.subarray(out.length / 2));
   } else {
     probs = await forward(data, 1);
   }

@@ -130,7 +130,7 @@ export async function analyseUpload(
   const [original, mask, probability, ...lesionPngs] = await Promise.all([
     grey8Png(toGrey8(image), image.width, image.height, PICTURE_PNG_LEVEL),
     maskPng(r.mask, r.width, r.height, r.task === 'binary'),
-    grey8Png(probabilityImage(r.confidence, r.mask, 1), r.width, r.height, PROBABILITY_PNG_LEVEL),
+    grey8Png(probabilityImage(r.confidence), r.width, r.height, PROBABILITY_PNG_LEVEL),
     ...lesionFiles.map(({ run }) => maskPng(run.result.mask, r.width, r.height, true)),
   ]);
   const encodeMs = performance.now() - t1;

@@ -67,7 +67,7 @@ export async function analyseImage(
     grey: toGrey8(image),
     width: r.width,
     height: r.height,
-    probability: probabilityImage(r.confidence, r.mask, 1),
+    probability: probabilityImage(r.confidence),
     mask: r.mask,
     ...(meta.task === 'multiclass' ? { classes: r.mask } : {}),
     classNames: meta.classes,
