@@ -20,6 +20,7 @@ import {
 } from '../evaluate/index.js';
 import {
   BUNDLED_SET,
+  defaultOutlineModelDir,
   defaultTeethModelDir,
   loadModel,
   modelRole,
@@ -52,6 +53,7 @@ interface EvaluateCliOptions extends ImagingCliOptions {
   lesions?: boolean;
   lesionMinArea?: string;
   teethModel?: string;
+  outlineModel?: string;
 }
 
 /**
@@ -114,6 +116,47 @@ async function loadTeethModel(
   return teeth;
 }
 
+/**
+ * The binary teeth model outlining the numbered teeth (`--outline-model`): the folder given
+ * (`none`: no outline); without one, the bundled set's outline when the bundled teeth model
+ * gates a lesion model (so that the gate sees the teeth predict draws), else none. It must be
+ * a binary teeth model (E_USAGE otherwise); warned about and unused when no numbering model
+ * is involved.
+ */
+async function loadOutlineModel(
+  dir: string | undefined,
+  model: LoadedModel,
+  teethModel: LoadedModel | undefined,
+  bundledTeeth: boolean,
+  backend: BackendName | undefined,
+  enhance: Parameters<typeof withEnhance>[1],
+): Promise<LoadedModel | undefined> {
+  if (dir === 'none') return undefined;
+  const numbered = [model, teethModel].some(
+    (m) => m !== undefined && numberingConfig(m.meta) !== undefined,
+  );
+  if (!numbered) {
+    if (dir !== undefined)
+      console.error(
+        'dentseg: warning: no numbering model to outline (--model, or the gating --teeth-model); --outline-model is not used',
+      );
+    return undefined;
+  }
+  const folder = dir ?? (bundledTeeth && teethModel ? defaultOutlineModelDir() : undefined);
+  if (folder === undefined) return undefined;
+  const outline = withEnhance(
+    await loadModel(folder, { ...(backend !== undefined ? { backend } : {}), log: true }),
+    enhance,
+  );
+  if (modelRole(outline.meta) !== 'teeth' || outline.meta.task !== 'binary') {
+    outline.dispose();
+    throw new DentsegError('E_USAGE', `--outline-model ${folder} is not a binary teeth model`, {
+      hint: 'give a binary teeth model folder (e.g. models/teeth-binary), or none',
+    });
+  }
+  return outline;
+}
+
 /** Register `dentseg evaluate` on the program. */
 export function registerEvaluateCommands(program: Command): void {
   const cmd = program
@@ -166,6 +209,13 @@ export function registerEvaluateCommands(program: Command): void {
       'a lesion model asking for a tooth gate (dentseg.json postprocess.toothGate): the teeth ' +
         `model whose teeth gate it, as in predict (default: the bundled set's, ${BUNDLED_SET.teeth.map((n) => `models/${n}`).join(', else ')}); ` +
         '"none" scores it ungated',
+    )
+    .option(
+      '--outline-model <dir>',
+      'a binary teeth model drawing which pixels are tooth for the numbering model, as the ' +
+        'bundled set does in predict: the numbering --model is scored within its outline (no ' +
+        "default), and so is a gating numbering --teeth-model (default there: the bundled set's, " +
+        `models/${BUNDLED_SET.outline}); "none" for no outline`,
     );
   addImagingOptions(cmd);
   addDatasetOptions(cmd).action(async (opts: EvaluateCliOptions, command: Command) => {
@@ -193,8 +243,17 @@ export function registerEvaluateCommands(program: Command): void {
       imaging.enhance,
     );
     let teethModel: LoadedModel | undefined;
+    let outlineModel: LoadedModel | undefined;
     try {
       teethModel = await loadTeethModel(opts.teethModel, model, globals.backend, imaging.enhance);
+      outlineModel = await loadOutlineModel(
+        opts.outlineModel,
+        model,
+        teethModel,
+        opts.teethModel === undefined,
+        globals.backend,
+        imaging.enhance,
+      );
       if (opts.errorMaps) await mkdir(opts.errorMaps, { recursive: true });
       const t0 = performance.now();
       const tty = process.stderr.isTTY === true;
@@ -206,6 +265,7 @@ export function registerEvaluateCommands(program: Command): void {
         threshold,
         ...(lesions ? { lesions: { minAreaPx: lesionMinArea } } : {}),
         ...(teethModel ? { teethModel } : {}),
+        ...(outlineModel ? { outlineModel } : {}),
         subset: opts.subset,
         ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
         ...(opts.numbering ? { numbering: opts.numbering } : {}),
@@ -234,6 +294,8 @@ export function registerEvaluateCommands(program: Command): void {
         ...(result.lesions ? { lesions: result.lesions } : {}),
         // Always said: the gate applied, or null (none asked for, or --teeth-model none).
         toothGate: result.toothGate ?? null,
+        // Always said: the binary teeth model the numbered teeth were drawn in, or null.
+        outlineModel: result.outlineModel ?? null,
         ...(result.scoredAs ? { scoredAs: result.scoredAs } : {}),
         ...(imaging.report ? { degrade: imaging.report } : {}),
         enhance: model.meta.preprocess.enhance ?? 'none',
@@ -273,6 +335,7 @@ export function registerEvaluateCommands(program: Command): void {
             `precision ${fmt(l.precision)}, ${fmt(l.fpPerImage)} false positives per image`,
         );
       }
+      if (result.outlineModel) say(`teeth numbered within the outline of ${result.outlineModel}`);
       const g = result.toothGate;
       if (g)
         say(
@@ -285,6 +348,7 @@ export function registerEvaluateCommands(program: Command): void {
       );
       process.exitCode = result.failed.length > 0 ? 2 : 0;
     } finally {
+      outlineModel?.dispose();
       teethModel?.dispose();
       model.dispose();
     }

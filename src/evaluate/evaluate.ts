@@ -12,8 +12,10 @@ import {
 } from '../data/index.node.js';
 import { DentsegError, isDentsegError } from '../errors.js';
 import { applyToothGate } from '../infer/lesion-gate.js';
+import { numbersWithinOutline } from '../infer/outline.js';
 import { findingsMinAreaPx } from '../infer/pipeline.js';
 import { segment } from '../infer/segment.js';
+import type { SegmentOptions, SegmentResult } from '../infer/types.js';
 import { minToothPxAt, numberingConfig, type NumberingMode } from '../numbering/index.js';
 import type { LoadedModel } from '../infer/types.js';
 import { EvaluationAccumulator, type EvaluationReport, type ImageRow } from './aggregate.js';
@@ -43,6 +45,12 @@ export interface EvaluateOptions {
    * for a model that asks for none; absent: scored ungated.
    */
   readonly teethModel?: LoadedModel;
+  /**
+   * A binary teeth model outlining the numbering model's teeth, as in a model set
+   * (src/infer/outline.ts): the numbering model scored (`model`), else the teeth model that
+   * gates a lesion model (`teethModel`). Ignored where no numbering model is involved.
+   */
+  readonly outlineModel?: LoadedModel;
   /** Called after each image (or failure). */
   readonly onImage?: (done: number, total: number, row: ImageRow | undefined) => void;
   /**
@@ -79,6 +87,8 @@ export interface EvaluationResult {
   readonly lesions?: LesionReport;
   /** The tooth gate applied to every prediction before scoring (absent: none). */
   readonly toothGate?: EvaluatedToothGate;
+  /** The binary teeth model whose outline the numbered teeth were drawn in, `name@version`. */
+  readonly outlineModel?: string;
   /**
    * Set when a numbering model was scored on binary tooth masks: its teeth, all numbers
    * together, against the masks' foreground.
@@ -121,6 +131,41 @@ export function leftOutOf(dataset: Dataset, subset: Subset): Dataset['problems']
       p.part === subset ||
       (subset === 'all' && (p.part === 'train' || p.part === 'val')),
   );
+}
+
+/**
+ * A numbering model's class map at the image's size, drawn within `outline`'s teeth when
+ * one is given (as a model set does); any other model's mask as it is.
+ */
+async function teethWithin(
+  model: LoadedModel,
+  r: SegmentResult,
+  outline: LoadedModel | undefined,
+  image: GreyImage,
+  opts: SegmentOptions,
+  numbering: NumberingMode | undefined,
+): Promise<{ mask: Uint8Array; outlined: boolean }> {
+  const cfg = numberingConfig(model.meta, numbering);
+  if (!outline || !cfg || !r.numbering) return { mask: r.mask, outlined: false };
+  // The outline takes its numbering model's mirrored pass, as in a set (infer/model-set.ts).
+  const tta = opts.tta ?? model.meta.postprocess?.tta;
+  const o = await segment(outline, image, {
+    ...opts,
+    ...(tta !== undefined ? { tta } : {}),
+    findings: false,
+  });
+  const { width, height } = r;
+  return {
+    mask: numbersWithinOutline(
+      model.meta,
+      r.numbering.mask,
+      o.mask,
+      width,
+      height,
+      minToothPxAt(cfg, width, height),
+    ),
+    outlined: true,
+  };
 }
 
 /** Data-set refs hold absolute paths; report them relative to where the user stands. */
@@ -179,6 +224,8 @@ export async function evaluateModel(
     message: `${labelOf(p.file)}: ${p.message}`,
   }));
   const gate = opts.teethModel ? meta.postprocess?.toothGate : undefined;
+  const outline = opts.outlineModel;
+  let outlinedAny = false;
   let droppedRegions = 0;
   let done = 0;
   for (const ref of samples) {
@@ -191,35 +238,42 @@ export async function evaluateModel(
       const image = opts.transformImage
         ? await opts.transformImage(sample.image, label)
         : sample.image;
-      const r = await segment(model, image, {
+      // Every model of the set runs as predict runs it: the same threshold and mirrored pass.
+      const runOpts: SegmentOptions = {
         threshold: opts.threshold ?? 0.5,
         ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
         findings: false,
         name: label,
         ...(opts.numbering ? { numbering: opts.numbering } : {}),
-      });
+      };
+      const r = await segment(model, image, runOpts);
+      const own = await teethWithin(model, r, outline, image, runOpts, opts.numbering);
+      outlinedAny ||= own.outlined;
       // Same size by construction (the data stage checks mask = image size); a resize keeps
       // the scoring at the mask's resolution should a source ever differ.
       const atSize =
         r.width === image.width && r.height === image.height
-          ? r.mask
-          : resizeMaskNearest(r.mask, r.width, r.height, image.width, image.height);
+          ? own.mask
+          : resizeMaskNearest(own.mask, r.width, r.height, image.width, image.height);
       let pred = asUnion ? atSize.map((c) => (c > 0 ? 1 : 0)) : atSize;
       if (gate && opts.teethModel) {
         // The set's gate on the set's teeth prediction (its own threshold, as predict runs it),
         // judging the regions the model's findings rule would report at this image.
-        const t = await segment(opts.teethModel, image, {
+        const teethOpts: SegmentOptions = {
           ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
           findings: false,
           name: label,
-        });
+        };
+        const t = await segment(opts.teethModel, image, teethOpts);
+        const teeth = await teethWithin(opts.teethModel, t, outline, image, teethOpts, undefined);
+        outlinedAny ||= teeth.outlined;
         const g = applyToothGate(
           meta,
           pred,
           image.width,
           image.height,
           findingsMinAreaPx(meta, image.width, image.height),
-          { mask: t.mask, width: t.width, height: t.height },
+          { mask: teeth.mask, width: t.width, height: t.height },
         );
         pred = g.mask;
         if (g.report?.applied) droppedRegions += g.report.dropped;
@@ -246,6 +300,9 @@ export async function evaluateModel(
   return {
     report: acc.report(),
     ...(asUnion ? { scoredAs: 'teeth union' as const } : {}),
+    ...(outline && outlinedAny
+      ? { outlineModel: `${outline.meta.name}@${outline.meta.version}` }
+      : {}),
     rows: acc.rows,
     ...(lesionAcc ? { lesions: lesionAcc.report() } : {}),
     ...(gate && opts.teethModel

@@ -6,22 +6,30 @@
 
 /**
  * The bundled default set, by folder name under the package's `models/`: the first teeth
- * model present (the numbering model before the binary one), plus every lesion model
- * present. `evaluate` and `export` keep `teeth-binary` as their default model; `evaluate`
- * gates a lesion model with this set's teeth model ({@link bundledTeethName}).
+ * model present (the numbering model before the binary one), the binary one as its outline
+ * when both are present, plus every lesion model present. `evaluate` and `export` keep
+ * `teeth-binary` as their default model; `evaluate` gates a lesion model with this set's
+ * teeth model ({@link bundledTeethName}) within its outline ({@link bundledOutlineName}).
  */
 export const BUNDLED_SET = Object.freeze({
   teeth: Object.freeze(['teeth-fdi', 'teeth-binary'] as const),
+  /** Draws which pixels are tooth for the numbering model (infer/outline.ts). */
+  outline: 'teeth-binary',
   lesions: Object.freeze(['caries'] as const),
 });
 
 /**
- * The bundled set in words, for help texts: `models/teeth-fdi, else models/teeth-binary,
- * plus models/caries when present`.
+ * The bundled set in words, for help texts: `models/teeth-fdi (outlined by
+ * models/teeth-binary), else models/teeth-binary, plus models/caries when present`.
  */
 export const BUNDLED_SET_TEXT =
-  BUNDLED_SET.teeth.map((n) => `models/${n}`).join(', else ') +
-  BUNDLED_SET.lesions.map((n) => `, plus models/${n} when present`).join('');
+  BUNDLED_SET.teeth
+    .map((n) =>
+      n === BUNDLED_SET.outline
+        ? `models/${n}`
+        : `models/${n} (outlined by models/${BUNDLED_SET.outline})`,
+    )
+    .join(', else ') + BUNDLED_SET.lesions.map((n) => `, plus models/${n} when present`).join('');
 
 /**
  * The bundled set's teeth model by folder name, given which folders exist (`has(name)`):
@@ -33,11 +41,27 @@ export function bundledTeethName(has: (name: string) => boolean): string | undef
 }
 
 /**
+ * The bundled outline of the bundled teeth model, given which folders exist: the binary
+ * teeth model when the teeth model is another one (the numbering model) and both exist.
+ */
+export function bundledOutlineName(has: (name: string) => boolean): string | undefined {
+  const teeth = bundledTeethName(has);
+  return teeth !== undefined && teeth !== BUNDLED_SET.outline && has(BUNDLED_SET.outline)
+    ? BUNDLED_SET.outline
+    : undefined;
+}
+
+/**
  * The folder names of the bundled default set, given which folders exist (`has(name)`):
- * e.g. `['teeth-fdi', 'caries']`, or `['teeth-binary']` before the others exist. Empty
- * when none does.
+ * e.g. `['teeth-fdi', 'teeth-binary', 'caries']`, or `['teeth-binary']` before the others
+ * exist. Empty when none does.
  */
 export function bundledSetNames(has: (name: string) => boolean): string[] {
   const teeth = bundledTeethName(has);
-  return [...(teeth !== undefined ? [teeth] : []), ...BUNDLED_SET.lesions.filter((n) => has(n))];
+  const outline = bundledOutlineName(has);
+  return [
+    ...(teeth !== undefined ? [teeth] : []),
+    ...(outline !== undefined ? [outline] : []),
+    ...BUNDLED_SET.lesions.filter((n) => has(n)),
+  ];
 }

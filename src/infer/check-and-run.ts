@@ -34,14 +34,17 @@ const ms = (since: number): number => Math.round((performance.now() - since) * 1
  * Check `image` once (before any model), then run each model's pipeline on it, one after
  * the other (an engine computes with all threads already). The check's quality estimate is
  * handed to every pipeline, so `auto` enhancement does not measure the image again.
- * `describes(meta)` says whether a model's pipeline describes its own findings (default
- * all do; a set describes its lesion models' regions itself, with their tooth).
+ * `describes(meta, i)` says whether a model's pipeline describes its own findings (default
+ * all do; a set describes its lesion models' regions itself, with their tooth);
+ * `mirrored(meta, i)` whether it averages with the mirrored image where the caller's
+ * `tta` does not say (default: the model's own `postprocess.tta`).
  */
 export async function checkAndRun(
   members: readonly SetMember[],
   image: GreyImage,
   opts: InferOptions = {},
-  describes: (meta: ModelMeta) => boolean = () => true,
+  describes: (meta: ModelMeta, index: number) => boolean = () => true,
+  mirrored: (meta: ModelMeta, index: number) => boolean | undefined = () => undefined,
 ): Promise<CheckedRuns> {
   const findingsOn = opts.findings !== false;
   const q0 = performance.now();
@@ -53,15 +56,16 @@ export async function checkAndRun(
   const qualityMs = ms(q0);
   const results: PipelineResult[] = [];
   const modelMs: number[] = [];
-  for (const { meta, engine } of members) {
+  for (const [index, { meta, engine }] of members.entries()) {
+    const tta = opts.tta ?? mirrored(meta, index);
     const t0 = performance.now();
     results.push(
       await runPipeline(engine, meta, image, {
         ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
-        ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
+        ...(tta !== undefined ? { tta } : {}),
         ...(opts.minAreaPx !== undefined ? { minAreaPx: opts.minAreaPx } : {}),
         ...(opts.numbering !== undefined ? { numbering: opts.numbering } : {}),
-        findings: findingsOn && describes(meta),
+        findings: findingsOn && describes(meta, index),
         ...(inspection ? { estimate: inspection.estimate } : {}),
         // Not a panoramic: findings and teeth are withheld, so the pipeline skips them.
         ...(withheld ? { withhold: true } : {}),

@@ -55,6 +55,7 @@ export {
   lesionSummary,
   lesionTypeOf,
   modelRole,
+  setRoles,
   runModelSet,
   surfaceOf,
   toothAt,
@@ -102,6 +103,7 @@ export {
 export {
   BUNDLED_MODELS_DIR,
   defaultModelSetDirs,
+  defaultOutlineModelDir,
   defaultTeethModelDir,
   loadModelSet,
   segmentSet,

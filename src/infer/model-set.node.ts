@@ -9,7 +9,7 @@ import path from 'node:path';
 import { decodeInput } from '../imaging/input.node.js';
 import type { DicomInfo } from '../imaging/types.js';
 import { DentsegError } from '../errors.js';
-import { bundledTeethName } from './bundled-set.js';
+import { bundledOutlineName, bundledTeethName } from './bundled-set.js';
 import { loadModel, PACKAGE_ROOT, type LoadModelOptions } from './load.js';
 import {
   bundledSetNames,
@@ -52,6 +52,15 @@ export function defaultTeethModelDir(root: string = BUNDLED_MODELS_DIR): string 
     });
   }
   return path.join(root, name);
+}
+
+/**
+ * The folder of the bundled set's outline (absolute): `models/teeth-binary` when the bundled
+ * teeth model is the numbering one and both are present, else undefined.
+ */
+export function defaultOutlineModelDir(root: string = BUNDLED_MODELS_DIR): string | undefined {
+  const name = bundledOutlineName((n) => existsSync(path.join(root, n, 'dentseg.json')));
+  return name === undefined ? undefined : path.join(root, name);
 }
 
 /** Loaded models of a set, in the set's order. */

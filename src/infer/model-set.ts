@@ -1,14 +1,16 @@
 /**
- * The model set: one analysis runs several models on one decoded X-ray — at most one teeth
- * model (binary teeth, or a numbering model) and any number of lesion models (binary, their
- * class a finding type such as caries) — and turns their masks into one list of findings,
- * each lesion attached to the tooth it overlaps most and to a surface of it. Defined once
+ * The model set: one analysis runs several models on one decoded X-ray — one teeth model
+ * (binary teeth, or a numbering model, which a binary teeth model may outline: ./outline.ts)
+ * and any number of lesion models (binary, their class a finding type such as caries) — and
+ * turns their masks into one list of findings, each lesion attached to the tooth it
+ * overlaps most and to a surface of it. Defined once
  * here for `predict`, the server and the browser: platform-free (no Node, no DOM), typed
  * arrays in, plain data out. Node resolves the bundled folders in ./model-set.node.ts.
  *
  * API (kept stable for the server and the page):
  * - {@link BUNDLED_SET}, {@link bundledSetNames}: which bundled folders make the default set;
- * - {@link modelRole}, {@link lesionTypeOf}, {@link checkModelSet}: what each model is for;
+ * - {@link modelRole}, {@link setRoles}, {@link lesionTypeOf}, {@link checkModelSet}: what
+ *   each model is for;
  * - {@link runModelSet}: input check once, then each model's `runPipeline` on the same image
  *   (./check-and-run.ts, which `segment` runs too), then the combination;
  * - {@link lesionFindings}, {@link toothOfRegion}, {@link toothAt}, {@link surfaceOf}: the
@@ -21,6 +23,9 @@ import type { InputQuality } from '../imaging/panoramic.js';
 import type { GreyImage } from '../imaging/types.js';
 import type { ModelMeta } from '../model/meta.js';
 import {
+  describeTeeth,
+  minToothPxAt,
+  numberingConfig,
   numberingScheme,
   type Fdi,
   type NumberingScheme,
@@ -33,20 +38,42 @@ import { lesionFindings, lesionSummary, round3, type SetFinding, type TeethMap }
 export { BUNDLED_SET, BUNDLED_SET_TEXT, bundledSetNames } from './bundled-set.js';
 import { checkAndRun } from './check-and-run.js';
 import { applyToothGate, type ToothGateReport } from './lesion-gate.js';
+import { numbersWithinOutline } from './outline.js';
 import { findingsMinAreaPx, type PipelineResult } from './pipeline.js';
+import { findingsFor } from '../imaging/findings.js';
 import type { InferOptions, SetMember } from './types.js';
 
 export type { SetMember } from './types.js';
 
 /**
- * What a model does in a set: `teeth` (binary teeth or a numbering model; at most one per
- * set) or `lesion` (binary; `postprocess.lesion` in its dentseg.json names the finding type).
+ * What a model does in a set: `teeth` (binary teeth or a numbering model; one per set),
+ * `outline` (a binary teeth model next to a numbering model: it draws which pixels are
+ * tooth, the numbering model says which tooth; see ./outline.ts) or `lesion` (binary;
+ * `postprocess.lesion` in its dentseg.json names the finding type).
  */
-export type ModelRole = 'teeth' | 'lesion';
+export type ModelRole = 'teeth' | 'outline' | 'lesion';
 
-/** The role of a model from its dentseg.json: `lesion` when `postprocess.lesion` is set. */
+/**
+ * The role of a model from its dentseg.json alone: `lesion` when `postprocess.lesion` is
+ * set, else `teeth` (whether a binary teeth model outlines depends on the set: {@link setRoles}).
+ */
 export function modelRole(meta: ModelMeta): ModelRole {
   return meta.postprocess?.lesion !== undefined ? 'lesion' : 'teeth';
+}
+
+/** Whether a model numbers teeth (multi-class with FDI classes). */
+const numbers = (meta: ModelMeta): boolean => numberingConfig(meta) !== undefined;
+
+/**
+ * Each model's role within a set: as {@link modelRole}, except that a binary teeth model
+ * next to a numbering model is its `outline`.
+ */
+export function setRoles(metas: readonly ModelMeta[]): ModelRole[] {
+  const numbered = metas.some((m) => modelRole(m) === 'teeth' && numbers(m));
+  return metas.map((m) => {
+    const role = modelRole(m);
+    return role === 'teeth' && numbered && m.task === 'binary' ? 'outline' : role;
+  });
 }
 
 /** A lesion model's finding type (`postprocess.lesion`, e.g. `"caries"`); undefined otherwise. */
@@ -68,12 +95,17 @@ export function checkModelSet(metas: readonly ModelMeta[], names?: readonly stri
     });
   }
   const teeth = metas.map((m, i) => (modelRole(m) === 'teeth' ? i : -1)).filter((i) => i >= 0);
-  if (teeth.length > 1) {
+  // Two teeth models make a pair only as a numbering model and the binary one outlining it.
+  const pair =
+    teeth.length === 2 &&
+    teeth.filter((i) => numbers(metas[i]!)).length === 1 &&
+    teeth.filter((i) => metas[i]!.task === 'binary').length === 1;
+  if (teeth.length > 1 && !pair) {
     throw new DentsegError(
       'E_USAGE',
-      `a model set takes at most one teeth model, but ${teeth.map(label).join(' and ')} both are`,
+      `a model set takes at most one teeth model (or a numbering model and a binary teeth model that outlines it), but ${teeth.map(label).join(' and ')} all are teeth models`,
       {
-        hint: 'give one teeth model (binary or numbering) and lesion models (postprocess.lesion in dentseg.json)',
+        hint: 'give one teeth model (binary or numbering), optionally a binary teeth model beside a numbering one, and lesion models (postprocess.lesion in dentseg.json)',
       },
     );
   }
@@ -217,6 +249,46 @@ function teethFindings(run: SetRun, teeth: TeethMap | undefined): SetFinding[] {
 }
 
 /**
+ * A numbering model's run with its teeth redrawn within the outline model's mask
+ * (./outline.ts): the class map, then — as its pipeline would have — the findings, present
+ * teeth and missing numbers on that map (empty lists when withheld, none when findings are
+ * off).
+ */
+function outlinedRun(run: SetRun, outline: SetRun, findingsOn: boolean, withheld: boolean): SetRun {
+  const r = run.result;
+  const cfg = r.numberingConfig;
+  const numbering = r.numbering;
+  if (!cfg || !numbering) return run;
+  const { width, height } = r;
+  const mask = numbersWithinOutline(
+    run.meta,
+    numbering.mask,
+    outline.result.mask,
+    width,
+    height,
+    minToothPxAt(cfg, width, height),
+  );
+  const look = findingsOn && !withheld;
+  const findings = look
+    ? findingsFor(mask, width, height, run.meta.task, run.meta.classes, {
+        minAreaPx: run.minAreaPx,
+      })
+    : [];
+  const chart = look
+    ? describeTeeth(mask, width, height, numbering, cfg.scheme)
+    : { teeth: [], missing: [] };
+  // The pipeline's result keeps its getters (probabilities, confidence): spread would read
+  // them, so the outlined result delegates to it instead.
+  const result: PipelineResult = Object.create(r, {
+    mask: { value: mask, enumerable: true },
+    findings: { value: findings, enumerable: true },
+    ...(findingsOn ? { teeth: { value: chart.teeth, enumerable: true } } : {}),
+    ...(findingsOn ? { missing: { value: chart.missing, enumerable: true } } : {}),
+  }) as PipelineResult;
+  return { ...run, result };
+}
+
+/**
  * Run a model set on one decoded image: the input check once (before any model), then each
  * model's `runPipeline` on the same image, in the set's order; then the combination — the
  * teeth union, the teeth model's findings and every lesion region attached to its tooth.
@@ -229,8 +301,19 @@ export async function runModelSet(
 ): Promise<ModelSetResult> {
   checkModelSet(members.map((m) => m.meta));
   const findingsOn = opts.findings !== false;
-  // Lesion regions are described below, with their tooth; the teeth model's by its pipeline.
-  const checked = await checkAndRun(members, image, opts, (meta) => modelRole(meta) === 'teeth');
+  const roles = setRoles(members.map((m) => m.meta));
+  const outlineAt = roles.indexOf('outline');
+  const numberingTta = members[roles.indexOf('teeth')]?.meta.postprocess?.tta;
+  // Lesion regions are described below, with their tooth; the teeth model's by its pipeline,
+  // unless an outline redraws its teeth (then below, on the outlined map). An outline takes
+  // its numbering model's mirrored pass: the two draw one set of teeth.
+  const checked = await checkAndRun(
+    members,
+    image,
+    opts,
+    (_meta, i) => roles[i] === 'teeth' && outlineAt < 0,
+    (meta, i) => (roles[i] === 'outline' ? numberingTta : meta.postprocess?.tta),
+  );
   const { quality, withheld } = checked;
   const timings: Record<string, number> = { quality: checked.qualityMs };
   const runs: SetRun[] = members.map((m, i) => {
@@ -239,7 +322,7 @@ export async function runModelSet(
     return {
       meta: m.meta,
       engine: m.engine.name,
-      role: modelRole(m.meta),
+      role: roles[i]!,
       ...(type !== undefined ? { type } : {}),
       result: checked.results[i]!,
       minAreaPx: findingsMinAreaPx(m.meta, image.width, image.height, opts.minAreaPx),
@@ -247,6 +330,10 @@ export async function runModelSet(
   });
   const t = performance.now();
 
+  const teethAt = roles.indexOf('teeth');
+  if (teethAt >= 0 && outlineAt >= 0) {
+    runs[teethAt] = outlinedRun(runs[teethAt]!, runs[outlineAt]!, findingsOn, withheld);
+  }
   const teethRun = runs.find((r) => r.role === 'teeth');
   const { width, height } = image;
   // The tooth gate (./lesion-gate.ts) before any lesion region becomes a finding: what it

@@ -44,6 +44,8 @@ function setJson(
       version: m.version,
       task: m.task,
       engine: m.engine,
+      // teeth, outline (draws the numbering model's teeth) or lesion, as the API says it.
+      role: m.role,
       // A lesion model's tooth gate: applied (margin, regions dropped) or why not.
       ...(m.toothGate ? { toothGate: m.toothGate } : {}),
       // A model that enhances its input: what it did to this X-ray (`none`, `deblur:5`, …).

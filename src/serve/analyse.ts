@@ -10,7 +10,7 @@ import { toGrey8 } from '../imaging/grey8.js';
 import type { GreyImage } from '../imaging/types.js';
 import { DentsegError } from '../errors.js';
 import { decodeInput, maskPng, renderOverlay, type LoadedModel } from '../infer/index.js';
-import { modelRole, runModelSet, toothAt, type SetRun } from '../infer/model-set.js';
+import { runModelSet, setRoles, toothAt, type SetRun } from '../infer/model-set.js';
 import { probabilityImage } from '../infer/pipeline.js';
 import { PICTURE_PNG_LEVEL, PROBABILITY_PNG_LEVEL } from '../infer/png-levels.js';
 import { numberingScheme } from '../numbering/index.js';
@@ -77,11 +77,12 @@ export async function analyseUpload(
 ): Promise<AnalysisOutput> {
   const started = performance.now();
   const list: readonly LoadedModel[] = Array.isArray(models) ? models : [models as LoadedModel];
-  // The teeth model runs first, so that `models` and the findings' ids start with it.
-  const members = [
-    ...list.filter((m) => modelRole(m.meta) === 'teeth'),
-    ...list.filter((m) => modelRole(m.meta) !== 'teeth'),
-  ];
+  // The teeth model runs first, so that `models` and the findings' ids start with it; its
+  // outline next, then the lesion models.
+  const roles = setRoles(list.map((m) => m.meta));
+  const members = (['teeth', 'outline', 'lesion'] as const).flatMap((role) =>
+    list.filter((_m, i) => roles[i] === role),
+  );
   const name = filename || 'upload';
   const format = await checkUpload(buf, name, options.maxPixels);
 
@@ -155,7 +156,8 @@ export async function analyseUpload(
       task: run.meta.task,
       role: run.role,
       ...(run.type !== undefined ? { type: run.type } : {}),
-      mask: run === main ? 'mask.png' : lesionMaskFile(run.type as string),
+      // An outline's mask is the teeth of mask.png (their pixels are its pixels).
+      mask: run.role === 'lesion' ? lesionMaskFile(run.type as string) : 'mask.png',
       ...(run.toothGate ? { toothGate: run.toothGate } : {}),
       ...(run.result.enhanced !== undefined ? { enhanced: run.result.enhanced } : {}),
     })),

@@ -11,7 +11,7 @@ import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import { DentsegError } from '../errors.js';
-import { checkModelSet, modelRole, type LoadedModel } from '../infer/index.js';
+import { checkModelSet, setRoles, type LoadedModel } from '../infer/index.js';
 import { VERSION } from '../version.js';
 import { analyseUpload, chartFromStored, overlayFromStored } from './analyse.js';
 import { combineUsers, installAuth, loggerOptions, type UserToken } from './auth.js';
@@ -150,7 +150,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   checkModelSet(models.map((m) => m.meta));
   // The teeth model answers for the set where one model is named: health, the model card's
   // own fields, private mode's ONNX download, the analysis' `model` and mask.png.
-  const model = models.find((m) => modelRole(m.meta) === 'teeth') ?? (models[0] as LoadedModel);
+  const roles = setRoles(models.map((m) => m.meta));
+  const model = models[roles.indexOf('teeth')] ?? (models[0] as LoadedModel);
   const store: Store = options.store ?? AnalysisStore.open(options.dataDir);
   const ownStore = options.store === undefined;
   const started = Date.now();

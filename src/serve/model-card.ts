@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { lesionTypeOf, modelRole, type LoadedModel, type ModelRole } from '../infer/index.js';
+import { lesionTypeOf, setRoles, type LoadedModel, type ModelRole } from '../infer/index.js';
 
 /** One model of the set, as GET /api/v1/model lists it under `models`. */
 export interface SetModelCardJson {
@@ -105,6 +105,7 @@ export async function setCard(
   models: readonly LoadedModel[],
 ): Promise<ModelCardJson> {
   const ordered = [main, ...models.filter((m) => m !== main)];
+  const roles = setRoles(ordered.map((m) => m.meta));
   const cards = await Promise.all(ordered.map((m) => modelCard(m)));
   return {
     ...(cards[0] as ModelCardJson),
@@ -117,7 +118,7 @@ export async function setCard(
         task: c.task,
         classes: c.classes,
         engine: c.engine,
-        role: modelRole(meta),
+        role: roles[i]!,
         ...(type !== undefined ? { type } : {}),
         licence: c.licence,
       };

@@ -189,9 +189,9 @@ export const setModelSchema = {
     ...modelRefSchema.properties,
     role: {
       type: 'string',
-      enum: ['teeth', 'lesion'],
+      enum: ['teeth', 'outline', 'lesion'],
       description:
-        'teeth: the binary or numbering teeth model (its mask is mask.png); lesion: its regions are findings',
+        'teeth: the binary or numbering teeth model (its mask is mask.png); outline: a binary teeth model drawing which pixels are tooth for the numbering model (the teeth of mask.png); lesion: its regions are findings',
     },
     type: {
       type: 'string',

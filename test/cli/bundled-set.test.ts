@@ -11,9 +11,9 @@ import { summaryCsv } from '../../src/infer/batch.js';
 const folders = [...BUNDLED_SET.teeth, ...BUNDLED_SET.lesions].map((n) => `models/${n}`);
 
 describe('the bundled set, named once', () => {
-  it('reads as the README says it: the numbering model, else the binary one, plus lesions', () => {
+  it('reads as the README says it: the numbering model outlined by the binary one, else the binary one, plus lesions', () => {
     expect(BUNDLED_SET_TEXT).toBe(
-      'models/teeth-fdi, else models/teeth-binary, plus models/caries when present',
+      'models/teeth-fdi (outlined by models/teeth-binary), else models/teeth-binary, plus models/caries when present',
     );
   });
 

@@ -10,6 +10,7 @@ import {
   lesionFindings,
   modelRole,
   runModelSet,
+  setRoles,
   surfaceOf,
   toothAt,
   toothOfRegion,
@@ -28,6 +29,8 @@ import {
   lesionProbs,
   numberingMeta,
   numberingProbs,
+  TOOTH_36,
+  TOOTH_46,
 } from './set-fixtures.js';
 
 /** The crafted teeth as a class map with FDI classes (1 = 46, 2 = 36). */
@@ -55,10 +58,24 @@ describe('which models make a set', () => {
     expect(modelRole(binaryTeethMeta())).toBe('teeth');
   });
 
-  it('refuses two teeth models, a multi-class lesion model and a finding type twice', () => {
-    expect(() => checkModelSet([numberingMeta(), binaryTeethMeta()], ['a', 'b'])).toThrow(
-      /at most one teeth model, but a and b/,
+  it('a binary teeth model beside a numbering model is its outline, wherever it stands', () => {
+    const set = [binaryTeethMeta(), lesionMeta(), numberingMeta()];
+    expect(setRoles(set)).toEqual(['outline', 'lesion', 'teeth']);
+    expect(() => checkModelSet(set)).not.toThrow();
+    // Alone, a binary teeth model is the teeth model.
+    expect(setRoles([binaryTeethMeta(), lesionMeta()])).toEqual(['teeth', 'lesion']);
+  });
+
+  it('refuses two teeth models that are no numbering/outline pair, a multi-class lesion model and a finding type twice', () => {
+    expect(() => checkModelSet([binaryTeethMeta(), binaryTeethMeta()], ['a', 'b'])).toThrow(
+      /at most one teeth model .*but a and b/,
     );
+    expect(() => checkModelSet([numberingMeta(), numberingMeta()], ['a', 'b'])).toThrow(
+      /but a and b/,
+    );
+    expect(() =>
+      checkModelSet([numberingMeta(), binaryTeethMeta(), binaryTeethMeta()], ['a', 'b', 'c']),
+    ).toThrow(/but a and b and c/);
     const multi = { ...numberingMeta(), postprocess: { lesion: 'caries' } };
     expect(() => checkModelSet([multi])).toThrow(/must be binary/);
     expect(() => checkModelSet([lesionMeta(), lesionMeta('caries', 'other')])).toThrow(
@@ -80,12 +97,17 @@ describe('which models make a set', () => {
     ).not.toThrow();
   });
 
-  it('the bundled set: the numbering model before the binary one, plus caries when present', () => {
+  it('the bundled set: the numbering model outlined by the binary one, plus caries when present', () => {
     const has = (names: string[]) => (n: string) => names.includes(n);
-    expect(bundledSetNames(has(['teeth-binary', 'teeth-fdi']))).toEqual(['teeth-fdi']);
+    expect(bundledSetNames(has(['teeth-binary', 'teeth-fdi']))).toEqual([
+      'teeth-fdi',
+      'teeth-binary',
+    ]);
     expect(bundledSetNames(has(['teeth-binary']))).toEqual(['teeth-binary']);
+    expect(bundledSetNames(has(['teeth-fdi', 'caries']))).toEqual(['teeth-fdi', 'caries']);
     expect(bundledSetNames(has(['teeth-binary', 'teeth-fdi', 'caries']))).toEqual([
       'teeth-fdi',
+      'teeth-binary',
       'caries',
     ]);
     expect(bundledSetNames(has([]))).toEqual([]);
@@ -201,6 +223,86 @@ describe('runModelSet', () => {
     expect(r.withheld).toBe(true);
     expect([r.findings, r.teeth, r.missing]).toEqual([[], [], []]);
     expect(r.lesions).toEqual({ caries: { count: 0, teeth: [] } });
+  });
+
+  it('a numbering model within an outline: the outline draws the teeth, the numbers come from the numbering model', async () => {
+    // The outline: 46 two pixels wider on its left (within reach of its number), 36 cut to
+    // its left half, and a blob far from any tooth (no number reaches it).
+    const outline = new Float32Array(W * H);
+    const fill = (x0: number, y0: number, w: number, h: number): void => {
+      for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) outline[y * W + x] = 0.9;
+    };
+    fill(TOOTH_46.x - 2, TOOTH_46.y, TOOTH_46.w + 2, TOOTH_46.h);
+    fill(TOOTH_36.x, TOOTH_36.y, TOOTH_36.w / 2, TOOTH_36.h);
+    fill(100, 5, 6, 6);
+    const fdi = fixedEngine(numberingProbs());
+    const teeth = fixedEngine(outline);
+    const r = await runModelSet(
+      [
+        { meta: binaryTeethMeta(), engine: teeth },
+        { meta: numberingMeta(), engine: fdi },
+        { meta: lesionMeta(), engine: fixedEngine(lesionProbs()) },
+      ],
+      image,
+      { withholdIfNotPanoramic: false },
+    );
+    expect([fdi.calls, teeth.calls]).toEqual([1, 1]);
+    expect(r.models.map((m) => [m.name, m.role])).toEqual([
+      ['fixed-teeth', 'outline'],
+      ['fixed-fdi', 'teeth'],
+      ['fixed-caries', 'lesion'],
+    ]);
+    expect(r.teethRun?.meta.name).toBe('fixed-fdi');
+    const area = (fdiNo: number) => r.teeth?.find((t) => t.fdi === fdiNo)?.areaPx;
+    expect(area(46)).toBe((TOOTH_46.w + 2) * TOOTH_46.h);
+    expect(area(36)).toBe((TOOTH_36.w / 2) * TOOTH_36.h);
+    // The union is the numbered outline: the far blob is no tooth.
+    expect(r.teethUnion?.reduce((a, v) => a + v, 0)).toBe(
+      (TOOTH_46.w + 2) * TOOTH_46.h + (TOOTH_36.w / 2) * TOOTH_36.h,
+    );
+    // The teeth model's findings describe the outlined teeth; lesions on 36's cut half lose it.
+    const teethF = r.findings.filter((f) => f.model === 'fixed-fdi');
+    expect(teethF.map((f) => [f.tooth, f.areaPx])).toEqual([
+      [46, (TOOTH_46.w + 2) * TOOTH_46.h],
+      [36, (TOOTH_36.w / 2) * TOOTH_36.h],
+    ]);
+    const lesions = r.findings.filter((f) => f.type === 'caries');
+    expect(lesions.find((f) => f.bbox[0] === LESIONS.mesial36[0])?.tooth).toBe(36);
+  });
+
+  it("an outline takes its numbering model's mirrored pass, not its own default", async () => {
+    // Engines that answer any batch and record the batch sizes they were asked for.
+    const batches = (probs: Float32Array) => {
+      const seen: number[] = [];
+      const engine = {
+        name: 'fixed',
+        dispose: () => {},
+        run: async (_x: Float32Array, n: number) => {
+          seen.push(n);
+          const out = new Float32Array(probs.length * n);
+          for (let b = 0; b < n; b++) out.set(probs, b * probs.length);
+          return out;
+        },
+      };
+      return { engine, seen };
+    };
+    const symmetric = new Float32Array(W * H).fill(0.9);
+    for (const tta of [true, false]) {
+      const fdi = batches(numberingProbs());
+      const outline = batches(symmetric);
+      await runModelSet(
+        [
+          {
+            meta: { ...numberingMeta(), postprocess: { numbering: 'none', minToothPx: 10, tta } },
+            engine: fdi.engine,
+          },
+          { meta: { ...binaryTeethMeta(), postprocess: { tta: !tta } }, engine: outline.engine },
+        ],
+        image,
+        { withholdIfNotPanoramic: false },
+      );
+      expect([fdi.seen, outline.seen]).toEqual(tta ? [[2], [2]] : [[1], [1]]);
+    }
   });
 
   it('a binary teeth model: union as its mask, lesions without tooth', async () => {

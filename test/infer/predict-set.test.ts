@@ -106,8 +106,8 @@ describe('predict with a numbering model and a lesion model', () => {
     expect(j.model.name).toBe('fixed-fdi');
     expect(j.task).toBe('multiclass');
     expect(j.models).toEqual([
-      { name: 'fixed-fdi', version: '0.0.1', task: 'multiclass', engine: 'fixed' },
-      { name: 'fixed-caries', version: '0.0.1', task: 'binary', engine: 'fixed' },
+      { name: 'fixed-fdi', version: '0.0.1', task: 'multiclass', engine: 'fixed', role: 'teeth' },
+      { name: 'fixed-caries', version: '0.0.1', task: 'binary', engine: 'fixed', role: 'lesion' },
     ]);
     expect(j.teeth.map((t) => t.fdi)).toEqual([36, 46]);
     expect(j.missing).toHaveLength(30);

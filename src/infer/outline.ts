@@ -1,0 +1,107 @@
+/**
+ * Numbers within an outline: a numbering model says which tooth is which, a binary teeth
+ * model says which pixels are tooth. On ufba425 val the binary model draws the teeth as one
+ * region better (union Dice 0.920 at 512²) than the 33-class model's arg-max does (0.910 at
+ * 256²), while only the numbering model can name them; drawn together, each outline pixel
+ * takes the number of the nearest numbered pixel. Used by the model set (`predict`, the
+ * server) and by `evaluate --outline-model`, so both score and report the same teeth.
+ * Platform-free: typed arrays in, typed arrays out.
+ */
+import { computeGeometry, restoreMaskToOriginal } from '../data/preprocess.js';
+import type { ModelMeta } from '../model/meta.js';
+
+/**
+ * How far, in pixels of the numbering model's map, a number reaches into outline pixels the
+ * numbering model called background. Past it an outline region stays unnumbered and is
+ * dropped (an outline blob no numbered tooth is near is no tooth the chart can name).
+ * Measured on ufba425 val (teeth-fdi 0.2.2 in teeth-binary 1.2.0): 2 → 4 → 10 → 60 px gave
+ * F1 0.932 / 0.933 / 0.932 / 0.932 and union Dice 0.9200 / 0.9204 / 0.9203 / 0.9201.
+ */
+export const OUTLINE_REACH_PX = 4;
+
+/**
+ * Spread each numbered pixel's label to unlabelled pixels up to `reach` steps away
+ * (4-neighbour breadth-first: every pixel takes the label of a nearest labelled pixel in
+ * steps; ties go to the one reached first in scan order). `width*height` in and out.
+ */
+export function spreadLabels(
+  mask: Uint8Array,
+  width: number,
+  height: number,
+  reach: number,
+): Uint8Array {
+  const out = Uint8Array.from(mask);
+  const seen = new Uint8Array(mask.length);
+  let front: number[] = [];
+  for (let i = 0; i < mask.length; i++) {
+    if (mask[i] !== 0) {
+      seen[i] = 1;
+      front.push(i);
+    }
+  }
+  for (let step = 0; step < reach && front.length > 0; step++) {
+    const next: number[] = [];
+    for (const i of front) {
+      const x = i % width;
+      const label = out[i]!;
+      const visit = (j: number): void => {
+        if (seen[j] !== 0) return;
+        seen[j] = 1;
+        out[j] = label;
+        next.push(j);
+      };
+      if (x > 0) visit(i - 1);
+      if (x < width - 1) visit(i + 1);
+      if (i >= width) visit(i - width);
+      if (i < (height - 1) * width) visit(i + width);
+    }
+    front = next;
+  }
+  return out;
+}
+
+/**
+ * The numbering model's post-processed class map (`numbered`, at its network's size) drawn
+ * within a binary teeth outline (`outline`, `width*height` of the X-ray, non-zero = tooth):
+ * every outline pixel takes the number {@link spreadLabels} gives it at the network's size,
+ * every other pixel is background; a number left with fewer than `minToothPx` pixels (the
+ * presence rule at the X-ray's size) becomes background too, so that presence, the chart
+ * and the metrics read one map. Returns the class map at the X-ray's size.
+ */
+export function numbersWithinOutline(
+  meta: Pick<ModelMeta, 'preprocess' | 'classes'>,
+  numbered: Uint8Array,
+  outline: Uint8Array,
+  width: number,
+  height: number,
+  minToothPx: number,
+): Uint8Array {
+  if (outline.length !== width * height) {
+    throw new RangeError(`outline has ${outline.length} values, expected ${width}×${height}`);
+  }
+  const g = computeGeometry(width, height, meta.preprocess);
+  // Nearest neighbour, as the numbering model's own map is restored: a one-hot bilinear
+  // vote gives the same map at ufba425's exact 2× and changed no union on samples/.
+  const spread = restoreMaskToOriginal(
+    spreadLabels(numbered, g.width, g.height, OUTLINE_REACH_PX),
+    g,
+  );
+  const out = new Uint8Array(width * height);
+  const count = new Float64Array(meta.classes.length);
+  for (let i = 0; i < out.length; i++) {
+    if (outline[i] === 0) continue;
+    const c = spread[i]!;
+    out[i] = c;
+    count[c]! += 1;
+  }
+  const small = new Uint8Array(count.length);
+  let any = false;
+  for (let c = 1; c < count.length; c++) {
+    if (count[c]! > 0 && count[c]! < minToothPx) {
+      small[c] = 1;
+      any = true;
+    }
+  }
+  if (any) for (let i = 0; i < out.length; i++) if (small[out[i]!] === 1) out[i] = 0;
+  return out;
+}

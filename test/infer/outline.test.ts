@@ -1,0 +1,80 @@
+/**
+ * Numbers within an outline (src/infer/outline.ts): the numbering model names the teeth,
+ * the binary teeth model draws them. Crafted maps whose answer is known pixel by pixel.
+ */
+import { describe, expect, it } from 'vitest';
+import { OUTLINE_REACH_PX, numbersWithinOutline, spreadLabels } from '../../src/infer/outline.js';
+import { DEFAULT_PREPROCESS } from '../../src/data/preprocess.js';
+
+// Only the pre-processing (the network's size, stretched) and the class count matter here;
+// the maps are far smaller than a dentseg.json allows, so the meta is built, not parsed.
+const meta = (w: number, h: number) => ({
+  preprocess: { ...DEFAULT_PREPROCESS, size: [h, w] as const, aspect: 'stretch' as const },
+  classes: ['background', 'tooth 46', 'tooth 36'],
+});
+
+describe('spreadLabels', () => {
+  it('spreads each label to its nearest unlabelled pixels, no further than the reach', () => {
+    // One row: 1 at x=1, 2 at x=8; the gap between is split by distance.
+    const row = Uint8Array.from([0, 1, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0]);
+    expect([...spreadLabels(row, 15, 1, 3)]).toEqual([1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0]);
+    // Reach 0 changes nothing; labelled pixels never change.
+    expect([...spreadLabels(row, 15, 1, 0)]).toEqual([...row]);
+    // Columns do not wrap around the row's end.
+    const grid = Uint8Array.from([0, 0, 1, 0, 0, 0]);
+    expect([...spreadLabels(grid, 3, 2, 1)]).toEqual([0, 1, 1, 0, 0, 1]);
+  });
+});
+
+describe('numbersWithinOutline', () => {
+  it('draws the numbers within the outline: pixels off the outline go, outline pixels near a number take it', () => {
+    const w = 20;
+    const h = 4;
+    // Numbering map: tooth 46 (class 1) on x 2..5, tooth 36 (class 2) on x 12..15, all rows.
+    const numbered = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        if (x >= 2 && x <= 5) numbered[y * w + x] = 1;
+        if (x >= 12 && x <= 15) numbered[y * w + x] = 2;
+      }
+    // Outline: wider than 46 on both sides (x 0..7), narrower than 36 (x 13..14).
+    const outline = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) if (x <= 7 || x === 13 || x === 14) outline[y * w + x] = 1;
+    const out = numbersWithinOutline(meta(w, h), numbered, outline, w, h, 1);
+    const row = [...out.subarray(0, w)];
+    expect(row).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 0]);
+    expect(OUTLINE_REACH_PX).toBeGreaterThanOrEqual(2);
+  });
+
+  it('an outline region no number reaches stays background', () => {
+    const w = 30;
+    const h = 1;
+    const numbered = new Uint8Array(w);
+    numbered[0] = 1;
+    const outline = new Uint8Array(w).fill(1);
+    const out = numbersWithinOutline(meta(w, h), numbered, outline, w, h, 1);
+    // Pixel 0 and the reach beyond it are tooth 46; the rest of the outline is no tooth.
+    expect([...out].filter((c) => c === 1)).toHaveLength(1 + OUTLINE_REACH_PX);
+    expect(out[OUTLINE_REACH_PX + 1]).toBe(0);
+  });
+
+  it('maps the network-size numbers to the X-ray by nearest neighbour, and drops a number under the presence threshold', () => {
+    // Network 4×2, X-ray 8×4: each network pixel covers 2×2 X-ray pixels.
+    const numbered = Uint8Array.from([1, 1, 0, 2, 1, 1, 0, 0]);
+    const outline = new Uint8Array(8 * 4).fill(1);
+    const all = numbersWithinOutline(meta(4, 2), numbered, outline, 8, 4, 1);
+    expect(all[0]).toBe(1);
+    expect(all[7]).toBe(2);
+    // 36 holds few pixels in this outline: with a threshold above its count it is dropped.
+    const only46 = new Uint8Array(8 * 4);
+    for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) only46[y * 8 + x] = 1;
+    only46[7] = 1; // one pixel of 36's area
+    const out = numbersWithinOutline(meta(4, 2), numbered, only46, 8, 4, 2);
+    expect(out[7]).toBe(0);
+    expect([...out].filter((c) => c === 1)).toHaveLength(16);
+    expect(() => numbersWithinOutline(meta(4, 2), numbered, outline, 8, 3, 1)).toThrow(
+      /outline has 32 values/,
+    );
+  });
+});
