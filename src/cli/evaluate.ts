@@ -83,6 +83,36 @@ function fmt(v: number | null | undefined): string {
   return v === null || v === undefined || Number.isNaN(v) ? '—' : v.toFixed(4);
 }
 
+/** How evaluate loads the models beside the scored one: the run's backend and enhancement. */
+interface HelperLoad {
+  readonly backend: BackendName | undefined;
+  readonly enhance: Parameters<typeof withEnhance>[1];
+}
+
+/**
+ * Load a model that helps score another (the gate's teeth, the outline) as `how` says;
+ * E_USAGE naming `flag` and `folder`, the model disposed first, when `fits` refuses it.
+ */
+async function loadHelper(
+  folder: string,
+  how: HelperLoad,
+  fits: (meta: LoadedModel['meta']) => boolean,
+  flag: string,
+  problem: string,
+  hint: string,
+): Promise<LoadedModel> {
+  const { backend, enhance } = how;
+  const loaded = withEnhance(
+    await loadModel(folder, { ...(backend !== undefined ? { backend } : {}), log: true }),
+    enhance,
+  );
+  if (!fits(loaded.meta)) {
+    loaded.dispose();
+    throw new DentsegError('E_USAGE', `${flag} ${folder} ${problem}`, { hint });
+  }
+  return loaded;
+}
+
 /**
  * The teeth model that gates `model` (`--teeth-model`): none when the model asks for no
  * tooth gate (a warning if one was given anyway) or for `none`; else the folder given or the
@@ -91,8 +121,7 @@ function fmt(v: number | null | undefined): string {
 async function loadTeethModel(
   dir: string | undefined,
   model: LoadedModel,
-  backend: BackendName | undefined,
-  enhance: Parameters<typeof withEnhance>[1],
+  how: HelperLoad,
 ): Promise<LoadedModel | undefined> {
   if (dir === 'none') return undefined;
   if (model.meta.postprocess?.toothGate === undefined) {
@@ -102,18 +131,14 @@ async function loadTeethModel(
       );
     return undefined;
   }
-  const folder = dir ?? defaultTeethModelDir();
-  const teeth = withEnhance(
-    await loadModel(folder, { ...(backend !== undefined ? { backend } : {}), log: true }),
-    enhance,
+  return loadHelper(
+    dir ?? defaultTeethModelDir(),
+    how,
+    (meta) => modelRole(meta) === 'teeth',
+    '--teeth-model',
+    'is a lesion model',
+    'give a binary teeth or numbering model folder, or none to score ungated',
   );
-  if (modelRole(teeth.meta) !== 'teeth') {
-    teeth.dispose();
-    throw new DentsegError('E_USAGE', `--teeth-model ${folder} is a lesion model`, {
-      hint: 'give a binary teeth or numbering model folder, or none to score ungated',
-    });
-  }
-  return teeth;
 }
 
 /**
@@ -128,8 +153,7 @@ async function loadOutlineModel(
   model: LoadedModel,
   teethModel: LoadedModel | undefined,
   bundledTeeth: boolean,
-  backend: BackendName | undefined,
-  enhance: Parameters<typeof withEnhance>[1],
+  how: HelperLoad,
 ): Promise<LoadedModel | undefined> {
   if (dir === 'none') return undefined;
   const numbered = [model, teethModel].some(
@@ -144,17 +168,14 @@ async function loadOutlineModel(
   }
   const folder = dir ?? (bundledTeeth && teethModel ? defaultOutlineModelDir() : undefined);
   if (folder === undefined) return undefined;
-  const outline = withEnhance(
-    await loadModel(folder, { ...(backend !== undefined ? { backend } : {}), log: true }),
-    enhance,
+  return loadHelper(
+    folder,
+    how,
+    (meta) => modelRole(meta) === 'teeth' && meta.task === 'binary',
+    '--outline-model',
+    'is not a binary teeth model',
+    'give a binary teeth model folder (e.g. models/teeth-binary), or none',
   );
-  if (modelRole(outline.meta) !== 'teeth' || outline.meta.task !== 'binary') {
-    outline.dispose();
-    throw new DentsegError('E_USAGE', `--outline-model ${folder} is not a binary teeth model`, {
-      hint: 'give a binary teeth model folder (e.g. models/teeth-binary), or none',
-    });
-  }
-  return outline;
 }
 
 /** Register `dentseg evaluate` on the program. */
@@ -245,14 +266,14 @@ export function registerEvaluateCommands(program: Command): void {
     let teethModel: LoadedModel | undefined;
     let outlineModel: LoadedModel | undefined;
     try {
-      teethModel = await loadTeethModel(opts.teethModel, model, globals.backend, imaging.enhance);
+      const how: HelperLoad = { backend: globals.backend, enhance: imaging.enhance };
+      teethModel = await loadTeethModel(opts.teethModel, model, how);
       outlineModel = await loadOutlineModel(
         opts.outlineModel,
         model,
         teethModel,
         opts.teethModel === undefined,
-        globals.backend,
-        imaging.enhance,
+        how,
       );
       if (opts.errorMaps) await mkdir(opts.errorMaps, { recursive: true });
       const t0 = performance.now();
