@@ -12,7 +12,7 @@ import {
 } from '../data/index.node.js';
 import { DentsegError, isDentsegError } from '../errors.js';
 import { applyToothGate } from '../infer/lesion-gate.js';
-import { numbersWithinOutline } from '../infer/outline.js';
+import { anyTooth, numbersWithinOutline } from '../infer/outline.js';
 import { findingsMinAreaPx } from '../infer/pipeline.js';
 import { segment } from '../infer/segment.js';
 import type { SegmentOptions, SegmentResult } from '../infer/types.js';
@@ -267,13 +267,15 @@ export async function evaluateModel(
         const t = await segment(opts.teethModel, image, teethOpts);
         const teeth = await teethWithin(opts.teethModel, t, outline, image, teethOpts, undefined);
         outlinedAny ||= teeth.outlined;
+        // As in a set: with an outline the gate reads every pixel either map calls tooth.
+        const gateTeeth = teeth.outlined ? anyTooth(t.mask, teeth.mask) : t.mask;
         const g = applyToothGate(
           meta,
           pred,
           image.width,
           image.height,
           findingsMinAreaPx(meta, image.width, image.height),
-          { mask: teeth.mask, width: t.width, height: t.height },
+          { mask: gateTeeth, width: t.width, height: t.height },
         );
         pred = g.mask;
         if (g.report?.applied) droppedRegions += g.report.dropped;

@@ -38,7 +38,7 @@ import { lesionFindings, lesionSummary, round3, type SetFinding, type TeethMap }
 export { BUNDLED_SET, BUNDLED_SET_TEXT, bundledSetNames } from './bundled-set.js';
 import { checkAndRun } from './check-and-run.js';
 import { applyToothGate, type ToothGateReport } from './lesion-gate.js';
-import { numbersWithinOutline } from './outline.js';
+import { anyTooth, numbersWithinOutline } from './outline.js';
 import { findingsMinAreaPx, type PipelineResult } from './pipeline.js';
 import { findingsFor } from '../imaging/findings.js';
 import type { InferOptions, SetMember } from './types.js';
@@ -331,15 +331,18 @@ export async function runModelSet(
   const t = performance.now();
 
   const teethAt = roles.indexOf('teeth');
+  // What the gate calls tooth: with an outline, every pixel either model calls tooth.
+  let gateTeeth = teethAt >= 0 ? runs[teethAt]!.result.mask : undefined;
   if (teethAt >= 0 && outlineAt >= 0) {
     runs[teethAt] = outlinedRun(runs[teethAt]!, runs[outlineAt]!, findingsOn, withheld);
+    gateTeeth = anyTooth(gateTeeth!, runs[teethAt]!.result.mask);
   }
   const teethRun = runs.find((r) => r.role === 'teeth');
   const { width, height } = image;
   // The tooth gate (./lesion-gate.ts) before any lesion region becomes a finding: what it
   // drops leaves the run's mask too, so that X.<type>.png, findings and counts agree. Its
   // labelling of the gated mask goes on to the findings, which so do not label it again.
-  const teethMask = teethRun ? { mask: teethRun.result.mask, width, height } : undefined;
+  const teethMask = gateTeeth ? { mask: gateTeeth, width, height } : undefined;
   const gateLabels = new Map<SetRun, Components>();
   runs.forEach((run, i) => {
     if (run.role !== 'lesion') return;

@@ -20,6 +20,19 @@ import type { ModelMeta } from '../model/meta.js';
 export const OUTLINE_REACH_PX = 4;
 
 /**
+ * The teeth a lesion's tooth gate reads in a set with an outline: every pixel that the
+ * numbering model's own map or the outlined map calls tooth (0/1). The outline is tighter
+ * around a crown a lesion has eaten; the gate asks only whether a region touches a tooth,
+ * and on dc1000 fold 1 the outlined map alone lost one true lesion of 26 (25/59 found) that
+ * the numbering model's own map keeps.
+ */
+export function anyTooth(own: Uint8Array, outlined: Uint8Array): Uint8Array {
+  const out = new Uint8Array(own.length);
+  for (let i = 0; i < out.length; i++) out[i] = own[i] !== 0 || outlined[i] !== 0 ? 1 : 0;
+  return out;
+}
+
+/**
  * Spread each numbered pixel's label to unlabelled pixels up to `reach` steps away
  * (4-neighbour breadth-first: every pixel takes the label of a nearest labelled pixel in
  * steps; ties go to the one reached first in scan order). `width*height` in and out.

@@ -3,7 +3,12 @@
  * the binary teeth model draws them. Crafted maps whose answer is known pixel by pixel.
  */
 import { describe, expect, it } from 'vitest';
-import { OUTLINE_REACH_PX, numbersWithinOutline, spreadLabels } from '../../src/infer/outline.js';
+import {
+  OUTLINE_REACH_PX,
+  anyTooth,
+  numbersWithinOutline,
+  spreadLabels,
+} from '../../src/infer/outline.js';
 import { DEFAULT_PREPROCESS } from '../../src/data/preprocess.js';
 
 // Only the pre-processing (the network's size, stretched) and the class count matter here;
@@ -76,5 +81,13 @@ describe('numbersWithinOutline', () => {
     expect(() => numbersWithinOutline(meta(4, 2), numbered, outline, 8, 3, 1)).toThrow(
       /outline has 32 values/,
     );
+  });
+});
+
+describe('anyTooth', () => {
+  it("is tooth where either map has a tooth: the gate's teeth with an outline", () => {
+    const own = Uint8Array.from([0, 3, 3, 0, 0]);
+    const outlined = Uint8Array.from([0, 0, 3, 5, 0]);
+    expect([...anyTooth(own, outlined)]).toEqual([0, 1, 1, 1, 0]);
   });
 });
