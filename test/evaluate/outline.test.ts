@@ -5,15 +5,15 @@
  * names the outline. A binary outline model, a lesion model as outline, and the CLI's
  * refusal of one are checked too.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDataset, type Dataset } from '../../src/data/index.node.js';
 import { evaluateModel } from '../../src/evaluate/index.js';
 import type { LoadedModel } from '../../src/infer/index.js';
 import type { ModelMeta } from '../../src/model/index.js';
 import { fixedMeta } from '../helpers/fixed-model.js';
+import { writeOneSample } from '../helpers/one-sample.js';
 import { rectMask } from '../helpers/rect-mask.js';
 import { runCliSync } from '../helpers/paths.js';
 import { tempDir, writeTinyModel } from '../infer/helpers.js';
@@ -64,16 +64,12 @@ const dir = tempDir('dentseg-outline-');
 let ds: Dataset;
 
 beforeAll(async () => {
-  mkdirSync(path.join(dir, 'images'));
-  mkdirSync(path.join(dir, 'masks'));
-  const raw = { raw: { width: W, height: H, channels: 1 as const } };
-  await sharp(Buffer.alloc(W * H, 90), raw)
-    .png()
-    .toFile(path.join(dir, 'images', 'a.png'));
-  const truth = Buffer.from(TRUTH_46.map((v, i) => (v ? 1 : TRUTH_36[i] ? 2 : 0)));
-  await sharp(truth, raw)
-    .png()
-    .toFile(path.join(dir, 'masks', 'a.png'));
+  await writeOneSample(
+    dir,
+    W,
+    H,
+    TRUTH_46.map((v, i) => (v ? 1 : TRUTH_36[i] ? 2 : 0)),
+  );
   ds = await openDataset({
     images: path.join(dir, 'images'),
     masks: path.join(dir, 'masks'),

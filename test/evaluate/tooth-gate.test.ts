@@ -4,9 +4,8 @@
  * report's `toothGate` says what was dropped); without one (`--teeth-model none`) the
  * same model is scored ungated and the report says `toothGate: null`.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDataset, type Dataset } from '../../src/data/index.node.js';
 import { evaluateModel } from '../../src/evaluate/index.js';
@@ -15,6 +14,7 @@ import type { ModelMeta } from '../../src/model/index.js';
 import { fixedMeta } from '../helpers/fixed-model.js';
 import { runCliSync } from '../helpers/paths.js';
 import { tempDir, writeTinyModel } from '../infer/helpers.js';
+import { writeOneSample } from '../helpers/one-sample.js';
 import { rectMask } from '../helpers/rect-mask.js';
 
 const W = 40;
@@ -59,15 +59,12 @@ const dir = tempDir('dentseg-gate-');
 let ds: Dataset;
 
 beforeAll(async () => {
-  mkdirSync(path.join(dir, 'images'));
-  mkdirSync(path.join(dir, 'masks'));
-  const raw = { raw: { width: W, height: H, channels: 1 as const } };
-  await sharp(Buffer.alloc(W * H, 90), raw)
-    .png()
-    .toFile(path.join(dir, 'images', 'a.png'));
-  await sharp(Buffer.from(TRUTH.map((v) => v * 255)), raw)
-    .png()
-    .toFile(path.join(dir, 'masks', 'a.png'));
+  await writeOneSample(
+    dir,
+    W,
+    H,
+    TRUTH.map((v) => v * 255),
+  );
   ds = await openDataset({
     images: path.join(dir, 'images'),
     masks: path.join(dir, 'masks'),
