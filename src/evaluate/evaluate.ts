@@ -12,7 +12,7 @@ import {
 } from '../data/index.node.js';
 import { DentsegError, isDentsegError } from '../errors.js';
 import { applyToothGate } from '../infer/lesion-gate.js';
-import { anyTooth, numbersWithinOutline } from '../infer/outline.js';
+import { outlinedTeeth } from '../infer/outline.js';
 import { findingsMinAreaPx } from '../infer/pipeline.js';
 import { segment } from '../infer/segment.js';
 import type { SegmentOptions, SegmentResult } from '../infer/types.js';
@@ -135,7 +135,8 @@ export function leftOutOf(dataset: Dataset, subset: Subset): Dataset['problems']
 
 /**
  * A numbering model's class map at the image's size, drawn within `outline`'s teeth when
- * one is given (as a model set does); any other model's mask as it is.
+ * one is given, and the teeth a tooth gate reads then (as a model set does: outline.ts's
+ * `outlinedTeeth`); any other model's mask as it is, for both.
  */
 async function teethWithin(
   model: LoadedModel,
@@ -144,9 +145,9 @@ async function teethWithin(
   image: GreyImage,
   opts: SegmentOptions,
   numbering: NumberingMode | undefined,
-): Promise<{ mask: Uint8Array; outlined: boolean }> {
+): Promise<{ mask: Uint8Array; gate: Uint8Array; outlined: boolean }> {
   const cfg = numberingConfig(model.meta, numbering);
-  if (!outline || !cfg || !r.numbering) return { mask: r.mask, outlined: false };
+  if (!outline || !cfg || !r.numbering) return { mask: r.mask, gate: r.mask, outlined: false };
   // The outline takes its numbering model's mirrored pass, as in a set (infer/model-set.ts).
   const tta = opts.tta ?? model.meta.postprocess?.tta;
   const o = await segment(outline, image, {
@@ -155,17 +156,8 @@ async function teethWithin(
     findings: false,
   });
   const { width, height } = r;
-  return {
-    mask: numbersWithinOutline(
-      model.meta,
-      r.numbering.mask,
-      o.mask,
-      width,
-      height,
-      minToothPxAt(cfg, width, height),
-    ),
-    outlined: true,
-  };
+  const within = outlinedTeeth(model.meta, cfg, r.numbering.mask, r.mask, o.mask, width, height);
+  return { ...within, outlined: true };
 }
 
 /** Data-set refs hold absolute paths; report them relative to where the user stands. */
@@ -267,15 +259,13 @@ export async function evaluateModel(
         const t = await segment(opts.teethModel, image, teethOpts);
         const teeth = await teethWithin(opts.teethModel, t, outline, image, teethOpts, undefined);
         outlinedAny ||= teeth.outlined;
-        // As in a set: with an outline the gate reads every pixel either map calls tooth.
-        const gateTeeth = teeth.outlined ? anyTooth(t.mask, teeth.mask) : t.mask;
         const g = applyToothGate(
           meta,
           pred,
           image.width,
           image.height,
           findingsMinAreaPx(meta, image.width, image.height),
-          { mask: gateTeeth, width: t.width, height: t.height },
+          { mask: teeth.gate, width: t.width, height: t.height },
         );
         pred = g.mask;
         if (g.report?.applied) droppedRegions += g.report.dropped;

@@ -24,7 +24,6 @@ import type { GreyImage } from '../imaging/types.js';
 import type { ModelMeta } from '../model/meta.js';
 import {
   describeTeeth,
-  minToothPxAt,
   numberingConfig,
   numberingScheme,
   type Fdi,
@@ -38,7 +37,7 @@ import { lesionFindings, lesionSummary, round3, type SetFinding, type TeethMap }
 export { BUNDLED_SET, BUNDLED_SET_TEXT, bundledSetNames } from './bundled-set.js';
 import { checkAndRun } from './check-and-run.js';
 import { applyToothGate, type ToothGateReport } from './lesion-gate.js';
-import { anyTooth, numbersWithinOutline } from './outline.js';
+import { outlinedTeeth } from './outline.js';
 import { findingsMinAreaPx, type PipelineResult } from './pipeline.js';
 import { findingsFor } from '../imaging/findings.js';
 import type { InferOptions, SetMember } from './types.js';
@@ -254,19 +253,25 @@ function teethFindings(run: SetRun, teeth: TeethMap | undefined): SetFinding[] {
  * teeth and missing numbers on that map (empty lists when withheld, none when findings are
  * off).
  */
-function outlinedRun(run: SetRun, outline: SetRun, findingsOn: boolean, withheld: boolean): SetRun {
+function outlinedRun(
+  run: SetRun,
+  outline: SetRun,
+  findingsOn: boolean,
+  withheld: boolean,
+): { run: SetRun; gate: Uint8Array } {
   const r = run.result;
   const cfg = r.numberingConfig;
   const numbering = r.numbering;
-  if (!cfg || !numbering) return run;
+  if (!cfg || !numbering) return { run, gate: r.mask };
   const { width, height } = r;
-  const mask = numbersWithinOutline(
+  const { mask, gate } = outlinedTeeth(
     run.meta,
+    cfg,
     numbering.mask,
+    r.mask,
     outline.result.mask,
     width,
     height,
-    minToothPxAt(cfg, width, height),
   );
   const look = findingsOn && !withheld;
   const findings = look
@@ -285,7 +290,7 @@ function outlinedRun(run: SetRun, outline: SetRun, findingsOn: boolean, withheld
     ...(findingsOn ? { teeth: { value: chart.teeth, enumerable: true } } : {}),
     ...(findingsOn ? { missing: { value: chart.missing, enumerable: true } } : {}),
   }) as PipelineResult;
-  return { ...run, result };
+  return { run: { ...run, result }, gate };
 }
 
 /**
@@ -312,7 +317,7 @@ export async function runModelSet(
     image,
     opts,
     (_meta, i) => roles[i] === 'teeth' && outlineAt < 0,
-    (meta, i) => (roles[i] === 'outline' ? numberingTta : meta.postprocess?.tta),
+    (_meta, i) => (roles[i] === 'outline' ? numberingTta : undefined),
   );
   const { quality, withheld } = checked;
   const timings: Record<string, number> = { quality: checked.qualityMs };
@@ -334,8 +339,9 @@ export async function runModelSet(
   // What the gate calls tooth: with an outline, every pixel either model calls tooth.
   let gateTeeth = teethAt >= 0 ? runs[teethAt]!.result.mask : undefined;
   if (teethAt >= 0 && outlineAt >= 0) {
-    runs[teethAt] = outlinedRun(runs[teethAt]!, runs[outlineAt]!, findingsOn, withheld);
-    gateTeeth = anyTooth(gateTeeth!, runs[teethAt]!.result.mask);
+    const outlined = outlinedRun(runs[teethAt]!, runs[outlineAt]!, findingsOn, withheld);
+    runs[teethAt] = outlined.run;
+    gateTeeth = outlined.gate;
   }
   const teethRun = runs.find((r) => r.role === 'teeth');
   const { width, height } = image;

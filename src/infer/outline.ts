@@ -9,6 +9,7 @@
  */
 import { computeGeometry, restoreMaskToOriginal } from '../data/preprocess.js';
 import type { ModelMeta } from '../model/meta.js';
+import { minToothPxAt, type NumberingConfig } from '../numbering/config.js';
 
 /**
  * How far, in pixels of the numbering model's map, a number reaches into outline pixels the
@@ -117,4 +118,30 @@ export function numbersWithinOutline(
   }
   if (any) for (let i = 0; i < out.length; i++) if (small[out[i]!] === 1) out[i] = 0;
   return out;
+}
+
+/**
+ * What a set makes of a numbering model's run and its outline, for the set and `evaluate`
+ * alike: `mask`, the numbers within the outline ({@link numbersWithinOutline}, presence by
+ * `config`'s rule at the X-ray's size), and `gate`, the teeth a lesion's tooth gate reads
+ * ({@link anyTooth} of the numbering model's own map `own` and `mask`).
+ */
+export function outlinedTeeth(
+  meta: Pick<ModelMeta, 'preprocess' | 'classes'>,
+  config: NumberingConfig,
+  numbered: Uint8Array,
+  own: Uint8Array,
+  outline: Uint8Array,
+  width: number,
+  height: number,
+): { readonly mask: Uint8Array; readonly gate: Uint8Array } {
+  const mask = numbersWithinOutline(
+    meta,
+    numbered,
+    outline,
+    width,
+    height,
+    minToothPxAt(config, width, height),
+  );
+  return { mask, gate: anyTooth(own, mask) };
 }
