@@ -16,6 +16,7 @@ import {
 } from '../imaging/degrade.js';
 import type { DegradeRangeStep, NormalisedAugmentConfig } from './config.js';
 import { mulberry32, Rng } from '../rng.js';
+import { dropMaskObjects, type DropoutFill } from './mask-dropout.js';
 
 /** Row-major 2×3 affine matrix [a, b, c, d, e, f]: x' = a·x + b·y + c, y' = d·x + e·y + f. */
 export type Affine = [number, number, number, number, number, number];
@@ -200,6 +201,8 @@ function plan(
   const applied: string[] = [];
   const degraded: string[] = [];
   const pixelOps: PixelOp[] = [];
+  // Object removals act on the input, before the one warp that carries all the geometry.
+  const dropouts: { count: number; fill: DropoutFill; seed: number }[] = [];
   const cx = (width - 1) / 2;
   const cy = (height - 1) / 2;
   for (const t of cfg.transforms) {
@@ -271,7 +274,17 @@ function plan(
         pixelOps.push(...degradeOps(steps, width, height, rng.nextUint32()));
         break;
       }
+      case 'MaskDropout': {
+        const [lo, hi] = t.objects;
+        dropouts.push({ count: lo + rng.int(hi - lo + 1), fill: t.fill, seed: rng.nextUint32() });
+        break;
+      }
     }
+  }
+  if (dropouts.length > 0) {
+    grey = grey.slice();
+    mask = mask.slice();
+    for (const d of dropouts) dropMaskObjects(grey, mask, width, height, d.count, d.fill, d.seed);
   }
   let outGrey = grey;
   let outMask = mask;

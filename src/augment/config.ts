@@ -9,6 +9,7 @@ import {
   degradationLevelProblem,
   type DegradationKind,
 } from '../imaging/degrade.js';
+import type { DropoutFill } from './mask-dropout.js';
 
 export type Range = readonly [number, number];
 
@@ -80,6 +81,18 @@ export type TransformSpec =
       readonly specs: readonly string[];
       /** `one` (default): one spec, picked uniformly; `some`: a random non-empty subset, in list order. */
       readonly choose?: 'one' | 'some';
+    }
+  | {
+      /**
+       * Remove whole objects (8-connected regions of one class: a tooth) from image and mask,
+       * before the geometric transforms. Default p 0.5.
+       */
+      readonly type: 'MaskDropout';
+      readonly p?: number;
+      /** How many objects; a number n means [1, n], a range [lo, hi] is drawn inclusive. Default 1. */
+      readonly max_objects?: number | Range;
+      /** The removed pixels' grey (0…1), or `"mean"`: the background around them. Default 0. */
+      readonly fill?: number | 'mean';
     };
 
 export type TransformType = TransformSpec['type'];
@@ -110,6 +123,13 @@ export type NormalisedTransform =
       readonly choose: 'one' | 'some';
       /** One entry per spec: its steps, each level a [lo, hi] range. */
       readonly options: readonly (readonly DegradeRangeStep[])[];
+    }
+  | {
+      readonly type: 'MaskDropout';
+      readonly p: number;
+      /** Inclusive integer range of objects to remove. */
+      readonly objects: Range;
+      readonly fill: DropoutFill;
     };
 
 /** One step of a `Degrade` spec with its level range (lo = hi for a fixed level). */
@@ -195,6 +215,7 @@ const KEYS: Record<TransformType, readonly string[]> = {
   GaussNoise: ['std_range'],
   GaussianBlur: ['sigma_limit'],
   Degrade: ['specs', 'choose'],
+  MaskDropout: ['max_objects', 'fill'],
 };
 
 const NUMBER = String.raw`(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?`;
@@ -279,6 +300,16 @@ function normaliseOne(t: unknown, i: number): NormalisedTransform {
       if (choose !== 'one' && choose !== 'some') bad(k('choose'), '"one" or "some"', choose);
       const options = o.specs.map((spec: unknown, j) => degradeSpec(`${k('specs')}[${j}]`, spec));
       return { type, p, choose, options: Object.freeze(options) };
+    }
+    case 'MaskDropout': {
+      const raw = typeof o.max_objects === 'number' ? [1, o.max_objects] : o.max_objects;
+      const objects = range(k('max_objects'), raw, [1, 1], false, 0, 255);
+      if (!objects.every(Number.isInteger))
+        bad(k('max_objects'), 'a whole number n or [lo, hi] of whole numbers', o.max_objects);
+      const fill = o.fill ?? 0;
+      if (fill !== 'mean' && !(typeof fill === 'number' && fill >= 0 && fill <= 1))
+        bad(k('fill'), 'a grey level in [0, 1] or "mean"', fill);
+      return { type, p, objects, fill };
     }
   }
 }
