@@ -12,7 +12,7 @@ import {
 } from '../data/index.node.js';
 import { DentsegError, isDentsegError } from '../errors.js';
 import { applyToothGate } from '../infer/lesion-gate.js';
-import { outlinedTeeth } from '../infer/outline.js';
+import { outlinedTeeth, outlineMirrored } from '../infer/outline.js';
 import { findingsMinAreaPx } from '../infer/pipeline.js';
 import { segment } from '../infer/segment.js';
 import type { SegmentOptions, SegmentResult } from '../infer/types.js';
@@ -148,8 +148,7 @@ async function teethWithin(
 ): Promise<{ mask: Uint8Array; gate: Uint8Array; outlined: boolean }> {
   const cfg = numberingConfig(model.meta, numbering);
   if (!outline || !cfg || !r.numbering) return { mask: r.mask, gate: r.mask, outlined: false };
-  // The outline takes its numbering model's mirrored pass, as in a set (infer/model-set.ts).
-  const tta = opts.tta ?? model.meta.postprocess?.tta;
+  const tta = outlineMirrored(model.meta, opts.tta);
   const o = await segment(outline, image, {
     ...opts,
     ...(tta !== undefined ? { tta } : {}),

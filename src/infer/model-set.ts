@@ -37,7 +37,7 @@ import { lesionFindings, lesionSummary, round3, type SetFinding, type TeethMap }
 export { BUNDLED_SET, BUNDLED_SET_TEXT, bundledSetNames } from './bundled-set.js';
 import { checkAndRun } from './check-and-run.js';
 import { applyToothGate, type ToothGateReport } from './lesion-gate.js';
-import { outlinedTeeth } from './outline.js';
+import { outlinedTeeth, outlineMirrored } from './outline.js';
 import { findingsMinAreaPx, type PipelineResult } from './pipeline.js';
 import { findingsFor } from '../imaging/findings.js';
 import type { InferOptions, SetMember } from './types.js';
@@ -308,16 +308,16 @@ export async function runModelSet(
   const findingsOn = opts.findings !== false;
   const roles = setRoles(members.map((m) => m.meta));
   const outlineAt = roles.indexOf('outline');
-  const numberingTta = members[roles.indexOf('teeth')]?.meta.postprocess?.tta;
+  const numbering = members[roles.indexOf('teeth')]?.meta;
   // Lesion regions are described below, with their tooth; the teeth model's by its pipeline,
-  // unless an outline redraws its teeth (then below, on the outlined map). An outline takes
-  // its numbering model's mirrored pass: the two draw one set of teeth.
+  // unless an outline redraws its teeth (then below, on the outlined map). checkAndRun
+  // applies the caller's own `tta` before asking `mirrored`.
   const checked = await checkAndRun(
     members,
     image,
     opts,
     (_meta, i) => roles[i] === 'teeth' && outlineAt < 0,
-    (_meta, i) => (roles[i] === 'outline' ? numberingTta : undefined),
+    (_meta, i) => (roles[i] === 'outline' ? outlineMirrored(numbering) : undefined),
   );
   const { quality, withheld } = checked;
   const timings: Record<string, number> = { quality: checked.qualityMs };

@@ -21,6 +21,18 @@ import { minToothPxAt, type NumberingConfig } from '../numbering/config.js';
 export const OUTLINE_REACH_PX = 4;
 
 /**
+ * Whether the outline model averages with the mirrored X-ray (`tta`): as the caller asks
+ * (`--tta`, `--no-tta`), else as its numbering model does (`postprocess.tta`), so that the
+ * two draw one set of teeth. The one statement of the rule, for the set and `evaluate`.
+ */
+export function outlineMirrored(
+  numbering: Pick<ModelMeta, 'postprocess'> | undefined,
+  asked?: boolean,
+): boolean | undefined {
+  return asked ?? numbering?.postprocess?.tta;
+}
+
+/**
  * The teeth a lesion's tooth gate reads in a set with an outline: every pixel that the
  * numbering model's own map or the outlined map calls tooth (0/1). The outline is tighter
  * around a crown a lesion has eaten; the gate asks only whether a region touches a tooth,
