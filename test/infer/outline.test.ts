@@ -7,9 +7,11 @@ import {
   OUTLINE_REACH_PX,
   anyTooth,
   numbersWithinOutline,
+  outlinedTeeth,
   spreadLabels,
 } from '../../src/infer/outline.js';
 import { DEFAULT_PREPROCESS } from '../../src/data/preprocess.js';
+import { numberingScheme } from '../../src/numbering/index.js';
 
 // Only the pre-processing (the network's size, stretched) and the class count matter here;
 // the maps are far smaller than a dentseg.json allows, so the meta is built, not parsed.
@@ -89,5 +91,24 @@ describe('anyTooth', () => {
     const own = Uint8Array.from([0, 3, 3, 0, 0]);
     const outlined = Uint8Array.from([0, 0, 3, 5, 0]);
     expect([...anyTooth(own, outlined)]).toEqual([0, 1, 1, 1, 0]);
+    // The outline itself too: a crown only the binary model still calls tooth.
+    const outline = Uint8Array.from([0, 0, 0, 0, 255]);
+    expect([...anyTooth(own, outlined, outline)]).toEqual([0, 1, 1, 1, 1]);
+  });
+
+  it('is what outlinedTeeth hands the gate: outline pixels no number reaches stay tooth', () => {
+    const w = 20;
+    // Tooth 46 (class 1) numbered at x 2..5; the outline also holds x 14..17, beyond the reach.
+    const numbered = new Uint8Array(w);
+    for (let x = 2; x < 6; x++) numbered[x] = 1;
+    const outline = new Uint8Array(w);
+    for (const x of [2, 3, 4, 5, 14, 15, 16, 17]) outline[x] = 255;
+    const scheme = numberingScheme(meta(w, 1).classes)!;
+    const config = { scheme, mode: 'unique', minToothPx: 1, size: [1, w] } as const;
+    const { mask, gate } = outlinedTeeth(meta(w, 1), config, numbered, numbered, outline, w, 1);
+    expect([...mask].filter((c) => c !== 0)).toHaveLength(4);
+    expect([...gate].map((v, x) => (v ? x : -1)).filter((x) => x >= 0)).toEqual([
+      2, 3, 4, 5, 14, 15, 16, 17,
+    ]);
   });
 });
