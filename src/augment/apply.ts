@@ -281,18 +281,15 @@ function plan(
       }
     }
   }
-  if (dropouts.length > 0) {
-    grey = grey.slice();
-    mask = mask.slice();
-    for (const d of dropouts) dropMaskObjects(grey, mask, width, height, d.count, d.fill, d.seed);
-  }
-  let outGrey = grey;
-  let outMask = mask;
+  // The result never shares the caller's arrays: the warp makes new ones; without a warp,
+  // or when removals edit the input before it, one copy here.
+  const copy = dropouts.length > 0 || m === IDENTITY;
+  let outGrey: Float32Array = copy ? grey.slice() : grey;
+  let outMask: Uint8Array = copy ? mask.slice() : mask;
+  for (const d of dropouts)
+    dropMaskObjects(outGrey, outMask, width, height, d.count, d.fill, d.seed);
   if (m !== IDENTITY) {
-    ({ grey: outGrey, mask: outMask } = warp(grey, mask, width, height, invert(m)));
-  } else {
-    outGrey = grey.slice();
-    outMask = mask.slice();
+    ({ grey: outGrey, mask: outMask } = warp(outGrey, outMask, width, height, invert(m)));
   }
   relabel(outMask, hflips % 2 === 1 ? cfg.flipClassMap : undefined);
   relabel(outMask, vflips % 2 === 1 ? cfg.vflipClassMap : undefined);

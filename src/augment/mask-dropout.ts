@@ -5,7 +5,7 @@
  * numbering then has to read a molar's number from the arch, not from "the third tooth
  * after the canine". Pure.
  */
-import { labelComponents } from '../imaging/components.js';
+import { labelComponents, type Components } from '../imaging/components.js';
 import { mulberry32 } from '../rng.js';
 
 /**
@@ -58,7 +58,7 @@ function backgroundMean(
   mask: Uint8Array,
   width: number,
   height: number,
-  comps: ReturnType<typeof labelComponents>,
+  comps: Components,
   id: number,
 ): number {
   const padX = Math.ceil((comps.maxX[id]! - comps.minX[id]! + 1) / 2);
