@@ -91,25 +91,29 @@ export function spreadLabels(
 /**
  * The numbering model's post-processed class map (`numbered`, at its network's size) drawn
  * within a binary teeth outline (`outline`, `width*height` of the X-ray, non-zero = tooth):
- * every outline pixel takes the number {@link spreadLabels} gives it at the network's size,
- * every other pixel is background; a number left with fewer than `minToothPx` pixels (the
- * presence rule at the X-ray's size) becomes background too, so that presence, the chart
- * and the metrics read one map. Returns the class map at the X-ray's size.
+ * every outline pixel takes the number of the model's own map at the X-ray's size (`own`,
+ * the pipeline's restored mask, whose borders between teeth follow the probabilities),
+ * else the number {@link spreadLabels} gives it at the network's size; every other pixel
+ * is background; a number left with fewer than `minToothPx` pixels (the presence rule at
+ * the X-ray's size) becomes background too, so that presence, the chart and the metrics
+ * read one map. Returns the class map at the X-ray's size.
  */
 export function numbersWithinOutline(
   meta: Pick<ModelMeta, 'preprocess' | 'classes'>,
   numbered: Uint8Array,
+  own: Uint8Array,
   outline: Uint8Array,
   width: number,
   height: number,
   minToothPx: number,
 ): Uint8Array {
-  if (outline.length !== width * height) {
-    throw new RangeError(`outline has ${outline.length} values, expected ${width}×${height}`);
+  if (outline.length !== width * height || own.length !== width * height) {
+    throw new RangeError(
+      `outline and own map have ${outline.length} and ${own.length} values, expected ${width}×${height}`,
+    );
   }
   const g = computeGeometry(width, height, meta.preprocess);
-  // Nearest neighbour, as the numbering model's own map is restored: a one-hot bilinear
-  // vote gives the same map at ufba425's exact 2× and changed no union on samples/.
+  // Nearest neighbour: this only fills outline pixels the model's own map calls background.
   const spread = restoreMaskToOriginal(
     spreadLabels(numbered, g.width, g.height, OUTLINE_REACH_PX),
     g,
@@ -118,7 +122,7 @@ export function numbersWithinOutline(
   const count = new Float64Array(meta.classes.length);
   for (let i = 0; i < out.length; i++) {
     if (outline[i] === 0) continue;
-    const c = spread[i]!;
+    const c = own[i] !== 0 ? own[i]! : spread[i]!;
     out[i] = c;
     count[c]! += 1;
   }
@@ -152,6 +156,7 @@ export function outlinedTeeth(
   const mask = numbersWithinOutline(
     meta,
     numbered,
+    own,
     outline,
     width,
     height,

@@ -9,7 +9,7 @@
  */
 import {
   computeGeometry,
-  restoreMaskToOriginal,
+  restoreClassMapToOriginal,
   restoreToOriginal,
   preprocessImage,
 } from '../data/preprocess.js';
@@ -88,6 +88,23 @@ export function probabilityImage(confidence: Float32Array): Uint8Array {
   const out = new Uint8Array(confidence.length);
   for (let i = 0; i < out.length; i++)
     out[i] = Math.max(0, Math.min(255, Math.round(confidence[i]! * 255)));
+  return out;
+}
+
+/**
+ * For each label of a post-processed class map, the probability channel that speaks for it:
+ * the arg-max class most of its pixels had before post-processing renamed any region (a
+ * label no pixel carries speaks for its own channel).
+ */
+export function channelsOfLabels(labels: Uint8Array, argMax: Uint8Array, k: number): Uint8Array {
+  const counts = new Uint32Array(k * k);
+  for (let i = 0; i < labels.length; i++) counts[labels[i]! * k + argMax[i]!]! += 1;
+  const out = new Uint8Array(k);
+  for (let label = 0; label < k; label++) {
+    let best = label;
+    for (let c = 0; c < k; c++) if (counts[label * k + c]! > counts[label * k + best]!) best = c;
+    out[label] = best;
+  }
   return out;
 }
 
@@ -255,13 +272,21 @@ export async function runPipeline(
   if (numberingCfg) {
     // Numbering models: arg-max and anatomy at the network's size, then only the class map
     // goes back to the X-ray's size (K probability channels at full size cost ~0.5 GB).
-    numbering = numberTeeth(probabilitiesToMask(probs, k, threshold), w, h, numberingCfg.scheme, {
+    const raw = probabilitiesToMask(probs, k, threshold);
+    numbering = numberTeeth(raw, w, h, numberingCfg.scheme, {
       mode: numberingCfg.mode,
       minToothPx: numberingCfg.minToothPx,
       probabilities: probs,
     });
     lap('postprocess');
-    mask = restoreMaskToOriginal(numbering.mask, geometry);
+    // Borders between teeth where their probabilities cross, not in network-pixel steps.
+    mask = restoreClassMapToOriginal(
+      numbering.mask,
+      probs,
+      k,
+      channelsOfLabels(numbering.mask, raw, k),
+      geometry,
+    );
     lap('restore');
   } else {
     probabilities = restoreToOriginal(probs, k, geometry);
