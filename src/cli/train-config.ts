@@ -167,6 +167,11 @@ export async function trainConfigFromCli(
     );
   const channels = checkNumber('--channels', o.channels, { expected: '1 or 3' });
   if (channels !== 1 && channels !== 3) throw invalidValue('--channels', '1 or 3', o.channels);
+  const coordinates = o.coordinates === true;
+  if (coordinates && channels !== 3)
+    throw invalidValue('--channels', '3 with --coordinates (grey, x, y)', o.channels);
+  if (coordinates && tile !== undefined)
+    throw invalidValue('--coordinates', 'absent with --tile (a tile has no place)', true);
   const normalise = checkChoice('--normalise', o.normalise, NORMALISE_MODES);
   const augment =
     o.augment === false
@@ -232,6 +237,7 @@ export async function trainConfigFromCli(
       typeof o.encoderWeights === 'string' ? path.resolve(o.encoderWeights) : undefined,
     init: typeof o.init === 'string' ? path.resolve(o.init) : undefined,
     initPartial: o.initPartial === true ? true : undefined,
+    coordinates: coordinates ? true : undefined,
     workers: opt('workers'),
     float16: o.float16 === true ? true : undefined,
     tile,
@@ -381,6 +387,7 @@ export function trainConfigFromFile(value: unknown, file: string): TrainConfig {
     encoderWeights: f.optStr('encoderWeights'),
     init: f.optStr('init'),
     initPartial: f.optBool('initPartial'),
+    coordinates: f.optBool('coordinates'),
     float16: f.optBool('float16'),
     tile,
     tileWidth: tile === undefined ? undefined : f.optNum('tileWidth', RULES.tileWidth),

@@ -39,7 +39,8 @@ async function defaultsFromModel(
   const a = meta.architecture;
   const fromModel: Record<string, unknown> = {
     width: a.width,
-    channels: meta.input.channels,
+    // Coordinate channels widen a grey model's input to grey, x, y.
+    channels: o.coordinates === true ? 3 : meta.input.channels,
     normalise: meta.preprocess.normalise,
     decoderFilters: a.decoderFilters.join(','),
     batchNorm: a.batchNorm,
@@ -170,6 +171,11 @@ export function registerTrainCommands(program: Command): void {
       '--init <dir>',
       "start from a model folder's weights (fine-tune, e.g. at a larger --size); " +
         'width, channels, normalisation and decoder default to that model',
+    )
+    .option(
+      '--coordinates',
+      "add each pixel's x and y as input channels 2 and 3 (CoordConv; implies --channels 3); " +
+        'with --init from a grey model they start at zero weight',
     )
     .option(
       '--init-partial',

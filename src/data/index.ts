@@ -17,6 +17,8 @@ export {
   maskToInput,
   restoreToOriginal,
   restoreMaskToOriginal,
+  restoreClassMapToOriginal,
+  writeCoordinates,
   resizeMaskNearest,
   type PreprocessConfig,
   type PreprocessGeometry,

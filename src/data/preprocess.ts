@@ -51,6 +51,13 @@ export interface PreprocessConfig {
    * (see src/imaging/enhance.ts). Stored as its canonical spec text.
    */
   readonly enhance?: string;
+  /**
+   * Optional (`channels` 3, no `tiling`): channels 2 and 3 carry each pixel's place in the
+   * network input, x and y from −1 (left, top) to 1, instead of the grey again
+   * (CoordConv's coordinate channels, Liu et al. 2018): a tooth's number depends on where
+   * along the arch it stands, which convolutions alone see only through their context.
+   */
+  readonly coordinates?: boolean;
 }
 
 /** Where the original image lies inside the network input. */
@@ -110,6 +117,7 @@ export function validatePreprocessConfig(value: unknown): PreprocessConfig {
     'denoise',
     'tiling',
     'enhance',
+    'coordinates',
   ];
   for (const k of Object.keys(v)) if (!known.includes(k)) bad(k, `one of ${known.join(', ')}`, k);
   const tiling =
@@ -134,6 +142,7 @@ export function validatePreprocessConfig(value: unknown): PreprocessConfig {
     denoise?: PreprocessConfig['denoise'];
     tiling?: TilingConfig;
     enhance?: string;
+    coordinates?: boolean;
   } = {
     size: Object.freeze([size[0], size[1]]) as readonly [number, number],
     channels,
@@ -181,6 +190,12 @@ export function validatePreprocessConfig(value: unknown): PreprocessConfig {
     } catch (err) {
       bad('enhance', `"none", "auto" or a step list (${(err as Error).message})`, v.enhance);
     }
+  }
+  if (v.coordinates !== undefined && v.coordinates !== false) {
+    if (v.coordinates !== true) bad('coordinates', 'true or false', v.coordinates);
+    if (channels !== 3) bad('channels', '3 when coordinates is set (grey, x, y)', channels);
+    if (tiling) bad('coordinates', 'absent when tiling is set (a tile has no place)', true);
+    out.coordinates = true;
   }
   return Object.freeze(out) as PreprocessConfig;
 }
@@ -321,8 +336,25 @@ export function greyStats(grey: Float32Array): { readonly mean: number; readonly
 }
 
 /**
+ * The coordinate channels of `coordinates` (channels 2 and 3 of `h*w*3` values at
+ * `offset`): x and y of each pixel's centre, −1 at the first pixel's outer edge, 1 at the
+ * last's. Also how a mirrored input gets them back (the place does not mirror).
+ */
+export function writeCoordinates(dst: Float32Array, offset: number, h: number, w: number): void {
+  for (let y = 0; y < h; y++) {
+    const cy = ((y + 0.5) / h) * 2 - 1;
+    for (let x = 0; x < w; x++) {
+      const o = offset + (y * w + x) * 3;
+      dst[o + 1] = ((x + 0.5) / w) * 2 - 1;
+      dst[o + 2] = cy;
+    }
+  }
+}
+
+/**
  * Last step: normalise grey values (0…1, `height*width`) and replicate them to
- * `cfg.channels`, giving NHWC data without the batch axis (`height*width*channels`).
+ * `cfg.channels` (with `coordinates`: grey, x, y), giving NHWC data without the batch axis
+ * (`height*width*channels`).
  * Write into `out` at `offset` to fill a batch without copying. `stats` replaces the
  * `zscore` statistics of `grey` itself (a training tile takes its whole image's, as the
  * sliding window does at inference).
@@ -373,6 +405,14 @@ export function normaliseGrey(
     const a = scale[0]!;
     const b = shift[0]!;
     for (let i = 0; i < n; i++) dst[offset + i] = grey[i]! * a + b;
+  } else if (cfg.coordinates === true) {
+    const a = scale[0]!;
+    const b = shift[0]!;
+    const [h, w] = cfg.size;
+    if (n !== h * w)
+      throw new DentsegError('E_USAGE', `normaliseGrey: ${n} values, expected ${w}×${h}`);
+    for (let i = 0, o = offset; i < n; i++, o += 3) dst[o] = grey[i]! * a + b;
+    writeCoordinates(dst, offset, h, w);
   } else {
     const [a0, a1, a2] = scale as [number, number, number];
     const [b0, b1, b2] = shift as [number, number, number];

@@ -12,6 +12,7 @@ import {
   restoreClassMapToOriginal,
   restoreToOriginal,
   preprocessImage,
+  writeCoordinates,
 } from '../data/preprocess.js';
 import { flipClassMapFor } from '../data/classes.js';
 import { slidingWindow } from '../data/tiling.js';
@@ -241,15 +242,21 @@ export async function runPipeline(
     for (let i = 0; i < out.length; i++) out[i] = (plain[i]! + back[i]!) / 2;
     return out;
   };
+  // The mirrored input: the X-ray mirrors, its coordinate channels (if any) do not.
+  const mirrorInput = (x: Float32Array): Float32Array => {
+    const m = flipHorizontal(x, 1, h, w, c);
+    if (meta.preprocess.coordinates === true) writeCoordinates(m, 0, h, w);
+    return m;
+  };
   let probs: Float32Array;
   if (tta && tiling) {
     const plain = await forward(data, 1);
-    probs = averageWithMirror(plain, await forward(flipHorizontal(data, 1, h, w, c), 1));
+    probs = averageWithMirror(plain, await forward(mirrorInput(data), 1));
   } else if (tta) {
     // Both in one batch of two.
     const both = new Float32Array(data.length * 2);
     both.set(data);
-    both.set(flipHorizontal(data, 1, h, w, c), data.length);
+    both.set(mirrorInput(data), data.length);
     const out = await engine.run(both, 2, h, w, c);
     probs = averageWithMirror(out.subarray(0, out.length / 2), out.subarray(out.length / 2));
   } else {

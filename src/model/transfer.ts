@@ -5,6 +5,7 @@
  * or, with `partial`, layers that do not fit keep their fresh initialisation (e.g. a wider
  * decoder on a trained encoder).
  */
+import { concat, zeros, type Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { DentsegError } from '../errors.js';
 
@@ -26,7 +27,7 @@ export function copyModelWeights(
   from: LayersModel,
   to: LayersModel,
   file: string,
-  opts: { readonly partial?: boolean } = {},
+  opts: { readonly partial?: boolean; readonly zeroNewInputChannels?: boolean } = {},
 ): WeightCopy {
   let copied = 0;
   const skipped: string[] = [];
@@ -34,7 +35,8 @@ export function copyModelWeights(
     const target = layer.getWeights();
     if (target.length === 0) continue;
     const source = from.layers.find((l) => l.name === layer.name);
-    const weights = source?.getWeights() ?? [];
+    let weights = source?.getWeights() ?? [];
+    if (opts.zeroNewInputChannels === true) weights = widenInput(weights, target);
     const mismatch =
       weights.length !== target.length ||
       weights.some((w, i) => w.shape.join('×') !== target[i]?.shape.join('×'));
@@ -64,4 +66,22 @@ export function copyModelWeights(
     });
   }
   return { copied, skipped };
+}
+
+/**
+ * A grey model's first convolution for an input with more channels (coordinate channels
+ * added): the kernel `[kh, kw, 1, cout]` becomes `[kh, kw, cin, cout]` with the grey
+ * weights on channel 1 and zeros on the new ones, so the widened model starts out computing
+ * exactly what the grey one did and learns what the new channels are worth. Any other
+ * weights come back as they are.
+ */
+function widenInput(weights: Tensor[], target: readonly Tensor[]): Tensor[] {
+  const kernel = weights[0];
+  const want = target[0]?.shape;
+  if (kernel?.rank !== 4 || want?.length !== 4) return weights;
+  const [kh, kw, cin, cout] = kernel.shape as [number, number, number, number];
+  const grow = (want[2] ?? 0) - cin;
+  if (cin !== 1 || grow <= 0 || want[0] !== kh || want[1] !== kw || want[3] !== cout)
+    return weights;
+  return [concat([kernel, zeros([kh, kw, grow, cout])], 2), ...weights.slice(1)];
 }

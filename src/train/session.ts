@@ -78,6 +78,8 @@ export interface TrainConfig {
   readonly init?: string | undefined;
   /** With `init`: layers whose shapes differ keep their fresh initialisation. */
   readonly initPartial?: boolean | undefined;
+  /** Input channels 2 and 3 carry x and y (`PreprocessConfig.coordinates`); needs 3 channels. */
+  readonly coordinates?: boolean | undefined;
   /** Store `best/`'s weights as float16 (`last/` stays float32 for an exact resume). */
   readonly float16?: boolean | undefined;
   /**
@@ -191,6 +193,7 @@ export function preprocessFor(cfg: TrainConfig): PreprocessConfig {
     channels: cfg.channels,
     aspect: 'stretch',
     normalise: cfg.normalise,
+    ...(cfg.coordinates === true ? { coordinates: true } : {}),
     ...(cfg.tile !== undefined
       ? {
           tiling: {
@@ -342,6 +345,7 @@ export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Pro
       try {
         const { copied, skipped } = copyModelWeights(start.model, model, cfg.init, {
           partial: cfg.initPartial === true,
+          zeroNewInputChannels: cfg.coordinates === true,
         });
         const was = start.meta.input.size.join('×');
         log(

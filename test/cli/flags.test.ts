@@ -18,7 +18,7 @@ import {
 import { bareJsonToStdout, jsonTarget } from '../../src/cli/json-output.js';
 import { trainConfigFromCli, trainConfigFromFile } from '../../src/cli/train-config.js';
 import { DEFAULT_BINARY_CLASS } from '../../src/data/classes.js';
-import { postprocessFor } from '../../src/train/session.js';
+import { postprocessFor, preprocessFor } from '../../src/train/session.js';
 import { openDataset } from '../../src/data/index.node.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'dentseg-flags-'));
@@ -195,6 +195,25 @@ describe("a resumed run's config.json", () => {
     });
     const square = await trainConfigFromCli({ ...flags, size: '64,64' }, []);
     expect(square.size).toBe(64);
+  });
+
+  it('--coordinates: 3 channels, no tiles, written to preprocess.coordinates and read back', async () => {
+    const cfg = await trainConfigFromCli({ ...flags, channels: '3', coordinates: true }, []);
+    expect(preprocessFor(cfg).coordinates).toBe(true);
+    expect(preprocessFor(cfg).channels).toBe(3);
+    const saved: unknown = JSON.parse(JSON.stringify(cfg));
+    expect(preprocessFor(trainConfigFromFile(saved, 'config.json')).coordinates).toBe(true);
+    // no flag, no key: the dentseg.json of before
+    expect(preprocessFor(await trainConfigFromCli(flags, [])).coordinates).toBeUndefined();
+    await expect(trainConfigFromCli({ ...flags, coordinates: true }, [])).rejects.toMatchObject({
+      code: 'E_USAGE',
+      message: expect.stringContaining('3 with --coordinates (grey, x, y)') as unknown,
+    });
+    await expect(
+      trainConfigFromCli({ ...flags, channels: '3', coordinates: true, tile: '32' }, []),
+    ).rejects.toMatchObject({
+      message: expect.stringContaining('absent with --tile') as unknown,
+    });
   });
 
   it('--tooth-gate-margin: with --lesion, 0…256, written to postprocess.toothGate and read back', async () => {

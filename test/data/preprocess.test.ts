@@ -12,6 +12,7 @@ import {
   resizeMaskNearest,
   restoreToOriginal,
   restoreMaskToOriginal,
+  restoreClassMapToOriginal,
   validatePreprocessConfig,
   type GreyImage,
 } from '../../src/data/index.js';
@@ -166,5 +167,92 @@ describe('preprocess', () => {
         expect((e as { code: string }).code).toBe('E_CONFIG_INVALID');
       }
     }
+  });
+});
+
+describe('restoreClassMapToOriginal', () => {
+  // Network 4×1, X-ray 8×1 (stretch): labels 0 | 1 | 1 | 2, probabilities per pixel for
+  // channels [background, tooth A, tooth B].
+  // (Built by hand: a config's size is at least 16 px.)
+  const g = {
+    srcWidth: 8,
+    srcHeight: 1,
+    width: 4,
+    height: 1,
+    contentX: 0,
+    contentY: 0,
+    contentWidth: 4,
+    contentHeight: 1,
+  };
+  const labels = Uint8Array.from([0, 1, 1, 2]);
+  const probs = Float32Array.from([
+    ...[0.9, 0.1, 0.0],
+    ...[0.1, 0.9, 0.0],
+    ...[0.0, 0.9, 0.1],
+    ...[0.0, 0.2, 0.8],
+  ]);
+
+  it('keeps runs of one label and puts borders where the probabilities cross', () => {
+    const nearest = restoreMaskToOriginal(labels, g);
+    expect([...nearest]).toEqual([0, 0, 1, 1, 1, 1, 2, 2]);
+    const smooth = restoreClassMapToOriginal(labels, probs, 3, [0, 1, 2], g);
+    // X-ray pixel 5 lies a quarter of the way from network pixel 2 to 3: A 0.725, B 0.275.
+    expect(smooth[5]).toBe(1);
+    // Pixel 6, three quarters of the way: A 0.375, B 0.625.
+    expect(smooth[6]).toBe(2);
+    // Between background 0.9 → 0.1 and tooth A 0.1 → 0.9 the border stays mid-way.
+    expect([...smooth]).toEqual([0, 0, 1, 1, 1, 1, 2, 2]);
+  });
+
+  it('moves a border to where a less certain neighbour gives way', () => {
+    // Tooth B barely wins its own pixel (0.45 vs A 0.4): the X-ray pixel between A and B
+    // a quarter of the way towards B goes to A, and so does the one a further half-step on.
+    const weak = Float32Array.from(probs);
+    weak.set([0.15, 0.4, 0.45], 9);
+    const smooth = restoreClassMapToOriginal(labels, weak, 3, [0, 1, 2], g);
+    expect([...smooth.subarray(4)]).toEqual([1, 1, 1, 2]);
+  });
+
+  it("reads a renamed label's probabilities from the channel it came from", () => {
+    // Post-processing renamed the region of channel 2 to label 1's neighbour number 3 (a
+    // 4-class map): label 3 must speak with channel 2's probabilities.
+    const renamed = Uint8Array.from([0, 1, 1, 3]);
+    const four = new Float32Array(16);
+    for (let i = 0; i < 4; i++) four.set([...probs.subarray(i * 3, i * 3 + 3), 0], i * 4);
+    const smooth = restoreClassMapToOriginal(renamed, four, 4, [0, 1, 2, 2], g);
+    expect([...smooth]).toEqual([0, 0, 1, 1, 1, 1, 3, 3]);
+    // With label 3 reading its own (empty) channel, tooth A would take all of it.
+    const wrong = restoreClassMapToOriginal(renamed, four, 4, [0, 1, 2, 3], g);
+    expect(wrong[6]).toBe(1);
+  });
+});
+
+describe('coordinates', () => {
+  it('needs 3 channels and no tiling', () => {
+    expect(validatePreprocessConfig({ channels: 3, coordinates: true }).coordinates).toBe(true);
+    expect(() => validatePreprocessConfig({ channels: 1, coordinates: true })).toThrow(
+      /"channels" must be 3 when coordinates is set/,
+    );
+    expect(() => validatePreprocessConfig({ channels: 3, coordinates: 1 })).toThrow(
+      /"coordinates" must be true or false/,
+    );
+    expect(() =>
+      validatePreprocessConfig({ channels: 3, coordinates: true, tiling: { tile: [64, 64] } }),
+    ).toThrow(/"coordinates" must be absent when tiling is set/);
+  });
+
+  it('puts the grey in channel 1 and x, y (−1…1, pixel centres) in channels 2 and 3', () => {
+    const cfg = validatePreprocessConfig({
+      size: [16, 16],
+      channels: 3,
+      normalise: 'unit',
+      coordinates: true,
+    });
+    const { data } = preprocessImage(ramp(16, 16), cfg);
+    const at = (x: number, y: number) => [...data.subarray((y * 16 + x) * 3, (y * 16 + x) * 3 + 3)];
+    expect(at(0, 0)).toEqual([0, -0.9375, -0.9375]);
+    expect(at(15, 3)).toEqual([1, 0.9375, -0.5625]);
+    expect(at(5, 15)[0]).toBeCloseTo(85 / 255, 6);
+    expect(at(5, 15)[2]).toBe(0.9375);
   });
 });

@@ -10,7 +10,11 @@ import {
   outlinedTeeth,
   spreadLabels,
 } from '../../src/infer/outline.js';
-import { DEFAULT_PREPROCESS } from '../../src/data/preprocess.js';
+import {
+  DEFAULT_PREPROCESS,
+  computeGeometry,
+  restoreMaskToOriginal,
+} from '../../src/data/preprocess.js';
 import { numberingScheme } from '../../src/numbering/index.js';
 
 // Only the pre-processing (the network's size, stretched) and the class count matter here;
@@ -48,7 +52,7 @@ describe('numbersWithinOutline', () => {
     const outline = new Uint8Array(w * h);
     for (let y = 0; y < h; y++)
       for (let x = 0; x < w; x++) if (x <= 7 || x === 13 || x === 14) outline[y * w + x] = 1;
-    const out = numbersWithinOutline(meta(w, h), numbered, outline, w, h, 1);
+    const out = numbersWithinOutline(meta(w, h), numbered, numbered, outline, w, h, 1);
     const row = [...out.subarray(0, w)];
     expect(row).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 0]);
     expect(OUTLINE_REACH_PX).toBeGreaterThanOrEqual(2);
@@ -60,7 +64,7 @@ describe('numbersWithinOutline', () => {
     const numbered = new Uint8Array(w);
     numbered[0] = 1;
     const outline = new Uint8Array(w).fill(1);
-    const out = numbersWithinOutline(meta(w, h), numbered, outline, w, h, 1);
+    const out = numbersWithinOutline(meta(w, h), numbered, numbered, outline, w, h, 1);
     // Pixel 0 and the reach beyond it are tooth 46; the rest of the outline is no tooth.
     expect([...out].filter((c) => c === 1)).toHaveLength(1 + OUTLINE_REACH_PX);
     expect(out[OUTLINE_REACH_PX + 1]).toBe(0);
@@ -70,19 +74,32 @@ describe('numbersWithinOutline', () => {
     // Network 4×2, X-ray 8×4: each network pixel covers 2×2 X-ray pixels.
     const numbered = Uint8Array.from([1, 1, 0, 2, 1, 1, 0, 0]);
     const outline = new Uint8Array(8 * 4).fill(1);
-    const all = numbersWithinOutline(meta(4, 2), numbered, outline, 8, 4, 1);
+    // The model's own map at the X-ray's size, as a nearest-neighbour restore makes it.
+    const own = restoreMaskToOriginal(numbered, computeGeometry(8, 4, meta(4, 2).preprocess));
+    const all = numbersWithinOutline(meta(4, 2), numbered, own, outline, 8, 4, 1);
     expect(all[0]).toBe(1);
     expect(all[7]).toBe(2);
     // 36 holds few pixels in this outline: with a threshold above its count it is dropped.
     const only46 = new Uint8Array(8 * 4);
     for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) only46[y * 8 + x] = 1;
     only46[7] = 1; // one pixel of 36's area
-    const out = numbersWithinOutline(meta(4, 2), numbered, only46, 8, 4, 2);
+    const out = numbersWithinOutline(meta(4, 2), numbered, own, only46, 8, 4, 2);
     expect(out[7]).toBe(0);
     expect([...out].filter((c) => c === 1)).toHaveLength(16);
-    expect(() => numbersWithinOutline(meta(4, 2), numbered, outline, 8, 3, 1)).toThrow(
-      /outline has 32 values/,
+    expect(() => numbersWithinOutline(meta(4, 2), numbered, own, outline, 8, 3, 1)).toThrow(
+      /outline and own map have 32 and 32 values, expected 8×3/,
     );
+  });
+
+  it("takes the number of the model's own map at the X-ray's size where it has one", () => {
+    // Network 2×1 (46 | 36), X-ray 8×1. Nearest neighbour would put the border at x = 4;
+    // the own map (restored by probabilities) puts it at x = 5, and the outline follows it.
+    // Where the own map says background (x = 7), the spread number fills the outline.
+    const numbered = Uint8Array.from([1, 2]);
+    const own = Uint8Array.from([1, 1, 1, 1, 1, 2, 2, 0]);
+    const outline = new Uint8Array(8).fill(1);
+    const out = numbersWithinOutline(meta(2, 1), numbered, own, outline, 8, 1, 1);
+    expect([...out]).toEqual([1, 1, 1, 1, 1, 2, 2, 2]);
   });
 });
 

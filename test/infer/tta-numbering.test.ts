@@ -86,4 +86,39 @@ describe('test-time augmentation of a numbering model', () => {
         expect(off.confidence[i]).toBeCloseTo(all[i * 3 + off.mask[i]!]!, 5);
       }
   });
+
+  it('mirrors the X-ray but not its coordinate channels', async () => {
+    // A network that numbers by the x coordinate it is given (channel 2): left of the
+    // frame's middle 18, right of it 28. Mirrored with its coordinates, the second pass
+    // would call the image's right 18 and the average would split every tooth in two.
+    const byCoordinate: InferenceEngine = {
+      name: 'onnx',
+      run(input, batch, h, w, c) {
+        expect(c).toBe(3);
+        const out = new Float32Array(batch * h * w * 3);
+        for (let b = 0; b < batch; b++)
+          for (let y = 0; y < h; y++)
+            for (let x = 0; x < w; x++) {
+              const i = (b * h + y) * w + x;
+              const k = y >= 8 && y < 24 ? (input[i * 3 + 1]! < 0 ? 1 : 2) : 0;
+              out[i * 3 + k] = 1;
+            }
+        return Promise.resolve(out);
+      },
+      dispose: () => undefined,
+    };
+    const m = meta(true);
+    const coords: ModelMeta = {
+      ...m,
+      input: { size: [32, 32], channels: 3 },
+      preprocess: { ...m.preprocess, channels: 3, coordinates: true },
+    };
+    const r = await runPipeline(byCoordinate, coords, image, {});
+    expect(r.tta).toBe(true);
+    expect(r.mask[20 * 64 + 5]).toBe(1);
+    expect(r.mask[20 * 64 + 60]).toBe(2);
+    // Both passes agree: the winner's probability is 1, not an average of 1 and 0.
+    expect(r.confidence[20 * 64 + 5]).toBeCloseTo(1, 6);
+    expect(r.confidence[20 * 64 + 60]).toBeCloseTo(1, 6);
+  });
 });

@@ -72,6 +72,35 @@ describe('copyModelWeights', () => {
   });
 });
 
+describe('copyModelWeights with zeroNewInputChannels', () => {
+  it('widens a grey model to coordinate channels that start at zero weight: same output', () => {
+    const from = tiny(32, 1);
+    const to = buildUnet({ inputSize: [32, 32], channels: 3, classes: 1, width: 1 / 16, seed: 2 });
+    expect(() => copyModelWeights(from, to, 'runs/x/best')).toThrow(/block1_conv1/);
+    const { copied, skipped } = copyModelWeights(from, to, 'runs/x/best', {
+      zeroNewInputChannels: true,
+    });
+    expect(skipped).toEqual([]);
+    expect(copied).toBe(from.getWeights().length);
+    const kernel = to.getLayer('block1_conv1').getWeights()[0]!;
+    expect(kernel.shape.slice(0, 3)).toEqual([3, 3, 3]);
+    // Whatever the new channels hold, the widened model computes what the grey one did.
+    const [a, b] = tf.tidy(() => {
+      const grey = tf.randomUniform([1, 32, 32, 1], 0, 1, 'float32', 7);
+      const coords = tf.randomUniform([1, 32, 32, 2], -1, 1, 'float32', 8);
+      const one = from.predict(grey) as tf.Tensor;
+      const three = to.predict(tf.concat([grey, coords], 3)) as tf.Tensor;
+      return [one.dataSync(), three.dataSync()];
+    });
+    expect(b!.length).toBe(a!.length);
+    let worst = 0;
+    for (let i = 0; i < a!.length; i++) worst = Math.max(worst, Math.abs(a![i]! - b![i]!));
+    expect(worst).toBeLessThan(1e-5);
+    from.dispose();
+    to.dispose();
+  });
+});
+
 /** The first layer with weights whose shapes differ between the two models. */
 function skippedName(a: tf.LayersModel, b: tf.LayersModel): string {
   const layer = a.layers.find((l) => {
