@@ -155,7 +155,7 @@ async function teethWithin(
     findings: false,
   });
   const { width, height } = r;
-  const within = outlinedTeeth(model.meta, cfg, r.numbering.mask, r.mask, o.mask, width, height);
+  const within = outlinedTeeth(model.meta, cfg, r.mask, o.mask, width, height);
   return { ...within, outlined: true };
 }
 

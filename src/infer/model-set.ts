@@ -264,15 +264,7 @@ function outlinedRun(
   const numbering = r.numbering;
   if (!cfg || !numbering) return { run, gate: r.mask };
   const { width, height } = r;
-  const { mask, gate } = outlinedTeeth(
-    run.meta,
-    cfg,
-    numbering.mask,
-    r.mask,
-    outline.result.mask,
-    width,
-    height,
-  );
+  const { mask, gate } = outlinedTeeth(run.meta, cfg, r.mask, outline.result.mask, width, height);
   const look = findingsOn && !withheld;
   const findings = look
     ? findingsFor(mask, width, height, run.meta.task, run.meta.classes, {

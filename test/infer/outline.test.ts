@@ -34,6 +34,11 @@ describe('spreadLabels', () => {
     // Columns do not wrap around the row's end.
     const grid = Uint8Array.from([0, 0, 1, 0, 0, 0]);
     expect([...spreadLabels(grid, 3, 2, 1)]).toEqual([0, 1, 1, 0, 0, 1]);
+    // Only through allowed pixels: a gap in the outline stops a number, however near.
+    const allowed = Uint8Array.from([1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+    expect([...spreadLabels(row, 15, 1, 3, allowed)]).toEqual([
+      1, 1, 1, 0, 0, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0,
+    ]);
   });
 });
 
@@ -52,7 +57,7 @@ describe('numbersWithinOutline', () => {
     const outline = new Uint8Array(w * h);
     for (let y = 0; y < h; y++)
       for (let x = 0; x < w; x++) if (x <= 7 || x === 13 || x === 14) outline[y * w + x] = 1;
-    const out = numbersWithinOutline(meta(w, h), numbered, numbered, outline, w, h, 1);
+    const out = numbersWithinOutline(meta(w, h), numbered, outline, w, h, 1);
     const row = [...out.subarray(0, w)];
     expect(row).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 0]);
     expect(OUTLINE_REACH_PX).toBeGreaterThanOrEqual(2);
@@ -64,7 +69,7 @@ describe('numbersWithinOutline', () => {
     const numbered = new Uint8Array(w);
     numbered[0] = 1;
     const outline = new Uint8Array(w).fill(1);
-    const out = numbersWithinOutline(meta(w, h), numbered, numbered, outline, w, h, 1);
+    const out = numbersWithinOutline(meta(w, h), numbered, outline, w, h, 1);
     // Pixel 0 and the reach beyond it are tooth 46; the rest of the outline is no tooth.
     expect([...out].filter((c) => c === 1)).toHaveLength(1 + OUTLINE_REACH_PX);
     expect(out[OUTLINE_REACH_PX + 1]).toBe(0);
@@ -76,17 +81,17 @@ describe('numbersWithinOutline', () => {
     const outline = new Uint8Array(8 * 4).fill(1);
     // The model's own map at the X-ray's size, as a nearest-neighbour restore makes it.
     const own = restoreMaskToOriginal(numbered, computeGeometry(8, 4, meta(4, 2).preprocess));
-    const all = numbersWithinOutline(meta(4, 2), numbered, own, outline, 8, 4, 1);
+    const all = numbersWithinOutline(meta(4, 2), own, outline, 8, 4, 1);
     expect(all[0]).toBe(1);
     expect(all[7]).toBe(2);
     // 36 holds few pixels in this outline: with a threshold above its count it is dropped.
     const only46 = new Uint8Array(8 * 4);
     for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) only46[y * 8 + x] = 1;
     only46[7] = 1; // one pixel of 36's area
-    const out = numbersWithinOutline(meta(4, 2), numbered, own, only46, 8, 4, 2);
+    const out = numbersWithinOutline(meta(4, 2), own, only46, 8, 4, 2);
     expect(out[7]).toBe(0);
     expect([...out].filter((c) => c === 1)).toHaveLength(16);
-    expect(() => numbersWithinOutline(meta(4, 2), numbered, own, outline, 8, 3, 1)).toThrow(
+    expect(() => numbersWithinOutline(meta(4, 2), own, outline, 8, 3, 1)).toThrow(
       /outline and own map have 32 and 32 values, expected 8×3/,
     );
   });
@@ -94,11 +99,10 @@ describe('numbersWithinOutline', () => {
   it("takes the number of the model's own map at the X-ray's size where it has one", () => {
     // Network 2×1 (46 | 36), X-ray 8×1. Nearest neighbour would put the border at x = 4;
     // the own map (restored by probabilities) puts it at x = 5, and the outline follows it.
-    // Where the own map says background (x = 7), the spread number fills the outline.
-    const numbered = Uint8Array.from([1, 2]);
+    // Where the own map says background (x = 7), the nearest number fills the outline.
     const own = Uint8Array.from([1, 1, 1, 1, 1, 2, 2, 0]);
     const outline = new Uint8Array(8).fill(1);
-    const out = numbersWithinOutline(meta(2, 1), numbered, own, outline, 8, 1, 1);
+    const out = numbersWithinOutline(meta(2, 1), own, outline, 8, 1, 1);
     expect([...out]).toEqual([1, 1, 1, 1, 1, 2, 2, 2]);
   });
 });
@@ -122,7 +126,7 @@ describe('anyTooth', () => {
     for (const x of [2, 3, 4, 5, 14, 15, 16, 17]) outline[x] = 255;
     const scheme = numberingScheme(meta(w, 1).classes)!;
     const config = { scheme, mode: 'unique', minToothPx: 1, size: [1, w] } as const;
-    const { mask, gate } = outlinedTeeth(meta(w, 1), config, numbered, numbered, outline, w, 1);
+    const { mask, gate } = outlinedTeeth(meta(w, 1), config, numbered, outline, w, 1);
     expect([...mask].filter((c) => c !== 0)).toHaveLength(4);
     expect([...gate].map((v, x) => (v ? x : -1)).filter((x) => x >= 0)).toEqual([
       2, 3, 4, 5, 14, 15, 16, 17,
