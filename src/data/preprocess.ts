@@ -556,43 +556,59 @@ export function restoreClassMapToOriginal(
   const tx = taps(cw, g.srcWidth);
   const ty = taps(ch, g.srcHeight);
   const at = (x: number, y: number): number => (g.contentY + y) * g.width + g.contentX + x;
-  const out = new Uint8Array(g.srcWidth * g.srcHeight);
+  // Nearest neighbour first: where the four network pixels around an X-ray pixel agree
+  // (most of the map) it is already their label; only the cells whose corners differ are
+  // decided again, by their probabilities.
+  const out = restoreMaskToOriginal(mask, g);
+  const W = g.srcWidth;
+  // The X-ray columns that sample between network columns x0 and x0 + 1: [runs[x0], runs[x0 + 1]).
+  const runs = new Int32Array(cw + 1).fill(W);
+  for (let x = W - 1; x >= 0; x--) runs[tx.lo[x]!] = x;
+  for (let x0 = cw - 1; x0 >= 0; x0--) runs[x0] = Math.min(runs[x0]!, runs[x0 + 1]!);
+  // Per network row y0, the cells whose four corners differ.
+  const mixed: number[][] = [];
+  for (let y0 = 0; y0 < ch; y0++) {
+    const y1 = Math.min(y0 + 1, ch - 1);
+    const row: number[] = [];
+    for (let x0 = 0; x0 < cw; x0++) {
+      const x1 = Math.min(x0 + 1, cw - 1);
+      const a = mask[at(x0, y0)]!;
+      if (mask[at(x1, y0)] !== a || mask[at(x0, y1)] !== a || mask[at(x1, y1)] !== a) row.push(x0);
+    }
+    mixed.push(row);
+  }
   const corner = new Int32Array(4);
   const weight = new Float32Array(4);
   for (let y = 0; y < g.srcHeight; y++) {
     const y0 = ty.lo[y]!;
     const y1 = ty.hi[y]!;
     const fy = ty.f[y]!;
-    for (let x = 0; x < g.srcWidth; x++) {
-      const x0 = tx.lo[x]!;
-      const x1 = tx.hi[x]!;
-      const fx = tx.f[x]!;
+    for (const x0 of mixed[y0]!) {
+      const x1 = Math.min(x0 + 1, cw - 1);
       corner[0] = at(x0, y0);
       corner[1] = at(x1, y0);
       corner[2] = at(x0, y1);
       corner[3] = at(x1, y1);
-      const a = mask[corner[0]]!;
-      if (mask[corner[1]] === a && mask[corner[2]] === a && mask[corner[3]] === a) {
-        out[y * g.srcWidth + x] = a;
-        continue;
-      }
-      weight[0] = (1 - fx) * (1 - fy);
-      weight[1] = fx * (1 - fy);
-      weight[2] = (1 - fx) * fy;
-      weight[3] = fx * fy;
-      let best = a;
-      let bestScore = -1;
-      for (let q = 0; q < 4; q++) {
-        const label = mask[corner[q]!]!;
-        const c = channelOf[label] ?? label;
-        let score = 0;
-        for (let r = 0; r < 4; r++) score += weight[r]! * probabilities[corner[r]! * k + c]!;
-        if (score > bestScore) {
-          bestScore = score;
-          best = label;
+      for (let x = runs[x0]!; x < runs[x0 + 1]!; x++) {
+        const fx = tx.f[x]!;
+        weight[0] = (1 - fx) * (1 - fy);
+        weight[1] = fx * (1 - fy);
+        weight[2] = (1 - fx) * fy;
+        weight[3] = fx * fy;
+        let best = mask[corner[0]]!;
+        let bestScore = -1;
+        for (let q = 0; q < 4; q++) {
+          const label = mask[corner[q]!]!;
+          const c = channelOf[label] ?? label;
+          let score = 0;
+          for (let r = 0; r < 4; r++) score += weight[r]! * probabilities[corner[r]! * k + c]!;
+          if (score > bestScore) {
+            bestScore = score;
+            best = label;
+          }
         }
+        out[y * W + x] = best;
       }
-      out[y * g.srcWidth + x] = best;
     }
   }
   return out;
