@@ -202,7 +202,12 @@ function plan(
   const degraded: string[] = [];
   const pixelOps: PixelOp[] = [];
   // Object removals act on the input, before the one warp that carries all the geometry.
-  const dropouts: { count: number; fill: DropoutFill; seed: number }[] = [];
+  const dropouts: {
+    count: number;
+    fill: DropoutFill;
+    seed: number;
+    classes: readonly number[] | undefined;
+  }[] = [];
   const cx = (width - 1) / 2;
   const cy = (height - 1) / 2;
   for (const t of cfg.transforms) {
@@ -276,7 +281,12 @@ function plan(
       }
       case 'MaskDropout': {
         const [lo, hi] = t.objects;
-        dropouts.push({ count: lo + rng.int(hi - lo + 1), fill: t.fill, seed: rng.nextUint32() });
+        dropouts.push({
+          count: lo + rng.int(hi - lo + 1),
+          fill: t.fill,
+          seed: rng.nextUint32(),
+          classes: t.classes,
+        });
         break;
       }
     }
@@ -287,7 +297,7 @@ function plan(
   let outGrey: Float32Array = copy ? grey.slice() : grey;
   let outMask: Uint8Array = copy ? mask.slice() : mask;
   for (const d of dropouts)
-    dropMaskObjects(outGrey, outMask, width, height, d.count, d.fill, d.seed);
+    dropMaskObjects(outGrey, outMask, width, height, d.count, d.fill, d.seed, d.classes);
   if (m !== IDENTITY) {
     ({ grey: outGrey, mask: outMask } = warp(outGrey, outMask, width, height, invert(m)));
   }

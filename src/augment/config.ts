@@ -93,6 +93,11 @@ export type TransformSpec =
       readonly max_objects?: number | Range;
       /** The removed pixels' grey (0…1), or `"mean"`: the background around them. Default 0. */
       readonly fill?: number | 'mean';
+      /**
+       * dentseg's addition: only objects of these mask classes may be removed (e.g. the
+       * premolars and molars, where gaps confuse numbering); default every class.
+       */
+      readonly classes?: readonly number[];
     };
 
 export type TransformType = TransformSpec['type'];
@@ -130,6 +135,8 @@ export type NormalisedTransform =
       /** Inclusive integer range of objects to remove. */
       readonly objects: Range;
       readonly fill: DropoutFill;
+      /** Mask classes whose objects may be removed; absent: every class. */
+      readonly classes?: readonly number[];
     };
 
 /** One step of a `Degrade` spec with its level range (lo = hi for a fixed level). */
@@ -215,7 +222,7 @@ const KEYS: Record<TransformType, readonly string[]> = {
   GaussNoise: ['std_range'],
   GaussianBlur: ['sigma_limit'],
   Degrade: ['specs', 'choose'],
-  MaskDropout: ['max_objects', 'fill'],
+  MaskDropout: ['max_objects', 'fill', 'classes'],
 };
 
 const NUMBER = String.raw`(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?`;
@@ -309,7 +316,15 @@ function normaliseOne(t: unknown, i: number): NormalisedTransform {
       const fill = o.fill ?? 0;
       if (fill !== 'mean' && !(typeof fill === 'number' && fill >= 0 && fill <= 1))
         bad(k('fill'), 'a grey level in [0, 1] or "mean"', fill);
-      return { type, p, objects, fill };
+      const classes = o.classes;
+      if (classes === undefined) return { type, p, objects, fill };
+      if (
+        !Array.isArray(classes) ||
+        classes.length === 0 ||
+        !classes.every((c) => Number.isInteger(c) && c >= 1 && c < 256)
+      )
+        bad(k('classes'), 'a non-empty list of mask classes 1…255', classes);
+      return { type, p, objects, fill, classes: Object.freeze([...(classes as number[])]) };
     }
   }
 }

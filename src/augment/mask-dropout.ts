@@ -17,8 +17,8 @@ export type DropoutFill = number | 'mean';
 
 /**
  * Remove `count` objects of `mask` picked at random by `seed` (all of them when it holds
- * fewer): their mask pixels become 0 and their image pixels `fill`. Works in place on the
- * given arrays.
+ * fewer), only objects of `classes` when given: their mask pixels become 0 and their image
+ * pixels `fill`. Works in place on the given arrays.
  */
 export function dropMaskObjects(
   grey: Float32Array,
@@ -28,10 +28,13 @@ export function dropMaskObjects(
   count: number,
   fill: DropoutFill,
   seed: number,
+  classes?: readonly number[],
 ): void {
   if (count <= 0) return;
   const comps = labelComponents(mask, width, height);
-  const ids = Array.from({ length: comps.count }, (_, i) => i);
+  const ids = Array.from({ length: comps.count }, (_, i) => i).filter(
+    (i) => classes === undefined || classes.includes(comps.cls[i]!),
+  );
   const u = mulberry32(seed);
   // Partial Fisher–Yates: the first `count` entries are a uniform random pick.
   const picked = Math.min(count, ids.length);

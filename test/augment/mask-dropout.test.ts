@@ -63,6 +63,26 @@ describe('MaskDropout', () => {
     expect([...counts].sort()).toEqual([1, 2, 3]);
   });
 
+  it('classes: only objects of those classes are removed', () => {
+    const { grey, mask } = threeTeeth();
+    const cfg = normaliseAugmentConfig([
+      { type: 'MaskDropout', p: 1, max_objects: 1, classes: [2, 3] },
+    ]);
+    const removed = new Set<number>();
+    for (let s = 0; s < 30; s++) {
+      const kept = present(augmentSample(grey, mask, W, H, cfg, Rng.seeded(s)).mask);
+      expect(kept).toContain(1); // class 1 is never a candidate
+      expect(kept).toHaveLength(2);
+      for (const c of [2, 3]) if (!kept.includes(c)) removed.add(c);
+    }
+    expect([...removed].sort()).toEqual([2, 3]);
+    // Asking for more than the listed classes hold removes those and no other.
+    const all = normaliseAugmentConfig([
+      { type: 'MaskDropout', p: 1, max_objects: [5, 5], classes: [3] },
+    ]);
+    expect(present(augmentSample(grey, mask, W, H, all, Rng.seeded(1)).mask)).toEqual([1, 2]);
+  });
+
   it('same seed, same bytes', () => {
     const { grey, mask } = threeTeeth();
     const cfg = normaliseAugmentConfig([{ type: 'MaskDropout', p: 0.5, max_objects: 2 }]);
@@ -79,6 +99,9 @@ describe('MaskDropout', () => {
       [[{ type: 'MaskDropout', fill: 'median' }], /fill/],
       [[{ type: 'MaskDropout', fill: 2 }], /fill/],
       [[{ type: 'MaskDropout', holes: 2 }], /holes/],
+      [[{ type: 'MaskDropout', classes: [] }], /classes/],
+      [[{ type: 'MaskDropout', classes: [0] }], /classes/],
+      [[{ type: 'MaskDropout', classes: 'molars' }], /classes/],
     ];
     for (const [cfg, re] of bad) expect(() => normaliseAugmentConfig(cfg)).toThrow(re);
   });
