@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/serve/index.js';
 import { RedisJobQueue } from '../../src/serve/jobs.js';
@@ -20,7 +20,7 @@ import { spawnWorker, type SpawnedWorker } from '../helpers/paths.js';
 import { PostgresService, RedisService, servicesMissing } from '../helpers/services.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';
 import { multipart, tempDir } from './helpers.js';
-import { until } from './queue-helpers.js';
+import { until, untilLogged } from './queue-helpers.js';
 
 const missing = servicesMissing();
 if (missing) console.warn(`queue reliability tests skipped: ${missing}`);
@@ -76,6 +76,12 @@ describe.skipIf(missing !== undefined)('queue reliability (real Redis and Postgr
     jobs = new RedisJobQueue(redis.url);
     app = await buildApp({ model, dataDir, store, jobs, webDir: false });
   });
+  // A test that fails half-way must not leave its worker taking the next test's jobs.
+  afterEach(async () => {
+    const alive = spawned.filter((p) => p.exitCode === null && p.signalCode === null);
+    for (const p of alive) p.kill('SIGKILL');
+    await Promise.all(alive.map((p) => new Promise((r) => p.once('exit', r))));
+  });
   afterAll(async () => {
     for (const p of spawned) if (p.exitCode === null) p.kill('SIGKILL');
     await app?.close();
@@ -103,7 +109,7 @@ describe.skipIf(missing !== undefined)('queue reliability (real Redis and Postgr
     await b.ready;
     const done = await until(app, `/api/v1/analyses/${id}`, (x) => x.status === 'done', 60_000);
     expect(done).toMatchObject({ id, filename: 'big.png', image: { width: 3000, height: 1500 } });
-    expect(b.log()).toContain(`${id} done`);
+    await untilLogged(b.log, `${id} done`);
     expect(a.log()).not.toContain(`${id} done`);
     // Exactly once: one row, one folder, and the upload removed.
     const c = new pg.Client({ connectionString: postgres.url });
