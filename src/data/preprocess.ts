@@ -541,17 +541,16 @@ export function restoreClassMapToOriginal(
   const ch = g.contentHeight;
   if (cw > g.srcWidth || ch > g.srcHeight) return restoreMaskToOriginal(mask, g);
   // Bilinear taps per output column and row, pixel centres aligned, in content coordinates.
-  const taps = (n: number, outN: number): { lo: Int32Array; hi: Int32Array; f: Float32Array } => {
+  // (The upper tap is the next pixel, clamped at the edge.)
+  const taps = (n: number, outN: number): { lo: Int32Array; f: Float32Array } => {
     const lo = new Int32Array(outN);
-    const hi = new Int32Array(outN);
     const f = new Float32Array(outN);
     for (let i = 0; i < outN; i++) {
       const c = Math.min(Math.max((i + 0.5) * (n / outN) - 0.5, 0), n - 1);
       lo[i] = Math.floor(c);
-      hi[i] = Math.min(lo[i]! + 1, n - 1);
       f[i] = c - lo[i]!;
     }
-    return { lo, hi, f };
+    return { lo, f };
   };
   const tx = taps(cw, g.srcWidth);
   const ty = taps(ch, g.srcHeight);
@@ -581,7 +580,7 @@ export function restoreClassMapToOriginal(
   const weight = new Float32Array(4);
   for (let y = 0; y < g.srcHeight; y++) {
     const y0 = ty.lo[y]!;
-    const y1 = ty.hi[y]!;
+    const y1 = Math.min(y0 + 1, ch - 1);
     const fy = ty.f[y]!;
     for (const x0 of mixed[y0]!) {
       const x1 = Math.min(x0 + 1, cw - 1);
