@@ -49,6 +49,7 @@ const RULES = {
   minAreaPx: INT1,
   toothGateMargin: { integer: true, min: 0, max: MAX_TOOTH_GATE_MARGIN },
   lesionTileShare: { min: 0, max: 1 },
+  lesionSizeWeight: { above: 0 },
   tileWidth: { integer: true, min: TILE_WIDTH_MIN, max: TILE_WIDTH_MAX },
   seed: { integer: true },
 } as const satisfies Record<string, NumberRule>;
@@ -226,6 +227,7 @@ export async function trainConfigFromCli(
       },
       CLI_SOURCE,
     ),
+    lesionSizeWeight: opt('lesionSizeWeight'),
     augment,
     patience: num('patience'),
     lrPatience: num('lrPatience'),
@@ -376,6 +378,7 @@ export function trainConfigFromFile(value: unknown, file: string): TrainConfig {
     dropout: f.num('dropout', RULES.dropout),
     classWeights: f.list('classWeights', CLASS_WEIGHTS),
     loss: lossFromFile(value.loss, source),
+    lesionSizeWeight: f.optNum('lesionSizeWeight', RULES.lesionSizeWeight),
     augment: augmentFromFile(value.augment, source),
     patience: f.num('patience', RULES.patience),
     lrPatience: f.num('lrPatience', RULES.lrPatience),

@@ -155,6 +155,11 @@ export function registerTrainCommands(program: Command): void {
         `exponent in (0, 5] (default ${LOSS_DEFAULTS.focalTverskyGamma})`,
     )
     .option(
+      '--lesion-size-weight <px>',
+      'binary lesion models: each training lesion weighs PX / its area per pixel in the loss ' +
+        '(1…10), so small lesions count about as much as one of PX pixels (validation unweighted)',
+    )
+    .option(
       '--augment <file>',
       "augmentation: a YAML/JSON file, or `seed` for the seed project's pipeline; default: the built-in panoramic set",
     )

@@ -8,6 +8,7 @@
 import type { Tensor, Tensor1D } from '@tensorflow/tfjs-core';
 import { tf } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
+import { labelComponents } from '../imaging/components.js';
 import { DEFAULT_LOSS, type LossSpec } from './loss-spec.js';
 
 export {
@@ -71,6 +72,46 @@ export function targetTensor(
   });
 }
 
+/** The largest pixel weight {@link lesionSizeWeights} gives (a lesion of ref/10 px or less). */
+export const LESION_SIZE_WEIGHT_MAX = 10;
+
+/**
+ * Per-pixel weights for a batch of binary masks ([b,h,w] flattened, non-zero = lesion): each
+ * 8-connected lesion of a tile weighs `refAreaPx / area` per pixel (within 1 … {@link
+ * LESION_SIZE_WEIGHT_MAX}), background 1. Why: in a pixel-summed loss a 40 px caries counts
+ * a tenth of a 400 px one, and the caries model learnt to leave the small half of the lesions
+ * at probability ≈ 0; with these weights every lesion up to `refAreaPx` counts about as much
+ * as one of that size. A lesion cut by the tile's edge is weighed by its part in the tile.
+ */
+export function lesionSizeWeights(
+  masks: Uint8Array,
+  b: number,
+  h: number,
+  w: number,
+  refAreaPx: number,
+): Float32Array {
+  if (masks.length !== b * h * w)
+    throw new RangeError(`masks have ${masks.length} values, expected ${b}×${h}×${w}`);
+  if (!(refAreaPx > 0)) throw new RangeError(`refAreaPx must be > 0, got ${refAreaPx}`);
+  const out = new Float32Array(masks.length).fill(1);
+  const n = h * w;
+  for (let t = 0; t < b; t++) {
+    const tile = masks.subarray(t * n, (t + 1) * n);
+    const binary = new Uint8Array(n);
+    for (let i = 0; i < n; i++) binary[i] = tile[i] !== 0 ? 1 : 0;
+    const comp = labelComponents(binary, w, h);
+    if (comp.count === 0) continue;
+    const weight = new Float32Array(comp.count);
+    for (let c = 0; c < comp.count; c++)
+      weight[c] = Math.min(LESION_SIZE_WEIGHT_MAX, Math.max(1, refAreaPx / comp.area[c]!));
+    for (let i = 0; i < n; i++) {
+      const l = comp.labels[i]!;
+      if (l !== 0) out[t * n + i] = weight[l - 1]!;
+    }
+  }
+  return out;
+}
+
 /** A Tversky index's weights: α on false positives, β on false negatives, each 0…1. */
 type TverskyWeights = { readonly alpha: number; readonly beta: number };
 
@@ -90,6 +131,16 @@ function overlapSums(yTrue: Tensor, yPred: Tensor, axis?: number, yp?: Tensor): 
     tp: tf.sum(yp ?? tf.mul(yTrue, yPred), axis),
     sumTrue: tf.sum(yTrue, axis),
     sumPred: tf.sum(yPred, axis),
+  };
+}
+
+/** {@link overlapSums} over the whole tensor with every pixel counted `weights` times. */
+function weightedOverlapSums(yTrue: Tensor, yPred: Tensor, weights: Tensor): OverlapSums {
+  const wp = tf.mul(weights, yPred);
+  return {
+    tp: tf.sum(tf.mul(yTrue, wp)),
+    sumTrue: tf.sum(tf.mul(weights, yTrue)),
+    sumPred: tf.sum(wp),
   };
 }
 
@@ -160,13 +211,16 @@ function focalGamma(loss: LossSpec): number | undefined {
 /**
  * Binary loss: mean (BCE or focal BCE) + the overlap term of `loss` (default: the seed's
  * mean BCE + (1 − Dice)). yTrue, yPred: [b,h,w,1], yPred probabilities, yTrue 0/1. With
- * weights [w0, w1], each pixel's cross-entropy is scaled by w1 (foreground) or w0.
+ * weights [w0, w1], each pixel's cross-entropy is scaled by w1 (foreground) or w0. With
+ * `pixelWeights` ([b,h,w,1], e.g. {@link lesionSizeWeights}) each pixel's cross-entropy is
+ * scaled by its weight too, and counts that many times in the overlap term's sums.
  */
 export function binaryLoss(
   yTrue: Tensor,
   yPred: Tensor,
   loss: LossSpec = DEFAULT_LOSS,
   classWeights?: readonly number[],
+  pixelWeights?: Tensor,
 ): Tensor {
   return tf.tidy(() => {
     const p = tf.clipByValue(yPred, EPSILON, 1 - EPSILON);
@@ -182,7 +236,11 @@ export function binaryLoss(
       const [w0 = 1, w1 = 1] = classWeights;
       bce = tf.mul(bce, tf.add(tf.mul(yTrue, w1 - w0), w0));
     }
-    const index = overlapIndex(overlapSums(yTrue, yPred), tverskyOf(loss));
+    if (pixelWeights) bce = tf.mul(bce, pixelWeights);
+    const sums = pixelWeights
+      ? weightedOverlapSums(yTrue, yPred, pixelWeights)
+      : overlapSums(yTrue, yPred);
+    const index = overlapIndex(sums, tverskyOf(loss));
     return tf.add(tf.mean(bce), overlapTerm(index, loss));
   });
 }
@@ -245,14 +303,20 @@ export function cceDiceLoss(
   return categoricalLoss(yTrue, yPred, DEFAULT_LOSS, classWeights);
 }
 
+/** A training loss: targets, probabilities and (binary only) per-pixel weights. */
+export type SegmentationLoss = (yTrue: Tensor, yPred: Tensor, pixelWeights?: Tensor) => Tensor;
+
 /** The loss for a task (binary when `classes` is 1), `opts.loss` or the seed's. */
-export function segmentationLoss(opts: LossOptions): (yTrue: Tensor, yPred: Tensor) => Tensor {
+export function segmentationLoss(opts: LossOptions): SegmentationLoss {
   checkClassWeights(opts.classes, opts.classWeights);
   const w = opts.classWeights;
   const loss = opts.loss ?? DEFAULT_LOSS;
   return opts.classes === 1
-    ? (t, p) => binaryLoss(t, p, loss, w)
-    : (t, p) => categoricalLoss(t, p, loss, w);
+    ? (t, p, pw) => binaryLoss(t, p, loss, w, pw)
+    : (t, p, pw) => {
+        if (pw) throw new RangeError('per-pixel weights are for binary losses only');
+        return categoricalLoss(t, p, loss, w);
+      };
 }
 
 /**

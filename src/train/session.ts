@@ -59,6 +59,12 @@ export interface TrainConfig {
   readonly classWeights?: readonly number[] | undefined;
   /** The loss and its parameters (absent, as in a config.json from before `--loss`: dice). */
   readonly loss?: LossSpec | undefined;
+  /**
+   * Binary only: each training lesion weighs `lesionSizeWeight / area` per pixel in the loss
+   * (1…10; losses.ts `lesionSizeWeights`), so small lesions count about as much as one of
+   * this many px. Absent: every pixel weighs the same.
+   */
+  readonly lesionSizeWeight?: number | undefined;
   /** Augmentation (null = none). */
   readonly augment: AugmentConfig | null;
   /** Early stopping patience in epochs on validation Dice (0 = off). */
@@ -255,6 +261,11 @@ export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Pro
       { file: cfg.dataset.images ?? cfg.dataset.coco ?? cfg.out },
     );
   const classes = ds.task === 'binary' ? 1 : ds.classes.length;
+  if (cfg.lesionSizeWeight !== undefined && classes !== 1)
+    throw new DentsegError(
+      'E_USAGE',
+      `--lesion-size-weight weighs the lesions of a binary data set; this one has ${classes} classes`,
+    );
   const preprocess = preprocessFor(cfg);
   const unet: NormalizedUnetOptions = normalizeUnetOptions({
     inputSize: [cfg.size, cfg.size],
@@ -287,6 +298,7 @@ export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Pro
       batch: cfg.batch,
       lr: cfg.lr,
       loss: cfg.loss ?? DEFAULT_LOSS,
+      ...(cfg.lesionSizeWeight !== undefined ? { lesionSizeWeight: cfg.lesionSizeWeight } : {}),
       trainSamples: train.length,
       valSamples: val.length,
       backend: engineInfo()?.backend ?? null,
@@ -319,6 +331,7 @@ export async function runTraining(cfg: TrainConfig, hooks: TrainHooks = {}): Pro
     classes,
     classWeights: cfg.classWeights,
     loss: cfg.loss,
+    lesionSizeWeight: cfg.lesionSizeWeight,
     input: [cfg.size, cfg.size, cfg.channels] as [number, number, number],
   };
   let trainer: Trainer;

@@ -8,7 +8,14 @@ import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { tf } from '../engine/index.js';
 import { CallbackList, type EpochLogs, type TrainerControl } from './callbacks.js';
-import { batchCounts, segmentationLoss, targetTensor, type LossSpec } from './losses.js';
+import {
+  batchCounts,
+  lesionSizeWeights,
+  segmentationLoss,
+  targetTensor,
+  type LossSpec,
+  type SegmentationLoss,
+} from './losses.js';
 import {
   Adam,
   exportOptimizerState,
@@ -40,6 +47,12 @@ export interface TrainerOptions {
   readonly classWeights?: readonly number[] | undefined;
   /** The loss (default: the seed's cross-entropy + Dice). */
   readonly loss?: LossSpec | undefined;
+  /**
+   * Binary only: weigh each training lesion by `refAreaPx / area` (losses.ts
+   * `lesionSizeWeights`). Validation stays unweighted, so its loss and Dice (which pick
+   * `best/` and lower the learning rate) compare across runs with and without.
+   */
+  readonly lesionSizeWeight?: number | undefined;
   /** Input [h, w, c] of the network. */
   readonly input: readonly [number, number, number];
 }
@@ -148,7 +161,7 @@ export class Trainer implements TrainerControl {
   private partial: EpochSums | null = null;
   private history: EpochLogs[] = [];
   private readonly variables: Variable[];
-  private readonly loss: (y: Tensor, p: Tensor) => Tensor;
+  private readonly loss: SegmentationLoss;
   private readonly k: number;
 
   constructor(
@@ -235,15 +248,29 @@ export class Trainer implements TrainerControl {
     };
   }
 
+  /** The training batch's per-pixel weights, when the options ask for them. */
+  private pixelWeights(batch: Batch): Tensor | undefined {
+    const ref = this.opts.lesionSizeWeight;
+    if (ref === undefined) return undefined;
+    const [h, w] = this.opts.input;
+    return tf.tensor4d(lesionSizeWeights(batch.masks, batch.size, h, w, ref), [
+      batch.size,
+      h,
+      w,
+      1,
+    ]);
+  }
+
   /** One optimisation step; returns the batch loss and counts. */
   async trainBatch(batch: Batch): Promise<{ loss: number; counts: Float32Array }> {
     const { x, y } = this.tensors(batch);
+    const weights = this.pixelWeights(batch);
     let counts: Tensor | undefined;
     const value = this.optimizer.minimize(
       () => {
         const pred = this.model.apply(x, { training: true }) as Tensor;
         counts = tf.keep(batchCounts(y, pred));
-        return this.loss(y, pred) as Scalar;
+        return this.loss(y, pred, weights) as Scalar;
       },
       true,
       this.variables,
@@ -251,7 +278,7 @@ export class Trainer implements TrainerControl {
     if (!value || !counts) throw new Error('optimizer.minimize returned no cost');
     const loss = (await value.data())[0] ?? NaN;
     const c = (await counts.data()) as Float32Array;
-    tf.dispose([x, y, value, counts]);
+    tf.dispose([x, y, value, counts, ...(weights ? [weights] : [])]);
     return { loss, counts: c };
   }
 

@@ -3,6 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../../src/engine/index.js';
 import {
   batchCounts,
+  LESION_SIZE_WEIGHT_MAX,
+  lesionSizeWeights,
   bceDiceLoss,
   binaryLoss,
   categoricalLoss,
@@ -310,5 +312,58 @@ describe('batchCounts', () => {
     const hard = tf.reshape(tf.oneHot(tf.argMax(p, -1), k, 1, 0, 'float32'), [-1, k]);
     const want = tf.concat([tf.sum(tf.mul(t, hard), 0), tf.sum(hard, 0), tf.sum(t, 0)]);
     expect(Array.from(batchCounts(y, p).dataSync())).toEqual(Array.from(want.dataSync()));
+  });
+});
+
+describe('lesion size weights', () => {
+  it('weigh each lesion by ref / area within 1…10, per tile, background 1', () => {
+    // Tile 0 (4×6): a 2-pixel lesion and an 8-pixel one (two rows of 4); tile 1: a 1-pixel lesion.
+    // prettier-ignore
+    const masks = Uint8Array.from([
+      1, 1, 0, 0, 0, 0,
+      0, 0, 0, 0, 0, 0,
+      0, 0, 255, 255, 255, 255,
+      0, 0, 255, 255, 255, 255,
+
+      0, 0, 0, 0, 0, 0,
+      0, 0, 0, 1, 0, 0,
+      0, 0, 0, 0, 0, 0,
+      0, 0, 0, 0, 0, 0,
+    ]);
+    const w = lesionSizeWeights(masks, 2, 4, 6, 16);
+    expect(w[0]).toBe(8); // 16 / 2
+    expect(w[1]).toBe(8);
+    expect(w[2]).toBe(1); // background
+    expect(w[2 * 6 + 2]).toBe(2); // 16 / 8
+    expect(w[3 * 6 + 5]).toBe(2);
+    expect(w[24 + 6 + 3]).toBe(LESION_SIZE_WEIGHT_MAX); // 16 / 1, capped
+    // A lesion larger than the reference is not weighed down.
+    expect(lesionSizeWeights(masks, 2, 4, 6, 4)[2 * 6 + 2]).toBe(1);
+    expect(() => lesionSizeWeights(masks, 1, 4, 6, 16)).toThrow(RangeError);
+  });
+
+  it('all-ones weights leave the binary loss as it is; a missed small lesion costs more', () => {
+    const y = tf.tensor4d([1, 0, 1, 1, 0, 0, 0, 1], [1, 2, 4, 1]);
+    const p = tf.tensor4d([0.1, 0.2, 0.9, 0.8, 0.2, 0.1, 0.3, 0.7], [1, 2, 4, 1]);
+    for (const spec of [{ name: 'dice' }, { name: 'tversky', alpha: 0.3, beta: 0.7 }] as const) {
+      const ones = tf.onesLike(y);
+      expect(val(binaryLoss(y, p, spec, [1, 3], ones))).toBeCloseTo(
+        val(binaryLoss(y, p, spec, [1, 3])),
+        6,
+      );
+    }
+    // Pixel 0 is a lone 1-px lesion the prediction misses; the 3-px one (pixels 2, 3 and 7
+    // of the 4-wide rows) is found. Weighting by size raises the loss.
+    const weights = tf.tensor4d(
+      lesionSizeWeights(Uint8Array.from([1, 0, 1, 1, 0, 0, 0, 1]), 1, 2, 4, 3),
+      [1, 2, 4, 1],
+    );
+    expect(Array.from(weights.dataSync())).toEqual([3, 1, 1, 1, 1, 1, 1, 1]);
+    expect(val(binaryLoss(y, p, undefined, undefined, weights))).toBeGreaterThan(
+      val(binaryLoss(y, p)) + 0.1,
+    );
+    const loss = segmentationLoss({ classes: 3 });
+    const y3 = tf.reshape(tf.oneHot(tf.tensor1d([0, 1, 2, 1], 'int32'), 3), [1, 2, 2, 3]);
+    expect(() => loss(y3, y3, tf.ones([1, 2, 2, 1]))).toThrow(/binary/);
   });
 });

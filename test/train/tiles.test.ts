@@ -263,6 +263,10 @@ describe('lesion-aware training tiles', () => {
     await refused({ tileWidth: '240' }, '--tile-width needs --tile');
     await refused({ tile: '64', tileWidth: '16' }, '--tile-width');
     await refused({ tile: '64', tileWidth: '240.5' }, '--tile-width');
+    await refused({ lesionSizeWeight: '0' }, '--lesion-size-weight');
+    expect(
+      (await trainConfigFromCli({ ...base, lesionSizeWeight: '300' }, [])).lesionSizeWeight,
+    ).toBe(300);
     // without --tile-width the tiling has no width (the tests above: toEqual); with it, the
     // width goes into the tiling and into config.json, which --resume reads back
     const wide = await trainConfigFromCli({ ...base, tile: '64', tileWidth: '240' }, []);
@@ -342,14 +346,27 @@ describe('lesion-aware training tiles', () => {
     await initEngine({ backend: 'wasm' });
     const out = path.join(dir, 'tiny-run-wide');
     await runTraining(
-      tinyTiledRun(dir, out, { tileWidth: W / 2, tilesPerImage: 1, name: 'tiny-wide' }),
+      // Lesions weighed by size too: the weighted loss runs in a real training step.
+      tinyTiledRun(dir, out, {
+        tileWidth: W / 2,
+        tilesPerImage: 1,
+        name: 'tiny-wide',
+        lesionSizeWeight: 50,
+      }),
     );
     const meta = JSON.parse(readFileSync(path.join(out, 'best', 'dentseg.json'), 'utf8')) as {
       preprocess: { tiling?: unknown };
+      training: { lesionSizeWeight?: number };
+      metrics: { loss: number };
     };
     expect(meta.preprocess.tiling).toMatchObject({ tile: [32, 32], width: W / 2 });
+    expect(meta.training.lesionSizeWeight).toBe(50);
+    expect(Number.isFinite(meta.metrics.loss)).toBe(true);
     const config = JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8')) as unknown;
-    expect(trainConfigFromFile(config, 'config.json').tileWidth).toBe(W / 2);
+    expect(trainConfigFromFile(config, 'config.json')).toMatchObject({
+      tileWidth: W / 2,
+      lesionSizeWeight: 50,
+    });
     const model = await loadModel(path.join(out, 'best'), { engine: 'tfjs' });
     try {
       const tiles: number[] = [];
