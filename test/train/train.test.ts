@@ -168,6 +168,25 @@ describe.skipIf(!HAS_SHARED_DATA)('training on ufba425', () => {
     expect(meta.task).toBe('multiclass');
     expect(meta.classes).toHaveLength(33);
     expect(model.outputs[0]!.shape).toEqual([null, 32, 32, 33]);
+    // Lesion size weights are for binary lesion masks: refused before any epoch runs.
+    await expect(
+      runTraining(
+        tinyRun({
+          dataset: {
+            ...dataset,
+            masks: path.join(UFBA, 'masks_fdi'),
+            multiclass: true,
+            classes: path.join(UFBA, 'classes_fdi.json'),
+          },
+          out: path.join(tmp, 'fdi-weighted'),
+          size: 32,
+          limit: 8,
+          valLimit: 4,
+          lesionSizeWeight: 300,
+          name: 'fdi-weighted',
+        }),
+      ),
+    ).rejects.toMatchObject({ code: 'E_USAGE', message: /--lesion-size-weight.*33 classes/ });
   }, 120_000);
 });
 
