@@ -145,14 +145,15 @@ describe.skipIf(!HAS_SHARED_DATA)('training on ufba425', () => {
   }, 120_000);
 
   it('trains a 33-class model on the FDI masks (multi-class path end to end)', async () => {
+    const fdiDataset = {
+      ...dataset,
+      masks: path.join(UFBA, 'masks_fdi'),
+      multiclass: true,
+      classes: path.join(UFBA, 'classes_fdi.json'),
+    };
     const r = await runTraining(
       tinyRun({
-        dataset: {
-          ...dataset,
-          masks: path.join(UFBA, 'masks_fdi'),
-          multiclass: true,
-          classes: path.join(UFBA, 'classes_fdi.json'),
-        },
+        dataset: fdiDataset,
         out: path.join(tmp, 'fdi'),
         epochs: 2,
         batch: 4,
@@ -172,12 +173,7 @@ describe.skipIf(!HAS_SHARED_DATA)('training on ufba425', () => {
     await expect(
       runTraining(
         tinyRun({
-          dataset: {
-            ...dataset,
-            masks: path.join(UFBA, 'masks_fdi'),
-            multiclass: true,
-            classes: path.join(UFBA, 'classes_fdi.json'),
-          },
+          dataset: fdiDataset,
           out: path.join(tmp, 'fdi-weighted'),
           size: 32,
           limit: 8,
