@@ -3,7 +3,7 @@
  * also scored on how many lesions it finds and how many regions it invents. Regions are
  * 8-connected; specks under `minAreaPx` are ignored in both masks. Pure: typed arrays only.
  */
-import { labelComponents } from '../imaging/components.js';
+import { binarise, labelComponents } from '../imaging/components.js';
 
 /** Smallest lesion counted by default, in pixels at the mask's resolution. */
 export const DEFAULT_LESION_MIN_AREA = 20;
@@ -33,13 +33,6 @@ export interface LesionReport extends LesionCounts {
   readonly minAreaPx: number;
 }
 
-/** Non-zero → 1, so multi-valued masks count as one lesion class. */
-function binary(mask: Uint8Array): Uint8Array {
-  const out = new Uint8Array(mask.length);
-  for (let i = 0; i < mask.length; i++) out[i] = mask[i] !== 0 ? 1 : 0;
-  return out;
-}
-
 /**
  * Match the lesions of `prediction` against `truth` (`width*height`, 0 = background, any
  * other value = lesion). A truth lesion is found when a counted predicted region overlaps it
@@ -60,8 +53,8 @@ export function matchLesions(
     );
   if (!(Number.isInteger(minAreaPx) && minAreaPx >= 1))
     throw new RangeError(`minAreaPx must be an integer ≥ 1, got ${minAreaPx}`);
-  const t = labelComponents(binary(truth), width, height);
-  const p = labelComponents(binary(prediction), width, height);
+  const t = labelComponents(binarise(truth), width, height);
+  const p = labelComponents(binarise(prediction), width, height);
   const found = new Uint8Array(t.count);
   const hit = new Uint8Array(p.count);
   for (let i = 0; i < n; i++) {

@@ -25,6 +25,19 @@ export interface Components {
   readonly start: Int32Array;
 }
 
+/**
+ * Non-zero → 1: a class-valued mask made one class, so that {@link labelComponents} labels
+ * touching regions of different classes as one region (a lesion mask's values, the teeth
+ * as one outline). Writes into `out` when given (length ≥ `mask.length`), so that a caller
+ * binarising many masks of one size reuses one buffer.
+ */
+export function binarise(mask: Uint8Array, out = new Uint8Array(mask.length)): Uint8Array {
+  if (out.length < mask.length)
+    throw new RangeError(`binarise: out holds ${out.length} values, mask ${mask.length}`);
+  for (let i = 0; i < mask.length; i++) out[i] = mask[i] !== 0 ? 1 : 0;
+  return out;
+}
+
 /** Label `mask` (`width*height` values, 0 = background). Components come in raster order. */
 export function labelComponents(mask: Uint8Array, width: number, height: number): Components {
   // Runs: [start, end) in x, per row, in raster order.

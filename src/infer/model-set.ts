@@ -18,7 +18,7 @@
  * - {@link SetFinding}, {@link ModelSetResult}, {@link SetModelInfo}: the result's shape.
  */
 import { DentsegError } from '../errors.js';
-import { labelComponents, type Components } from '../imaging/components.js';
+import { binarise, labelComponents, type Components } from '../imaging/components.js';
 import type { InputQuality } from '../imaging/panoramic.js';
 import type { GreyImage } from '../imaging/types.js';
 import type { ModelMeta } from '../model/meta.js';
@@ -356,8 +356,7 @@ export async function runModelSet(
   const scheme = teethRun ? numberingScheme(teethRun.result.classes) : undefined;
   if (teethRun) {
     const m = teethRun.result.mask;
-    teethUnion = new Uint8Array(m.length);
-    for (let i = 0; i < m.length; i++) teethUnion[i] = m[i] !== 0 ? 1 : 0;
+    teethUnion = binarise(m);
     if (scheme) {
       const boxes = new Map((teethRun.result.teeth ?? []).map((t) => [t.fdi, t.bbox] as const));
       teethMap = { mask: m, width, height, scheme, boxes };

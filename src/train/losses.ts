@@ -8,7 +8,7 @@
 import type { Tensor, Tensor1D } from '@tensorflow/tfjs-core';
 import { tf } from '../engine/index.js';
 import { DentsegError } from '../errors.js';
-import { labelComponents } from '../imaging/components.js';
+import { binarise, labelComponents } from '../imaging/components.js';
 import { DEFAULT_LOSS, type LossSpec } from './loss-spec.js';
 
 export {
@@ -95,11 +95,9 @@ export function lesionSizeWeights(
   if (!(refAreaPx > 0)) throw new RangeError(`refAreaPx must be > 0, got ${refAreaPx}`);
   const out = new Float32Array(masks.length).fill(1);
   const n = h * w;
+  const binary = new Uint8Array(n); // one buffer for the batch's tiles
   for (let t = 0; t < b; t++) {
-    const tile = masks.subarray(t * n, (t + 1) * n);
-    const binary = new Uint8Array(n);
-    for (let i = 0; i < n; i++) binary[i] = tile[i] !== 0 ? 1 : 0;
-    const comp = labelComponents(binary, w, h);
+    const comp = labelComponents(binarise(masks.subarray(t * n, (t + 1) * n), binary), w, h);
     if (comp.count === 0) continue;
     const weight = new Float32Array(comp.count);
     for (let c = 0; c < comp.count; c++)

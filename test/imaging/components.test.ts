@@ -2,7 +2,7 @@
 // the same partition of pixels, components in raster order, statistics that add up; dropping
 // components from a labelling is labelling the cleared mask.
 import { describe, expect, it } from 'vitest';
-import { dropComponents, labelComponents } from '../../src/imaging/components.js';
+import { binarise, dropComponents, labelComponents } from '../../src/imaging/components.js';
 
 function floodFill(mask: Uint8Array, w: number, h: number): Int32Array {
   const labels = new Int32Array(w * h);
@@ -66,6 +66,24 @@ describe('labelComponents', () => {
       }
       expect(total).toBe(mask.filter((v) => v !== 0).length);
     }
+  });
+});
+
+describe('binarise', () => {
+  it('makes touching regions of different classes one region', () => {
+    // Classes 2 and 5 side by side: two components as labelled, one once binarised.
+    const mask = Uint8Array.from([0, 2, 5, 0, 0, 0, 0, 0, 0, 3]);
+    expect(labelComponents(mask, 5, 2).count).toBe(3);
+    const one = binarise(mask);
+    expect([...one]).toEqual([0, 1, 1, 0, 0, 0, 0, 0, 0, 1]);
+    expect(labelComponents(one, 5, 2).count).toBe(2);
+  });
+
+  it('writes into a reused buffer and refuses one too small', () => {
+    const out = new Uint8Array(4).fill(9);
+    expect(binarise(Uint8Array.from([7, 0, 0, 1]), out)).toBe(out);
+    expect([...out]).toEqual([1, 0, 0, 1]);
+    expect(() => binarise(new Uint8Array(5), out)).toThrow(RangeError);
   });
 });
 
