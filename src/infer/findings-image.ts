@@ -8,6 +8,7 @@
 import sharp from 'sharp';
 import { findingTypeColour } from '../imaging/palette.js';
 import type { SetFinding } from './model-set.js';
+import { placeLabels } from './label-placement.js';
 import { PICTURE_PNG_LEVEL } from './png-levels.js';
 
 const SURFACE_LETTER = { mesial: 'M', distal: 'D', occlusal: 'O' } as const;
@@ -27,17 +28,26 @@ export async function renderFindings(
   const stroke = Math.max(1.5, Math.min(width, height) / 400);
   const ring = Math.max(8, Math.round(Math.min(width, height) / 60));
   const font = Math.max(10, Math.round(Math.min(width / 70, height / 30)));
-  const shapes = findings.map((f) => {
-    const colour = findingTypeColour(f.type);
+  const rings = findings.map((f) => {
     const [cx, cy] = f.centroid;
     const [, , bw, bh] = f.bbox;
     const r = Math.max(ring, Math.hypot(bw, bh) / 2 + stroke * 2);
+    const text = `${f.tooth ?? '?'}${f.surface ? ` ${SURFACE_LETTER[f.surface]}` : ''}`;
+    // DejaVu Sans Bold's digits and capitals are ≈ 0.7 em wide; the box errs large.
+    return { cx, cy, r, text, width: text.length * font * 0.72, height: font * 1.2 };
+  });
+  const labels = placeLabels(rings, width, height);
+  const shapes = findings.map((f, i) => {
+    const colour = findingTypeColour(f.type);
+    const { cx, cy, r, text } = rings[i]!;
+    const at = labels[i]!;
+    const tx =
+      at.anchor === 'start' ? at.x : at.anchor === 'end' ? at.x + at.width : at.x + at.width / 2;
     const points = f.polygon.map(([x, y]) => `${x},${y}`).join(' ');
-    const label = `${f.tooth ?? '?'}${f.surface ? ` ${SURFACE_LETTER[f.surface]}` : ''}`;
     return (
       `<polygon points="${points}" fill="${colour}" fill-opacity="0.45" stroke="${colour}" stroke-width="${stroke}"/>` +
       `<circle cx="${cx}" cy="${cy}" r="${r}" fill="none" stroke="${colour}" stroke-width="${stroke}"/>` +
-      `<text x="${cx + r + 2}" y="${cy}" dominant-baseline="central" font-family="DejaVu Sans, sans-serif" font-size="${font}" font-weight="bold" fill="${colour}" stroke="#000" stroke-width="${font / 8}" paint-order="stroke">${escapeXml(label)}</text>`
+      `<text x="${tx}" y="${at.y + at.height / 2}" text-anchor="${at.anchor}" dominant-baseline="central" font-family="DejaVu Sans, sans-serif" font-size="${font}" font-weight="bold" fill="${colour}" stroke="#000" stroke-width="${font / 8}" paint-order="stroke">${escapeXml(text)}</text>`
     );
   });
   // Legend (bottom-left): a swatch and a count per type, so an empty result says so too.
