@@ -24,6 +24,7 @@ import {
   defaultTeethModelDir,
   loadModel,
   modelRole,
+  thresholdFor,
   toGrey8,
   type EngineName,
   type LoadedModel,
@@ -42,7 +43,7 @@ import {
 
 interface EvaluateCliOptions extends ImagingCliOptions {
   model?: string;
-  threshold: string;
+  threshold?: string;
   json: string | true;
   perImage?: string;
   subset: Subset;
@@ -186,7 +187,10 @@ export function registerEvaluateCommands(program: Command): void {
       'score a model on a data set: pooled and per-image Dice, IoU, accuracy, precision, recall, HD95',
     )
     .option('--model <dir>', 'model folder (default: the bundled models/teeth-binary/)')
-    .option('--threshold <t>', 'binary models: foreground when probability >= t (0..1)', '0.5')
+    .option(
+      '--threshold <t>',
+      "binary models: foreground when probability >= t (0..1) (default: the model's postprocess.threshold, else 0.5)",
+    )
     .requiredOption(
       '--json [file]',
       'the report as JSON: to FILE, or to stdout without one (the summary then goes to stderr)',
@@ -241,7 +245,10 @@ export function registerEvaluateCommands(program: Command): void {
   addImagingOptions(cmd);
   addDatasetOptions(cmd).action(async (opts: EvaluateCliOptions, command: Command) => {
     const globals = command.optsWithGlobals<{ backend?: BackendName }>();
-    const threshold = checkNumber('--threshold', opts.threshold, { min: 0, max: 1 });
+    const asked =
+      opts.threshold === undefined
+        ? undefined
+        : checkNumber('--threshold', opts.threshold, { min: 0, max: 1 });
     const lesionMinArea = checkNumber('--lesion-min-area', opts.lesionMinArea, {
       integer: true,
       min: 1,
@@ -283,7 +290,7 @@ export function registerEvaluateCommands(program: Command): void {
         command.getOptionValueSource('lesionMinArea') === 'cli' ||
         model.meta.postprocess?.lesion !== undefined;
       const result = await evaluateModel(model, dataset, {
-        threshold,
+        ...(asked !== undefined ? { threshold: asked } : {}),
         ...(lesions ? { lesions: { minAreaPx: lesionMinArea } } : {}),
         ...(teethModel ? { teethModel } : {}),
         ...(outlineModel ? { outlineModel } : {}),
@@ -309,7 +316,7 @@ export function registerEvaluateCommands(program: Command): void {
           : {}),
         model: { name: model.meta.name, version: model.meta.version, engine: model.engine.name },
         task: model.meta.task,
-        threshold,
+        threshold: thresholdFor(model.meta, asked),
         ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
         subset: opts.subset,
         ...(result.lesions ? { lesions: result.lesions } : {}),

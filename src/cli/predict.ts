@@ -22,7 +22,7 @@ interface PredictCliOptions {
   input: string[];
   out?: string;
   output?: string;
-  threshold: number;
+  threshold?: number;
   tta?: boolean;
   concurrency: number;
   keepDicomTags?: boolean;
@@ -69,9 +69,8 @@ export function registerPredictCommands(program: Command): void {
     .option(...outAlias('output'))
     .option(
       '--threshold <t>',
-      'binary models: foreground when probability >= t (0..1)',
+      "binary models: foreground when probability >= t (0..1) (default: each model's postprocess.threshold, else 0.5)",
       numberParser('--threshold', { min: 0, max: 1 }),
-      0.5,
     )
     .option('--tta', 'test-time augmentation: average with the horizontally flipped image')
     .option('--no-tta', "no test-time augmentation, even where a model's dentseg.json asks for it")
@@ -133,7 +132,7 @@ export function registerPredictCommands(program: Command): void {
         const result = await predictBatch(model, {
           inputs: opts.input,
           outputDir: out,
-          threshold: opts.threshold,
+          ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
           ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
           concurrency: opts.concurrency,
           keepDicomTags: opts.keepDicomTags === true,

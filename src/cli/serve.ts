@@ -26,7 +26,7 @@ interface ServeCliOptions {
   maxUploadMb: number;
   maxPixels: number;
   queueLimit: number;
-  threshold: number;
+  threshold?: number;
   requestTimeout: number;
   analysisTimeout: number;
   queue?: string;
@@ -68,9 +68,8 @@ export function registerServeCommands(program: Command): void {
     .option('--queue-limit <n>', 'analyses running or waiting at once', num('--queue-limit', 1), 32)
     .option(
       '--threshold <p>',
-      'probability threshold for stored masks',
+      "probability threshold for stored masks (default: each model's postprocess.threshold, else 0.5)",
       num('--threshold', 0, 1),
-      0.5,
     )
     .option(
       '--request-timeout <s>',
@@ -142,7 +141,7 @@ export function registerServeCommands(program: Command): void {
         maxUploadBytes: Math.round(opts.maxUploadMb * 1024 * 1024),
         maxPixels: opts.maxPixels,
         queueLimit: Math.round(opts.queueLimit),
-        threshold: opts.threshold,
+        ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
         keepDicomTags: opts.keepDicomTags === true,
         ...(opts.force === true ? { force: true } : {}),
         requestTimeoutMs: opts.requestTimeout * 1000,

@@ -20,7 +20,7 @@ interface WorkerCliOptions {
   engine?: 'tfjs' | 'onnx' | 'onnx-int8';
   concurrency: string;
   maxPixels: string;
-  threshold: string;
+  threshold?: string;
   lockDuration: string;
   stalledInterval: string;
   keepDicomTags?: boolean;
@@ -42,7 +42,10 @@ export function registerWorkerCommands(program: Command): void {
     )
     .option('--concurrency <n>', 'analyses at once in this process', '1')
     .option('--max-pixels <n>', 'largest image, width × height pixels', '40000000')
-    .option('--threshold <p>', 'probability threshold for stored masks', '0.5')
+    .option(
+      '--threshold <p>',
+      "probability threshold for stored masks (default: each model's postprocess.threshold, else 0.5)",
+    )
     .option(
       '--keep-dicom-tags',
       "keep a DICOM upload's patient and study tags so the DICOM exports file with its study (off: privacy)",
@@ -62,7 +65,8 @@ export function registerWorkerCommands(program: Command): void {
       });
       // every flag is checked before the store opens and the model loads
       const maxPixels = rangeFlag('--max-pixels', opts.maxPixels, 1);
-      const threshold = rangeFlag('--threshold', opts.threshold, 0, 1);
+      const threshold =
+        opts.threshold === undefined ? undefined : rangeFlag('--threshold', opts.threshold, 0, 1);
       const lockDurationMs = rangeFlag('--lock-duration', opts.lockDuration, 100);
       const stalledIntervalMs = rangeFlag('--stalled-interval', opts.stalledInterval, 100);
       const enhance = enhanceFromCli(opts.enhance);
@@ -84,7 +88,7 @@ export function registerWorkerCommands(program: Command): void {
         model: models,
         concurrency,
         maxPixels,
-        threshold,
+        ...(threshold !== undefined ? { threshold } : {}),
         keepDicomTags: opts.keepDicomTags === true,
         force: opts.force === true,
         lockDurationMs,

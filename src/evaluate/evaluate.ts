@@ -27,7 +27,7 @@ export type Subset = (typeof SUBSETS)[number];
 
 /** Options of `evaluateModel`. */
 export interface EvaluateOptions {
-  /** Binary threshold 0…1 (default 0.5). */
+  /** Binary threshold 0…1 (default: the model's `postprocess.threshold`, else 0.5). */
   readonly threshold?: number;
   /** `all` (default): train + val; `train` or `val`: that part of the split. */
   readonly subset?: Subset;
@@ -231,7 +231,7 @@ export async function evaluateModel(
         : sample.image;
       // Every model of the set runs as predict runs it: the same threshold and mirrored pass.
       const runOpts: SegmentOptions = {
-        threshold: opts.threshold ?? 0.5,
+        ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
         ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
         findings: false,
         name: label,

@@ -42,6 +42,7 @@ export {
   probabilitiesToMask,
   probabilityImage,
   flipHorizontal,
+  thresholdFor,
 } from './pipeline.js';
 export type { PipelineOptions, PipelineResult, PipelineStage } from './pipeline.js';
 export { applyToothGate, gateLesionMask, NO_TEETH_MODEL } from './lesion-gate.js';

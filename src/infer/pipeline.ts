@@ -13,9 +13,10 @@ import {
   restoreToOriginal,
   preprocessImage,
   writeCoordinates,
+  type PreprocessConfig,
 } from '../data/preprocess.js';
 import { flipClassMapFor } from '../data/classes.js';
-import { slidingWindow } from '../data/tiling.js';
+import { slidingWindow, TILE_WIDTH_MAX, TILE_WIDTH_MIN } from '../data/tiling.js';
 import { DentsegError } from '../errors.js';
 import { defaultMinArea, findingsFor } from '../imaging/findings.js';
 import type { QualityEstimate } from '../imaging/quality.js';
@@ -140,9 +141,15 @@ export function findingsMinAreaPx(
 
 /** Options of {@link runPipeline}. */
 export interface PipelineOptions {
-  /** Binary models: probability at or above which a pixel is foreground (0…1, default 0.5). */
+  /**
+   * Binary models: probability at or above which a pixel is foreground (0…1; default the
+   * model's `postprocess.threshold`, else 0.5).
+   */
   readonly threshold?: number;
-  /** Average with the horizontally flipped image's prediction (default false). */
+  /**
+   * Average with the horizontally flipped image's prediction, and at a tiled model's
+   * `postprocess.ttaScales` (default: the model's `postprocess.tta`, else false).
+   */
   readonly tta?: boolean;
   /** Compute findings and teeth (default true). */
   readonly findings?: boolean;
@@ -193,6 +200,71 @@ export interface PipelineResult extends Segmentation {
 }
 
 /**
+ * The binary threshold a run applies: the caller's, else the operating point the model was
+ * validated at (`postprocess.threshold`), else 0.5. One rule for the pipeline and reports.
+ */
+export function thresholdFor(meta: Pick<ModelMeta, 'postprocess'>, asked?: number): number {
+  return asked ?? meta.postprocess?.threshold ?? 0.5;
+}
+
+/**
+ * The network's output on pre-processed `data` (`h × w`, the model's channels): tile by tile
+ * for a tiled model, and with `tta` averaged with its output on the mirrored X-ray (flipped
+ * back, FDI classes swapped right ↔ left when it has one channel per class).
+ */
+async function forwardWithTta(
+  engine: InferenceEngine,
+  meta: ModelMeta,
+  data: Float32Array,
+  h: number,
+  w: number,
+  tta: boolean,
+): Promise<Float32Array> {
+  const c = meta.preprocess.channels;
+  const tiling = meta.preprocess.tiling;
+  const forward = (x: Float32Array, n: number): Promise<Float32Array> =>
+    tiling
+      ? slidingWindow(x, h, w, c, tiling, (b, m, th, tw) => engine.run(b, m, th, tw, c))
+      : engine.run(x, n, h, w, c);
+  if (!tta) return forward(data, 1);
+  const averageWithMirror = (plain: Float32Array, mirrored: Float32Array): Float32Array => {
+    const k = plain.length / (h * w);
+    const map = k === meta.classes.length ? flipClassMapFor(meta.classes) : undefined;
+    const back = flipHorizontal(mirrored, 1, h, w, k, map);
+    const out = new Float32Array(plain.length);
+    for (let i = 0; i < out.length; i++) out[i] = (plain[i]! + back[i]!) / 2;
+    return out;
+  };
+  // The mirrored input: the X-ray mirrors, its coordinate channels (if any) do not.
+  const mirrored = flipHorizontal(data, 1, h, w, c);
+  if (meta.preprocess.coordinates === true) writeCoordinates(mirrored, 0, h, w);
+  if (tiling) return averageWithMirror(await forward(data, 1), await forward(mirrored, 1));
+  // Both in one batch of two.
+  const both = new Float32Array(data.length * 2);
+  both.set(data);
+  both.set(mirrored, data.length);
+  const out = await engine.run(both, 2, h, w, c);
+  return averageWithMirror(out.subarray(0, out.length / 2), out.subarray(out.length / 2));
+}
+
+/** A tiled model's `postprocess.ttaScales` other than 1 (the pass every model makes). */
+function otherScales(meta: ModelMeta): readonly number[] {
+  if (!meta.preprocess.tiling) return [];
+  return (meta.postprocess?.ttaScales ?? []).filter((s) => s !== 1);
+}
+
+/**
+ * A tiled model's pre-processing at `scale` times its working width (`tiling.width`, else
+ * the X-ray's own), kept within the widths a tiling allows.
+ */
+function scaledPreprocess(meta: ModelMeta, imageWidth: number, scale: number): PreprocessConfig {
+  const tiling = meta.preprocess.tiling!;
+  const base = tiling.width ?? imageWidth;
+  const width = Math.min(TILE_WIDTH_MAX, Math.max(TILE_WIDTH_MIN, Math.round(base * scale)));
+  return { ...meta.preprocess, tiling: { ...tiling, width } };
+}
+
+/**
  * Segment a decoded grey image with `engine`, replaying the pre-processing of `meta` — the
  * model's dentseg.json as `parseModelMeta` validated it. Tiled models (`preprocess.tiling`)
  * run by sliding window at the image's own resolution, or at `tiling.width` (resized there
@@ -205,7 +277,7 @@ export async function runPipeline(
   image: GreyImage,
   opts: PipelineOptions = {},
 ): Promise<PipelineResult> {
-  const threshold = opts.threshold ?? 0.5;
+  const threshold = thresholdFor(meta, opts.threshold);
   if (!(threshold >= 0 && threshold <= 1)) {
     throw new DentsegError('E_USAGE', `threshold must be in 0…1; received ${threshold}`);
   }
@@ -221,53 +293,35 @@ export async function runPipeline(
   // prepare
   const { data, geometry, enhanced } = preprocessImage(image, meta.preprocess, opts.estimate);
   const [h, w] = [geometry.height, geometry.width];
-  const c = meta.preprocess.channels;
   lap('preprocess');
 
   // run
-  const tiling = meta.preprocess.tiling;
-  // A tiled model sees the image (native, or resized to `tiling.width`) tile by tile,
-  // blended back together; `h × w` is that image's size.
-  const forward = (x: Float32Array, n: number): Promise<Float32Array> =>
-    tiling
-      ? slidingWindow(x, h, w, c, tiling, (b, m, th, tw) => engine.run(b, m, th, tw, c))
-      : engine.run(x, n, h, w, c);
-  // The mirrored X-ray's output flipped back, its classes swapped right ↔ left when it has
-  // one channel per class (FDI), and averaged with the plain output.
-  const averageWithMirror = (plain: Float32Array, mirrored: Float32Array): Float32Array => {
-    const k = plain.length / (h * w);
-    const map = k === meta.classes.length ? flipClassMapFor(meta.classes) : undefined;
-    const back = flipHorizontal(mirrored, 1, h, w, k, map);
-    const out = new Float32Array(plain.length);
-    for (let i = 0; i < out.length; i++) out[i] = (plain[i]! + back[i]!) / 2;
-    return out;
-  };
-  // The mirrored input: the X-ray mirrors, its coordinate channels (if any) do not.
-  const mirrorInput = (x: Float32Array): Float32Array => {
-    const m = flipHorizontal(x, 1, h, w, c);
-    if (meta.preprocess.coordinates === true) writeCoordinates(m, 0, h, w);
-    return m;
-  };
-  let probs: Float32Array;
-  if (tta && tiling) {
-    const plain = await forward(data, 1);
-    probs = averageWithMirror(plain, await forward(mirrorInput(data), 1));
-  } else if (tta) {
-    // Both in one batch of two.
-    const both = new Float32Array(data.length * 2);
-    both.set(data);
-    both.set(mirrorInput(data), data.length);
-    const out = await engine.run(both, 2, h, w, c);
-    probs = averageWithMirror(out.subarray(0, out.length / 2), out.subarray(out.length / 2));
-  } else {
-    probs = await forward(data, 1);
-  }
+  const probs = await forwardWithTta(engine, meta, data, h, w, tta);
   const k = probs.length / (h * w);
   if (!Number.isInteger(k) || k < 1) {
     throw new DentsegError(
       'E_MODEL_INVALID',
       `the model output has ${probs.length} values for ${w}×${h}`,
     );
+  }
+  // A tiled model asking for more scales (`postprocess.ttaScales`): the same passes at each
+  // other width, every map brought back to the X-ray's size and averaged with this one.
+  const scales = tta ? otherScales(meta) : [];
+  let scaledSum: Float32Array | undefined;
+  for (const s of scales) {
+    const cfg = scaledPreprocess(meta, image.width, s);
+    const at = preprocessImage(image, cfg, opts.estimate);
+    const out = await forwardWithTta(
+      engine,
+      meta,
+      at.data,
+      at.geometry.height,
+      at.geometry.width,
+      tta,
+    );
+    const back = restoreToOriginal(out, k, at.geometry);
+    if (scaledSum) for (let i = 0; i < back.length; i++) scaledSum[i]! += back[i]!;
+    else scaledSum = back;
   }
   lap('forward');
 
@@ -297,6 +351,11 @@ export async function runPipeline(
     lap('restore');
   } else {
     probabilities = restoreToOriginal(probs, k, geometry);
+    if (scaledSum) {
+      const n = scales.length + 1;
+      for (let i = 0; i < probabilities.length; i++)
+        probabilities[i] = (probabilities[i]! + scaledSum[i]!) / n;
+    }
     lap('restore');
     mask = probabilitiesToMask(probabilities, k, threshold);
     lap('postprocess');

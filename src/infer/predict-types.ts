@@ -12,8 +12,8 @@ export interface PredictBatchOptions {
   readonly inputs: readonly string[];
   /** Output folder (created). */
   readonly outputDir: string;
-  /** Binary threshold 0…1. */
-  readonly threshold: number;
+  /** Binary threshold 0…1; undefined: each model's own (`postprocess.threshold`, else 0.5). */
+  readonly threshold?: number;
   /** Average with the mirrored X-ray's prediction; undefined: each model's `postprocess.tta`. */
   readonly tta?: boolean;
   /** Inputs in flight at once (≥ 1). */
@@ -66,13 +66,13 @@ export interface PredictItem {
  * says is not a panoramic X-ray.
  */
 export function segmentOptionsOf(opts: PredictBatchOptions): {
-  readonly threshold: number;
+  readonly threshold?: number;
   readonly tta?: boolean;
   readonly minAreaPx?: number;
   readonly withholdIfNotPanoramic: boolean;
 } {
   return {
-    threshold: opts.threshold,
+    ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
     ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
     ...(opts.minAreaPx !== undefined ? { minAreaPx: opts.minAreaPx } : {}),
     withholdIfNotPanoramic: opts.force !== true,

@@ -47,7 +47,24 @@ export interface ModelPostprocess {
    * (`--tta` / `--no-tta`): two forward passes for a steadier map.
    */
   readonly tta?: boolean;
+  /**
+   * Binary models: the probability at or above which a pixel is foreground, the operating
+   * point chosen when the model was validated (0…1; default 0.5). A caller's `--threshold`
+   * overrides it.
+   */
+  readonly threshold?: number;
+  /**
+   * Tiled models with `tta`: also run the mirrored pair at these multiples of the working
+   * width (`tiling.width`, else the X-ray's) and average every map at the X-ray's size; a
+   * small lesion seen at several sizes is found more often, for one pass pair per scale.
+   * Each in {@link TTA_SCALE_MIN}…{@link TTA_SCALE_MAX}; 1 is the pass every model makes.
+   */
+  readonly ttaScales?: readonly number[];
 }
+
+/** Smallest and largest `postprocess.ttaScales` entry. */
+export const TTA_SCALE_MIN = 0.5;
+export const TTA_SCALE_MAX = 2;
 
 /**
  * Largest `postprocess.toothGate.marginPx`: wider margins would reach across most of a
@@ -164,11 +181,20 @@ export function parseModelMeta(value: unknown, file: string): ModelMeta {
     if (!isRecord(post))
       return bad(
         'postprocess',
-        'an object {numbering?, minToothPx?, minAreaPx?, lesion?, toothGate?, tta?}',
+        'an object {numbering?, minToothPx?, minAreaPx?, lesion?, toothGate?, tta?, threshold?, ttaScales?}',
       );
+    const known = [
+      'numbering',
+      'minToothPx',
+      'minAreaPx',
+      'lesion',
+      'toothGate',
+      'tta',
+      'threshold',
+      'ttaScales',
+    ];
     for (const k of Object.keys(post))
-      if (!['numbering', 'minToothPx', 'minAreaPx', 'lesion', 'toothGate', 'tta'].includes(k))
-        bad(`postprocess.${k}`, 'absent (unknown key)');
+      if (!known.includes(k)) bad(`postprocess.${k}`, 'absent (unknown key)');
     if (
       post.numbering !== undefined &&
       !(NUMBERING_MODES as readonly unknown[]).includes(post.numbering)
@@ -186,6 +212,25 @@ export function parseModelMeta(value: unknown, file: string): ModelMeta {
       bad('postprocess.lesion', 'a non-empty string (the finding type, e.g. "caries")');
     if (post.tta !== undefined && typeof post.tta !== 'boolean')
       bad('postprocess.tta', 'true or false');
+    const th = post.threshold;
+    if (th !== undefined && !(typeof th === 'number' && th >= 0 && th <= 1))
+      bad('postprocess.threshold', 'a number 0…1');
+    if (th !== undefined && value.task !== 'binary')
+      bad('postprocess.threshold', 'absent for a multi-class model (its mask is the arg-max)');
+    const scales = post.ttaScales;
+    if (scales !== undefined) {
+      if (
+        !Array.isArray(scales) ||
+        scales.length === 0 ||
+        !scales.every((x) => typeof x === 'number' && x >= TTA_SCALE_MIN && x <= TTA_SCALE_MAX) ||
+        new Set(scales).size !== scales.length
+      )
+        bad(
+          'postprocess.ttaScales',
+          `a non-empty list of different numbers ${TTA_SCALE_MIN}…${TTA_SCALE_MAX}`,
+        );
+      if (!preprocess.tiling) bad('postprocess.ttaScales', 'absent without preprocess.tiling');
+    }
     const gate = post.toothGate;
     if (gate !== undefined) {
       if (!isRecord(gate) || Object.keys(gate).some((k) => k !== 'marginPx'))

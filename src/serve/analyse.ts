@@ -21,8 +21,11 @@ import { lesionMaskFile, numbersTeeth, type AnalysisRecord, type LesionFileName 
 export interface AnalyseOptions {
   /** Largest width × height accepted (decompression-bomb guard), pixels. */
   readonly maxPixels: number;
-  /** Probability threshold for the stored mask and findings, 0–1. */
-  readonly threshold: number;
+  /**
+   * Probability threshold for the stored masks and findings, 0–1 (default: each model's
+   * `postprocess.threshold`, else 0.5).
+   */
+  readonly threshold?: number;
   /** Recorded as the analysis' `user` (default null: a server without tokens). */
   readonly user?: string | null;
   /** The analysis id (default a new UUID v4; a queued upload keeps the id it was given). */
@@ -115,7 +118,7 @@ export async function analyseUpload(
   const decodeMs = performance.now() - t0;
 
   const result = await runModelSet(members, image, {
-    threshold: options.threshold,
+    ...(options.threshold !== undefined ? { threshold: options.threshold } : {}),
     // Not a panoramic X-ray: no findings or teeth drawn from it, unless the server's --force.
     withholdIfNotPanoramic: options.force !== true,
   });
@@ -163,7 +166,7 @@ export async function analyseUpload(
     })),
     classes: [...r.classes],
     // Multi-class masks are the arg-max: every class shown, i.e. a confidence threshold of 0.
-    threshold: meta.task === 'multiclass' ? 0 : options.threshold,
+    threshold: meta.task === 'multiclass' ? 0 : r.threshold,
     findings: result.findings.map((f) => ({
       id: f.id,
       review: 'suggested' as const,

@@ -71,7 +71,10 @@ export interface AppOptions {
   readonly maxPixels?: number | undefined;
   /** Analyses running or waiting at once (default 32); one more → 503. */
   readonly queueLimit?: number | undefined;
-  /** Probability threshold for stored masks and findings, 0–1 (default 0.5). */
+  /**
+   * Probability threshold for stored masks and findings, 0–1 (default: each model's
+   * `postprocess.threshold`, else 0.5).
+   */
   readonly threshold?: number | undefined;
   /**
    * Keep findings and teeth of uploads the input check says are not panoramic X-rays
@@ -135,8 +138,8 @@ function positive(name: string, value: number): number {
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const maxUploadBytes = positive('maxUploadBytes', options.maxUploadBytes ?? 50 * 1024 * 1024);
   const maxPixels = positive('maxPixels', options.maxPixels ?? 40_000_000);
-  const threshold = options.threshold ?? 0.5;
-  if (!(threshold >= 0 && threshold <= 1)) {
+  const threshold = options.threshold;
+  if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) {
     throw new DentsegError('E_USAGE', `threshold must be within 0–1; received ${threshold}`);
   }
   const analysisTimeoutMs = positive('analysisTimeoutMs', options.analysisTimeoutMs ?? 300_000);
@@ -346,7 +349,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       if (abandoned) return undefined;
       const out = await analyseUpload(models, buf, filename, {
         maxPixels,
-        threshold,
+        ...(threshold !== undefined ? { threshold } : {}),
         user: auth.creator(request),
         keepDicomTags: options.keepDicomTags === true,
         ...(options.force === true ? { force: true } : {}),

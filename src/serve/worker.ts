@@ -35,7 +35,7 @@ export interface WorkerOptions {
   readonly concurrency?: number;
   /** Largest width × height accepted, pixels (default 40 M). */
   readonly maxPixels?: number;
-  /** Probability threshold, 0–1 (default 0.5). */
+  /** Probability threshold, 0–1 (default: each model's `postprocess.threshold`, else 0.5). */
   readonly threshold?: number;
   /** Keep a DICOM upload's patient and study tags for the DICOM exports (default false). */
   readonly keepDicomTags?: boolean;
@@ -76,7 +76,7 @@ async function processJob(job: Job<AnalysisJobData>, options: WorkerOptions): Pr
   try {
     const out = await analyseUpload(model, buf, state.filename, {
       maxPixels: options.maxPixels ?? 40_000_000,
-      threshold: options.threshold ?? 0.5,
+      ...(options.threshold !== undefined ? { threshold: options.threshold } : {}),
       user: state.user,
       id,
       keepDicomTags: options.keepDicomTags === true,

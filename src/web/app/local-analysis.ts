@@ -45,7 +45,7 @@ export function greyFromRgba(rgba: Uint8ClampedArray, width: number, height: num
 
 /**
  * Segment a decoded image in the page: the server's input check (platform-free, so the
- * page runs the same one) and the shared pipeline at the server's default threshold (0.5),
+ * page runs the same one) and the shared pipeline at the server's default threshold (the model's own),
  * the result in the shape the viewer shows. As on a server without `--force`, an image that
  * is not a panoramic X-ray gets its findings and teeth withheld.
  */
