@@ -199,7 +199,9 @@ export type TileRunner = (
  * Sliding-window inference: cut pre-processed NHWC `data` (`height*width*channels`, the
  * image at native resolution, or resized to `cfg.width` by the pre-processing) into the tiles of `cfg`, run them `batchSize` at a time
  * (default 4), and blend the outputs with the separable weights of `axisWeights`,
- * normalised by their sum. Returns `height*width*k` values (k from the network).
+ * normalised by their sum. Returns `height*width*k` values (k from the network). With
+ * `keep`, only the tiles it accepts run (at least one, so that k is known); pixels that no
+ * run tile weighs are 0.
  */
 export async function slidingWindow(
   data: Float32Array,
@@ -209,11 +211,14 @@ export async function slidingWindow(
   cfg: TilingConfig,
   run: TileRunner,
   batchSize = 4,
+  keep?: (tile: TileOrigin) => boolean,
 ): Promise<Float32Array> {
   if (data.length !== height * width * channels)
     throw new RangeError(`data has ${data.length} values, expected ${height}×${width}×${channels}`);
   const [th, tw] = cfg.tile;
-  const tiles = tileGrid(height, width, cfg);
+  const grid = tileGrid(height, width, cfg);
+  const kept = keep ? grid.filter(keep) : grid;
+  const tiles = kept.length > 0 ? kept : grid.slice(0, 1);
   const wy = new Map<number, Float32Array>();
   const wx = new Map<number, Float32Array>();
   for (const t of tiles) {
@@ -262,7 +267,8 @@ export async function slidingWindow(
   const result = acc!;
   for (let p = 0; p < wsum.length; p++) {
     const s = wsum[p]!;
-    // Every pixel lies in the weighted part of some tile by construction (2·margin ≤ overlap).
+    // Every pixel lies in the weighted part of some tile by construction (2·margin ≤ overlap);
+    // only one that `keep` left out can have none.
     const inv = s > 0 ? 1 / s : 0;
     for (let c = 0; c < k; c++) result[p * k + c]! *= inv;
   }

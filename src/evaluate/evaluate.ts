@@ -11,7 +11,7 @@ import {
   type SampleRef,
 } from '../data/index.node.js';
 import { DentsegError, isDentsegError } from '../errors.js';
-import { applyToothGate } from '../infer/lesion-gate.js';
+import { applyToothGate, type TeethMask } from '../infer/lesion-gate.js';
 import { outlinedTeeth, outlineMirrored } from '../infer/outline.js';
 import { findingsMinAreaPx } from '../infer/pipeline.js';
 import { segment } from '../infer/segment.js';
@@ -237,7 +237,25 @@ export async function evaluateModel(
         name: label,
         ...(opts.numbering ? { numbering: opts.numbering } : {}),
       };
-      const r = await segment(model, image, runOpts);
+      // The set's gate on the set's teeth prediction (its own threshold, as predict runs it),
+      // judging the regions the model's findings rule would report at this image. The teeth
+      // come first: as in the set, the lesion model then looks only near them.
+      let gateTeeth: TeethMask | undefined;
+      if (gate && opts.teethModel) {
+        const teethOpts: SegmentOptions = {
+          ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
+          findings: false,
+          name: label,
+        };
+        const t = await segment(opts.teethModel, image, teethOpts);
+        const teeth = await teethWithin(opts.teethModel, t, outline, image, teethOpts, undefined);
+        outlinedAny ||= teeth.outlined;
+        gateTeeth = { mask: teeth.gate, width: t.width, height: t.height };
+      }
+      const r = await segment(model, image, {
+        ...runOpts,
+        ...(gate && gateTeeth ? { focus: { ...gateTeeth, reachPx: gate.marginPx } } : {}),
+      });
       const own = await teethWithin(model, r, outline, image, runOpts, opts.numbering);
       outlinedAny ||= own.outlined;
       // Same size by construction (the data stage checks mask = image size); a resize keeps
@@ -247,24 +265,14 @@ export async function evaluateModel(
           ? own.mask
           : resizeMaskNearest(own.mask, r.width, r.height, image.width, image.height);
       let pred = asUnion ? atSize.map((c) => (c > 0 ? 1 : 0)) : atSize;
-      if (gate && opts.teethModel) {
-        // The set's gate on the set's teeth prediction (its own threshold, as predict runs it),
-        // judging the regions the model's findings rule would report at this image.
-        const teethOpts: SegmentOptions = {
-          ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
-          findings: false,
-          name: label,
-        };
-        const t = await segment(opts.teethModel, image, teethOpts);
-        const teeth = await teethWithin(opts.teethModel, t, outline, image, teethOpts, undefined);
-        outlinedAny ||= teeth.outlined;
+      if (gate && gateTeeth) {
         const g = applyToothGate(
           meta,
           pred,
           image.width,
           image.height,
           findingsMinAreaPx(meta, image.width, image.height),
-          { mask: teeth.gate, width: t.width, height: t.height },
+          gateTeeth,
         );
         pred = g.mask;
         if (g.report?.applied) droppedRegions += g.report.dropped;

@@ -9,7 +9,7 @@ import { inspectInput, type InputQuality } from '../imaging/panoramic.js';
 import type { GreyImage } from '../imaging/types.js';
 import type { ModelMeta } from '../model/meta.js';
 import { runPipeline, type PipelineResult } from './pipeline.js';
-import type { InferOptions, SetMember } from './types.js';
+import type { InferOptions, SetMember, TileFocus } from './types.js';
 
 /** What {@link checkAndRun} returns. */
 export interface CheckedRuns {
@@ -37,7 +37,9 @@ const ms = (since: number): number => Math.round((performance.now() - since) * 1
  * `describes(meta, i)` says whether a model's pipeline describes its own findings (default
  * all do; a set describes its lesion models' regions itself, with their tooth);
  * `mirrored(meta, i)` whether it averages with the mirrored image where the caller's
- * `tta` does not say (default: the model's own `postprocess.tta`).
+ * `tta` does not say (default: the model's own `postprocess.tta`); `focus(meta, i, earlier)`
+ * where a tiled model need look, from the results of the models before it (default: the
+ * caller's `focus`).
  */
 export async function checkAndRun(
   members: readonly SetMember[],
@@ -45,6 +47,11 @@ export async function checkAndRun(
   opts: InferOptions = {},
   describes: (meta: ModelMeta, index: number) => boolean = () => true,
   mirrored: (meta: ModelMeta, index: number) => boolean | undefined = () => undefined,
+  focus: (
+    meta: ModelMeta,
+    index: number,
+    earlier: readonly PipelineResult[],
+  ) => TileFocus | undefined = () => opts.focus,
 ): Promise<CheckedRuns> {
   const findingsOn = opts.findings !== false;
   const q0 = performance.now();
@@ -58,6 +65,7 @@ export async function checkAndRun(
   const modelMs: number[] = [];
   for (const [index, { meta, engine }] of members.entries()) {
     const tta = opts.tta ?? mirrored(meta, index);
+    const near = focus(meta, index, results);
     const t0 = performance.now();
     results.push(
       await runPipeline(engine, meta, image, {
@@ -66,6 +74,7 @@ export async function checkAndRun(
         ...(opts.minAreaPx !== undefined ? { minAreaPx: opts.minAreaPx } : {}),
         ...(opts.numbering !== undefined ? { numbering: opts.numbering } : {}),
         findings: findingsOn && describes(meta, index),
+        ...(near ? { focus: near } : {}),
         ...(inspection ? { estimate: inspection.estimate } : {}),
         // Not a panoramic: findings and teeth are withheld, so the pipeline skips them.
         ...(withheld ? { withhold: true } : {}),

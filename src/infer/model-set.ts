@@ -37,10 +37,10 @@ import { lesionFindings, lesionSummary, round3, type SetFinding, type TeethMap }
 export { BUNDLED_SET, BUNDLED_SET_TEXT, bundledSetNames } from './bundled-set.js';
 import { checkAndRun } from './check-and-run.js';
 import { applyToothGate, type ToothGateReport } from './lesion-gate.js';
-import { outlinedTeeth, outlineMirrored } from './outline.js';
+import { anyTooth, outlinedTeeth, outlineMirrored } from './outline.js';
 import { findingsMinAreaPx, type PipelineResult } from './pipeline.js';
 import { findingsFor } from '../imaging/findings.js';
-import type { InferOptions, SetMember } from './types.js';
+import type { InferOptions, SetMember, TileFocus } from './types.js';
 
 export type { SetMember } from './types.js';
 
@@ -286,6 +286,27 @@ function outlinedRun(
 }
 
 /**
+ * Where a lesion model with a tooth gate need look: every pixel the set's teeth model or its
+ * outline (when they ran before it, as in the bundled set) calls tooth — a superset of the
+ * teeth the gate reads — grown by the gate's margin. Undefined for other models, or before
+ * the teeth are known.
+ */
+function lesionFocus(
+  meta: ModelMeta,
+  role: ModelRole,
+  roles: readonly ModelRole[],
+  earlier: readonly PipelineResult[],
+): TileFocus | undefined {
+  const gate = meta.postprocess?.toothGate;
+  if (role !== 'lesion' || gate === undefined) return undefined;
+  const teeth = earlier[roles.indexOf('teeth')];
+  if (!teeth) return undefined;
+  const outline = earlier[roles.indexOf('outline')];
+  const mask = outline ? anyTooth(teeth.mask, outline.mask) : teeth.mask;
+  return { mask, width: teeth.width, height: teeth.height, reachPx: gate.marginPx };
+}
+
+/**
  * Run a model set on one decoded image: the input check once (before any model), then each
  * model's `runPipeline` on the same image, in the set's order; then the combination — the
  * teeth union, the teeth model's findings and every lesion region attached to its tooth.
@@ -310,6 +331,7 @@ export async function runModelSet(
     opts,
     (_meta, i) => roles[i] === 'teeth' && outlineAt < 0,
     (_meta, i) => (roles[i] === 'outline' ? outlineMirrored(numbering) : undefined),
+    (meta, i, earlier) => lesionFocus(meta, roles[i]!, roles, earlier) ?? opts.focus,
   );
   const { quality, withheld } = checked;
   const timings: Record<string, number> = { quality: checked.qualityMs };

@@ -16,7 +16,13 @@ import {
   type PreprocessConfig,
 } from '../data/preprocess.js';
 import { flipClassMapFor } from '../data/classes.js';
-import { slidingWindow, TILE_WIDTH_MAX, TILE_WIDTH_MIN } from '../data/tiling.js';
+import {
+  slidingWindow,
+  TILE_WIDTH_MAX,
+  TILE_WIDTH_MIN,
+  type TileOrigin,
+  type TilingConfig,
+} from '../data/tiling.js';
 import { DentsegError } from '../errors.js';
 import { defaultMinArea, findingsFor } from '../imaging/findings.js';
 import type { QualityEstimate } from '../imaging/quality.js';
@@ -25,7 +31,7 @@ import type { ModelMeta, NumberingMode } from '../model/meta.js';
 import { numberingConfig, type NumberingConfig } from '../numbering/config.js';
 import { numberTeeth, type NumberingResult } from '../numbering/postprocess.js';
 import { describeTeeth } from '../numbering/teeth.js';
-import type { InferenceEngine, Segmentation } from './types.js';
+import type { InferenceEngine, Segmentation, TileFocus } from './types.js';
 
 /**
  * Mirror NHWC data (`h*w*c` per image, `batch` images) left–right. With `channelMap`,
@@ -154,6 +160,11 @@ export interface PipelineOptions {
   /** Compute findings and teeth (default true). */
   readonly findings?: boolean;
   /**
+   * Tiled models: run only the tiles near these pixels (see {@link TileFocus}); the others'
+   * probabilities are 0. Default: every tile.
+   */
+  readonly focus?: TileFocus;
+  /**
    * Smallest region kept in findings, in the image's pixels (default: the model's, scaled
    * to the image as {@link findingsMinAreaPx} says, else `defaultMinArea`).
    */
@@ -200,6 +211,51 @@ export interface PipelineResult extends Segmentation {
 }
 
 /**
+ * Which tiles of an `h × w` working image (mirrored or not) come near `focus`: a summed-area
+ * table of the mask answers each tile's grown rectangle in four reads.
+ */
+function tilesNear(
+  focus: TileFocus,
+  h: number,
+  w: number,
+  tiling: TilingConfig,
+): (tile: TileOrigin, mirrored: boolean) => boolean {
+  const { mask, width: fw, height: fh } = focus;
+  const sat = new Uint32Array((fw + 1) * (fh + 1));
+  for (let y = 0; y < fh; y++) {
+    let row = 0;
+    for (let x = 0; x < fw; x++) {
+      row += mask[y * fw + x] !== 0 ? 1 : 0;
+      sat[(y + 1) * (fw + 1) + x + 1] = sat[y * (fw + 1) + x + 1]! + row;
+    }
+  }
+  const sx = fw / w;
+  const sy = fh / h;
+  const [th, tw] = tiling.tile;
+  // A tile's central part: the tile less half the overlap on each side inside the image.
+  // Those parts cover the image, so each pixel near the mask keeps a tile that sees it with
+  // a tile's full context.
+  const inset = Math.floor(tiling.overlap / 2);
+  const clampX = (v: number): number => Math.min(fw, Math.max(0, Math.round(v)));
+  const clampY = (v: number): number => Math.min(fh, Math.max(0, Math.round(v)));
+  return (t, mirrored) => {
+    // The central part's columns in the tiled (possibly mirrored) image, then in the X-ray's.
+    const left = t.x === 0 ? 0 : t.x + inset;
+    const right = t.x + tw >= w ? w : t.x + tw - inset;
+    const [a, b] = mirrored ? [w - right, w - left] : [left, right];
+    const top = t.y === 0 ? 0 : t.y + inset;
+    const bottom = t.y + th >= h ? h : t.y + th - inset;
+    const x0 = clampX(a * sx - focus.reachPx);
+    const x1 = clampX(b * sx + focus.reachPx);
+    const y0 = clampY(top * sy - focus.reachPx);
+    const y1 = clampY(bottom * sy + focus.reachPx);
+    if (x1 <= x0 || y1 <= y0) return false;
+    const s = fw + 1;
+    return sat[y1 * s + x1]! - sat[y0 * s + x1]! - sat[y1 * s + x0]! + sat[y0 * s + x0]! > 0;
+  };
+}
+
+/**
  * The binary threshold a run applies: the caller's, else the operating point the model was
  * validated at (`postprocess.threshold`), else 0.5. One rule for the pipeline and reports.
  */
@@ -219,12 +275,23 @@ async function forwardWithTta(
   h: number,
   w: number,
   tta: boolean,
+  focus?: TileFocus,
 ): Promise<Float32Array> {
   const c = meta.preprocess.channels;
   const tiling = meta.preprocess.tiling;
-  const forward = (x: Float32Array, n: number): Promise<Float32Array> =>
+  const near = tiling && focus ? tilesNear(focus, h, w, tiling) : undefined;
+  const forward = (x: Float32Array, n: number, mirrored = false): Promise<Float32Array> =>
     tiling
-      ? slidingWindow(x, h, w, c, tiling, (b, m, th, tw) => engine.run(b, m, th, tw, c))
+      ? slidingWindow(
+          x,
+          h,
+          w,
+          c,
+          tiling,
+          (b, m, th, tw) => engine.run(b, m, th, tw, c),
+          undefined,
+          near ? (t) => near(t, mirrored) : undefined,
+        )
       : engine.run(x, n, h, w, c);
   if (!tta) return forward(data, 1);
   const averageWithMirror = (plain: Float32Array, mirrored: Float32Array): Float32Array => {
@@ -238,7 +305,7 @@ async function forwardWithTta(
   // The mirrored input: the X-ray mirrors, its coordinate channels (if any) do not.
   const mirrored = flipHorizontal(data, 1, h, w, c);
   if (meta.preprocess.coordinates === true) writeCoordinates(mirrored, 0, h, w);
-  if (tiling) return averageWithMirror(await forward(data, 1), await forward(mirrored, 1));
+  if (tiling) return averageWithMirror(await forward(data, 1), await forward(mirrored, 1, true));
   // Both in one batch of two.
   const both = new Float32Array(data.length * 2);
   both.set(data);
@@ -296,7 +363,7 @@ export async function runPipeline(
   lap('preprocess');
 
   // run
-  const probs = await forwardWithTta(engine, meta, data, h, w, tta);
+  const probs = await forwardWithTta(engine, meta, data, h, w, tta, opts.focus);
   const k = probs.length / (h * w);
   if (!Number.isInteger(k) || k < 1) {
     throw new DentsegError(
@@ -318,6 +385,7 @@ export async function runPipeline(
       at.geometry.height,
       at.geometry.width,
       tta,
+      opts.focus,
     );
     const back = restoreToOriginal(out, k, at.geometry);
     if (scaledSum) for (let i = 0; i < back.length; i++) scaledSum[i]! += back[i]!;

@@ -66,7 +66,10 @@ export interface LoadedModel extends SetMember {
  * the same way (./check-and-run.ts).
  */
 export interface InferOptions {
-  /** Binary models: probability at or above which a pixel is foreground (0…1, default 0.5). Multi-class models use the arg-max and ignore it. */
+  /**
+   * Binary models: probability at or above which a pixel is foreground (0…1; default each
+   * model's `postprocess.threshold`, else 0.5). Multi-class models use the arg-max and ignore it.
+   */
   readonly threshold?: number;
   /** Test-time augmentation: average the prediction with that of the horizontally flipped image (two forward passes in one batch). */
   readonly tta?: boolean;
@@ -90,6 +93,31 @@ export interface InferOptions {
    * turn it on unless `--force`.
    */
   readonly withholdIfNotPanoramic?: boolean;
+  /**
+   * Tiled models: run only the tiles near these pixels ({@link TileFocus}); the others'
+   * probabilities are 0. Default: every tile. A set gives each lesion model with a tooth
+   * gate its teeth by itself.
+   */
+  readonly focus?: TileFocus;
+}
+
+/**
+ * Where a tiled model's findings can be: a set's lesion model with a tooth gate keeps only
+ * regions that touch the teeth, so the tiles far from every tooth (sinus, ramus, the image's
+ * corners: a third of a panoramic's) need not run at all.
+ */
+export interface TileFocus {
+  /** Non-zero = a pixel to look near (the teeth), `width*height`, at its own size. */
+  readonly mask: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+  /**
+   * How far from `mask` a finding can still count, in `mask`'s pixels (the gate's margin).
+   * A tile runs when `mask` grown by this reaches into its central part (the tile less half
+   * the overlap on each side): every pixel within reach keeps a tile that sees it whole,
+   * and a region leaving the reach is cut where no run tile covers it.
+   */
+  readonly reachPx: number;
 }
 
 /** Options of `segment`. */

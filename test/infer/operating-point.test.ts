@@ -2,7 +2,8 @@
  * A model's operating point in its dentseg.json: `postprocess.threshold` (the probability it
  * was validated at, which a caller's threshold overrides) and `postprocess.ttaScales` (a
  * tiled model's mirrored pair also run at other multiples of its working width, every map
- * averaged at the X-ray's size). Engines without weights make both visible.
+ * averaged at the X-ray's size); and `focus`, the teeth near which a tiled lesion model
+ * runs its tiles. Engines without weights make each visible.
  */
 import { describe, expect, it } from 'vitest';
 import { tileGrid, type TilingConfig } from '../../src/data/index.js';
@@ -154,5 +155,62 @@ describe('postprocess.ttaScales', () => {
       /postprocess\.ttaScales.*preprocess\.tiling/,
     );
     expect(tiledMeta({ ttaScales: [0.8, 1, 1.25] }).postprocess?.ttaScales).toEqual([0.8, 1, 1.25]);
+  });
+});
+
+describe('focus: a tiled model runs only the tiles near the teeth', () => {
+  /** Teeth at the X-ray's size: one small block near the top-left corner. */
+  const teethAt = (x0: number, y0: number, side: number): Uint8Array => {
+    const m = new Uint8Array(W * H);
+    for (let y = y0; y < y0 + side; y++) for (let x = x0; x < x0 + side; x++) m[y * W + x] = 1;
+    return m;
+  };
+  // 192 × 96 in 64² tiles: 4 × 2 of them (overlap 16, a quarter of the tile, by default).
+  const meta = tiledMeta({});
+  const all = tileGrid(H, W, meta.preprocess.tiling!).length;
+
+  it('skips the tiles whose central part the teeth (grown by the reach) do not enter', async () => {
+    const image = thinLine();
+    const whole = identityEngine();
+    const full = await runPipeline(whole, meta, image);
+    const near = identityEngine();
+    const focused = await runPipeline(near, meta, image, {
+      focus: { mask: teethAt(4, 4, 8), width: W, height: H, reachPx: 2 },
+    });
+    expect(whole.runs).toBe(all);
+    expect(near.runs).toBe(1); // the top-left tile only
+    // Near the teeth the map is the full run's; where no run tile reaches, 0.
+    expect(focused.probabilities[8 * W + 8]).toBeCloseTo(full.probabilities[8 * W + 8]!, 6);
+    expect(focused.probabilities[(H / 2) * W + 100]).toBe(0);
+    expect(full.probabilities[(H / 2) * W + 100]!).toBeGreaterThan(0.5);
+  });
+
+  it('mirrored, the mirrored pass runs the mirror images of the same tiles', async () => {
+    const image = thinLine();
+    const mirroredMeta = tiledMeta({ tta: true });
+    const full = await runPipeline(identityEngine(), mirroredMeta, image);
+    const e = identityEngine();
+    const focus = { mask: teethAt(4, 4, 8), width: W, height: H, reachPx: 2 };
+    const r = await runPipeline(e, mirroredMeta, image, { focus });
+    expect(e.runs).toBe(2);
+    expect(r.probabilities[8 * W + 8]).toBeCloseTo(full.probabilities[8 * W + 8]!, 6);
+    // Teeth on the line: the line's tiles run, and the line keeps its full-run values.
+    const onLine = await runPipeline(identityEngine(), mirroredMeta, image, {
+      focus: { mask: teethAt(96, 40, 8), width: W, height: H, reachPx: 0 },
+    });
+    expect(onLine.probabilities[(H / 2) * W + 100]).toBeCloseTo(
+      full.probabilities[(H / 2) * W + 100]!,
+      6,
+    );
+  });
+
+  it('teeth given at another size are mapped onto the tiles', async () => {
+    const half = new Uint8Array((W / 2) * (H / 2));
+    for (let y = 2; y < 6; y++) for (let x = 2; x < 6; x++) half[y * (W / 2) + x] = 1;
+    const e = identityEngine();
+    await runPipeline(e, meta, thinLine(), {
+      focus: { mask: half, width: W / 2, height: H / 2, reachPx: 1 },
+    });
+    expect(e.runs).toBe(1);
   });
 });
