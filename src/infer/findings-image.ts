@@ -41,13 +41,11 @@ export async function renderFindings(
     const colour = findingTypeColour(f.type);
     const { cx, cy, r, text } = rings[i]!;
     const at = labels[i]!;
-    const tx =
-      at.anchor === 'start' ? at.x : at.anchor === 'end' ? at.x + at.width : at.x + at.width / 2;
     const points = f.polygon.map(([x, y]) => `${x},${y}`).join(' ');
     return (
       `<polygon points="${points}" fill="${colour}" fill-opacity="0.45" stroke="${colour}" stroke-width="${stroke}"/>` +
       `<circle cx="${cx}" cy="${cy}" r="${r}" fill="none" stroke="${colour}" stroke-width="${stroke}"/>` +
-      `<text x="${tx}" y="${at.y + at.height / 2}" text-anchor="${at.anchor}" dominant-baseline="central" font-family="DejaVu Sans, sans-serif" font-size="${font}" font-weight="bold" fill="${colour}" stroke="#000" stroke-width="${font / 8}" paint-order="stroke">${escapeXml(text)}</text>`
+      `<text x="${at.textX}" y="${at.textY}" text-anchor="${at.anchor}" dominant-baseline="central" font-family="DejaVu Sans, sans-serif" font-size="${font}" font-weight="bold" fill="${colour}" stroke="#000" stroke-width="${font / 8}" paint-order="stroke">${escapeXml(text)}</text>`
     );
   });
   // Legend (bottom-left): a swatch and a count per type, so an empty result says so too.

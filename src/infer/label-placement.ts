@@ -15,8 +15,8 @@ export interface LabelRequest {
   readonly height: number;
 }
 
-/** A placed label: its box (x, y = top-left) and the text anchor to draw it with. */
-export interface PlacedLabel {
+/** A label's box (x, y = top-left) and the text anchor it is drawn with. */
+interface LabelBox {
   readonly x: number;
   readonly y: number;
   readonly width: number;
@@ -24,25 +24,34 @@ export interface PlacedLabel {
   readonly anchor: 'start' | 'end' | 'middle';
 }
 
+/**
+ * A placed label: its box, and the point to draw its text at with `anchor` (SVG's
+ * `text-anchor`, the text centred vertically on `textY`).
+ */
+export interface PlacedLabel extends LabelBox {
+  readonly textX: number;
+  readonly textY: number;
+}
+
 /** Gap between a ring and its label, in pixels. */
 const GAP = 2;
 
-function overlaps(a: PlacedLabel, b: PlacedLabel): boolean {
+function overlaps(a: LabelBox, b: LabelBox): boolean {
   return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 }
 
 /** Candidate boxes for one label, in order of preference: right, left, below, above, then
  * the right side moved down and up a label height at a time. */
-function candidates(q: LabelRequest): PlacedLabel[] {
+function candidates(q: LabelRequest): LabelBox[] {
   const { cx, cy, r, width: w, height: h } = q;
-  const right = (dy: number): PlacedLabel => ({
+  const right = (dy: number): LabelBox => ({
     x: cx + r + GAP,
     y: cy - h / 2 + dy,
     width: w,
     height: h,
     anchor: 'start',
   });
-  const out: PlacedLabel[] = [
+  const out: LabelBox[] = [
     right(0),
     { x: cx - r - GAP - w, y: cy - h / 2, width: w, height: h, anchor: 'end' },
     { x: cx - w / 2, y: cy + r + GAP, width: w, height: h, anchor: 'middle' },
@@ -62,7 +71,7 @@ export function placeLabels(
   width: number,
   height: number,
 ): PlacedLabel[] {
-  const placed: PlacedLabel[] = [];
+  const placed: LabelBox[] = [];
   for (const q of labels) {
     const all = candidates(q);
     const inside = all.filter(
@@ -71,5 +80,9 @@ export function placeLabels(
     const free = inside.find((c) => !placed.some((p) => overlaps(c, p)));
     placed.push(free ?? inside[0] ?? all[0]!);
   }
-  return placed;
+  return placed.map((b) => ({
+    ...b,
+    textX: b.anchor === 'start' ? b.x : b.anchor === 'end' ? b.x + b.width : b.x + b.width / 2,
+    textY: b.y + b.height / 2,
+  }));
 }

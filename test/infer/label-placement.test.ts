@@ -10,7 +10,15 @@ const overlap = (a: PlacedLabel, b: PlacedLabel): boolean =>
 describe('placeLabels', () => {
   it('puts a lone label right of its ring, centred on it', () => {
     const [p] = placeLabels([{ cx: 100, cy: 100, r: 10, ...box }], 400, 300);
-    expect(p).toEqual({ x: 112, y: 90, width: 50, height: 20, anchor: 'start' });
+    expect(p).toEqual({
+      x: 112,
+      y: 90,
+      width: 50,
+      height: 20,
+      anchor: 'start',
+      textX: 112,
+      textY: 100,
+    });
   });
 
   it('moves the second of two neighbours off the first (27 D, 28 M)', () => {
@@ -38,6 +46,9 @@ describe('placeLabels', () => {
     }
     const [edge] = placeLabels([{ cx: 380, cy: 100, r: 10, ...box }], 400, 300);
     expect(edge!.anchor).toBe('end');
+    // An end-anchored text is drawn at its box's right edge, beside the ring.
+    expect(edge!.textX).toBe(edge!.x + edge!.width);
+    expect(edge!.textX).toBe(380 - 10 - 2);
     expect(edge!.x + edge!.width).toBe(368);
   });
 });
