@@ -3,7 +3,7 @@
  * parsed `dentseg.json` of the given task and classes, and a LoadedModel whose engine
  * answers the same probability everywhere (no backend, no files).
  */
-import type { LoadedModel } from '../../src/infer/index.js';
+import type { InferenceEngine, LoadedModel } from '../../src/infer/index.js';
 import { parseModelMeta, type ModelMeta } from '../../src/model/meta.js';
 
 /** What differs between the fixed models of the tests. */
@@ -61,4 +61,22 @@ export function constantModel(p: number): LoadedModel {
       run: async (_x, n, h, w) => new Float32Array(n * h * w).fill(p),
     },
   };
+}
+
+/**
+ * An engine that answers each input value as the probability (grey 0…1 under `unit`
+ * normalisation), so that what a pipeline did to the image shows in its output; `runs`
+ * counts the images (tiles) it ran.
+ */
+export function identityEngine(): InferenceEngine & { runs: number } {
+  const engine = {
+    name: 'tfjs' as const,
+    runs: 0,
+    dispose: () => {},
+    run: (x: Float32Array, n: number): Promise<Float32Array> => {
+      engine.runs += n;
+      return Promise.resolve(x.slice());
+    },
+  };
+  return engine;
 }

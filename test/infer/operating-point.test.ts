@@ -10,7 +10,7 @@ import { tileGrid, type TilingConfig } from '../../src/data/index.js';
 import type { GreyImage } from '../../src/imaging/types.js';
 import { runPipeline, thresholdFor, type InferenceEngine } from '../../src/infer/index.js';
 import type { ModelMeta } from '../../src/model/meta.js';
-import { fixedMeta } from '../helpers/fixed-model.js';
+import { fixedMeta, identityEngine } from '../helpers/fixed-model.js';
 
 /** Answers `p` everywhere; counts the images (or tiles) it ran. */
 function constantEngine(p: number): InferenceEngine & { runs: number } {
@@ -21,20 +21,6 @@ function constantEngine(p: number): InferenceEngine & { runs: number } {
     run: (_x: Float32Array, n: number, h: number, w: number): Promise<Float32Array> => {
       engine.runs += n;
       return Promise.resolve(new Float32Array(n * h * w).fill(p));
-    },
-  };
-  return engine;
-}
-
-/** Answers each input pixel's grey value (0…1) as the probability; counts tiles. */
-function identityEngine(): InferenceEngine & { runs: number } {
-  const engine = {
-    name: 'tfjs' as const,
-    runs: 0,
-    dispose: () => {},
-    run: (x: Float32Array, n: number): Promise<Float32Array> => {
-      engine.runs += n;
-      return Promise.resolve(x.slice());
     },
   };
   return engine;

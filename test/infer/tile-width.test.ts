@@ -13,9 +13,9 @@ import {
   type TilingConfig,
 } from '../../src/data/index.js';
 import type { GreyImage } from '../../src/imaging/types.js';
-import { findingsMinAreaPx, runPipeline, type InferenceEngine } from '../../src/infer/index.js';
+import { findingsMinAreaPx, runPipeline } from '../../src/infer/index.js';
 import type { ModelMeta } from '../../src/model/meta.js';
-import { fixedMeta } from '../helpers/fixed-model.js';
+import { fixedMeta, identityEngine } from '../helpers/fixed-model.js';
 
 const W = 192; // the reference (training) width
 const H = 96;
@@ -30,20 +30,6 @@ function tiledMeta(width?: number): ModelMeta {
     preprocess: { tiling: { tile: [TILE, TILE], ...(width !== undefined ? { width } : {}) } },
     postprocess: { minAreaPx: 100, lesion: 'caries' },
   });
-}
-
-/** Answers each input pixel's grey value (0…1) as the probability; counts the tiles it ran. */
-function identityEngine(): InferenceEngine & { tiles: number } {
-  const engine = {
-    name: 'tfjs' as const,
-    tiles: 0,
-    dispose: () => {},
-    run: (x: Float32Array, n: number): Promise<Float32Array> => {
-      engine.tiles += n;
-      return Promise.resolve(x.slice());
-    },
-  };
-  return engine;
 }
 
 /** The half-size X-ray: dark, with a 12×12 (144 px) and an 8×8 (64 px) bright "lesion". */
@@ -95,9 +81,9 @@ describe('tiling.width', () => {
     const rBig = await runPipeline(eBig, meta, big);
 
     // the network saw the full-size image at the reference width: the same tiles
-    expect(eBig.tiles).toBe(tileGrid(H, W, tiling).length);
-    expect(eBig.tiles).toBe(eSmall.tiles);
-    expect(eBig.tiles).toBeLessThan(tileGrid(2 * H, 2 * W, tiling).length);
+    expect(eBig.runs).toBe(tileGrid(H, W, tiling).length);
+    expect(eBig.runs).toBe(eSmall.runs);
+    expect(eBig.runs).toBeLessThan(tileGrid(2 * H, 2 * W, tiling).length);
     // results at the input's own size; the mask is the half-size one upscaled
     expect([rBig.width, rBig.height]).toEqual([2 * W, 2 * H]);
     expect(rBig.mask).toHaveLength(4 * W * H);
@@ -121,7 +107,7 @@ describe('tiling.width', () => {
     const tiling = meta.preprocess.tiling as TilingConfig;
     const e = identityEngine();
     const r = await runPipeline(e, meta, big);
-    expect(e.tiles).toBe(tileGrid(2 * H, 2 * W, tiling).length);
+    expect(e.runs).toBe(tileGrid(2 * H, 2 * W, tiling).length);
     expect(findingsMinAreaPx(meta, 2 * W, 2 * H)).toBe(100);
     expect(r.findings).toHaveLength(2);
     // a key equal to the image's width changes nothing, bit for bit
