@@ -210,16 +210,19 @@ export interface PipelineResult extends Segmentation {
   readonly timings: Readonly<Record<PipelineStage, number>>;
 }
 
-/**
- * Which tiles of an `h × w` working image (mirrored or not) come near `focus`: a summed-area
- * table of the mask answers each tile's grown rectangle in four reads.
- */
-function tilesNear(
-  focus: TileFocus,
+/** Which tiles of an `h × w` working image (mirrored or not) a run keeps. */
+type TilesNear = (
   h: number,
   w: number,
   tiling: TilingConfig,
-): (tile: TileOrigin, mirrored: boolean) => boolean {
+) => (tile: TileOrigin, mirrored: boolean) => boolean;
+
+/**
+ * The tiles that come near `focus`, at any working size: a summed-area table of the mask,
+ * built once per X-ray (every scale and the mirrored pass read it), answers each tile's
+ * grown rectangle in four reads.
+ */
+function tilesNear(focus: TileFocus): TilesNear {
   const { mask, width: fw, height: fh } = focus;
   const sat = new Uint32Array((fw + 1) * (fh + 1));
   for (let y = 0; y < fh; y++) {
@@ -229,6 +232,17 @@ function tilesNear(
       sat[(y + 1) * (fw + 1) + x + 1] = sat[y * (fw + 1) + x + 1]! + row;
     }
   }
+  return (h, w, tiling) => tilesNearAt(focus, sat, h, w, tiling);
+}
+
+function tilesNearAt(
+  focus: TileFocus,
+  sat: Uint32Array,
+  h: number,
+  w: number,
+  tiling: TilingConfig,
+): (tile: TileOrigin, mirrored: boolean) => boolean {
+  const { width: fw, height: fh } = focus;
   const sx = fw / w;
   const sy = fh / h;
   const [th, tw] = tiling.tile;
@@ -275,11 +289,11 @@ async function forwardWithTta(
   h: number,
   w: number,
   tta: boolean,
-  focus?: TileFocus,
+  tilesKept?: TilesNear,
 ): Promise<Float32Array> {
   const c = meta.preprocess.channels;
   const tiling = meta.preprocess.tiling;
-  const near = tiling && focus ? tilesNear(focus, h, w, tiling) : undefined;
+  const near = tiling && tilesKept ? tilesKept(h, w, tiling) : undefined;
   const forward = (x: Float32Array, n: number, mirrored = false): Promise<Float32Array> =>
     tiling
       ? slidingWindow(
@@ -363,7 +377,8 @@ export async function runPipeline(
   lap('preprocess');
 
   // run
-  const probs = await forwardWithTta(engine, meta, data, h, w, tta, opts.focus);
+  const kept = opts.focus && meta.preprocess.tiling ? tilesNear(opts.focus) : undefined;
+  const probs = await forwardWithTta(engine, meta, data, h, w, tta, kept);
   const k = probs.length / (h * w);
   if (!Number.isInteger(k) || k < 1) {
     throw new DentsegError(
@@ -385,7 +400,7 @@ export async function runPipeline(
       at.geometry.height,
       at.geometry.width,
       tta,
-      opts.focus,
+      kept,
     );
     const back = restoreToOriginal(out, k, at.geometry);
     if (scaledSum) for (let i = 0; i < back.length; i++) scaledSum[i]! += back[i]!;
