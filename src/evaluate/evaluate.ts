@@ -11,7 +11,7 @@ import {
   type SampleRef,
 } from '../data/index.node.js';
 import { DentsegError, isDentsegError } from '../errors.js';
-import { applyToothGate, type TeethMask } from '../infer/lesion-gate.js';
+import { applyToothGate, gateFocus, type TeethMask } from '../infer/lesion-gate.js';
 import { outlinedTeeth, outlineMirrored } from '../infer/outline.js';
 import { findingsMinAreaPx } from '../infer/pipeline.js';
 import { segment } from '../infer/segment.js';
@@ -252,10 +252,8 @@ export async function evaluateModel(
         outlinedAny ||= teeth.outlined;
         gateTeeth = { mask: teeth.gate, width: t.width, height: t.height };
       }
-      const r = await segment(model, image, {
-        ...runOpts,
-        ...(gate && gateTeeth ? { focus: { ...gateTeeth, reachPx: gate.marginPx } } : {}),
-      });
+      const focus = gateFocus(meta, gateTeeth);
+      const r = await segment(model, image, { ...runOpts, ...(focus ? { focus } : {}) });
       const own = await teethWithin(model, r, outline, image, runOpts, opts.numbering);
       outlinedAny ||= own.outlined;
       // Same size by construction (the data stage checks mask = image size); a resize keeps

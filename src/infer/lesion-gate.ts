@@ -8,12 +8,25 @@
  */
 import { dropComponents, labelComponents, type Components } from '../imaging/components.js';
 import type { ModelMeta } from '../model/meta.js';
+import type { TileFocus } from './types.js';
 
 /** Where the teeth are: non-zero = tooth (a binary mask or a class map), at its own size. */
 export interface TeethMask {
   readonly mask: Uint8Array;
   readonly width: number;
   readonly height: number;
+}
+
+/**
+ * Where a lesion model with a tooth gate need look: `teeth` grown by the gate's margin, the
+ * reach within which a region can still touch a tooth. Undefined when `meta` asks for no
+ * gate or the teeth are unknown (then every tile runs). One rule for the model set and
+ * `evaluate`, so that both skip the same tiles.
+ */
+export function gateFocus(meta: ModelMeta, teeth: TeethMask | undefined): TileFocus | undefined {
+  const gate = meta.postprocess?.toothGate;
+  if (gate === undefined || teeth === undefined) return undefined;
+  return { mask: teeth.mask, width: teeth.width, height: teeth.height, reachPx: gate.marginPx };
 }
 
 /** What {@link gateLesionMask} returns. */

@@ -36,11 +36,11 @@ import { lesionFindings, lesionSummary, round3, type SetFinding, type TeethMap }
 // the CLI's help text can name them without loading this file); it is part of this API.
 export { BUNDLED_SET, BUNDLED_SET_TEXT, bundledSetNames } from './bundled-set.js';
 import { checkAndRun } from './check-and-run.js';
-import { applyToothGate, type ToothGateReport } from './lesion-gate.js';
+import { applyToothGate, gateFocus, type TeethMask, type ToothGateReport } from './lesion-gate.js';
 import { anyTooth, outlinedTeeth, outlineMirrored } from './outline.js';
 import { findingsMinAreaPx, type PipelineResult } from './pipeline.js';
 import { findingsFor } from '../imaging/findings.js';
-import type { InferOptions, SetMember, TileFocus } from './types.js';
+import type { InferOptions, SetMember } from './types.js';
 
 export type { SetMember } from './types.js';
 
@@ -286,24 +286,22 @@ function outlinedRun(
 }
 
 /**
- * Where a lesion model with a tooth gate need look: every pixel the set's teeth model or its
- * outline (when they ran before it, as in the bundled set) calls tooth — a superset of the
- * teeth the gate reads — grown by the gate's margin. Undefined for other models, or before
- * the teeth are known.
+ * The teeth a lesion model's gate will read, as far as they are known before it runs: every
+ * pixel the set's teeth model or its outline (when they ran before it, as in the bundled set)
+ * calls tooth — the same pixels as the outlined gate's, since the outlined map lies within
+ * the outline. Undefined for other roles, or before the teeth are known.
  */
-function lesionFocus(
-  meta: ModelMeta,
+function teethBefore(
   role: ModelRole,
   roles: readonly ModelRole[],
   earlier: readonly PipelineResult[],
-): TileFocus | undefined {
-  const gate = meta.postprocess?.toothGate;
-  if (role !== 'lesion' || gate === undefined) return undefined;
+): TeethMask | undefined {
+  if (role !== 'lesion') return undefined;
   const teeth = earlier[roles.indexOf('teeth')];
   if (!teeth) return undefined;
   const outline = earlier[roles.indexOf('outline')];
   const mask = outline ? anyTooth(teeth.mask, outline.mask) : teeth.mask;
-  return { mask, width: teeth.width, height: teeth.height, reachPx: gate.marginPx };
+  return { mask, width: teeth.width, height: teeth.height };
 }
 
 /**
@@ -331,7 +329,7 @@ export async function runModelSet(
     opts,
     (_meta, i) => roles[i] === 'teeth' && outlineAt < 0,
     (_meta, i) => (roles[i] === 'outline' ? outlineMirrored(numbering) : undefined),
-    (meta, i, earlier) => lesionFocus(meta, roles[i]!, roles, earlier) ?? opts.focus,
+    (meta, i, earlier) => gateFocus(meta, teethBefore(roles[i]!, roles, earlier)) ?? opts.focus,
   );
   const { quality, withheld } = checked;
   const timings: Record<string, number> = { quality: checked.qualityMs };

@@ -3,13 +3,15 @@
  * one within the margin kept, one just outside dropped (Euclidean, not a square), teeth at
  * another resolution give the same answer; the labelling the gate hands on is that of the
  * gated mask and gives the same findings; in a set, dropped regions leave the findings and
- * the lesion mask, and a set without a teeth model gates nothing and says so.
+ * the lesion mask, and a set without a teeth model gates nothing and says so; the tiles a
+ * gated model need run reach as far as the gate's margin.
  */
 import { describe, expect, it } from 'vitest';
 import { isDentsegError } from '../../src/errors.js';
 import { labelComponents } from '../../src/imaging/components.js';
 import {
   applyToothGate,
+  gateFocus,
   gateLesionMask,
   lesionFindings,
   runModelSet,
@@ -135,6 +137,24 @@ describe('applyToothGate', () => {
     const r = applyToothGate(gated, lesions([ON, FAR]), IW, IH, 5, teeth());
     expect(r.report).toEqual({ applied: true, marginPx: 8, dropped: 1 });
     expect(count(r.mask)).toBe(9);
+  });
+});
+
+describe('gateFocus', () => {
+  it("a gated model looks at the teeth as far as the gate's margin", () => {
+    const meta = fixedMeta({
+      task: 'binary',
+      classes: ['caries'],
+      size: [IH, IW],
+      postprocess: { lesion: 'caries', toothGate: { marginPx: 12 } },
+    });
+    const t = teeth(2);
+    expect(gateFocus(meta, t)).toEqual({ mask: t.mask, width: 50, height: 30, reachPx: 12 });
+    expect(gateFocus(meta, undefined)).toBeUndefined();
+  });
+  it('a model without a gate runs every tile', () => {
+    const plain = fixedMeta({ task: 'binary', classes: ['caries'], size: [IH, IW] });
+    expect(gateFocus(plain, teeth())).toBeUndefined();
   });
 });
 
