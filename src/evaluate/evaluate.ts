@@ -11,8 +11,9 @@ import {
   type SampleRef,
 } from '../data/index.node.js';
 import { DentsegError, isDentsegError } from '../errors.js';
-import { applyToothGate, gateFocus, type TeethMask } from '../infer/lesion-gate.js';
+import { gateFocus, lesionMaskRules, type TeethMask } from '../infer/lesion-gate.js';
 import { outlinedTeeth, outlineMirrored } from '../infer/outline.js';
+import { lesionTypeOf } from '../infer/model-set.js';
 import { findingsMinAreaPx } from '../infer/pipeline.js';
 import { segment } from '../infer/segment.js';
 import type { SegmentOptions, SegmentResult } from '../infer/types.js';
@@ -263,14 +264,16 @@ export async function evaluateModel(
           ? own.mask
           : resizeMaskNearest(own.mask, r.width, r.height, image.width, image.height);
       let pred = asUnion ? atSize.map((c) => (c > 0 ? 1 : 0)) : atSize;
-      if (gate && gateTeeth) {
-        const g = applyToothGate(
+      // A lesion model is scored on the regions predict would report: its specks and, with a
+      // teeth model, what its gate drops leave the mask (one rule with the model set).
+      if (lesionTypeOf(meta) !== undefined) {
+        const g = lesionMaskRules(
           meta,
           pred,
           image.width,
           image.height,
           findingsMinAreaPx(meta, image.width, image.height),
-          gateTeeth,
+          gate ? gateTeeth : undefined,
         );
         pred = g.mask;
         if (g.report?.applied) droppedRegions += g.report.dropped;

@@ -45,7 +45,13 @@ export {
   thresholdFor,
 } from './pipeline.js';
 export type { PipelineOptions, PipelineResult, PipelineStage } from './pipeline.js';
-export { applyToothGate, gateFocus, gateLesionMask, NO_TEETH_MODEL } from './lesion-gate.js';
+export {
+  dropLesionSpecks,
+  gateFocus,
+  gateLesionMask,
+  lesionMaskRules,
+  NO_TEETH_MODEL,
+} from './lesion-gate.js';
 export type { GatedLesions, TeethMask, ToothGateReport } from './lesion-gate.js';
 export {
   BUNDLED_SET,

@@ -31,9 +31,12 @@ export function gateFocus(meta: ModelMeta, teeth: TeethMask | undefined): TileFo
 
 /** What {@link gateLesionMask} returns. */
 export interface GatedLesions {
-  /** The lesion mask without the dropped regions (the input itself when none was dropped). */
+  /**
+   * The lesion mask without the dropped regions and the specks under `minAreaPx` (the input
+   * itself when there were none).
+   */
   readonly mask: Uint8Array;
-  /** Regions of at least `minAreaPx` kept and dropped. */
+  /** Regions of at least `minAreaPx` kept and dropped (specks are neither). */
   readonly kept: number;
   readonly dropped: number;
   /**
@@ -54,11 +57,19 @@ export type ToothGateReport =
 /** Why a gate asked for did not run in a set without a teeth model (also for the docs). */
 export const NO_TEETH_MODEL = 'no teeth model in the set';
 
+/** `target` with component `c` of `comp` (labelled on a `width`-wide grid) set to 0. */
+function clearRegion(target: Uint8Array, comp: Components, c: number, width: number): Uint8Array {
+  for (let y = comp.minY[c]!; y <= comp.maxY[c]!; y++)
+    for (let x = comp.minX[c]!; x <= comp.maxX[c]!; x++)
+      if (comp.labels[y * width + x] === c + 1) target[y * width + x] = 0;
+  return target;
+}
+
 /**
  * Keep the regions of a binary lesion `mask` (`width*height`, non-zero = lesion) that touch
  * the teeth grown by `marginPx` pixels (Euclidean, measured at the lesion mask's
  * resolution; 0 = the region must overlap a tooth). Only 8-connected regions of at least
- * `minAreaPx` are judged — smaller specks are no findings and stay as they are. The teeth
+ * `minAreaPx` are judged; smaller specks are no findings and leave the mask uncounted. The teeth
  * may be at another size: coordinates are mapped (nearest pixel), no mask is resized. Work
  * grows with the regions' boxes grown by the margin, not with the image.
  */
@@ -88,8 +99,15 @@ export function gateLesionMask(
   let kept = 0;
   let dropped = 0;
   const drop = new Uint8Array(comp.count);
+  const clear = (c: number): void => {
+    drop[c] = 1;
+    out = clearRegion(out ?? mask.slice(), comp, c, width);
+  };
   for (let c = 0; c < comp.count; c++) {
-    if (comp.area[c]! < minAreaPx) continue;
+    if (comp.area[c]! < minAreaPx) {
+      clear(c);
+      continue;
+    }
     const x0 = Math.max(0, comp.minX[c]! - m);
     const x1 = Math.min(width - 1, comp.maxX[c]! + m);
     const y0 = Math.max(0, comp.minY[c]! - m);
@@ -138,22 +156,41 @@ export function gateLesionMask(
       continue;
     }
     dropped++;
-    drop[c] = 1;
-    out ??= mask.slice();
-    for (let y = comp.minY[c]!; y <= comp.maxY[c]!; y++)
-      for (let x = comp.minX[c]!; x <= comp.maxX[c]!; x++)
-        if (comp.labels[y * width + x] === label) out[y * width + x] = 0;
+    clear(c);
   }
   return { mask: out ?? mask, kept, dropped, components: dropComponents(comp, width, drop) };
 }
 
 /**
- * A lesion model's tooth gate on its mask, the one call the model set and `evaluate` make:
- * undefined `report` when `meta` asks for no gate (mask unchanged); not applied without
- * `teeth`; else the gated mask, its labelling and what was dropped. `minAreaPx` is the model's findings
- * rule at this image (`findingsMinAreaPx`), so that the gate judges exactly the findings.
+ * Without a gate: the specks of a lesion `mask` under `minAreaPx` cleared (they are no
+ * findings, so they leave the mask that X.<type>.png shows and `evaluate` scores), and the
+ * labelling of what is left.
  */
-export function applyToothGate(
+export function dropLesionSpecks(
+  mask: Uint8Array,
+  width: number,
+  height: number,
+  minAreaPx: number,
+): { readonly mask: Uint8Array; readonly components: Components } {
+  const comp = labelComponents(mask, width, height);
+  const drop = new Uint8Array(comp.count);
+  let out: Uint8Array | undefined;
+  for (let c = 0; c < comp.count; c++) {
+    if (comp.area[c]! >= minAreaPx) continue;
+    drop[c] = 1;
+    out = clearRegion(out ?? mask.slice(), comp, c, width);
+  }
+  return { mask: out ?? mask, components: dropComponents(comp, width, drop) };
+}
+
+/**
+ * A lesion model's mask as its findings see it, the one call the model set and `evaluate`
+ * make: its regions under `minAreaPx` (the model's findings rule at this image,
+ * `findingsMinAreaPx`) cleared, then its tooth gate when `meta` asks for one — `report`
+ * undefined when it asks for none, not applied without `teeth`, else what was dropped. So
+ * X.<type>.png, the findings and `evaluate`'s lesion counts judge the same regions.
+ */
+export function lesionMaskRules(
   meta: ModelMeta,
   mask: Uint8Array,
   width: number,
@@ -163,12 +200,14 @@ export function applyToothGate(
 ): {
   readonly mask: Uint8Array;
   readonly report?: ToothGateReport;
-  /** The gated mask's labelling, when the gate ran ({@link GatedLesions.components}). */
-  readonly components?: Components;
+  /** The labelling of the returned mask ({@link GatedLesions.components}). */
+  readonly components: Components;
 } {
   const gate = meta.postprocess?.toothGate;
-  if (gate === undefined) return { mask };
-  if (teeth === undefined) return { mask, report: { applied: false, reason: NO_TEETH_MODEL } };
+  if (gate === undefined || teeth === undefined) {
+    const d = dropLesionSpecks(mask, width, height, minAreaPx);
+    return gate === undefined ? d : { ...d, report: { applied: false, reason: NO_TEETH_MODEL } };
+  }
   const g = gateLesionMask(mask, width, height, teeth, gate.marginPx, minAreaPx);
   return {
     mask: g.mask,

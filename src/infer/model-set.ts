@@ -36,7 +36,7 @@ import { lesionFindings, lesionSummary, round3, type SetFinding, type TeethMap }
 // the CLI's help text can name them without loading this file); it is part of this API.
 export { BUNDLED_SET, BUNDLED_SET_TEXT, bundledSetNames } from './bundled-set.js';
 import { checkAndRun } from './check-and-run.js';
-import { applyToothGate, gateFocus, type TeethMask, type ToothGateReport } from './lesion-gate.js';
+import { gateFocus, lesionMaskRules, type TeethMask, type ToothGateReport } from './lesion-gate.js';
 import { anyTooth, outlinedTeeth, outlineMirrored } from './outline.js';
 import { findingsMinAreaPx, type PipelineResult } from './pipeline.js';
 import { findingsFor } from '../imaging/findings.js';
@@ -357,18 +357,22 @@ export async function runModelSet(
   }
   const teethRun = runs.find((r) => r.role === 'teeth');
   const { width, height } = image;
-  // The tooth gate (./lesion-gate.ts) before any lesion region becomes a finding: what it
-  // drops leaves the run's mask too, so that X.<type>.png, findings and counts agree. Its
-  // labelling of the gated mask goes on to the findings, which so do not label it again.
+  // A lesion model's specks and the tooth gate (./lesion-gate.ts) before any lesion region
+  // becomes a finding: what they drop leaves the run's mask too, so that X.<type>.png,
+  // findings and counts agree. The labelling of the mask left goes on to the findings,
+  // which so do not label it again.
   const teethMask = gateTeeth ? { mask: gateTeeth, width, height } : undefined;
   const gateLabels = new Map<SetRun, Components>();
   runs.forEach((run, i) => {
     if (run.role !== 'lesion') return;
-    const g = applyToothGate(run.meta, run.result.mask, width, height, run.minAreaPx, teethMask);
-    if (!g.report) return;
-    const gated = { ...run, result: { ...run.result, mask: g.mask }, toothGate: g.report };
-    runs[i] = gated;
-    if (g.components) gateLabels.set(gated, g.components);
+    const g = lesionMaskRules(run.meta, run.result.mask, width, height, run.minAreaPx, teethMask);
+    const ruled = {
+      ...run,
+      result: { ...run.result, mask: g.mask },
+      ...(g.report ? { toothGate: g.report } : {}),
+    };
+    runs[i] = ruled;
+    gateLabels.set(ruled, g.components);
   });
   const lesionRuns = runs.filter((r) => r.role === 'lesion');
   let teethUnion: Uint8Array | undefined;

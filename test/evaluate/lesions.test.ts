@@ -1,7 +1,8 @@
 /**
  * Lesion matching on hand-built masks (a hit, a miss, a false alarm, specks below
  * minAreaPx on both sides), its pooled report, and `evaluate` adding `lesions` for a lesion
- * model (library and CLI) with a model whose predictions are fixed pixels.
+ * model (library and CLI) with a model whose predictions are fixed pixels, scored on the
+ * regions its own findings rule keeps.
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -155,6 +156,29 @@ describe('evaluate on a lesion model', () => {
     expect(r.report.pooled.dice).toBeGreaterThan(0);
     const plain = await evaluateModel(model, ds);
     expect(plain.lesions).toBeUndefined();
+  });
+
+  it("scores what predict reports: regions under the model's own findings rule leave the mask", async () => {
+    const ds = await openDataset({
+      images: path.join(dir, 'images'),
+      masks: path.join(dir, 'masks'),
+      valFraction: 0,
+    });
+    const at = async (minAreaPx: number) => {
+      const post = { ...model.meta.postprocess, minAreaPx };
+      const m = { ...model, meta: { ...model.meta, postprocess: post } };
+      return evaluateModel(m, ds, { lesions: { minAreaPx: 20 } });
+    };
+    // At 25 px the 24 px false alarm is no finding in predict, so no false positive here;
+    // the 25 px hit and the 25 px region on the truth speck stay.
+    const strict = await at(25);
+    expect(strict.lesions).toMatchObject({ truth: 2, predicted: 2, found: 1, falsePositives: 1 });
+    const loose = await at(20);
+    expect(loose.lesions).toMatchObject({ truth: 2, predicted: 3, found: 1, falsePositives: 2 });
+    // The pixels go too: fewer false positive pixels, the same true ones.
+    const pooled = (r: typeof strict) => r.report.pooled;
+    expect(pooled(strict).precision).toBeGreaterThan(pooled(loose).precision);
+    expect(pooled(strict).recall).toBe(pooled(loose).recall);
   });
 
   it('dentseg evaluate: on by default for postprocess.lesion; --lesion-min-area overrides', async () => {

@@ -2,18 +2,19 @@
  * The tooth gate on hand-built masks: a lesion on a tooth is kept, one far away dropped,
  * one within the margin kept, one just outside dropped (Euclidean, not a square), teeth at
  * another resolution give the same answer; the labelling the gate hands on is that of the
- * gated mask and gives the same findings; in a set, dropped regions leave the findings and
- * the lesion mask, and a set without a teeth model gates nothing and says so; the tiles a
- * gated model need run reach as far as the gate's margin.
+ * gated mask and gives the same findings; specks under the findings rule leave the mask,
+ * gate or no gate; in a set, dropped regions leave the findings and the lesion mask, and a
+ * set without a teeth model gates nothing and says so; the tiles a gated model need run
+ * reach as far as the gate's margin.
  */
 import { describe, expect, it } from 'vitest';
 import { isDentsegError } from '../../src/errors.js';
 import { labelComponents } from '../../src/imaging/components.js';
 import {
-  applyToothGate,
   gateFocus,
   gateLesionMask,
   lesionFindings,
+  lesionMaskRules,
   runModelSet,
   type TeethMask,
 } from '../../src/infer/index.js';
@@ -85,15 +86,17 @@ describe('gateLesionMask', () => {
     expect(g.mask[31 * IW + 39]).toBe(1);
   });
 
-  it('leaves specks under minAreaPx alone (they are no findings)', () => {
+  it('clears specks under minAreaPx, on a tooth or not, without counting them', () => {
     const mask = lesions([FAR], 2); // 4 px
+    for (const [x, y] of [ON, [60, 50]]) mask[y! * IW + x!] = 1; // 1 px each
     const g = gateLesionMask(mask, IW, IH, teeth(), 0, 5);
-    expect([g.kept, g.dropped, count(g.mask)]).toEqual([0, 0, 4]);
+    expect([g.kept, g.dropped, count(g.mask), g.components.count]).toEqual([0, 0, 0, 0]);
+    expect(count(mask)).toBe(6); // the input is left as it was
   });
 
   it("hands on the gated mask's labelling: what labelling it again gives, the same findings", () => {
     const mask = lesions([ON, FAR, WITHIN, OUTSIDE, DIAGONAL]);
-    mask[0] = 1; // a speck before every region in raster order, left alone and renumbered
+    mask[0] = 1; // a speck before every region in raster order: cleared, the rest renumbered
     const g = gateLesionMask(mask, IW, IH, teeth(), 8, 5);
     expect(g.dropped).toBe(3);
     expect(g.components).toEqual(labelComponents(g.mask, IW, IH));
@@ -113,30 +116,54 @@ describe('gateLesionMask', () => {
   });
 });
 
-describe('applyToothGate', () => {
+describe('lesionMaskRules', () => {
   const gated = fixedMeta({
     task: 'binary',
     classes: ['caries'],
     size: [IH, IW],
     postprocess: { lesion: 'caries', toothGate: { marginPx: 8 } },
   });
-  it('a model asking for no gate: mask unchanged, no report', () => {
-    const plain = fixedMeta({ task: 'binary', classes: ['caries'], size: [IH, IW] });
+  const plain = fixedMeta({ task: 'binary', classes: ['caries'], size: [IH, IW] });
+  it('a model asking for no gate: regions kept, no report', () => {
     const mask = lesions([FAR]);
-    const r = applyToothGate(plain, mask, IW, IH, 5, teeth());
+    const r = lesionMaskRules(plain, mask, IW, IH, 5, teeth());
     expect(r.mask).toBe(mask);
     expect(r.report).toBeUndefined();
+    expect(r.components).toEqual(labelComponents(mask, IW, IH));
   });
   it('without teeth: not applied, and why', () => {
     const mask = lesions([FAR]);
-    const r = applyToothGate(gated, mask, IW, IH, 5, undefined);
+    const r = lesionMaskRules(gated, mask, IW, IH, 5, undefined);
     expect(r.mask).toBe(mask);
     expect(r.report).toEqual({ applied: false, reason: 'no teeth model in the set' });
   });
   it('with teeth: applied, margin and dropped regions', () => {
-    const r = applyToothGate(gated, lesions([ON, FAR]), IW, IH, 5, teeth());
+    const r = lesionMaskRules(gated, lesions([ON, FAR]), IW, IH, 5, teeth());
     expect(r.report).toEqual({ applied: true, marginPx: 8, dropped: 1 });
     expect(count(r.mask)).toBe(9);
+  });
+  it('specks under the findings rule leave the mask with a gate and without one', () => {
+    // A 3×3 region (9 px) and a 2×2 speck (4 px), both on the tooth; the rule at 5 px.
+    const mask = lesions([ON]);
+    for (const [x, y] of [
+      [30, 30],
+      [31, 30],
+      [30, 31],
+      [31, 31],
+    ])
+      mask[y! * IW + x!] = 1;
+    for (const [meta, t] of [
+      [plain, undefined],
+      [gated, undefined],
+      [gated, teeth()],
+    ] as const) {
+      const r = lesionMaskRules(meta, mask, IW, IH, 5, t);
+      expect(count(r.mask)).toBe(9);
+      expect(r.components.count).toBe(1);
+      expect(r.components).toEqual(labelComponents(r.mask, IW, IH));
+    }
+    // A rule of 4 px keeps both.
+    expect(count(lesionMaskRules(plain, mask, IW, IH, 4, undefined).mask)).toBe(13);
   });
 });
 
