@@ -45,13 +45,7 @@ export {
   thresholdFor,
 } from './pipeline.js';
 export type { PipelineOptions, PipelineResult, PipelineStage } from './pipeline.js';
-export {
-  dropLesionSpecks,
-  gateFocus,
-  gateLesionMask,
-  lesionMaskRules,
-  NO_TEETH_MODEL,
-} from './lesion-gate.js';
+export { gateFocus, gateLesionMask, lesionMaskRules, NO_TEETH_MODEL } from './lesion-gate.js';
 export type { GatedLesions, TeethMask, ToothGateReport } from './lesion-gate.js';
 export {
   BUNDLED_SET,

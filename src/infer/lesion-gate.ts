@@ -58,11 +58,10 @@ export type ToothGateReport =
 export const NO_TEETH_MODEL = 'no teeth model in the set';
 
 /** `target` with component `c` of `comp` (labelled on a `width`-wide grid) set to 0. */
-function clearRegion(target: Uint8Array, comp: Components, c: number, width: number): Uint8Array {
+function clearRegion(target: Uint8Array, comp: Components, c: number, width: number): void {
   for (let y = comp.minY[c]!; y <= comp.maxY[c]!; y++)
     for (let x = comp.minX[c]!; x <= comp.maxX[c]!; x++)
       if (comp.labels[y * width + x] === c + 1) target[y * width + x] = 0;
-  return target;
 }
 
 /**
@@ -81,7 +80,9 @@ export function gateLesionMask(
   marginPx: number,
   minAreaPx: number,
 ): GatedLesions {
-  const comp = labelComponents(mask, width, height);
+  // The specks go first (uncounted), so the gate judges only the regions that are findings.
+  const specks = dropLesionSpecks(mask, width, height, minAreaPx);
+  const comp = specks.components;
   const same = teeth.width === width && teeth.height === height;
   const sx = teeth.width / width;
   const sy = teeth.height / height;
@@ -99,15 +100,7 @@ export function gateLesionMask(
   let kept = 0;
   let dropped = 0;
   const drop = new Uint8Array(comp.count);
-  const clear = (c: number): void => {
-    drop[c] = 1;
-    out = clearRegion(out ?? mask.slice(), comp, c, width);
-  };
   for (let c = 0; c < comp.count; c++) {
-    if (comp.area[c]! < minAreaPx) {
-      clear(c);
-      continue;
-    }
     const x0 = Math.max(0, comp.minX[c]! - m);
     const x1 = Math.min(width - 1, comp.maxX[c]! + m);
     const y0 = Math.max(0, comp.minY[c]! - m);
@@ -156,15 +149,23 @@ export function gateLesionMask(
       continue;
     }
     dropped++;
-    clear(c);
+    drop[c] = 1;
+    // Copy on first write, unless the speck pass already made a copy.
+    out ??= specks.mask === mask ? mask.slice() : specks.mask;
+    clearRegion(out, comp, c, width);
   }
-  return { mask: out ?? mask, kept, dropped, components: dropComponents(comp, width, drop) };
+  return {
+    mask: out ?? specks.mask,
+    kept,
+    dropped,
+    components: dropComponents(comp, width, drop),
+  };
 }
 
 /**
- * Without a gate: the specks of a lesion `mask` under `minAreaPx` cleared (they are no
- * findings, so they leave the mask that X.<type>.png shows and `evaluate` scores), and the
- * labelling of what is left.
+ * The specks of a lesion `mask` under `minAreaPx` cleared (they are no findings, so they
+ * leave the mask that X.<type>.png shows and `evaluate` scores), and the labelling of what
+ * is left. The gate's first step, and the whole rule for a model without a gate.
  */
 export function dropLesionSpecks(
   mask: Uint8Array,
@@ -178,7 +179,8 @@ export function dropLesionSpecks(
   for (let c = 0; c < comp.count; c++) {
     if (comp.area[c]! >= minAreaPx) continue;
     drop[c] = 1;
-    out = clearRegion(out ?? mask.slice(), comp, c, width);
+    out ??= mask.slice();
+    clearRegion(out, comp, c, width);
   }
   return { mask: out ?? mask, components: dropComponents(comp, width, drop) };
 }
