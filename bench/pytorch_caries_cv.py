@@ -24,9 +24,12 @@ It is a *replica*, not the product: its numbers are never a shipped model's (tho
   region, false positive = a kept region overlapping no lesion; pooled pixel Dice.
 Where it differs: one whole-image pass instead of overlapping 256² tiles (both fully
 convolutional; the tiling test in the product shows they agree away from the borders), its
-own random streams, GPU arithmetic (TF32).
+own random streams, GPU arithmetic (TF32; bf16 for the wider encoders). Measured on 0.3.0's
+own recipe it runs hotter than the product (five folds: sensitivity 0.550 at 3.17 false
+positives per image where `dentseg evaluate` gives 0.509 at 1.40), so only comparisons
+between its own recipes carry over.
 
-Two steps:
+Three steps:
   /usr/bin/python3 bench/pytorch_caries_cv.py prep --images D/images --masks D/masks \
       --teeth TEETH_DIR --out .cariesdata
       (TEETH_DIR: `dentseg predict --model models/teeth-fdi --model models/teeth-binary`'s
