@@ -5,7 +5,7 @@ sensitivity towards issue 19's 0.70 before spending CPU days on it in the produc
 
 It is a *replica*, not the product: its numbers are never a shipped model's (those come from
 `dentseg evaluate`). What it copies from dentseg (models/caries/dentseg.json, 0.3.0's command):
-- the network of src/model/unet.ts (Keras VGG-16 encoder, decoder of two conv + batch norm
+- the network of src/model/unet.ts as bench/pytorch_unet.py writes it in PyTorch (Keras VGG-16 encoder, decoder of two conv + batch norm
   (ε 1e-3, momentum 0.99) + ReLU per stage, nearest upsampling, 1×1 sigmoid head), optionally
   initialised from models/teeth-binary's weights (`--init` in dentseg);
 - 256² training tiles at dc1000's width, 8 per image and epoch, 70 % centred on a lesion
@@ -51,7 +51,6 @@ import time
 
 import numpy as np
 
-VGG16_BLOCKS = [(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)]
 THRESHOLDS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
 
 # Each variant changes 0.3.0's recipe in one or two named ways.
@@ -117,8 +116,8 @@ def init_weights(folder):
 def run(a):
     import cv2
     import torch
-    import torch.nn as nn
     import torch.nn.functional as F
+    from pytorch_unet import Unet  # bench/ is on the path: this script's own folder
 
     cfg = {**BASE, **VARIANTS[a.variant]}
     dev = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
@@ -152,57 +151,18 @@ def run(a):
     mean = grey.reshape(len(names), -1).mean(1)
     sd = grey.reshape(len(names), -1).std(1) + 1e-6
 
-    class Unet(nn.Module):
-        def __init__(self, width, decoder):
-            super().__init__()
-            self.enc = nn.ModuleList()
-            skips, cin = [], 1
-            for filters, convs in VGG16_BLOCKS:
-                f = max(1, round(filters * width))
-                self.enc.append(nn.ModuleList([nn.Conv2d(cin if i == 0 else f, f, 3, padding=1)
-                                               for i in range(convs)]))
-                skips.append(f)
-                cin = f
-            self.dec = nn.ModuleList()
-            for filters, skip in zip(decoder, reversed(skips)):
-                cin += skip
-                self.dec.append(nn.ModuleList([
-                    nn.Conv2d(cin, filters, 3, padding=1, bias=False),
-                    nn.BatchNorm2d(filters, eps=1e-3, momentum=0.01),
-                    nn.Conv2d(filters, filters, 3, padding=1, bias=False),
-                    nn.BatchNorm2d(filters, eps=1e-3, momentum=0.01)]))
-                cin = filters
-            self.head = nn.Conv2d(cin, 1, 1)
-            for m in self.modules():
-                if isinstance(m, nn.Conv2d):
-                    nn.init.xavier_uniform_(m.weight)
-                    if m.bias is not None:
-                        nn.init.zeros_(m.bias)
-
-        def forward(self, x):
-            skips = []
-            for block in self.enc:
-                for conv in block:
-                    x = F.relu(conv(x))
-                skips.append(x)
-                x = F.max_pool2d(x, 2)
-            for st, skip in zip(self.dec, reversed(skips)):
-                x = torch.cat([F.interpolate(x, scale_factor=2, mode='nearest'), skip], 1)
-                x = F.relu(st[1](st[0](x)))
-                x = F.relu(st[3](st[2](x)))
-            return self.head(x)  # logits; sigmoid where probabilities are wanted
-
-    model = Unet(cfg['width'], cfg['decoder'])
+    # bench/pytorch_unet.py's network (src/model/unet.ts in PyTorch), one grey channel, one class
+    model = Unet(cfg['tile'], 1, 1, cfg['width'], cfg['decoder'])
     if cfg['init']:
         w = init_weights(a.init)
         k = lambda n: torch.from_numpy(np.array(w[n]))  # a writable copy
         conv_k = lambda n: k(n).permute(3, 2, 0, 1).contiguous()  # HWIO → OIHW
         with torch.no_grad():
-            for b, block in enumerate(model.enc):
+            for b, block in enumerate(model.encoder):
                 for c, conv in enumerate(block):
                     conv.weight.copy_(conv_k(f'block{b + 1}_conv{c + 1}/kernel'))
                     conv.bias.copy_(k(f'block{b + 1}_conv{c + 1}/bias'))
-            for s, st in enumerate(model.dec):
+            for s, st in enumerate(model.decoder):
                 for j in (1, 2):
                     st[2 * j - 2].weight.copy_(conv_k(f'decoder{s + 1}_conv{j}/kernel'))
                     bn, p = st[2 * j - 1], f'decoder{s + 1}_bn{j}/'
@@ -313,7 +273,7 @@ def run(a):
             x, m, wt, zs = batch_tensors([tiles[j] for j in order[s:s + cfg['batch']]])
             x, m, wt = augment(x, m, wt, zs, g)
             with autocast():
-                logits = model(x)
+                logits = model(x, logits=True)
             loss = loss_of(logits.float(), m, wt)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -324,7 +284,7 @@ def run(a):
             vl, inter, ssum = 0.0, 0.0, 0.0
             for s in range(0, len(val_tiles), 32):
                 with autocast():
-                    lg = model(vx[s:s + 32]).float()
+                    lg = model(vx[s:s + 32], logits=True).float()
                 y = vm[s:s + 32]
                 vl += float(loss_of(lg, y, torch.ones_like(y))) * len(y)
                 pr = (lg >= 0).float()
@@ -370,7 +330,7 @@ def run(a):
                 x = F.pad(x, (0, pw - W, 0, ph - H))
                 x = torch.cat([x, torch.flip(x, [3])]).contiguous(memory_format=torch.channels_last)
                 with autocast():
-                    p = torch.sigmoid(model(x).float())
+                    p = torch.sigmoid(model(x, logits=True).float())
                 p = (p[0, 0] + torch.flip(p[1, 0], [1])) / 2
                 out.append(p[:H, :W].float().cpu().numpy())
         return out

@@ -91,7 +91,8 @@ class Unet(nn.Module):
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
 
-    def forward(self, x):
+    def forward(self, x, logits=False):
+        """Probabilities, or the head's raw output with `logits` (for a loss that wants them)."""
         skips = []
         for block in self.encoder:
             for conv in block:
@@ -103,6 +104,8 @@ class Unet(nn.Module):
             for i in range(0, len(stage), 2):
                 x = F.relu(stage[i + 1](stage[i](x)), inplace=True)
         x = self.head(x)
+        if logits:
+            return x
         return torch.sigmoid(x) if self.classes == 1 else torch.softmax(x, 1)
 
 
