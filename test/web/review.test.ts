@@ -470,6 +470,10 @@ describe.skipIf(!HAS_SAMPLE || !HAS_CHROMIUM)('model set findings on the page', 
     expect(await page.textContent('#findings-disclaimer')).toMatch(
       /suggestions for the dentist to confirm/,
     );
+    // A list of suggestions is read as exhaustive unless the page says it is not.
+    expect(await page.textContent('#findings-disclaimer')).toMatch(
+      /not complete: a tooth without a finding is not cleared/,
+    );
     expect(await page.textContent('#findings-note')).toBe(
       '4 suspected lesions on 1 tooth, 2 teeth regions; 6 not yet reviewed.',
     );
