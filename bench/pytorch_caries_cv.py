@@ -5,8 +5,9 @@ sensitivity towards issue 19's 0.70 before spending CPU days on it in the produc
 
 It is a *replica*, not the product: its numbers are never a shipped model's (those come from
 `dentseg evaluate`). What it copies from dentseg (models/caries/dentseg.json, 0.3.0's command):
-- the network of src/model/unet.ts as bench/pytorch_unet.py writes it in PyTorch (Keras VGG-16 encoder, decoder of two conv + batch norm
-  (ε 1e-3, momentum 0.99) + ReLU per stage, nearest upsampling, 1×1 sigmoid head), optionally
+- the network of src/model/unet.ts as bench/pytorch_unet.py writes it in PyTorch (Keras
+  VGG-16 encoder, decoder of two conv + batch norm (ε 1e-3, momentum 0.99) + ReLU per stage,
+  nearest upsampling, 1×1 sigmoid head), optionally
   initialised from models/teeth-binary's weights (`--init` in dentseg);
 - 256² training tiles at dc1000's width, 8 per image and epoch, 70 % centred on a lesion
   pixel drawn uniformly (src/data/tiling.ts sampleTileOrigin), validation tiles drawn once;

@@ -467,13 +467,10 @@ describe.skipIf(!HAS_SAMPLE || !HAS_CHROMIUM)('model set findings on the page', 
       /^\d[\d,]* px · f\d+$/,
     );
     expect(await page.locator('#findings-disclaimer').isVisible()).toBe(true);
-    expect(await page.textContent('#findings-disclaimer')).toMatch(
-      /suggestions for the dentist to confirm/,
-    );
+    const disclaimer = await page.textContent('#findings-disclaimer');
+    expect(disclaimer).toMatch(/suggestions for the dentist to confirm/);
     // A list of suggestions is read as exhaustive unless the page says it is not.
-    expect(await page.textContent('#findings-disclaimer')).toMatch(
-      /not complete: a tooth without a finding is not cleared/,
-    );
+    expect(disclaimer).toMatch(/not complete: a tooth without a finding is not cleared/);
     expect(await page.textContent('#findings-note')).toBe(
       '4 suspected lesions on 1 tooth, 2 teeth regions; 6 not yet reviewed.',
     );
