@@ -74,6 +74,15 @@ export interface ScoredImage {
   readonly prediction: Uint8Array;
   readonly truth: Uint8Array;
   readonly row: ImageRow;
+  /**
+   * The model's output before any threshold or region rule (`SegmentResult.probabilities`,
+   * at `probabilitiesSize`, which may differ from the image's): what an analysis of other
+   * operating points or region rules reads, so that it starts from what was scored.
+   */
+  readonly probabilities: Float32Array;
+  readonly probabilitiesSize: { readonly width: number; readonly height: number };
+  /** The teeth that gated a lesion model (absent: no gate ran). */
+  readonly gateTeeth?: TeethMask;
 }
 
 /** What `evaluateModel` returns. */
@@ -282,7 +291,16 @@ export async function evaluateModel(
       const minPx = numbering && !asUnion ? minToothPxAt(numbering, image.width, image.height) : 1;
       row = acc.add(label, pred, mask, image.width, image.height, minPx);
       lesionAcc?.add(pred, mask, image.width, image.height);
-      scored = { label, image, prediction: pred, truth: mask, row };
+      scored = {
+        label,
+        image,
+        prediction: pred,
+        truth: mask,
+        row,
+        probabilities: r.probabilities,
+        probabilitiesSize: { width: r.width, height: r.height },
+        ...(gate && gateTeeth ? { gateTeeth } : {}),
+      };
     } catch (err) {
       if (!isDentsegError(err)) throw err;
       failed.push({ file: label, code: err.code, message: err.message });

@@ -8,7 +8,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDataset, type Dataset } from '../../src/data/index.node.js';
-import { evaluateModel } from '../../src/evaluate/index.js';
+import { evaluateModel, type ScoredImage } from '../../src/evaluate/index.js';
 import type { LoadedModel } from '../../src/infer/index.js';
 import type { ModelMeta } from '../../src/model/index.js';
 import { fixedMeta } from '../helpers/fixed-model.js';
@@ -91,6 +91,29 @@ describe('evaluate with a tooth gate', () => {
     });
     expect(r.lesions).toMatchObject({ predicted: 1, found: 1, falsePositives: 0, fpPerImage: 0 });
     expect(r.report.pooled.dice).toBeCloseTo(1, 6);
+  });
+
+  it('hands each scored image its raw probabilities and the teeth that gated it', async () => {
+    const seen: ScoredImage[] = [];
+    await evaluateModel(gated, ds, {
+      lesions: { minAreaPx: 20 },
+      teethModel,
+      onScored: (s) => void seen.push(s),
+    });
+    expect(seen).toHaveLength(1);
+    const s = seen[0]!;
+    expect(s.probabilitiesSize).toEqual({ width: W, height: H });
+    // the model's output before the gate: the false alarm is still at 0.9 there …
+    expect(s.probabilities[22 * W + 32]).toBeCloseTo(0.9, 6);
+    expect(s.probabilities[0]).toBeCloseTo(0.1, 6);
+    // … while the scored mask has dropped it
+    expect(s.prediction[22 * W + 32]).toBe(0);
+    expect(s.gateTeeth).toMatchObject({ width: W, height: H });
+    expect(Array.from(s.gateTeeth!.mask)).toEqual(Array.from(TEETH));
+
+    const ungatedSeen: ScoredImage[] = [];
+    await evaluateModel(gated, ds, { onScored: (x) => void ungatedSeen.push(x) });
+    expect(ungatedSeen[0]!.gateTeeth).toBeUndefined();
   });
 
   it('a model that asks for no gate is scored as it is, teeth model or not', async () => {
