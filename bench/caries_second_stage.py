@@ -17,7 +17,7 @@ folds (each fold's model on its own validation X-rays) and measures, over those 
    by an inner leave-one-fold-out on those training folds, then applied to the held-out fold.
    Also the optimistic point read off each held-out fold itself.
 
-  python3 -m pip is not needed: numpy, scipy, scikit-learn (Debian python3-sklearn).
+Needs numpy, scipy and scikit-learn (Debian: python3-scipy, python3-sklearn).
   /usr/bin/python3 bench/caries_second_stage.py DIR1 DIR2 DIR3 --json bench/results/caries-second-stage.json
 """
 import argparse

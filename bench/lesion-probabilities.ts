@@ -16,10 +16,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { openDataset } from '../src/data/index.node.js';
+import { openDataset, type GreyImage } from '../src/data/index.node.js';
 import { evaluateModel, SUBSETS, type Subset } from '../src/evaluate/index.js';
 import { loadModel } from '../src/infer/index.js';
-import type { GreyImage } from '../src/data/index.node.js';
 
 const { values: args } = parseArgs({
   options: {
