@@ -18,7 +18,8 @@ folds (each fold's model on its own validation X-rays) and measures, over those 
    Also the optimistic point read off each held-out fold itself.
 
 Needs numpy, scipy and scikit-learn (Debian: python3-scipy, python3-sklearn).
-  /usr/bin/python3 bench/caries_second_stage.py DIR1 DIR2 DIR3 --json bench/results/caries-second-stage.json
+  /usr/bin/python3 bench/caries_second_stage.py DIR1 DIR2 DIR3 \
+      --json bench/results/caries-second-stage.json
 """
 import argparse
 import glob
@@ -41,7 +42,8 @@ def load(folder, stem):
     w, h = meta['width'], meta['height']
     read = lambda ext, dt: np.fromfile(os.path.join(folder, f'{stem}.{ext}'), dt).reshape(h, w)
     return {'prob': read('prob.f32', np.float32), 'gate': read('gate.u8', np.uint8),
-            'truth': read('truth.u8', np.uint8), 'grey': read('grey.u8', np.uint8).astype(np.float32)}
+            'truth': read('truth.u8', np.uint8),
+            'grey': read('grey.u8', np.uint8).astype(np.float32)}
 
 
 def regions(binary, min_px):
@@ -51,7 +53,7 @@ def regions(binary, min_px):
 
 
 def reported(x, threshold, min_px, margin):
-    """The product's rule (src/infer/lesion-gate.ts): regions ≥ min_px within margin of a tooth."""
+    """The product's rule (src/infer/lesion-gate.ts): regions ≥ min_px within margin of teeth."""
     lab, keep = regions(x['prob'] >= threshold, min_px)
     if not keep:
         return lab, []
@@ -85,7 +87,8 @@ def candidates(x, threshold, min_px, margin):
         hits = set(int(t) for t in np.unique(tlab[y0:y1, x0:x1][reg])) & tset
         out.append({
             'larea': float(np.log(area)), 'pmax': float(p.max()), 'pmean': float(p.mean()),
-            'p90': float(np.percentile(p, 90)), 'onTooth': float((gate[y0:y1, x0:x1][reg] > 0).mean()),
+            'p90': float(np.percentile(p, 90)),
+            'onTooth': float((gate[y0:y1, x0:x1][reg] > 0).mean()),
             'toothDist': float(dist[y0:y1, x0:x1][reg].min()), 'greyIn': float(g_in.mean()),
             'greyRing': float(g_ring.mean()), 'contrast': float(g_in.mean() - g_ring.mean()),
             'greySd': float(g_in.std()), 'greyVsTeeth': float(g_in.mean() / max(1.0, teeth_grey)),
@@ -175,8 +178,9 @@ def second_stage(cands, images, truth):
             rows, s = scores(make, train, [f])
             fnd, fps = kept_counts(rows, s >= th)
             _, ofound, ofp = best_point(rows, s, images[f])
-            per_fold.append({'fold': f, 'found': fnd, 'truth': truth[f], 'fpPerImage': fps / images[f],
-                             'scoreThreshold': th, 'bestOnFoldItself': {'found': ofound, 'fpPerImage': ofp}})
+            per_fold.append({'fold': f, 'found': fnd, 'truth': truth[f],
+                             'fpPerImage': fps / images[f], 'scoreThreshold': th,
+                             'bestOnFoldItself': {'found': ofound, 'fpPerImage': ofp}})
             found += fnd
             fp += fps
         n_img, n_truth = sum(images.values()), sum(truth.values())
@@ -187,7 +191,8 @@ def second_stage(cands, images, truth):
 
 def main(argv):
     ap = argparse.ArgumentParser()
-    ap.add_argument('dirs', nargs='+', help='bench/lesion-probabilities.ts output folders, one per fold')
+    ap.add_argument('dirs', nargs='+',
+                    help='bench/lesion-probabilities.ts output folders, one per fold')
     ap.add_argument('--json')
     a = ap.parse_args(argv)
     data = {}

@@ -114,6 +114,28 @@ def init_weights(folder):
     return weights
 
 
+def load_dentseg_weights(model, w):
+    """Copy weights by dentseg name (`init_weights`) into bench/pytorch_unet.py's network."""
+    import torch
+    k = lambda n: torch.from_numpy(np.array(w[n]))  # a writable copy
+    conv_k = lambda n: k(n).permute(3, 2, 0, 1).contiguous()  # HWIO → OIHW
+    with torch.no_grad():
+        for b, block in enumerate(model.encoder):
+            for c, conv in enumerate(block):
+                conv.weight.copy_(conv_k(f'block{b + 1}_conv{c + 1}/kernel'))
+                conv.bias.copy_(k(f'block{b + 1}_conv{c + 1}/bias'))
+        for s, st in enumerate(model.decoder):
+            for j in (1, 2):
+                st[2 * j - 2].weight.copy_(conv_k(f'decoder{s + 1}_conv{j}/kernel'))
+                bn, p = st[2 * j - 1], f'decoder{s + 1}_bn{j}/'
+                bn.weight.copy_(k(p + 'gamma'))
+                bn.bias.copy_(k(p + 'beta'))
+                bn.running_mean.copy_(k(p + 'moving_mean'))
+                bn.running_var.copy_(k(p + 'moving_variance'))
+        model.head.weight.copy_(conv_k('head/kernel'))
+        model.head.bias.copy_(k('head/bias'))
+
+
 def run(a):
     import cv2
     import torch
@@ -155,24 +177,7 @@ def run(a):
     # bench/pytorch_unet.py's network (src/model/unet.ts in PyTorch), one grey channel, one class
     model = Unet(cfg['tile'], 1, 1, cfg['width'], cfg['decoder'])
     if cfg['init']:
-        w = init_weights(a.init)
-        k = lambda n: torch.from_numpy(np.array(w[n]))  # a writable copy
-        conv_k = lambda n: k(n).permute(3, 2, 0, 1).contiguous()  # HWIO → OIHW
-        with torch.no_grad():
-            for b, block in enumerate(model.encoder):
-                for c, conv in enumerate(block):
-                    conv.weight.copy_(conv_k(f'block{b + 1}_conv{c + 1}/kernel'))
-                    conv.bias.copy_(k(f'block{b + 1}_conv{c + 1}/bias'))
-            for s, st in enumerate(model.decoder):
-                for j in (1, 2):
-                    st[2 * j - 2].weight.copy_(conv_k(f'decoder{s + 1}_conv{j}/kernel'))
-                    bn, p = st[2 * j - 1], f'decoder{s + 1}_bn{j}/'
-                    bn.weight.copy_(k(p + 'gamma'))
-                    bn.bias.copy_(k(p + 'beta'))
-                    bn.running_mean.copy_(k(p + 'moving_mean'))
-                    bn.running_var.copy_(k(p + 'moving_variance'))
-            model.head.weight.copy_(conv_k('head/kernel'))
-            model.head.bias.copy_(k('head/bias'))
+        load_dentseg_weights(model, init_weights(a.init))
     model = model.to(dev).to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=cfg['lr'], eps=1e-7)
     amp = cfg['amp'] and dev.type == 'cuda'

@@ -13,10 +13,10 @@ the fold's training part (its validation X-rays stay unseen), half of each batch
 It starts from models/teeth-binary's weights (what 0.3.0's recipe starts from), so it asks
 whether more X-ray texture, learnt without labels, helps the caries model beyond that start.
 
-The network is bench/pytorch_unet.py's (src/model/unet.ts in PyTorch) and reads and writes
-the weights by their dentseg names (bench/pytorch_caries_cv.py's `init_weights`); the output
-folder is the --init folder with its weights.bin replaced, the head restored to the init's
-(the painting head has no use for finding caries).
+The network is bench/pytorch_unet.py's (src/model/unet.ts in PyTorch); weights are read and
+written by their dentseg names (bench/pytorch_caries_cv.py's `init_weights` and
+`load_dentseg_weights`). The output folder is the --init folder with its weights.bin replaced
+and the head restored to the init's (the painting head has no use for finding caries).
 
   /usr/bin/python3 bench/pytorch_caries_pretrain.py --dc1000 ../shared/data/dc1000-caries/images \
       --split data/folds/dc1000-caries-5fold/fold-1.csv --ufba ../shared/data/ufba425/images \
@@ -32,7 +32,8 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pytorch_caries_cv import init_weights  # noqa: E402  (bench/ is this script's folder)
+# bench/ (this script's folder) is on the path now
+from pytorch_caries_cv import init_weights, load_dentseg_weights  # noqa: E402
 
 PATCH = 16
 TILE = 256
@@ -48,26 +49,6 @@ def grey(path):
 
 def zscore(im):
     return (im - im.mean()) / (im.std() + 1e-6)
-
-
-def load_weights(model, w, torch):
-    k = lambda n: torch.from_numpy(np.array(w[n]))
-    conv_k = lambda n: k(n).permute(3, 2, 0, 1).contiguous()  # HWIO → OIHW
-    with torch.no_grad():
-        for b, block in enumerate(model.encoder):
-            for c, conv in enumerate(block):
-                conv.weight.copy_(conv_k(f'block{b + 1}_conv{c + 1}/kernel'))
-                conv.bias.copy_(k(f'block{b + 1}_conv{c + 1}/bias'))
-        for s, st in enumerate(model.decoder):
-            for j in (1, 2):
-                st[2 * j - 2].weight.copy_(conv_k(f'decoder{s + 1}_conv{j}/kernel'))
-                bn, p = st[2 * j - 1], f'decoder{s + 1}_bn{j}/'
-                bn.weight.copy_(k(p + 'gamma'))
-                bn.bias.copy_(k(p + 'beta'))
-                bn.running_mean.copy_(k(p + 'moving_mean'))
-                bn.running_var.copy_(k(p + 'moving_variance'))
-        model.head.weight.copy_(conv_k('head/kernel'))
-        model.head.bias.copy_(k('head/bias'))
 
 
 def dentseg_weights(model, init):
@@ -123,7 +104,7 @@ def main(argv):
     arch = meta['architecture']
     model = Unet(TILE, 1, 1, arch['width'], arch['decoderFilters'])
     w0 = init_weights(a.init)
-    load_weights(model, w0, torch)
+    load_dentseg_weights(model, w0)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr, eps=1e-7)
 
     def crop(im):
