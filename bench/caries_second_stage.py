@@ -265,7 +265,18 @@ def main(argv):
     result['secondStage'] = stages
     if a.json:
         with open(a.json, 'w') as f:
-            json.dump(result, f, indent=1)
+            json.dump(home_as_tilde(result), f, indent=1)
+
+
+def home_as_tilde(v):
+    """The folders as `~/…` in the written JSON: the home directory is nobody's business."""
+    home = os.path.expanduser('~').rstrip('/') + '/'
+    fix = lambda t: '~/' + t[len(home):] if isinstance(t, str) and t.startswith(home) else t
+    if isinstance(v, dict):
+        return {fix(k): home_as_tilde(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [home_as_tilde(x) for x in v]
+    return fix(v)
 
 
 if __name__ == '__main__':
