@@ -41,9 +41,12 @@ def load(folder, stem):
     meta = json.load(open(os.path.join(folder, stem + '.json')))
     w, h = meta['width'], meta['height']
     read = lambda ext, dt: np.fromfile(os.path.join(folder, f'{stem}.{ext}'), dt).reshape(h, w)
-    return {'prob': read('prob.f32', np.float32), 'gate': read('gate.u8', np.uint8),
-            'truth': read('truth.u8', np.uint8),
-            'grey': read('grey.u8', np.uint8).astype(np.float32)}
+    x = {'prob': read('prob.f32', np.float32), 'gate': read('gate.u8', np.uint8),
+         'truth': read('truth.u8', np.uint8), 'grey': read('grey.u8', np.uint8).astype(np.float32)}
+    # read at every threshold: computed once per image
+    x['toothDist'] = ndi.distance_transform_edt(x['gate'] == 0)
+    x['lesions'] = regions(x['truth'] > 0, TRUTH_MIN_PX)
+    return x
 
 
 def regions(binary, min_px):
@@ -57,17 +60,16 @@ def reported(x, threshold, min_px, margin):
     lab, keep = regions(x['prob'] >= threshold, min_px)
     if not keep:
         return lab, []
-    dist = ndi.distance_transform_edt(x['gate'] == 0)
-    near = np.atleast_1d(ndi.minimum(dist, lab, keep))
+    near = np.atleast_1d(ndi.minimum(x['toothDist'], lab, keep))
     return lab, [i for i, d in zip(keep, near) if d <= margin]
 
 
 def candidates(x, threshold, min_px, margin):
     """Each reported region at `threshold`: its features and the truth lesions it overlaps."""
     lab, keep = reported(x, threshold, min_px, margin)
-    tlab, tkeep = regions(x['truth'] > 0, TRUTH_MIN_PX)
+    tlab, tkeep = x['lesions']
     tset = set(tkeep)
-    dist = ndi.distance_transform_edt(x['gate'] == 0)
+    dist = x['toothDist']
     grey, prob, gate = x['grey'], x['prob'], x['gate']
     teeth_grey = grey[gate > 0].mean() if (gate > 0).any() else grey.mean()
     h, w = prob.shape
@@ -101,11 +103,12 @@ def count(x, threshold, min_px, margin):
     """evaluate's lesion counts (src/evaluate/lesions.ts) for the reported regions."""
     lab, keep = reported(x, threshold, min_px, margin)
     pred = np.isin(lab, keep)
-    tlab, tkeep = regions(x['truth'] > 0, TRUTH_MIN_PX)
+    tlab, tkeep = x['lesions']
     plab, pkeep = regions(pred, TRUTH_MIN_PX)
     both = (tlab > 0) & (plab > 0)
+    tset, pset = set(tkeep), set(pkeep)
     pairs = {(a, b) for a, b in zip(tlab[both].tolist(), plab[both].tolist())
-             if a in set(tkeep) and b in set(pkeep)}
+             if a in tset and b in pset}
     return {'truth': len(tkeep), 'found': len({a for a, _ in pairs}),
             'predicted': len(pkeep), 'falsePositives': len(pkeep) - len({b for _, b in pairs})}
 
@@ -232,7 +235,7 @@ def main(argv):
     peaks = {b: [] for b in bins}
     for d in a.dirs:
         for x in data[d].values():
-            tlab, tkeep = regions(x['truth'] > 0, TRUTH_MIN_PX)
+            tlab, tkeep = x['lesions']
             if not tkeep:
                 continue
             area = np.atleast_1d(ndi.sum(np.ones_like(tlab), tlab, tkeep))

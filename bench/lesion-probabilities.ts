@@ -5,7 +5,8 @@
  * and writes what that run scored, per image:
  *   STEM.prob.f32   the model's probabilities (float32, row-major, at the size in STEM.json),
  *   STEM.gate.u8    the teeth that gated it (0/1), STEM.truth.u8 the ground truth (0/1),
- *   STEM.grey.u8    the X-ray (8-bit grey), STEM.json its size and evaluate's per-image row,
+ *   STEM.grey.u8    the X-ray as 8-bit grey (`toGrey8`, as the overlays show it),
+ *   STEM.json       its size and evaluate's per-image row,
  * and report.json, the evaluation report (lesions included), so an analysis can check that it
  * counts as `evaluate` counts before it counts anything else.
  *
@@ -16,9 +17,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { openDataset, type GreyImage } from '../src/data/index.node.js';
+import { openDataset } from '../src/data/index.node.js';
 import { evaluateModel, SUBSETS, type Subset } from '../src/evaluate/index.js';
-import { loadModel } from '../src/infer/index.js';
+import { loadModel, toGrey8 } from '../src/infer/index.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,16 +42,6 @@ function required(name: 'model' | 'images' | 'masks' | 'split' | 'out'): string 
 
 const subset = args.subset as Subset;
 if (!SUBSETS.includes(subset)) throw new Error(`--subset must be one of ${SUBSETS.join(', ')}`);
-
-/** 8-bit grey of any decoded X-ray: 16-bit samples scaled, colour read as its first channel. */
-function grey8(image: GreyImage): Uint8Array {
-  const n = image.width * image.height;
-  const step = image.data.length / n;
-  const scale = image.bitDepth === 16 ? 1 / 257 : 1;
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.round(image.data[i * step]! * scale);
-  return out;
-}
 
 const bytes = (a: Uint8Array | Float32Array): Buffer =>
   Buffer.from(a.buffer, a.byteOffset, a.byteLength);
@@ -79,7 +70,7 @@ const result = await evaluateModel(model, dataset, {
     writeFileSync(path.join(out, `${stem}.prob.f32`), bytes(s.probabilities));
     writeFileSync(path.join(out, `${stem}.gate.u8`), bytes(s.gateTeeth.mask));
     writeFileSync(path.join(out, `${stem}.truth.u8`), bytes(s.truth));
-    writeFileSync(path.join(out, `${stem}.grey.u8`), bytes(grey8(s.image)));
+    writeFileSync(path.join(out, `${stem}.grey.u8`), bytes(toGrey8(s.image)));
     writeFileSync(path.join(out, `${stem}.json`), JSON.stringify({ width, height, row: s.row }));
   },
 });

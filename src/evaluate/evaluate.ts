@@ -299,7 +299,7 @@ export async function evaluateModel(
         row,
         probabilities: r.probabilities,
         probabilitiesSize: { width: r.width, height: r.height },
-        ...(gate && gateTeeth ? { gateTeeth } : {}),
+        ...(gateTeeth ? { gateTeeth } : {}),
       };
     } catch (err) {
       if (!isDentsegError(err)) throw err;
