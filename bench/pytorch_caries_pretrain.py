@@ -20,7 +20,7 @@ and the head restored to the init's (the painting head has no use for finding ca
 
   /usr/bin/python3 bench/pytorch_caries_pretrain.py --dc1000 ../shared/data/dc1000-caries/images \
       --split data/folds/dc1000-caries-5fold/fold-1.csv --ufba ../shared/data/ufba425/images \
-      --init models/teeth-binary --out ~/dentseg-runs/ssl-f1 --minutes 25
+      --init models/teeth-binary --out ~/dentseg-runs/ssl/f1-init --minutes 25
 """
 import argparse
 import json
